@@ -3,7 +3,7 @@ import ipaddr from 'ipaddr.js';
 /** Text form of an address held in a 16-byte array (IPv4 in bytes 0..3); IPv6 per RFC 5952. */
 export function formatAddress(bytes: Uint8Array, version: 4 | 6 | 0): string {
   if (version === 4) return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;
-  if (version === 6) return ipaddr.fromByteArray(Array.from(bytes.subarray(0, 16))).toRFC5952String();
+  if (version === 6) return (ipaddr.fromByteArray(Array.from(bytes.subarray(0, 16))) as ipaddr.IPv6).toRFC5952String();
   return '?';
 }
 

@@ -50,6 +50,12 @@ export class Packet {
   ifIndex = -1;
   direction: LinkDirection = LinkDirection.Unknown;
   vlanId = -1;
+  /** LINKTYPE_* of the frame (copied from the Frame). */
+  linkType = -1;
+  /** 802.1Q/802.1ad tags walked (QinQ: 2); vlanId is the outermost one's id. */
+  vlanCount = 0;
+  /** The last ethertype dispatched (after VLAN tags, innermost after decapsulation); -1 if none. */
+  etherType = -1;
 
   // --- network layer (innermost IP header after decapsulation) ---
   /** 0 when no IP header was found. */
@@ -65,6 +71,14 @@ export class Packet {
   ipProtocol = 0;
   /** A non-first fragment: no transport header in it. */
   isFragment = false;
+  /** IPv4 DF bit. */
+  dontFragment = false;
+  /** IPv4 MF bit / IPv6 fragment header M flag (a first fragment has it set, offset 0). */
+  moreFragments = false;
+  /** Fragment offset in bytes (IPv4, or the IPv6 fragment header); 0 when not fragmented. */
+  fragmentOffset = 0;
+  /** Offset of the innermost IP header in the frame's data; -1 when none. */
+  ipOffset = -1;
 
   // --- tunnel (outermost encapsulation, when one was removed) ---
   tunnel: TunnelKind = TunnelKind.None;
@@ -73,6 +87,8 @@ export class Packet {
   readonly outerDst = new Uint8Array(16);
   /** VXLAN VNI / Geneve VNI / GRE key; -1 when none. */
   tunnelId = -1;
+  /** Encapsulations removed (0 when none; nested tunnels count each). */
+  tunnelDepth = 0;
 
   transport: Transport = Transport.None;
 
@@ -87,6 +103,12 @@ export class Packet {
   window = 0;
   /** TCP payload bytes according to the IP length (not the captured length). */
   payloadLength = 0;
+  /** TCP header length in bytes (data offset × 4); 0 when no TCP header. */
+  tcpHeaderLength = 0;
+  /** Offset of the TCP/UDP payload in the frame's data; -1 when none. */
+  payloadOffset = -1;
+  /** Payload bytes actually present in the frame (≤ payloadLength when the snaplen cut it). */
+  capturedPayloadLength = 0;
   /** TCP options; -1 when absent. */
   mss = -1;
   windowScale = -1;
@@ -118,15 +140,23 @@ export class Packet {
     this.ifIndex = -1;
     this.direction = LinkDirection.Unknown;
     this.vlanId = -1;
+    this.linkType = -1;
+    this.vlanCount = 0;
+    this.etherType = -1;
     this.ipVersion = 0;
     this.ttl = 0;
     this.ipId = -1;
     this.ipLength = 0;
     this.ipProtocol = 0;
     this.isFragment = false;
+    this.dontFragment = false;
+    this.moreFragments = false;
+    this.fragmentOffset = 0;
+    this.ipOffset = -1;
     this.tunnel = TunnelKind.None;
     this.outerIpVersion = 0;
     this.tunnelId = -1;
+    this.tunnelDepth = 0;
     this.transport = Transport.None;
     this.srcPort = 0;
     this.dstPort = 0;
@@ -135,6 +165,9 @@ export class Packet {
     this.flags = 0;
     this.window = 0;
     this.payloadLength = 0;
+    this.tcpHeaderLength = 0;
+    this.payloadOffset = -1;
+    this.capturedPayloadLength = 0;
     this.mss = -1;
     this.windowScale = -1;
     this.sackPermitted = false;
