@@ -175,7 +175,7 @@ cap_start() {
     rm -f "$file"
     ip netns exec "$(ns "$role")" tcpdump --immediate-mode -U -Z root ${CAP_OPTS:--B 16384} -i "$ifc" -w "$file" "$filter" 2>"$log" &
     LAB_CAP_PIDS+=("$!")
-    for i in $(seq 50); do grep -q "listening on" "$log" && return 0; sleep 0.1; done
+    for i in $(seq 50); do grep -q "listening on" "$log" 2>/dev/null && return 0; sleep 0.1; done
     cat "$log" >&2; return 1
 }
 
