@@ -55,6 +55,11 @@ export interface CaptureInfo {
   warnings: string[];
   /** pcapng section/interface comments and similar strings from the file (untrusted). */
   comments: string[];
+  /**
+   * pcapng blocks that Wireshark numbers as frames but that are not packets (custom, systemd
+   * journal, sysdig event blocks): they consume frame numbers and are not delivered to onFrame.
+   */
+  otherRecords?: number;
 }
 
 /** Raised when the input is not a capture at all (nothing could be read): exit 2. */
