@@ -1,0 +1,184 @@
+import { readCapture } from '../capture/reader.js';
+import type { CaptureInfo, Frame } from '../capture/types.js';
+import { formatIsoTime } from '../capture/time.js';
+import { Decoder } from '../decode/decoder.js';
+import { Packet } from '../decode/packet.js';
+import { FlowTable } from '../flow/table.js';
+import { connState } from '../flow/state.js';
+import type { Connection } from '../flow/types.js';
+import { NatLinker } from '../nat/linker.js';
+import { RULES } from '../rules/registry.js';
+import type { FindingDraft, RuleContext, RuleId } from '../rules/types.js';
+import type { Analysis, ConnectionReport, FindingWithEvidence, InputReport, Report } from '../report/types.js';
+import { TOOL_VERSION } from '../version.js';
+
+export interface AnalyzeOptions {
+  /** Include the connection table in the report. */
+  connections?: boolean;
+  onProgress?: (bytesRead: number, totalBytes: number | null, packets: number) => void;
+  /** Upper bound on connections held in the flow table at once. */
+  maxConnections?: number;
+}
+
+/** Healthy, finished connections beyond this many are counted but not kept (bounded memory). */
+const KEEP_HEALTHY = 100_000;
+
+function isHealthy(c: Connection): boolean {
+  return c.established && !c.dirs[0].rstSeen && !c.dirs[1].rstSeen && c.natPeer === null &&
+    c.dirs[0].synRetransmits === 0 && !c.history.includes('u');
+}
+
+/** One capture through the whole pipeline: frames → packets → connections → NAT links → findings. */
+export async function analyzeCapture(path: string, options: AnalyzeOptions = {}): Promise<{
+  info: CaptureInfo; drafts: FindingDraft[]; connections: Connection[]; tcpPackets: number; resets: number;
+  connectionCount: number; translations: Analysis['translations']; firstTime: string | null; lastTime: string | null;
+  decoderWarnings: string[];
+}> {
+  const decoder = new Decoder();
+  const packet = new Packet();
+  const linker = new NatLinker();
+  const kept: Connection[] = [];
+  const table = new FlowTable({
+    maxConnections: options.maxConnections,
+    onHandshake: linker.onHandshake,
+    onSweep: linker.onSweep,
+    onRetire: (c) => {
+      if (kept.length < KEEP_HEALTHY || !isHealthy(c)) kept.push(c);
+    },
+  });
+  let first: [number, number] | null = null;
+  let last: [number, number] = [0, 0];
+  let packets = 0;
+  const onFrame = (frame: Frame): void => {
+    packets++;
+    if (first === null) first = [frame.tsSec, frame.tsNsec];
+    last = [frame.tsSec, frame.tsNsec];
+    decoder.decode(frame, packet);
+    table.observe(packet, frame);
+    if (options.onProgress && (packets & 0xffff) === 0) options.onProgress(frame.fileOffset, null, packets);
+  };
+  const info = await readCapture(path, onFrame, {
+    onProgress: options.onProgress ? (b, t) => options.onProgress!(b, t, packets) : undefined,
+  });
+  table.finish();
+  kept.sort((a, b) => a.id - b.id);
+
+  const claimed = new Set<Connection>();
+  const byClient = new Map<string, Connection[]>();
+  for (const c of kept) {
+    const list = byClient.get(c.orig.text);
+    if (list) list.push(c);
+    else byClient.set(c.orig.text, [c]);
+  }
+  const ctx: RuleContext = {
+    connections: kept,
+    links: linker.links,
+    isClaimed: (c) => claimed.has(c),
+    claim: (c) => void claimed.add(c),
+    byClient: (e) => byClient.get(e) ?? [],
+  };
+  const drafts: FindingDraft[] = [];
+  for (const rule of RULES) drafts.push(...rule.detect(ctx));
+
+  const decoderWarnings: string[] = [];
+  for (const [lt, n] of decoder.unknownLinkTypes) {
+    decoderWarnings.push(`${n} frame${n > 1 ? 's' : ''} of unsupported link type ${lt} not decoded`);
+  }
+  if (table.evictions > 0) {
+    decoderWarnings.push(`connection table limit (${table.maxConnections}) reached: ${table.evictions} connections were closed early; findings about them may be incomplete`);
+  }
+  const halves = linker.links.length;
+  return {
+    info, drafts, connections: kept, tcpPackets: table.tcpPackets, resets: table.resets,
+    connectionCount: table.total - halves,
+    translations: linker.observedTranslations(),
+    firstTime: first ? formatIsoTime(first[0], first[1]) : null,
+    lastTime: packets > 0 ? formatIsoTime(last[0], last[1]) : null,
+    decoderWarnings,
+  };
+}
+
+export async function analyze(paths: string[], options: AnalyzeOptions = {}): Promise<Analysis> {
+  const inputs: InputReport[] = [];
+  const findings: FindingWithEvidence[] = [];
+  const connections: ConnectionReport[] = [];
+  const translations: Analysis['translations'] = [];
+  const summary: Report['summary'] = { packets: 0, tcpPackets: 0, connections: 0, resets: 0, findingsByRule: {} };
+  for (const path of paths) {
+    const r = await analyzeCapture(path, options);
+    inputs.push({
+      path, format: r.info.format, linkTypes: r.info.linkTypes, packets: r.info.packets, bytes: r.info.bytes,
+      firstTime: r.firstTime, lastTime: r.lastTime, truncated: r.info.truncated,
+      warnings: [...r.info.warnings, ...r.decoderWarnings],
+    });
+    summary.packets += r.info.packets;
+    summary.tcpPackets += r.tcpPackets;
+    summary.connections += r.connectionCount;
+    summary.resets += r.resets;
+    translations.push(...r.translations);
+    const drafts = r.drafts.slice().sort((a, b) => firstEvidence(a) - firstEvidence(b));
+    for (const d of drafts) {
+      const id = `F${findings.length + 1}`;
+      for (const c of d.connections) c.findingIds.push(id);
+      findings.push(toFinding(id, d));
+      summary.findingsByRule[d.rule as RuleId] = (summary.findingsByRule[d.rule as RuleId] ?? 0) + 1;
+    }
+    if (options.connections) for (const c of r.connections) connections.push(connectionReport(c));
+  }
+  const report: Report = {
+    schemaVersion: 1,
+    tool: { name: 'rstdiag', version: TOOL_VERSION },
+    inputs,
+    summary,
+    findings: findings.map(stripEvidence),
+  };
+  if (options.connections) report.connections = connections;
+  return { report, findings, translations };
+}
+
+function firstEvidence(d: FindingDraft): number {
+  let t = Infinity;
+  for (const e of d.evidence) t = Math.min(t, e.sec + e.nsec / 1e9);
+  return t;
+}
+
+function toFinding(id: string, d: FindingDraft): FindingWithEvidence {
+  const ev = d.evidence;
+  let lo = ev[0];
+  let hi = ev[0];
+  for (const e of ev) {
+    if (lo === undefined || e.sec < lo.sec || (e.sec === lo.sec && e.nsec < lo.nsec)) lo = e;
+    if (hi === undefined || e.sec > hi.sec || (e.sec === hi.sec && e.nsec > hi.nsec)) hi = e;
+  }
+  const frames = [...new Set(ev.map((e) => e.frame))].sort((a, b) => a - b);
+  return {
+    id, rule: d.rule, severity: d.severity, confidence: d.confidence, client: d.client, server: d.server,
+    backend: d.backend, resetBy: d.resetBy, resetSender: d.resetSender, count: d.count, frames,
+    firstTime: lo ? formatIsoTime(lo.sec, lo.nsec) : '', lastTime: hi ? formatIsoTime(hi.sec, hi.nsec) : '',
+    summary: d.summary, explanation: d.explanation, remediation: d.remediation, docs: `docs/rules/${d.rule}.md`,
+    evidence: ev,
+  };
+}
+
+function stripEvidence(f: FindingWithEvidence): Report['findings'][number] {
+  const { evidence: _evidence, ...rest } = f;
+  return rest;
+}
+
+export function connectionReport(c: Connection): ConnectionReport {
+  return {
+    id: c.id,
+    orig: c.orig.text,
+    resp: c.resp.text,
+    start: formatIsoTime(c.firstSec, c.firstNsec),
+    duration: Math.round((c.lastT - c.firstT) * 1e6) / 1e6,
+    origPackets: c.dirs[0].packets,
+    origBytes: c.dirs[0].payloadBytes,
+    respPackets: c.dirs[1].packets,
+    respBytes: c.dirs[1].payloadBytes,
+    state: connState(c),
+    history: c.history,
+    nat: c.natPeer && c.natRole ? { role: c.natRole, peer: `${c.natPeer.orig.text} → ${c.natPeer.resp.text}` } : null,
+    findings: c.findingIds,
+  };
+}

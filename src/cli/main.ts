@@ -1,0 +1,140 @@
+#!/usr/bin/env node
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { writeFileSync } from 'node:fs';
+import { analyze } from '../analysis/analyze.js';
+import { CaptureOpenError } from '../capture/types.js';
+import { renderText } from '../report/text.js';
+import { renderJson } from '../report/json.js';
+import { explainRule } from './explain.js';
+import { TOOL_VERSION } from '../version.js';
+import type { Severity } from '../rules/types.js';
+import { renderFlows, type FlowsFormat } from '../report/flows.js';
+import { runCheck } from './check.js';
+import { makeProgress } from './progress.js';
+
+/** Raised for a bad command line: one line on stderr, exit 2. */
+class UsageError extends Error {}
+
+const SEVERITY_RANK: Record<Severity, number> = { info: 1, warning: 2, error: 3 };
+
+type Format = 'text' | 'json' | 'markdown' | 'html';
+
+async function renderReport(format: Format, a: Awaited<ReturnType<typeof analyze>>): Promise<string> {
+  switch (format) {
+    case 'json':
+      return renderJson(a);
+    case 'markdown': {
+      const { renderMarkdown } = await import('../report/markdown.js');
+      return renderMarkdown(a);
+    }
+    case 'html': {
+      const { renderHtml } = await import('../report/html.js');
+      return renderHtml(a);
+    }
+    default:
+      return renderText(a);
+  }
+}
+
+function emit(text: string, output: string | undefined): void {
+  if (output && output !== '-') writeFileSync(output, text);
+  else process.stdout.write(text);
+}
+
+async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  await yargs(argv)
+    .scriptName('rstdiag')
+    .version(TOOL_VERSION)
+    .strict()
+    .command(
+      'analyze <capture..>',
+      'diagnose every TCP reset and failed connection in the captures',
+      (y) => y
+        .positional('capture', { type: 'string', array: true, demandOption: true, describe: "pcap/pcapng file ('-' for stdin, .gz read transparently)" })
+        .option('format', { choices: ['text', 'json', 'markdown', 'html'] as const, default: 'text' as const })
+        .option('output', { type: 'string', describe: 'write the report to FILE (default stdout)' })
+        .option('fail-on', { choices: ['error', 'warning', 'info', 'none'] as const, default: 'error' as const })
+        .option('connections', { type: 'boolean', default: false, describe: 'include the connection table (json)' })
+        .option('service-cidr', { type: 'string', describe: 'hint: the cluster Service CIDR' })
+        .option('pod-cidr', { type: 'string', describe: 'hint: the cluster pod CIDR' }),
+      async (args) => {
+        const a = await analyze(args.capture as string[], { connections: args.connections, onProgress: makeProgress() });
+        emit(await renderReport(args.format, a), args.output);
+        const failOn = args['fail-on'];
+        if (failOn !== 'none') {
+          const threshold = SEVERITY_RANK[failOn];
+          if (a.report.findings.some((f) => SEVERITY_RANK[f.severity] >= threshold)) exitCode = 1;
+        }
+      },
+    )
+    .command(
+      'flows <capture..>',
+      'one row per TCP connection: Zeek-like state and history, NAT link, findings',
+      (y) => y
+        .positional('capture', { type: 'string', array: true, demandOption: true })
+        .option('format', { choices: ['text', 'json', 'csv'] as const, default: 'text' as const })
+        .option('output', { type: 'string' }),
+      async (args) => {
+        const a = await analyze(args.capture as string[], { connections: true, onProgress: makeProgress() });
+        emit(renderFlows(a, args.format as FlowsFormat), args.output);
+      },
+    )
+    .command(
+      'explain <rule>',
+      "print a rule's documentation page",
+      (y) => y.positional('rule', { type: 'string', demandOption: true }),
+      (args) => {
+        const page = explainRule(args.rule);
+        if (page === null) throw new UsageError(`unknown rule '${args.rule}' (rstdiag explain --help lists them)`);
+        process.stdout.write(page);
+      },
+    )
+    .command(
+      'check <paths..>',
+      'regression: compare diagnoses with saved <capture>.expected.json files',
+      (y) => y
+        .positional('paths', { type: 'string', array: true, demandOption: true, describe: 'directories or captures' })
+        .option('update', { type: 'boolean', default: false, describe: 'write the expectations from the current diagnosis' }),
+      async (args) => {
+        exitCode = await runCheck(args.paths as string[], { update: args.update, out: (s) => process.stdout.write(s) });
+      },
+    )
+    .command(
+      'live',
+      'the same analysis on a live interface (needs the optional `cap` module)',
+      (y) => y
+        .option('interface', { type: 'string', demandOption: true, alias: 'i' })
+        .option('filter', { type: 'string' })
+        .option('duration', { type: 'string' })
+        .option('write', { type: 'string' })
+        .option('format', { choices: ['text', 'json', 'markdown', 'html'] as const, default: 'text' as const }),
+      async () => {
+        throw new UsageError('live capture is not available in this build yet; capture with `tcpdump -i any -w node.pcap` and run `rstdiag analyze node.pcap`');
+      },
+    )
+    .demandCommand(1, 'name a command: analyze, flows, explain, check or live')
+    .fail((msg, err) => {
+      if (err) throw err;
+      throw new UsageError(msg);
+    })
+    .help()
+    .parseAsync();
+  return exitCode;
+}
+
+main(hideBin(process.argv)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof CaptureOpenError || err instanceof UsageError) {
+      process.stderr.write(`rstdiag: ${err.message.split('\n')[0]}\n`);
+    } else {
+      const msg = err instanceof Error ? err.message : String(err);
+      process.stderr.write(`rstdiag: internal error: ${msg.split('\n')[0]}\n`);
+    }
+    process.exitCode = 2;
+  },
+);

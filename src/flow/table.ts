@@ -1,0 +1,527 @@
+import { Packet, TcpFlag, Transport } from '../decode/packet.js';
+import { formatAddress } from '../decode/address.js';
+import type { Frame } from '../capture/types.js';
+import type { Connection, ConnEvent, Dir, DirState, Endpoint } from './types.js';
+
+/** Evidence kept per connection: the first ones, plus every SYN/RST/FIN/ICMP up to the hard cap. */
+const MAX_EVENTS = 64;
+const MAX_ROUTINE_EVENTS = 24;
+/** A copy of a packet on another interface of `-i any` arrives within this many seconds. */
+const COPY_WINDOW = 0.05;
+/** How many recent packets per direction are remembered for copy detection. */
+const RECENT = 6;
+
+const enum Sig {
+  Seq = 0,
+  Ack,
+  Flags,
+  Len,
+  IpId,
+  TsVal,
+  Event,
+  Size,
+}
+
+export interface FlowTableOptions {
+  /** Upper bound on connections held at once; past it the oldest idle ones are retired. */
+  maxConnections?: number;
+  /** Called for a connection the table releases (finished and quiet), in retirement order. */
+  onRetire?: (conn: Connection) => void;
+  /** Seconds of capture time after its last packet before a finished connection is retired. */
+  retireAfter?: number;
+  /** Called for each new (not copied, not retransmitted) SYN or SYN-ACK: the NAT linker's feed. */
+  onHandshake?: HandshakeHook;
+  /** Called on each sweep with the capture time, so hooks can prune their own indexes. */
+  onSweep?: (t: number) => void;
+}
+
+export type HandshakeHook = (conn: Connection, dir: Dir, p: Packet, t: number, frame: number) => void;
+
+/** Per-connection private state the table needs but the rules do not. */
+interface ConnSlot {
+  conn: Connection;
+  addrA: Uint8Array;
+  addrB: Uint8Array;
+  portA: number;
+  portB: number;
+  version: 4 | 6;
+  hash: number;
+  /** Recent packet signatures per direction: RECENT × Sig.Size numbers, ring-indexed. */
+  recent: [Float64Array, Float64Array];
+  recentT: [Float64Array, Float64Array];
+  recentPos: [number, number];
+  historySeen: Set<string>;
+  retired: boolean;
+}
+
+function newDir(): DirState {
+  return {
+    packets: 0, payloadBytes: 0, ipBytes: 0, synSeen: false, isn: -1, synTsVal: 0, synHasTs: false,
+    synAckSeen: false, synAckAck: -1, synAckTsEcr: -1, synFrame: 0, finSeen: false, rstSeen: false, nextSeq: -1, lastAck: -1, retransmits: 0,
+    duplicates: 0, synRetransmits: 0, minTtl: 256, maxTtl: -1, lastT: 0, lastDataT: 0,
+  };
+}
+
+function hashTuple(p: Packet, aIsSrc: boolean, len: number): number {
+  // Symmetric: the same for both directions, so one lookup finds the connection either way.
+  let h1 = 0x811c9dc5;
+  let h2 = 0x811c9dc5;
+  const a = aIsSrc ? p.src : p.dst;
+  const b = aIsSrc ? p.dst : p.src;
+  for (let i = 0; i < len; i++) {
+    h1 = Math.imul(h1 ^ a[i]!, 0x01000193);
+    h2 = Math.imul(h2 ^ b[i]!, 0x01000193);
+  }
+  h1 = Math.imul(h1 ^ (aIsSrc ? p.srcPort : p.dstPort), 0x01000193);
+  h2 = Math.imul(h2 ^ (aIsSrc ? p.dstPort : p.srcPort), 0x01000193);
+  return (h1 ^ h2) >>> 0;
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array, len: number): boolean {
+  for (let i = 0; i < len; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function endpoint(bytes: Uint8Array, version: 4 | 6, port: number): Endpoint {
+  const addr = formatAddress(bytes, version);
+  return { version, addr, port, text: version === 6 ? `[${addr}]:${port}` : `${addr}:${port}` };
+}
+
+/** seq comparison in 32-bit modular space: a - b as a signed number. */
+export function seqDiff(a: number, b: number): number {
+  return ((a - b) | 0);
+}
+
+export interface IcmpTie {
+  conn: Connection;
+  event: ConnEvent;
+}
+
+/**
+ * The connection table: one record per TCP 4-tuple, per-direction sequence state, copies of one
+ * packet (several interfaces of `-i any`) counted once, Zeek-style history. Keys are hashes of
+ * the address bytes (no strings built per packet); records are created only for new tuples.
+ */
+export class FlowTable {
+  private readonly buckets = new Map<number, ConnSlot | ConnSlot[]>();
+  private readonly live: ConnSlot[] = [];
+  private nextId = 1;
+  private lastSweepT = 0;
+  readonly maxConnections: number;
+  readonly retireAfter: number;
+  private readonly onRetire: ((conn: Connection) => void) | undefined;
+  private readonly onHandshake: HandshakeHook | undefined;
+  private readonly onSweep: ((t: number) => void) | undefined;
+  /** Connections ever seen. */
+  total = 0;
+  /** Times the table hit maxConnections and retired a connection early. */
+  evictions = 0;
+  tcpPackets = 0;
+  resets = 0;
+  icmpErrors = 0;
+  icmpUntied = 0;
+
+  constructor(options: FlowTableOptions = {}) {
+    this.maxConnections = options.maxConnections ?? 1_000_000;
+    this.retireAfter = options.retireAfter ?? 300;
+    this.onRetire = options.onRetire;
+    this.onHandshake = options.onHandshake;
+    this.onSweep = options.onSweep;
+  }
+
+  /** Connections currently held (not yet retired), in order of first packet. */
+  connections(): Connection[] {
+    return this.live.filter((s) => !s.retired).map((s) => s.conn);
+  }
+
+  /** Feed one decoded packet. */
+  observe(p: Packet, frame: Frame): void {
+    if (p.ipVersion === 0) return;
+    if (p.transport === Transport.Tcp) this.observeTcp(p, frame);
+    else if (p.transport === Transport.IcmpError) this.observeIcmp(p, frame);
+  }
+
+  /** Retire everything still held (end of capture). */
+  finish(): void {
+    for (const s of this.live) if (!s.retired) this.retire(s);
+    this.live.length = 0;
+    this.buckets.clear();
+  }
+
+  private find(p: Packet, hash: number, srcIsA: { v: boolean }): ConnSlot | undefined {
+    const entry = this.buckets.get(hash);
+    if (entry === undefined) return undefined;
+    const len = p.ipVersion === 4 ? 4 : 16;
+    const check = (s: ConnSlot): boolean => {
+      if (s.version !== p.ipVersion || s.retired) return false;
+      if (s.portA === p.srcPort && s.portB === p.dstPort && bytesEqual(s.addrA, p.src, len) && bytesEqual(s.addrB, p.dst, len)) {
+        srcIsA.v = true;
+        return true;
+      }
+      if (s.portA === p.dstPort && s.portB === p.srcPort && bytesEqual(s.addrA, p.dst, len) && bytesEqual(s.addrB, p.src, len)) {
+        srcIsA.v = false;
+        return true;
+      }
+      return false;
+    };
+    if (Array.isArray(entry)) {
+      for (let i = entry.length - 1; i >= 0; i--) if (check(entry[i]!)) return entry[i];
+      return undefined;
+    }
+    return check(entry) ? entry : undefined;
+  }
+
+  private insert(slot: ConnSlot): void {
+    const entry = this.buckets.get(slot.hash);
+    if (entry === undefined) this.buckets.set(slot.hash, slot);
+    else if (Array.isArray(entry)) entry.push(slot);
+    else this.buckets.set(slot.hash, [entry, slot]);
+    this.live.push(slot);
+    this.total++;
+  }
+
+  private unlink(slot: ConnSlot): void {
+    const entry = this.buckets.get(slot.hash);
+    if (entry === slot) this.buckets.delete(slot.hash);
+    else if (Array.isArray(entry)) {
+      const i = entry.indexOf(slot);
+      if (i >= 0) entry.splice(i, 1);
+      if (entry.length === 1) this.buckets.set(slot.hash, entry[0]!);
+      else if (entry.length === 0) this.buckets.delete(slot.hash);
+    }
+  }
+
+  private retire(slot: ConnSlot): void {
+    if (slot.retired) return;
+    slot.retired = true;
+    this.unlink(slot);
+    this.onRetire?.(slot.conn);
+  }
+
+  private create(p: Packet, frame: Frame, t: number): ConnSlot {
+    const len = p.ipVersion === 4 ? 4 : 16;
+    const version = p.ipVersion as 4 | 6;
+    // A SYN-ACK seen first means the responder spoke first in the capture: the originator is
+    // the SYN-ACK's destination.
+    const synAck = (p.flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK);
+    const srcIsA = !synAck;
+    const addrA = new Uint8Array(16);
+    const addrB = new Uint8Array(16);
+    addrA.set((srcIsA ? p.src : p.dst).subarray(0, len));
+    addrB.set((srcIsA ? p.dst : p.src).subarray(0, len));
+    const portA = srcIsA ? p.srcPort : p.dstPort;
+    const portB = srcIsA ? p.dstPort : p.srcPort;
+    const conn: Connection = {
+      id: this.nextId++,
+      orig: endpoint(addrA, version, portA),
+      resp: endpoint(addrB, version, portB),
+      originKnown: (p.flags & (TcpFlag.SYN)) !== 0,
+      firstFrame: frame.frameNumber,
+      lastFrame: frame.frameNumber,
+      firstSec: frame.tsSec,
+      firstNsec: frame.tsNsec,
+      lastSec: frame.tsSec,
+      lastNsec: frame.tsNsec,
+      firstT: t,
+      lastT: t,
+      dirs: [newDir(), newDir()],
+      history: '',
+      events: [],
+      droppedEvents: 0,
+      maxIdle: 0,
+      maxIdleFrame: 0,
+      established: false,
+      establishedT: NaN,
+      natPeer: null,
+      natRole: null,
+      findingIds: [],
+    };
+    const slot: ConnSlot = {
+      conn, addrA, addrB, portA, portB, version,
+      hash: hashTuple(p, true, len),
+      recent: [new Float64Array(RECENT * Sig.Size), new Float64Array(RECENT * Sig.Size)],
+      recentT: [new Float64Array(RECENT).fill(-Infinity), new Float64Array(RECENT).fill(-Infinity)],
+      recentPos: [0, 0],
+      historySeen: new Set(),
+      retired: false,
+    };
+    this.insert(slot);
+    return slot;
+  }
+
+  private sweep(t: number): void {
+    // Retire finished or long-quiet connections so memory stays bounded on long captures.
+    this.lastSweepT = t;
+    this.onSweep?.(t);
+    let w = 0;
+    for (let i = 0; i < this.live.length; i++) {
+      const s = this.live[i]!;
+      if (!s.retired) {
+        const c = s.conn;
+        const done = c.dirs[0].rstSeen || c.dirs[1].rstSeen || (c.dirs[0].finSeen && c.dirs[1].finSeen);
+        const quiet = t - c.lastT;
+        if ((done && quiet > this.retireAfter) || quiet > this.retireAfter * 12) this.retire(s);
+      }
+      if (!s.retired) this.live[w++] = s;
+    }
+    this.live.length = w;
+  }
+
+  private evictOldest(): void {
+    // Past the bound: retire the longest-quiet connection still held.
+    let oldest = -1;
+    let oldestT = Infinity;
+    for (let i = 0; i < this.live.length; i++) {
+      const s = this.live[i]!;
+      if (!s.retired && s.conn.lastT < oldestT) {
+        oldestT = s.conn.lastT;
+        oldest = i;
+      }
+    }
+    if (oldest >= 0) {
+      this.evictions++;
+      this.retire(this.live[oldest]!);
+      this.live.splice(oldest, 1);
+    }
+  }
+
+  private observeTcp(p: Packet, frame: Frame): void {
+    this.tcpPackets++;
+    const t = frame.tsSec + frame.tsNsec / 1e9;
+    if (t - this.lastSweepT > 30) this.sweep(t);
+    const len = p.ipVersion === 4 ? 4 : 16;
+    const dirHolder = { v: true };
+    let slot = this.find(p, hashTuple(p, true, len), dirHolder);
+    const isSyn = (p.flags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN;
+    if (slot !== undefined && isSyn && dirHolder.v) {
+      // A new SYN with a different ISN on a finished tuple is a new connection (port reuse).
+      const d = slot.conn.dirs[0];
+      const finished = slot.conn.dirs[0].rstSeen || slot.conn.dirs[1].rstSeen || (slot.conn.dirs[0].finSeen && slot.conn.dirs[1].finSeen);
+      if (d.isn !== -1 && d.isn !== p.seq && (finished || slot.conn.established)) {
+        this.retire(slot);
+        slot = undefined;
+      }
+    }
+    if (slot === undefined) {
+      if (this.live.length >= this.maxConnections) {
+        this.sweep(t);
+        if (this.live.length >= this.maxConnections) this.evictOldest();
+      }
+      slot = this.create(p, frame, t);
+      dirHolder.v = !((p.flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK));
+    }
+    const dir: Dir = dirHolder.v ? 0 : 1;
+    this.update(slot, dir, p, frame, t);
+  }
+
+  private isCopy(slot: ConnSlot, dir: Dir, p: Packet, t: number): number {
+    // The same packet seen again on another interface: identical TCP header fields and IP ID
+    // (or TSval for IPv6) within a few milliseconds. Returns the ring index matched, or -1.
+    const ring = slot.recent[dir];
+    const times = slot.recentT[dir];
+    for (let i = 0; i < RECENT; i++) {
+      if (t - times[i]! > COPY_WINDOW) continue;
+      const o = i * Sig.Size;
+      if (ring[o + Sig.Seq] === p.seq && ring[o + Sig.Ack] === p.ack && ring[o + Sig.Flags] === p.flags &&
+        ring[o + Sig.Len] === p.payloadLength && ring[o + Sig.IpId] === p.ipId && ring[o + Sig.TsVal] === (p.hasTimestamps ? p.tsVal : -1)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private remember(slot: ConnSlot, dir: Dir, p: Packet, t: number, eventIndex: number): void {
+    const pos = slot.recentPos[dir];
+    const o = pos * Sig.Size;
+    const ring = slot.recent[dir];
+    ring[o + Sig.Seq] = p.seq;
+    ring[o + Sig.Ack] = p.ack;
+    ring[o + Sig.Flags] = p.flags;
+    ring[o + Sig.Len] = p.payloadLength;
+    ring[o + Sig.IpId] = p.ipId;
+    ring[o + Sig.TsVal] = p.hasTimestamps ? p.tsVal : -1;
+    ring[o + Sig.Event] = eventIndex;
+    slot.recentT[dir][pos] = t;
+    slot.recentPos[dir] = (pos + 1) % RECENT;
+  }
+
+  private addHistory(slot: ConnSlot, dir: Dir, letter: string): void {
+    const l = dir === 0 ? letter.toUpperCase() : letter;
+    if (slot.historySeen.has(l)) return;
+    slot.historySeen.add(l);
+    slot.conn.history += l;
+  }
+
+  private update(slot: ConnSlot, dir: Dir, p: Packet, frame: Frame, t: number): void {
+    const c = slot.conn;
+    const d = c.dirs[dir];
+    const flags = p.flags;
+    const copyAt = this.isCopy(slot, dir, p, t);
+    if (copyAt >= 0) {
+      d.duplicates++;
+      const evIndex = slot.recent[dir][copyAt * Sig.Size + Sig.Event]!;
+      if (evIndex >= 0) {
+        const ev = c.events[evIndex];
+        if (ev !== undefined) (ev.copies ??= []).push(frame.frameNumber);
+      }
+      c.lastFrame = frame.frameNumber;
+      return;
+    }
+
+    const syn = (flags & TcpFlag.SYN) !== 0;
+    const ackf = (flags & TcpFlag.ACK) !== 0;
+    const rst = (flags & TcpFlag.RST) !== 0;
+    const fin = (flags & TcpFlag.FIN) !== 0;
+    const len = p.payloadLength;
+
+    // Idle gap (after establishment): the silence before this packet.
+    if (c.established && c.lastT > 0) {
+      const gap = t - c.lastT;
+      if (gap > c.maxIdle) {
+        c.maxIdle = gap;
+        c.maxIdleFrame = frame.frameNumber;
+      }
+    }
+
+    let retransmit = false;
+    if (syn) {
+      if (d.synSeen && d.isn === p.seq) {
+        retransmit = true;
+        d.synRetransmits++;
+        d.retransmits++;
+      } else if (!d.synSeen) {
+        d.synSeen = true;
+        d.isn = p.seq;
+        d.synHasTs = p.hasTimestamps;
+        d.synTsVal = p.tsVal;
+        d.synFrame = frame.frameNumber;
+        if (ackf) {
+          d.synAckSeen = true;
+          d.synAckAck = p.ack;
+          d.synAckTsEcr = p.hasTimestamps ? p.tsEcr : -1;
+        }
+      }
+      if (!retransmit) this.onHandshake?.(c, dir, p, t, frame.frameNumber);
+      if (!c.originKnown && !ackf && dir === 0) c.originKnown = true;
+    } else if (len > 0 && d.nextSeq !== -1 && seqDiff(p.seq + len, d.nextSeq) <= 0) {
+      retransmit = true;
+      d.retransmits++;
+    } else if (fin && d.finSeen && d.nextSeq !== -1 && seqDiff(p.seq + 1, d.nextSeq) <= 0) {
+      retransmit = true;
+      d.retransmits++;
+    }
+
+    const end = (p.seq + len + (syn ? 1 : 0) + (fin ? 1 : 0)) >>> 0;
+    if (!rst && (d.nextSeq === -1 || seqDiff(end, d.nextSeq) > 0)) d.nextSeq = end;
+    if (ackf) d.lastAck = p.ack;
+    if (fin) d.finSeen = true;
+    if (rst) {
+      d.rstSeen = true;
+      this.resets++;
+    }
+    d.packets++;
+    d.payloadBytes += len;
+    d.ipBytes += p.ipLength;
+    if (p.ttl < d.minTtl) d.minTtl = p.ttl;
+    if (p.ttl > d.maxTtl) d.maxTtl = p.ttl;
+    d.lastT = t;
+    if (len > 0 || syn || fin) d.lastDataT = t;
+
+    // Handshake completion: the originator acks the responder's ISN + 1.
+    if (!c.established && dir === 0 && ackf && !syn && !rst && c.dirs[1].synSeen && c.dirs[1].synAckSeen &&
+      p.ack === ((c.dirs[1].isn + 1) >>> 0)) {
+      c.established = true;
+      c.establishedT = t;
+    }
+
+    // History letters (Zeek): s h a d f r t, first occurrence per direction.
+    if (syn && !ackf) this.addHistory(slot, dir, 's');
+    else if (syn && ackf) this.addHistory(slot, dir, 'h');
+    if (rst) this.addHistory(slot, dir, 'r');
+    if (fin) this.addHistory(slot, dir, 'f');
+    if (len > 0) this.addHistory(slot, dir, 'd');
+    else if (ackf && !syn && !fin && !rst) this.addHistory(slot, dir, 'a');
+    if (retransmit && len > 0) this.addHistory(slot, dir, 't');
+
+    c.lastT = t;
+    c.lastFrame = frame.frameNumber;
+    c.lastSec = frame.tsSec;
+    c.lastNsec = frame.tsNsec;
+
+    const notable = syn || rst || fin;
+    let eventIndex = -1;
+    if (c.events.length < MAX_ROUTINE_EVENTS || (notable && c.events.length < MAX_EVENTS)) {
+      eventIndex = c.events.length;
+      c.events.push({
+        frame: frame.frameNumber, sec: frame.tsSec, nsec: frame.tsNsec, t, dir, flags, seq: p.seq, ack: p.ack,
+        len, window: p.window, ttl: p.ttl, ipId: p.ipId, hasTs: p.hasTimestamps, tsVal: p.tsVal, tsEcr: p.tsEcr,
+        copies: null, retransmit, icmpType: -1, icmpCode: -1, icmpSender: null,
+      });
+    } else {
+      c.droppedEvents++;
+      // Keep the most recent routine packets in view: overwrite the last routine slot.
+      if (!notable && c.events.length >= MAX_ROUTINE_EVENTS) {
+        const last = c.events[c.events.length - 1]!;
+        if ((last.flags & (TcpFlag.SYN | TcpFlag.RST | TcpFlag.FIN)) === 0 && last.icmpType < 0) {
+          eventIndex = c.events.length - 1;
+          Object.assign(last, {
+            frame: frame.frameNumber, sec: frame.tsSec, nsec: frame.tsNsec, t, dir, flags, seq: p.seq, ack: p.ack,
+            len, window: p.window, ttl: p.ttl, ipId: p.ipId, hasTs: p.hasTimestamps, tsVal: p.tsVal, tsEcr: p.tsEcr,
+            copies: null, retransmit,
+          });
+        }
+      }
+    }
+    this.remember(slot, dir, p, t, eventIndex);
+  }
+
+  private observeIcmp(p: Packet, frame: Frame): void {
+    this.icmpErrors++;
+    if (p.innerProtocol !== 6 || p.innerSrcPort < 0 || p.innerIpVersion === 0) {
+      this.icmpUntied++;
+      return;
+    }
+    // The embedded header is the offending packet: inner src → inner dst. Look it up.
+    const len = p.innerIpVersion === 4 ? 4 : 16;
+    const fake = this.icmpProbe;
+    fake.ipVersion = p.innerIpVersion;
+    fake.src.set(p.innerSrc);
+    fake.dst.set(p.innerDst);
+    fake.srcPort = p.innerSrcPort;
+    fake.dstPort = p.innerDstPort;
+    const dirHolder = { v: true };
+    const slot = this.find(fake, hashTuple(fake, true, len), dirHolder);
+    if (slot === undefined) {
+      this.icmpUntied++;
+      return;
+    }
+    const c = slot.conn;
+    const t = frame.tsSec + frame.tsNsec / 1e9;
+    // The error travels against the offending packet's direction.
+    const dir: Dir = dirHolder.v ? 1 : 0;
+    const sender = formatAddress(p.src, p.ipVersion as 4 | 6);
+    // The same ICMP error seen on several interfaces is one error.
+    for (let i = c.events.length - 1; i >= 0 && i >= c.events.length - 4; i--) {
+      const ev = c.events[i]!;
+      if (ev.icmpType === p.icmpType && ev.icmpCode === p.icmpCode && ev.icmpSender === sender &&
+        ev.seq === p.innerSeq && t - ev.t <= COPY_WINDOW) {
+        (ev.copies ??= []).push(frame.frameNumber);
+        return;
+      }
+    }
+    if (c.events.length < MAX_EVENTS) {
+      c.events.push({
+        frame: frame.frameNumber, sec: frame.tsSec, nsec: frame.tsNsec, t, dir, flags: 0,
+        seq: p.innerSeq, ack: 0, len: 0, window: 0, ttl: p.ttl, ipId: p.ipId, hasTs: false, tsVal: 0, tsEcr: 0,
+        copies: null, retransmit: false, icmpType: p.icmpType, icmpCode: p.icmpCode, icmpSender: sender,
+      });
+    } else c.droppedEvents++;
+    this.addHistory(slot, dir, 'u');
+    c.lastT = t;
+    c.lastFrame = frame.frameNumber;
+    c.lastSec = frame.tsSec;
+    c.lastNsec = frame.tsNsec;
+  }
+
+  private readonly icmpProbe = new Packet();
+}

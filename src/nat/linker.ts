@@ -1,0 +1,141 @@
+import { TcpFlag, type Packet } from '../decode/packet.js';
+import type { Connection, Dir } from '../flow/types.js';
+
+/**
+ * Links connections that are one connection seen through NAT. Wireshark and Zeek key
+ * conversations by 4-tuple, so the two halves of a DNAT'd connection look unrelated; the TCP
+ * handshake ties them back together:
+ * - `syn-copy`: the same SYN (same ISN, same TSval and IP ID where present) seen again with a new
+ *   destination (DNAT) or source (SNAT) — what `tcpdump -i any` on a node shows;
+ * - `synack`: a SYN-ACK from B to the client's port that acknowledges the ISN + 1 of a SYN the
+ *   client sent to S ≠ B — what the client's own vantage shows when the reply was not translated.
+ */
+export interface NatLink {
+  /** The half the client addressed (client → Service address). */
+  original: Connection;
+  /** The half with the translated address (client → backend, or SNAT'd source). */
+  translated: Connection;
+  via: 'syn-copy' | 'synack';
+  /** Destination changed (DNAT) / source changed (SNAT). */
+  dnat: boolean;
+  snat: boolean;
+  /** The SYN-ACK's TSecr equals the SYN's TSval (null when either has no timestamps). */
+  tsEchoMatch: boolean | null;
+  /** Frame that established the link (the translated SYN, or the SYN-ACK). */
+  frame: number;
+}
+
+/** An observed translation, aggregated: Service address → backend. */
+export interface Translation {
+  from: string;
+  to: string;
+  kind: 'dnat' | 'snat';
+  connections: number;
+  firstFrame: number;
+}
+
+interface SynRef {
+  conn: Connection;
+  t: number;
+  ipId: number;
+  hasTs: boolean;
+  tsVal: number;
+}
+
+/** How far apart (capture seconds) a SYN and its translated copy or reply may be. */
+const LINK_WINDOW = 5;
+const INDEX_TTL = 75;
+
+export class NatLinker {
+  readonly links: NatLink[] = [];
+  private readonly translations = new Map<string, Translation>();
+  /** Recent originator SYNs by ISN. */
+  private readonly syns = new Map<number, SynRef[]>();
+
+  /** Flow-table hook: a new SYN or SYN-ACK. */
+  readonly onHandshake = (conn: Connection, dir: Dir, p: Packet, t: number, frame: number): void => {
+    const synAck = (p.flags & TcpFlag.ACK) !== 0;
+    if (!synAck && dir === 0) this.onSyn(conn, p, t, frame);
+    else if (synAck) this.onSynAck(conn, dir, p, t, frame);
+  };
+
+  /** Flow-table hook: drop index entries too old to link. */
+  readonly onSweep = (t: number): void => {
+    for (const [isn, refs] of this.syns) {
+      const kept = refs.filter((r) => t - r.t < INDEX_TTL);
+      if (kept.length === 0) this.syns.delete(isn);
+      else if (kept.length !== refs.length) this.syns.set(isn, kept);
+    }
+  };
+
+  linksOf(conn: Connection): NatLink[] {
+    return this.links.filter((l) => l.original === conn || l.translated === conn);
+  }
+
+  observedTranslations(): Translation[] {
+    return [...this.translations.values()];
+  }
+
+  private onSyn(conn: Connection, p: Packet, t: number, frame: number): void {
+    const isn = p.seq;
+    const refs = this.syns.get(isn);
+    if (refs !== undefined) {
+      for (const r of refs) {
+        if (r.conn === conn || t - r.t > LINK_WINDOW) continue;
+        if (r.hasTs !== p.hasTimestamps || (r.hasTs && r.tsVal !== p.tsVal)) continue;
+        // IPv4 NAT keeps the IP ID; a mismatch means an unrelated SYN that shares an ISN.
+        if (r.ipId >= 0 && p.ipId >= 0 && r.ipId !== p.ipId) continue;
+        if (conn.natPeer !== null || r.conn.natPeer !== null) continue;
+        const dnat = r.conn.resp.text !== conn.resp.text;
+        const snat = r.conn.orig.text !== conn.orig.text;
+        if (!dnat && !snat) continue;
+        this.addLink(r.conn, conn, 'syn-copy', dnat, snat, null, frame);
+        return;
+      }
+    }
+    const ref: SynRef = { conn, t, ipId: p.ipId, hasTs: p.hasTimestamps, tsVal: p.tsVal };
+    if (refs === undefined) this.syns.set(isn, [ref]);
+    else refs.push(ref);
+  }
+
+  private onSynAck(conn: Connection, dir: Dir, p: Packet, t: number, frame: number): void {
+    // The SYN-ACK acks ISN + 1 of some SYN. If that SYN is in this same connection, all is normal.
+    const isn = (p.ack - 1) >>> 0;
+    const own = conn.dirs[dir === 0 ? 1 : 0];
+    if (own.synSeen && own.isn === isn) {
+      // A translated half seen with its own SYN: the tsEcr can confirm an existing link.
+      return;
+    }
+    const refs = this.syns.get(isn);
+    if (refs === undefined) return;
+    const client = dir === 1 ? conn.orig : conn.resp;
+    for (const r of refs) {
+      if (r.conn === conn || t - r.t > LINK_WINDOW) continue;
+      // Without a translated SYN in view, the client's address and port must be the same.
+      if (r.conn.orig.text !== client.text) continue;
+      if (r.conn.natPeer !== null && r.conn.natPeer !== conn) continue;
+      const tsEchoMatch = r.hasTs && p.hasTimestamps ? p.tsEcr === r.tsVal : null;
+      if (tsEchoMatch === false) continue;
+      if (conn.natPeer === null) this.addLink(r.conn, conn, 'synack', true, false, tsEchoMatch, frame);
+      return;
+    }
+  }
+
+  private addLink(original: Connection, translated: Connection, via: NatLink['via'], dnat: boolean, snat: boolean,
+    tsEchoMatch: boolean | null, frame: number): void {
+    original.natPeer = translated;
+    original.natRole = 'original';
+    translated.natPeer = original;
+    translated.natRole = 'translated';
+    this.links.push({ original, translated, via, dnat, snat, tsEchoMatch, frame });
+    const backend = via === 'synack' ? translated.resp : translated.resp;
+    if (dnat) this.count(`${original.resp.text}→${backend.text}`, original.resp.text, backend.text, 'dnat', frame);
+    if (snat) this.count(`${original.orig.addr}→${translated.orig.addr}`, original.orig.addr, translated.orig.addr, 'snat', frame);
+  }
+
+  private count(key: string, from: string, to: string, kind: 'dnat' | 'snat', frame: number): void {
+    const tr = this.translations.get(key);
+    if (tr !== undefined) tr.connections++;
+    else this.translations.set(key, { from, to, kind, connections: 1, firstFrame: frame });
+  }
+}

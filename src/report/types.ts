@@ -1,0 +1,125 @@
+/**
+ * The JSON report (`--format json`), schemaVersion 1 — the machine contract of
+ * ../shared/DESIGN.md. Every field is documented where it is defined (Zeek's conn.log style).
+ * Adding a field is compatible; renaming or changing one's meaning needs a new schemaVersion.
+ */
+import type { RuleId, Severity, EvidencePacket } from '../rules/types.js';
+import type { ConnState } from '../flow/state.js';
+
+export interface Report {
+  /** Always 1 for this layout. */
+  schemaVersion: 1;
+  tool: { name: 'rstdiag'; version: string };
+  inputs: InputReport[];
+  summary: SummaryReport;
+  /** Findings ordered by first evidence time; ids F1, F2, … in that order. */
+  findings: FindingReport[];
+  /** Present only with --connections. */
+  connections?: ConnectionReport[];
+}
+
+export interface InputReport {
+  /** As given on the command line ('-' for standard input). */
+  path: string;
+  /** null when the file could not be recognised. */
+  format: 'pcap' | 'pcapng' | null;
+  /** LINKTYPE_* values of the frames, in order of first appearance. */
+  linkTypes: number[];
+  /** Frames read. */
+  packets: number;
+  /** Uncompressed bytes read. */
+  bytes: number;
+  /** Time of the first / last frame, ISO-8601 UTC with nanoseconds; null when no frames. */
+  firstTime: string | null;
+  lastTime: string | null;
+  /** The file ended or broke in the middle of a record: the report covers what came before. */
+  truncated: boolean;
+  /** Damage (naming byte offsets), unsupported link types, limits reached. */
+  warnings: string[];
+}
+
+export interface SummaryReport {
+  /** Frames in all inputs. */
+  packets: number;
+  /** TCP segments decoded (copies of one packet on several interfaces included). */
+  tcpPackets: number;
+  /** TCP connections (4-tuples; the two halves of a NAT'd connection count once). */
+  connections: number;
+  /** TCP segments with RST set. */
+  resets: number;
+  /** Findings per rule id. */
+  findingsByRule: Partial<Record<RuleId, number>>;
+}
+
+export interface FindingReport {
+  /** "F1", "F2", … */
+  id: string;
+  rule: RuleId;
+  severity: Severity;
+  /** 0..1: how strongly the packets support this cause over the alternatives. */
+  confidence: number;
+  /** The side that sent the SYN, "ip:port" ("[v6]:port"). */
+  client: string | null;
+  /** What the client addressed (a Service VIP in NAT cases). */
+  server: string | null;
+  /** What actually answered, when it differs from `server` (NAT seen). */
+  backend: string | null;
+  resetBy: 'client' | 'server' | 'middlebox' | null;
+  /** The address that sent the RST (or the ICMP error). */
+  resetSender: string | null;
+  /** Connection attempts / connections this finding covers (>= 1). */
+  count: number;
+  /** Evidence frame numbers, 1-based in capture order (Wireshark's). */
+  frames: number[];
+  /** Times of the first / last evidence packet, ISO-8601 UTC. */
+  firstTime: string;
+  lastTime: string;
+  /** One line. */
+  summary: string;
+  /** Why, from the packets. */
+  explanation: string;
+  /** Steps or commands, in order. */
+  remediation: string[];
+  /** The rule's documentation page. */
+  docs: string;
+}
+
+export interface ConnectionReport {
+  /** Connection number, in order of first packet. */
+  id: number;
+  /** Originator (SYN sender) and responder endpoints. */
+  orig: string;
+  resp: string;
+  /** First packet time and duration in seconds. */
+  start: string;
+  duration: number;
+  /** Packets and payload bytes each way (copies of one packet counted once). */
+  origPackets: number;
+  origBytes: number;
+  respPackets: number;
+  respBytes: number;
+  /** Zeek conn_state. */
+  state: ConnState;
+  /**
+   * Zeek-style history: s SYN, h SYN-ACK, a pure ACK, d data, f FIN, r RST, t retransmitted
+   * data, u an ICMP error about the connection (rstdiag's letter); upper case from the
+   * originator, lower case from the responder, in order of first occurrence.
+   */
+  history: string;
+  /** The other half of a NAT'd connection ("orig → resp"), and this half's role. */
+  nat: { role: 'original' | 'translated'; peer: string } | null;
+  /** Ids of findings that involve this connection. */
+  findings: string[];
+}
+
+/** Internal: a finding with its evidence rows, for the text, markdown and HTML renderers. */
+export interface FindingWithEvidence extends FindingReport {
+  evidence: EvidencePacket[];
+}
+
+/** Internal: everything the renderers need. */
+export interface Analysis {
+  report: Report;
+  findings: FindingWithEvidence[];
+  translations: { from: string; to: string; kind: 'dnat' | 'snat'; connections: number }[];
+}

@@ -1,0 +1,84 @@
+import { TcpFlag } from '../decode/packet.js';
+import type { Connection, ConnEvent } from '../flow/types.js';
+import type { EvidencePacket } from './types.js';
+
+const ICMP4: Record<number, Record<number, string> | string> = {
+  3: { 0: 'net-unreachable', 1: 'host-unreachable', 2: 'protocol-unreachable', 3: 'port-unreachable', 4: 'frag-needed',
+    9: 'net-prohibited', 10: 'host-prohibited', 13: 'admin-prohibited' },
+  11: 'time-exceeded',
+};
+const ICMP6: Record<number, Record<number, string> | string> = {
+  1: { 0: 'no-route', 1: 'admin-prohibited', 3: 'address-unreachable', 4: 'port-unreachable', 5: 'policy-failed', 6: 'reject-route' },
+  2: 'packet-too-big',
+  3: 'time-exceeded',
+};
+
+export function icmpName(version: 4 | 6, type: number, code: number): string {
+  const t = (version === 6 ? ICMP6 : ICMP4)[type];
+  if (t === undefined) return `type ${type} code ${code}`;
+  if (typeof t === 'string') return t;
+  return t[code] ?? `unreachable code ${code}`;
+}
+
+export function flagText(flags: number): string {
+  const parts: string[] = [];
+  if (flags & TcpFlag.SYN) parts.push('SYN');
+  if (flags & TcpFlag.FIN) parts.push('FIN');
+  if (flags & TcpFlag.RST) parts.push('RST');
+  if (flags & TcpFlag.PSH) parts.push('PSH');
+  if (flags & TcpFlag.ACK) parts.push('ACK');
+  if (flags & TcpFlag.URG) parts.push('URG');
+  return parts.join(',') || 'none';
+}
+
+function rel(value: number, isn: number): number | null {
+  if (isn < 0) return null;
+  return (value - isn) >>> 0;
+}
+
+/** One evidence row from a connection event. */
+export function evidenceOf(conn: Connection, ev: ConnEvent, note = ''): EvidencePacket {
+  const from = ev.dir === 0 ? conn.orig.text : conn.resp.text;
+  const to = ev.dir === 0 ? conn.resp.text : conn.orig.text;
+  if (ev.icmpType >= 0) {
+    return {
+      frame: ev.frame, sec: ev.sec, nsec: ev.nsec, from: ev.icmpSender ?? from, to: conn.orig.addr,
+      label: `ICMP ${icmpName(conn.orig.version, ev.icmpType, ev.icmpCode)}`, relSeq: null, relAck: null, len: 0,
+      note: note || `about ${conn.orig.text} → ${conn.resp.text}`, copies: ev.copies ?? [],
+    };
+  }
+  const own = conn.dirs[ev.dir].isn;
+  const peer = conn.dirs[ev.dir === 0 ? 1 : 0].isn;
+  const ackRel = (ev.flags & TcpFlag.ACK) ? (peer >= 0 ? rel(ev.ack, peer) : null) : null;
+  return {
+    frame: ev.frame, sec: ev.sec, nsec: ev.nsec, from, to, label: flagText(ev.flags),
+    relSeq: rel(ev.seq, own), relAck: ackRel, len: ev.len,
+    note: note || (ev.retransmit ? 'retransmission' : ''), copies: ev.copies ?? [],
+  };
+}
+
+/** Evidence rows relative to another connection's ISNs (a NAT half shown in its original's terms). */
+export function evidenceAcross(conn: Connection, ev: ConnEvent, isnOf: { client: number; server: number }, note: string): EvidencePacket {
+  const row = evidenceOf(conn, ev, note);
+  const clientSent = ev.dir === 0;
+  const own = clientSent ? isnOf.client : isnOf.server;
+  const peer = clientSent ? isnOf.server : isnOf.client;
+  // A SYN starts its own sequence space (a fresh SYN-ACK per retransmitted SYN has a new ISN).
+  row.relSeq = (ev.flags & TcpFlag.SYN) ? 0 : own >= 0 ? rel(ev.seq, own) : row.relSeq;
+  row.relAck = (ev.flags & TcpFlag.ACK) && peer >= 0 ? rel(ev.ack, peer) : row.relAck;
+  return row;
+}
+
+export function isSynOnly(ev: ConnEvent): boolean {
+  return (ev.flags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN;
+}
+export function isSynAck(ev: ConnEvent): boolean {
+  return (ev.flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK);
+}
+export function isRst(ev: ConnEvent): boolean {
+  return (ev.flags & TcpFlag.RST) !== 0;
+}
+
+export function sortEvidence(rows: EvidencePacket[]): EvidencePacket[] {
+  return rows.sort((a, b) => a.frame - b.frame);
+}

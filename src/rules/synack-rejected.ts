@@ -1,0 +1,83 @@
+import type { Connection, FindingDraft, Rule, RuleContext } from './types.js';
+import { evidenceOf, isRst, isSynAck, isSynOnly, sortEvidence } from './evidence.js';
+import { BR_NETFILTER_REMEDIATION } from './unreversed-dnat.js';
+
+/**
+ * The client resets a SYN-ACK that acknowledges its own SYN, while the NAT'd half is not in the
+ * capture (taken inside the server pod, say): the client saw the reply from an address it never
+ * called. A late SYN-ACK after the client gave up also draws a RST, so the client retransmitting
+ * the same SYN after its RST is what makes this confident.
+ */
+export const synackRejected: Rule = {
+  meta: {
+    id: 'synack-rejected',
+    severity: 'error',
+    title: 'The client reset a SYN-ACK that answered its own SYN',
+    description: 'The client resets a SYN-ACK that acks its own SYN, and the NAT\'d half is not in the capture: NAT asymmetry on the client\'s side.',
+    docs: 'docs/rules/synack-rejected.md',
+  },
+  detect(ctx: RuleContext): FindingDraft[] {
+    const hits: { conn: Connection; retriedAfter: boolean }[] = [];
+    for (const c of ctx.connections) {
+      if (ctx.isClaimed(c) || c.natPeer !== null || c.established) continue;
+      const o = c.dirs[0];
+      const r = c.dirs[1];
+      if (!o.synSeen || !r.synAckSeen || r.synAckAck !== ((o.isn + 1) >>> 0)) continue;
+      const synAck = c.events.find((e) => e.dir === 1 && isSynAck(e));
+      const rst = c.events.find((e) => e.dir === 0 && isRst(e) && synAck !== undefined && e.frame > synAck.frame &&
+        e.seq === r.synAckAck);
+      if (synAck === undefined || rst === undefined) continue;
+      // The client answered promptly (not a SYN-ACK arriving after the client gave up).
+      const retriedAfter = c.events.some((e) => e.dir === 0 && isSynOnly(e) && e.frame > rst.frame);
+      if (!retriedAfter && rst.t - synAck.t > 1) continue;
+      hits.push({ conn: c, retriedAfter });
+    }
+    const groups = new Map<string, typeof hits>();
+    for (const h of hits) {
+      const key = `${h.conn.orig.addr}|${h.conn.resp.text}`;
+      const g = groups.get(key);
+      if (g) g.push(h);
+      else groups.set(key, [h]);
+    }
+    const findings: FindingDraft[] = [];
+    for (const group of groups.values()) {
+      const c0 = group[0]!.conn;
+      const evidence = [];
+      for (const h of group) {
+        ctx.claim(h.conn);
+        for (const ev of h.conn.events) {
+          if (isSynOnly(ev)) evidence.push(evidenceOf(h.conn, ev, ev.retransmit ? 'the client retransmits the same SYN: its socket is still waiting' : ''));
+          else if (isSynAck(ev) && ev.dir === 1) evidence.push(evidenceOf(h.conn, ev, 'acks the SYN\'s ISN + 1'));
+          else if (isRst(ev) && ev.dir === 0) evidence.push(evidenceOf(h.conn, ev, 'the client resets the answer to its own SYN'));
+        }
+      }
+      sortEvidence(evidence);
+      const retried = group.some((h) => h.retriedAfter);
+      findings.push({
+        rule: 'synack-rejected',
+        severity: 'error',
+        confidence: retried ? 0.8 : 0.6,
+        client: c0.orig.text,
+        server: c0.resp.text,
+        backend: null,
+        resetBy: 'client',
+        resetSender: c0.orig.addr,
+        count: group.length,
+        summary: `${c0.orig.addr} reset the SYN-ACK from ${c0.resp.text} that answered its own SYN (${group.length} attempt${group.length > 1 ? 's' : ''})`,
+        explanation: [
+          `${c0.orig.text} sent a SYN to ${c0.resp.text} (frame ${c0.dirs[0].synFrame}); ${c0.resp.text} answered with a SYN-ACK acknowledging exactly that SYN (frame ${c0.dirs[1].synFrame}), and the client answered it with RST.`,
+          retried ? 'The client then retransmitted the same SYN (same ISN): its socket was still waiting for an answer, so it did not recognise this one as its own.' : '',
+          'A client rejects the answer to its own SYN when it arrives from an address it never called: the client most likely dialled a different address (a Service ClusterIP) that was translated to this one, and the reply reached the client without the reverse translation. The translated half is not in this capture (it was taken at the server); capture on the client\'s node with `tcpdump -i any` to see both halves.',
+          'On Kubernetes with client and server on one node: br_netfilter is not loaded (or net.bridge.bridge-nf-call-iptables is 0). The application sees a connect timeout.',
+        ].filter(Boolean).join(' '),
+        remediation: [
+          'Capture on the client\'s node: tcpdump -i any -w node.pcap host ' + c0.orig.addr,
+          ...BR_NETFILTER_REMEDIATION,
+        ],
+        evidence,
+        connections: group.map((h) => h.conn),
+      });
+    }
+    return findings;
+  },
+};

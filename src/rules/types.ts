@@ -1,0 +1,85 @@
+import type { Connection, ConnEvent } from '../flow/types.js';
+import type { NatLink } from '../nat/linker.js';
+
+export type Severity = 'error' | 'warning' | 'info';
+
+export type RuleId =
+  | 'unreversed-dnat'
+  | 'synack-rejected'
+  | 'unreversed-nat-midstream'
+  | 'connection-refused'
+  | 'icmp-rejected'
+  | 'abortive-close'
+  | 'idle-timeout'
+  | 'injected-reset'
+  | 'stale-connection'
+  | 'syn-timeout';
+
+/** A rule's metadata, beside its logic (ESLint style). */
+export interface RuleMeta {
+  id: RuleId;
+  /** Default severity; a rule may lower it for a benign variant. */
+  severity: Severity;
+  title: string;
+  /** One sentence: what the packets show. */
+  description: string;
+  /** Relative path of the rule's documentation page. */
+  docs: string;
+}
+
+/** One packet of a finding's evidence, for ladders and diagrams. */
+export interface EvidencePacket {
+  frame: number;
+  sec: number;
+  nsec: number;
+  /** Endpoint texts ("ip:port"). */
+  from: string;
+  to: string;
+  /** "SYN", "SYN,ACK", "RST", "ICMP port-unreachable", … */
+  label: string;
+  /** Sequence and acknowledgement relative to the connection's ISNs (null when unknown). */
+  relSeq: number | null;
+  relAck: number | null;
+  len: number;
+  /** Short note: "retransmission", "translated copy (DNAT 10.96.0.10:80 → 10.244.0.3:8080)". */
+  note: string;
+  /** Further frames that are copies of this packet (other interfaces). */
+  copies: number[];
+}
+
+/** What a rule reports; the engine numbers findings and fills times from the evidence. */
+export interface FindingDraft {
+  rule: RuleId;
+  severity: Severity;
+  confidence: number;
+  client: string | null;
+  server: string | null;
+  backend: string | null;
+  resetBy: 'client' | 'server' | 'middlebox' | null;
+  resetSender: string | null;
+  count: number;
+  summary: string;
+  explanation: string;
+  remediation: string[];
+  evidence: EvidencePacket[];
+  /** Connections this finding covers (both NAT halves where linked). */
+  connections: Connection[];
+}
+
+/** What rules see: the connections of one capture, the NAT links, and shared helpers. */
+export interface RuleContext {
+  connections: readonly Connection[];
+  links: readonly NatLink[];
+  /** Connections already explained by an earlier rule (rules run in registry order). */
+  isClaimed(conn: Connection): boolean;
+  claim(conn: Connection): void;
+  /** All connections whose originator is this endpoint text. */
+  byClient(endpoint: string): readonly Connection[];
+}
+
+export interface Rule {
+  meta: RuleMeta;
+  detect(ctx: RuleContext): FindingDraft[];
+}
+
+export type { Connection, ConnEvent };

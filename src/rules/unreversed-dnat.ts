@@ -1,0 +1,140 @@
+import type { Connection, FindingDraft, Rule, RuleContext } from './types.js';
+import { evidenceAcross, evidenceOf, isRst, isSynAck, isSynOnly, sortEvidence } from './evidence.js';
+import type { NatLink } from '../nat/linker.js';
+
+export const BR_NETFILTER_REMEDIATION = [
+  'modprobe br_netfilter',
+  "echo br_netfilter > /etc/modules-load.d/k8s.conf   # load it at every boot",
+  'sysctl -w net.bridge.bridge-nf-call-iptables=1 net.bridge.bridge-nf-call-ip6tables=1',
+  "printf 'net.bridge.bridge-nf-call-iptables = 1\\nnet.bridge.bridge-nf-call-ip6tables = 1\\n' > /etc/sysctl.d/k8s.conf",
+  'lsmod | grep br_netfilter; sysctl net.bridge.bridge-nf-call-iptables   # verify: module listed, value 1',
+];
+
+interface Attempt {
+  link: NatLink;
+  original: Connection;
+  translated: Connection;
+  clientRst: boolean;
+}
+
+function sameSubnet24(a: string, b: string): boolean {
+  const pa = a.split('.');
+  const pb = b.split('.');
+  return pa.length === 4 && pb.length === 4 && pa[0] === pb[0] && pa[1] === pb[1] && pa[2] === pb[2];
+}
+
+/**
+ * SYN to S; SYN-ACK to the same client port from B ≠ S acking the SYN's ISN + 1; the client
+ * resets it or keeps retrying. The reply skipped conntrack's reverse NAT.
+ */
+export const unreversedDnat: Rule = {
+  meta: {
+    id: 'unreversed-dnat',
+    severity: 'error',
+    title: 'SYN-ACK came back from the backend, not the Service address (reverse NAT skipped)',
+    description: 'SYN to S; SYN-ACK to the same client port from B ≠ S acking the SYN\'s ISN + 1; the client resets it or keeps retrying.',
+    docs: 'docs/rules/unreversed-dnat.md',
+  },
+  detect(ctx: RuleContext): FindingDraft[] {
+    const attempts: Attempt[] = [];
+    for (const link of ctx.links) {
+      if (!link.dnat) continue;
+      const x = link.original;
+      const y = link.translated;
+      const clientIsn = x.dirs[0].isn;
+      if (clientIsn < 0) continue;
+      // The client never got a SYN-ACK from the address it dialled…
+      if (x.dirs[1].synAckSeen || x.established) continue;
+      // …but the backend's SYN-ACK for this very SYN reached the capture.
+      const ySynAck = y.dirs[1].synAckSeen ? y.dirs[1] : null;
+      if (ySynAck === null || ySynAck.synAckAck !== ((clientIsn + 1) >>> 0)) continue;
+      const clientRst = y.events.some((e) => e.dir === 0 && isRst(e));
+      const retried = x.dirs[0].synRetransmits > 0;
+      if (!clientRst && !retried) continue;
+      attempts.push({ link, original: x, translated: y, clientRst });
+    }
+    // One finding per client address, Service and backend; each attempt (ISN) counts once.
+    const groups = new Map<string, Attempt[]>();
+    for (const a of attempts) {
+      const key = `${a.original.orig.addr}|${a.original.resp.text}|${a.translated.resp.text}`;
+      const g = groups.get(key);
+      if (g) g.push(a);
+      else groups.set(key, [a]);
+    }
+    const findings: FindingDraft[] = [];
+    for (const group of groups.values()) {
+      const first = group[0]!;
+      const client = first.original.orig;
+      const service = first.original.resp;
+      const backend = first.translated.resp;
+      const conns: Connection[] = [];
+      const evidence = [];
+      for (const a of group) {
+        conns.push(a.original, a.translated);
+        ctx.claim(a.original);
+        ctx.claim(a.translated);
+        const isns = { client: a.original.dirs[0].isn, server: a.translated.dirs[1].isn };
+        for (const ev of a.original.events) {
+          if (isSynOnly(ev)) evidence.push(evidenceOf(a.original, ev, ev.retransmit ? 'SYN retransmission: the client is still waiting' : 'client dials the Service address'));
+        }
+        for (const ev of a.translated.events) {
+          if (isSynOnly(ev) && !ev.retransmit) evidence.push(evidenceAcross(a.translated, ev, isns, `translated copy: DNAT ${service.text} → ${backend.text}`));
+          else if (isSynAck(ev)) evidence.push(evidenceAcross(a.translated, ev, isns, `from the backend, not ${service.text}: reverse NAT skipped`));
+          else if (ev.dir === 0 && isRst(ev)) evidence.push(evidenceAcross(a.translated, ev, isns, 'client kernel resets a SYN-ACK from an address it never called'));
+        }
+      }
+      sortEvidence(evidence);
+      const rsts = group.filter((a) => a.clientRst).length;
+      const tsEcho = group.some((a) => a.link.tsEchoMatch === true);
+      const sawCopy = group.some((a) => a.link.via === 'syn-copy');
+      const sameBridge = client.version === 4 && sameSubnet24(client.addr, backend.addr);
+      let confidence = 0.7;
+      if (rsts > 0) confidence += 0.15;
+      if (tsEcho || sawCopy) confidence += 0.08;
+      if (sameBridge) confidence += 0.05;
+
+      // The signature of this cause: the same backend works when dialled directly, and the
+      // Service works for clients elsewhere.
+      const direct = ctx.connections.filter((c) => c.orig.addr === client.addr && c.resp.text === backend.text &&
+        c.natPeer === null && c.established);
+      const others = ctx.connections.filter((c) => c.orig.addr !== client.addr && c.resp.text === service.text && c.established);
+      const synAckFrame = evidence.find((e) => e.label === 'SYN,ACK')?.frame;
+      const rstFrame = evidence.find((e) => e.label.startsWith('RST') && e.from === client.text)?.frame;
+      const parts = [
+        `${client.addr} dialled the Service address ${service.text} (frame ${first.original.dirs[0].synFrame}).`,
+        sawCopy ? `The node translated the SYN to the backend ${backend.text} (DNAT, same ISN).` : '',
+        `The SYN-ACK that answers it (it acknowledges the SYN's ISN + 1${tsEcho ? ' and echoes its TCP timestamp' : ''}) came from ${backend.text}${synAckFrame ? ` (frame ${synAckFrame})` : ''}, not from ${service.text}: the reply was not translated back.`,
+        rsts > 0
+          ? `The client's kernel has no socket for ${backend.text}, so it reset that SYN-ACK${rstFrame ? ` (frame ${rstFrame})` : ''}; its real socket, still in SYN_SENT to ${service.text}, drops the stray SYN-ACK and retransmits the SYN, so the application sees a connect timeout, not "connection reset".`
+          : `The client ignored it and kept retransmitting the SYN: the application sees a connect timeout.`,
+        group.length > 1 ? `This happened on ${group.length} separate connection attempts.` : '',
+        sameBridge
+          ? 'Client and backend are on the same pod subnet: the reply was bridged between two ports of the node\'s bridge without passing iptables/conntrack — br_netfilter is not loaded or net.bridge.bridge-nf-call-iptables is 0.'
+          : 'The reply took a path that bypassed the conntrack entry that did the DNAT (asymmetric routing, or a bridge without br_netfilter).',
+        direct.length > 0 ? `Direct connections from ${client.addr} to the backend ${backend.text} succeed in this capture (frame ${direct[0]!.firstFrame}): only the Service path fails — the signature of this cause.` : '',
+        others.length > 0 ? `Clients elsewhere reach ${service.text} fine (e.g. ${others[0]!.orig.addr}, frame ${others[0]!.firstFrame}): their replies are routed, so conntrack reverses the NAT.` : '',
+        'kubeadm stopped checking br_netfilter in its preflight (v1.30), so new clusters meet this silently.',
+      ];
+      findings.push({
+        rule: 'unreversed-dnat',
+        severity: 'error',
+        confidence: Math.min(0.99, Math.round(confidence * 100) / 100),
+        client: client.text,
+        server: service.text,
+        backend: backend.text,
+        resetBy: rsts > 0 ? 'client' : null,
+        resetSender: rsts > 0 ? client.addr : null,
+        count: group.length,
+        summary: `${client.addr} → Service ${service.text}: SYN-ACK came back from backend ${backend.text} untranslated; ${rsts > 0 ? 'the client reset it' : 'the client kept retrying'} (${group.length} attempt${group.length > 1 ? 's' : ''})`,
+        explanation: parts.filter(Boolean).join(' '),
+        remediation: sameBridge ? BR_NETFILTER_REMEDIATION : [
+          'Check that replies from the backend pass the node that did the DNAT (no asymmetric routing).',
+          ...BR_NETFILTER_REMEDIATION,
+        ],
+        evidence,
+        connections: conns,
+      });
+    }
+    return findings;
+  },
+};
