@@ -878,22 +878,25 @@ async function consumeStream(
     for (const b of prefix) if (go) go = feeder.feed(b);
     if (onProgress) onProgress(rawRead, totalBytes);
     if (go && !ended) {
-      try {
-        for (;;) {
-          const r = await it.next();
-          if (r.done) break;
-          const b = toBuffer(r.value);
-          rawRead += b.length;
-          if (!feeder.feed(b)) {
-            go = false;
-            break;
-          }
-          if (onProgress) onProgress(rawRead, totalBytes);
+      for (;;) {
+        let r: IteratorResult<unknown>;
+        try {
+          r = await it.next();
+        } catch (e) {
+          if (parser.state === STATE_START) throw openErrorFor(parser.info.path, e);
+          parser.warn(`read error after ${rawRead} bytes (${errCode(e)}); kept what was read`);
+          parser.info.truncated = true;
+          break;
         }
-      } catch (e) {
-        if (parser.state === STATE_START) throw openErrorFor(parser.info.path, e);
-        parser.warn(`read error after ${rawRead} bytes (${errCode(e)}); kept what was read`);
-        parser.info.truncated = true;
+        if (r.done) break;
+        const b = toBuffer(r.value);
+        rawRead += b.length;
+        // Exceptions from the parser (CaptureOpenError) or from onFrame propagate as they are.
+        if (!feeder.feed(b)) {
+          go = false;
+          break;
+        }
+        if (onProgress) onProgress(rawRead, totalBytes);
       }
       if (!go && it.return) await it.return(undefined).catch(() => undefined);
     }
@@ -927,26 +930,30 @@ async function consumeStream(
   src.pipe(gunzip);
   let go = true;
   let unzipped = 0;
+  const out = gunzip[Symbol.asyncIterator]();
   try {
-    for await (const chunk of gunzip) {
-      const b = toBuffer(chunk);
+    for (;;) {
+      let r: IteratorResult<unknown>;
+      try {
+        r = await out.next();
+      } catch (e) {
+        const what = errCode(e) === 'Z_BUF_ERROR' ? 'gzip stream cut short' : `gzip stream damaged (${errCode(e)})`;
+        if (parser.state === STATE_START && unzipped === 0) {
+          throw new CaptureOpenError(parser.info.path, `${displayPath(parser.info.path)}: ${what}`);
+        }
+        parser.warn(`${what} after ${unzipped} uncompressed bytes; kept what was read`);
+        parser.info.truncated = true;
+        break;
+      }
+      if (r.done) break;
+      const b = toBuffer(r.value);
       unzipped += b.length;
+      // Exceptions from the parser (CaptureOpenError) or from onFrame propagate as they are.
       if (!feeder.feed(b)) {
         go = false;
         break;
       }
     }
-  } catch (e) {
-    const what = errCode(e) === 'Z_BUF_ERROR' ? 'gzip stream cut short' : `gzip stream damaged (${errCode(e)})`;
-    if (parser.state === STATE_START && unzipped === 0) {
-      throw new CaptureOpenError(parser.info.path, `${displayPath(parser.info.path)}: ${what}`);
-    }
-    if (go) {
-      feeder.finish(true);
-      go = false;
-    }
-    parser.warn(`${what} after ${unzipped} uncompressed bytes; kept what was read`);
-    parser.info.truncated = true;
   } finally {
     src.destroy();
     gunzip.destroy();

@@ -1,0 +1,456 @@
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { afterAll, describe, expect, test } from 'vitest';
+import { readCapture, readCaptureStream } from '../../src/capture/reader.js';
+import { CaptureInfo, CaptureOpenError, Frame } from '../../src/capture/types.js';
+import { writePcap, writePcapng } from '../helpers/pcap-writer.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'rstdiag-capture-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let fileNo = 0;
+function tmpFile(content: Buffer | string, name?: string): string {
+  const p = join(dir, name ?? `f${fileNo++}`);
+  writeFileSync(p, content);
+  return p;
+}
+
+interface Got {
+  frameNumber: number;
+  tsSec: number;
+  tsNsec: number;
+  linkType: number;
+  interfaceId: number;
+  capturedLength: number;
+  originalLength: number;
+  fileOffset: number;
+  data: number[];
+}
+
+function copy(f: Frame): Got {
+  return {
+    frameNumber: f.frameNumber,
+    tsSec: f.tsSec,
+    tsNsec: f.tsNsec,
+    linkType: f.linkType,
+    interfaceId: f.interfaceId,
+    capturedLength: f.capturedLength,
+    originalLength: f.originalLength,
+    fileOffset: f.fileOffset,
+    data: Array.from(f.data),
+  };
+}
+
+async function readFile(path: string, maxRecordBytes?: number): Promise<{ info: CaptureInfo; frames: Got[] }> {
+  const frames: Got[] = [];
+  const info = await readCapture(path, (f) => frames.push(copy(f)), maxRecordBytes ? { maxRecordBytes } : undefined);
+  return { info, frames };
+}
+
+/** Feed `buf` as a stream in chunks of `chunk` bytes (splitting records anywhere). */
+async function readChunked(buf: Buffer, chunk: number, maxRecordBytes?: number): Promise<{ info: CaptureInfo; frames: Got[] }> {
+  const parts: Buffer[] = [];
+  for (let i = 0; i < buf.length; i += chunk) parts.push(buf.subarray(i, i + chunk));
+  const frames: Got[] = [];
+  const info = await readCaptureStream(Readable.from(parts), 'stream-input', (f) => frames.push(copy(f)), maxRecordBytes ? { maxRecordBytes } : undefined);
+  return { info, frames };
+}
+
+const bytes = (...v: number[]): Uint8Array => Uint8Array.from(v);
+const pkt = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff);
+
+describe('classic pcap', () => {
+  const frames = [
+    { sec: 1700000000, nsec: 123456789, data: pkt(60, 1) },
+    { sec: 1700000001, nsec: 999999999, data: pkt(61, 2), origLen: 1514 },
+    { sec: 4294967295, nsec: 1000, data: pkt(3, 3) },
+  ];
+  for (const nanosecond of [false, true]) {
+    for (const bigEndian of [false, true]) {
+      test(`${nanosecond ? 'ns' : 'µs'} ${bigEndian ? 'big' : 'little'}-endian`, async () => {
+        const file = tmpFile(writePcap(frames, { nanosecond, bigEndian, linkType: 113, snapLen: 65535 }));
+        const { info, frames: got } = await readFile(file);
+        expect(info.format).toBe('pcap');
+        expect(info.compressed).toBe(false);
+        expect(info.truncated).toBe(false);
+        expect(info.warnings).toEqual([]);
+        expect(info.packets).toBe(3);
+        expect(info.linkTypes).toEqual([113]);
+        expect(info.interfaces).toEqual([{ linkType: 113, name: null, description: null, snapLen: 65535, tsResolution: nanosecond ? '10^-9' : '10^-6' }]);
+        expect(info.bytes).toBe(24 + 16 * 3 + 60 + 61 + 3);
+        expect(got.map((f) => f.frameNumber)).toEqual([1, 2, 3]);
+        expect(got.map((f) => [f.tsSec, f.tsNsec])).toEqual([
+          [1700000000, nanosecond ? 123456789 : 123456000],
+          [1700000001, nanosecond ? 999999999 : 999999000],
+          [4294967295, nanosecond ? 1000 : 1000],
+        ]);
+        expect(got.map((f) => f.fileOffset)).toEqual([24, 24 + 16 + 60, 24 + 32 + 121]);
+        expect(got.map((f) => [f.capturedLength, f.originalLength])).toEqual([[60, 60], [61, 1514], [3, 3]]);
+        expect(got[1].data).toEqual(Array.from(frames[1].data));
+        expect(got.every((f) => f.linkType === 113 && f.interfaceId === 0)).toBe(true);
+      });
+    }
+  }
+
+  test('one reused Frame object; data is a view, not a copy', async () => {
+    const file = tmpFile(writePcap(frames));
+    const seen = new Set<Frame>();
+    let views = 0;
+    await readCapture(file, (f) => {
+      seen.add(f);
+      if (f.data.buffer.byteLength > f.data.byteLength) views++;
+    });
+    expect(seen.size).toBe(1);
+    expect(views).toBe(3);
+  });
+
+  test('caplen > origlen and caplen > snaplen are tolerated with one warning each', async () => {
+    const buf = writePcap(
+      [
+        { sec: 1, nsec: 0, data: pkt(100, 1), origLen: 50 },
+        { sec: 2, nsec: 0, data: pkt(100, 1), origLen: 50 },
+      ],
+      { snapLen: 64 },
+    );
+    const { info, frames: got } = await readFile(tmpFile(buf));
+    expect(got).toHaveLength(2);
+    expect(got[0].capturedLength).toBe(100);
+    expect(info.warnings).toHaveLength(2);
+    expect(info.warnings[0]).toMatch(/byte offset 24: captured length 100 exceeds original length 50/);
+    expect(info.warnings[1]).toMatch(/exceeds snapshot length 64/);
+    expect(info.truncated).toBe(false);
+  });
+
+  test('sub-second field of a second or more is normalised into the seconds, with a warning', async () => {
+    const buf = writePcap([{ sec: 10, nsec: 0, data: pkt(4, 0) }]);
+    buf.writeUInt32LE(1500000, 24 + 4); // 1.5 s in µs
+    const { info, frames: got } = await readFile(tmpFile(buf));
+    expect([got[0].tsSec, got[0].tsNsec]).toEqual([11, 500000000]);
+    expect(info.warnings[0]).toMatch(/byte offset 24/);
+  });
+});
+
+describe('pcapng', () => {
+  const big = 1700000000123456789n; // > 2^53: loses precision as a double
+  const sections = writePcapng([
+    {
+      comment: 'section one',
+      interfaces: [
+        { linkType: 1, name: 'eth0', description: 'uplink', comment: 'if comment', snapLen: 262144 },
+        { linkType: 113, tsresol: 9, name: 'any' },
+        { linkType: 101, tsresol: 0x80 | 20, tsoffset: 1000n },
+      ],
+      extraBlocks: [
+        { type: 0x12345678, body: bytes(1, 2, 3, 4, 5, 6, 7, 8) }, // unknown: skipped
+        { type: 4, body: bytes(0, 0, 0, 0) }, // NRB with only end-of-records
+      ],
+      packets: [
+        { interfaceId: 0, ts: 1700000000654321n, data: pkt(60, 1), comment: 'first packet' },
+        { interfaceId: 1, ts: big, data: pkt(45, 2), origLen: 1500 },
+        { interfaceId: 2, ts: (1700000000n << 20n) | 524288n, data: pkt(20, 3) },
+        { interfaceId: 0, ts: 0n, data: pkt(42, 4), kind: 'spb' },
+        { interfaceId: 1, ts: 1700000002000000001n, data: pkt(33, 5), kind: 'opb' },
+      ],
+    },
+    {
+      bigEndian: true,
+      interfaces: [
+        { linkType: 228, tsresol: 9 },
+        { linkType: 1, tsresol: 12, snapLen: 100 },
+      ],
+      packets: [
+        { interfaceId: 1, ts: 1700000123456789123n, data: pkt(10, 6) },
+        { interfaceId: 0, ts: 18446744073709551615n, data: pkt(11, 7) },
+        { interfaceId: 0, ts: 0n, data: pkt(200, 8), kind: 'spb' },
+      ],
+    },
+  ]);
+
+  test('multi-section, mixed byte order, several interfaces and resolutions', async () => {
+    for (const read of [() => readFile(tmpFile(sections)), () => readChunked(sections, 5), () => readChunked(sections, 97)]) {
+      const { info, frames: got } = await read();
+      expect(info.format).toBe('pcapng');
+      expect(info.truncated).toBe(false);
+      expect(info.warnings).toEqual([]);
+      expect(info.packets).toBe(8);
+      expect(info.bytes).toBe(sections.length);
+      expect(info.linkTypes).toEqual([1, 113, 101, 228]);
+      expect(info.interfaces.map((i) => [i.linkType, i.name, i.description, i.tsResolution])).toEqual([
+        [1, 'eth0', 'uplink', '10^-6'],
+        [113, 'any', null, '10^-9'],
+        [101, null, null, '2^-20'],
+        [228, null, null, '10^-9'],
+        [1, null, null, '10^-12'],
+      ]);
+      expect(info.comments).toEqual(['section one', 'if comment', 'first packet']);
+      expect(got.map((f) => f.frameNumber)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      expect(got.map((f) => [f.interfaceId, f.linkType])).toEqual([
+        [0, 1], [1, 113], [2, 101], [0, 1], [1, 113], [1, 1], [0, 228], [0, 228],
+      ]);
+      expect(got.map((f) => [f.tsSec, f.tsNsec])).toEqual([
+        [1700000000, 654321000],
+        [1700000000, 123456789], // exact although the raw value exceeds 2^53
+        [1700001000, 500000000], // 2^-20 resolution + if_tsoffset 1000 s
+        [0, 0], // SPB: no timestamp
+        [1700000002, 1],
+        [1700000, 123456789], // ps resolution truncated to ns
+        [18446744073, 709551615], // 2^64-1 ns
+        [0, 0],
+      ]);
+      expect(got.map((f) => [f.capturedLength, f.originalLength])).toEqual([
+        [60, 60], [45, 1500], [20, 20], [42, 42], [33, 33], [10, 10], [11, 11], [200, 200],
+      ]);
+      expect(got[4].data).toEqual(Array.from(pkt(33, 5)));
+      expect(got[7].data).toEqual(Array.from(pkt(200, 8)));
+    }
+  });
+
+  test('SPB captured length is capped by the interface snaplen', async () => {
+    const buf = writePcapng([{ interfaces: [{ linkType: 1, snapLen: 64 }], packets: [{ interfaceId: 0, ts: 0n, data: pkt(100, 1), kind: 'spb' }] }]);
+    const { frames: got } = await readFile(tmpFile(buf));
+    expect([got[0].capturedLength, got[0].originalLength]).toEqual([64, 100]);
+    expect(got[0].data).toEqual(Array.from(pkt(100, 1)).slice(0, 64));
+  });
+
+  test('custom blocks consume a frame number (as in Wireshark) but are not delivered', async () => {
+    const buf = writePcapng([
+      {
+        interfaces: [{ linkType: 1 }],
+        extraBlocks: [{ type: 0x00000bad, body: bytes(0, 0, 0x7f, 0xfe, 1, 2, 3, 4) }],
+        packets: [{ interfaceId: 0, ts: 5n, data: pkt(10, 1) }],
+      },
+    ]);
+    const { info, frames: got } = await readFile(tmpFile(buf));
+    expect(got.map((f) => f.frameNumber)).toEqual([2]);
+    expect(info.otherRecords).toBe(1);
+    expect(info.packets).toBe(1);
+  });
+
+  test('a packet naming an undefined interface is skipped, not numbered, warned once', async () => {
+    const buf = writePcapng([
+      {
+        interfaces: [{ linkType: 1 }],
+        packets: [
+          { interfaceId: 3, ts: 1n, data: pkt(10, 1) },
+          { interfaceId: 0, ts: 2n, data: pkt(10, 2) },
+          { interfaceId: 3, ts: 3n, data: pkt(10, 3) },
+        ],
+      },
+    ]);
+    const { info, frames: got } = await readFile(tmpFile(buf));
+    expect(got.map((f) => [f.frameNumber, f.tsNsec])).toEqual([[1, 2000]]);
+    expect(info.warnings).toHaveLength(1);
+    expect(info.warnings[0]).toMatch(/byte offset \d+ names interface 3/);
+    expect(info.truncated).toBe(false);
+  });
+
+  test('interfaces reset per section', async () => {
+    const buf = writePcapng([
+      { interfaces: [{ linkType: 1 }, { linkType: 113 }], packets: [{ interfaceId: 1, ts: 1n, data: pkt(4, 1) }] },
+      { interfaces: [{ linkType: 228 }], packets: [{ interfaceId: 1, ts: 1n, data: pkt(4, 1) }, { interfaceId: 0, ts: 1n, data: pkt(4, 1) }] },
+    ]);
+    const { info, frames: got } = await readFile(tmpFile(buf));
+    expect(got.map((f) => [f.frameNumber, f.linkType])).toEqual([[1, 113], [2, 228]]);
+    expect(info.warnings[0]).toMatch(/interface 1, which its section does not define \(1 defined\)/);
+  });
+});
+
+describe('gzip and streams', () => {
+  const plain = writePcap(
+    Array.from({ length: 200 }, (_, i) => ({ sec: 1700000000 + i, nsec: i * 1000, data: pkt(50 + (i % 30), i) })),
+    { nanosecond: true },
+  );
+
+  test('gzip detected by magic bytes, not by name', async () => {
+    const file = tmpFile(gzipSync(plain), 'capture.pcap'); // no .gz suffix on purpose
+    const { info, frames: got } = await readFile(file);
+    expect(info.compressed).toBe(true);
+    expect(info.packets).toBe(200);
+    expect(info.bytes).toBe(plain.length);
+    expect(info.truncated).toBe(false);
+    expect(got[199]).toMatchObject({ frameNumber: 200, tsSec: 1700000199, tsNsec: 199000 });
+  });
+
+  test('a gzip stream cut short keeps what was read, with a warning', async () => {
+    const gz = gzipSync(plain);
+    const { info, frames: got } = await readFile(tmpFile(gz.subarray(0, Math.floor(gz.length * 0.6))));
+    expect(info.compressed).toBe(true);
+    expect(info.truncated).toBe(true);
+    expect(got.length).toBeGreaterThan(0);
+    expect(got.length).toBeLessThan(200);
+    expect(got.map((f) => f.frameNumber)).toEqual(Array.from({ length: got.length }, (_, i) => i + 1));
+    expect(info.warnings.some((w) => /gzip stream cut short/.test(w))).toBe(true);
+  });
+
+  test('stdin-like stream, records split at every possible place', async () => {
+    const ref = await readFile(tmpFile(plain));
+    for (const chunk of [1, 3, 16, 17, 1000, 1 << 20]) {
+      const got = await readChunked(plain, chunk);
+      expect(got.frames).toEqual(ref.frames);
+      expect(got.info).toEqual({ ...ref.info, path: 'stream-input' });
+    }
+  });
+
+  test('gzip on a stream', async () => {
+    const { info, frames: got } = await readChunked(gzipSync(plain), 100);
+    expect(info.compressed).toBe(true);
+    expect(got).toHaveLength(200);
+  });
+
+  test('onProgress reports bytes read and the file size', async () => {
+    const file = tmpFile(plain);
+    const calls: Array<[number, number | null]> = [];
+    await readCapture(file, () => undefined, { onProgress: (a, b) => calls.push([a, b]) });
+    expect(calls[calls.length - 1]).toEqual([plain.length, plain.length]);
+  });
+});
+
+describe('damage', () => {
+  const three = writePcap([
+    { sec: 1, nsec: 0, data: pkt(100, 1) },
+    { sec: 2, nsec: 0, data: pkt(100, 2) },
+    { sec: 3, nsec: 0, data: pkt(1514, 3) },
+  ]);
+  const thirdAt = 24 + 2 * 116;
+
+  test('truncated tail: earlier frames kept, warning names the offset (file and stream)', async () => {
+    const cut = three.subarray(0, thirdAt + 16 + 200);
+    for (const r of [await readFile(tmpFile(cut)), await readChunked(cut, 64)]) {
+      expect(r.frames.map((f) => f.frameNumber)).toEqual([1, 2]);
+      expect(r.info.truncated).toBe(true);
+      expect(r.info.packets).toBe(2);
+      expect(r.info.bytes).toBe(thirdAt);
+      expect(r.info.warnings).toEqual([`truncated record at byte offset ${thirdAt}: header claims 1514 bytes, 200 present`]);
+    }
+  });
+
+  test('truncated record header', async () => {
+    const { info, frames: got } = await readFile(tmpFile(three.subarray(0, thirdAt + 5)));
+    expect(got).toHaveLength(2);
+    expect(info.warnings[0]).toBe(`truncated record header at byte offset ${thirdAt}: 16 bytes needed, 5 present`);
+  });
+
+  test('absurd record length: stop with a warning, no allocation by the claimed length', async () => {
+    const buf = Buffer.from(three);
+    buf.writeUInt32LE(0xfffffff0, thirdAt + 8);
+    const before = process.memoryUsage().arrayBuffers;
+    for (const r of [await readFile(tmpFile(buf)), await readChunked(buf, 50)]) {
+      expect(r.frames).toHaveLength(2);
+      expect(r.info.truncated).toBe(true);
+      expect(r.info.warnings[0]).toMatch(new RegExp(`^record at byte offset ${thirdAt} claims 4294967280 captured bytes`));
+    }
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  test('maxRecordBytes option', async () => {
+    const { info, frames: got } = await readFile(tmpFile(three), 1000);
+    expect(got).toHaveLength(2);
+    expect(info.warnings[0]).toMatch(/claims 1514 captured bytes \(more than the 1000-byte limit\)/);
+  });
+
+  const ng = writePcapng([
+    {
+      interfaces: [{ linkType: 1 }],
+      packets: [
+        { interfaceId: 0, ts: 1n, data: pkt(64, 1) },
+        { interfaceId: 0, ts: 2n, data: pkt(64, 2) },
+      ],
+    },
+  ]);
+  const secondBlock = 28 + 20 + 96; // SHB, IDB, first EPB
+
+  test('pcapng: truncated block', async () => {
+    for (const r of [await readFile(tmpFile(ng.subarray(0, ng.length - 10))), await readChunked(ng.subarray(0, ng.length - 10), 7)]) {
+      expect(r.frames).toHaveLength(1);
+      expect(r.info.truncated).toBe(true);
+      expect(r.info.warnings).toEqual([`truncated block at byte offset ${secondBlock}: header claims 96 bytes, 86 present`]);
+    }
+  });
+
+  test('pcapng: absurd, misaligned and mismatched block lengths', async () => {
+    const cases: Array<[number, RegExp]> = [
+      [0x7ffffff0, /block at byte offset 144 claims 2147483632 bytes/],
+      [98, /block length 98 is not a multiple of 4/],
+      [8, /block length 8 is below the 12-byte minimum/],
+    ];
+    for (const [len, re] of cases) {
+      const buf = Buffer.from(ng);
+      buf.writeUInt32LE(len, secondBlock + 4);
+      for (const r of [await readFile(tmpFile(buf)), await readChunked(buf, 13)]) {
+        expect(r.frames).toHaveLength(1);
+        expect(r.info.truncated).toBe(true);
+        expect(r.info.warnings[0]).toMatch(re);
+      }
+    }
+    const buf = Buffer.from(ng);
+    buf.writeUInt32LE(92, ng.length - 4); // trailer disagrees
+    const r = await readFile(tmpFile(buf));
+    expect(r.frames).toHaveLength(1);
+    expect(r.info.warnings[0]).toMatch(/byte offset 144: trailing length 92 does not match leading length 96/);
+  });
+
+  test('pcapng: captured length larger than its block', async () => {
+    const buf = Buffer.from(ng);
+    buf.writeUInt32LE(5000, secondBlock + 20);
+    const r = await readFile(tmpFile(buf));
+    expect(r.frames).toHaveLength(1);
+    expect(r.info.warnings[0]).toMatch(/byte offset 144: captured length 5000 does not fit/);
+  });
+});
+
+describe('not a capture', () => {
+  async function openError(path: string): Promise<string> {
+    try {
+      await readCapture(path, () => undefined);
+    } catch (e) {
+      expect(e).toBeInstanceOf(CaptureOpenError);
+      const msg = (e as Error).message;
+      expect(msg).not.toMatch(/\n/);
+      expect(msg.startsWith(path)).toBe(true);
+      return msg;
+    }
+    throw new Error('expected a CaptureOpenError');
+  }
+
+  test('text file', async () => {
+    const p = tmpFile('HTTP/1.1 200 OK\r\n\r\n');
+    expect(await openError(p)).toBe(`${p}: not a pcap or pcapng capture (first bytes 48 54 54 50)`);
+  });
+  test('empty file', async () => {
+    const p = tmpFile('');
+    expect(await openError(p)).toBe(`${p}: empty file`);
+  });
+  test('directory', async () => {
+    const p = join(dir, 'subdir');
+    mkdirSync(p);
+    expect(await openError(p)).toBe(`${p}: is a directory`);
+  });
+  test('missing file', async () => {
+    const p = join(dir, 'nope.pcap');
+    expect(await openError(p)).toBe(`${p}: no such file`);
+  });
+  test('pcap header cut short, tiny file', async () => {
+    const p = tmpFile(writePcap([]).subarray(0, 10));
+    expect(await openError(p)).toBe(`${p}: pcap file header cut short (10 of 24 bytes present)`);
+    expect(await openError(tmpFile(Buffer.from([0xd4, 0xc3])))).toMatch(/only 2 bytes: d4 c3/);
+  });
+  test('unsupported versions', async () => {
+    const b = writePcap([]);
+    b.writeUInt16LE(5, 6);
+    expect(await openError(tmpFile(b))).toMatch(/unsupported pcap version 2\.5/);
+    const ng = writePcapng([{ interfaces: [], packets: [] }]);
+    ng.writeUInt16LE(1, 14);
+    expect(await openError(tmpFile(ng))).toMatch(/unsupported pcapng version 1\.1/);
+  });
+  test('gzip of a text file', async () => {
+    const p = tmpFile(gzipSync(Buffer.from('hello world')));
+    expect(await openError(p)).toMatch(/not a pcap or pcapng capture \(first bytes 68 65 6c 6c\)/);
+  });
+  test('stream input is named <stdin> for "-"-style paths', async () => {
+    await expect(readCaptureStream(Readable.from([Buffer.from('garbage!')]), '-', () => undefined)).rejects.toThrow(
+      '<stdin>: not a pcap or pcapng capture (first bytes 67 61 72 62)',
+    );
+  });
+});
