@@ -82,3 +82,31 @@ export function isRst(ev: ConnEvent): boolean {
 export function sortEvidence(rows: EvidencePacket[]): EvidencePacket[] {
   return rows.sort((a, b) => a.frame - b.frame);
 }
+
+/** Items grouped by a key, groups in order of first appearance. */
+export function groupBy<T>(items: readonly T[], key: (t: T) => string): T[][] {
+  const m = new Map<string, T[]>();
+  for (const it of items) {
+    const k = key(it);
+    const g = m.get(k);
+    if (g) g.push(it);
+    else m.set(k, [it]);
+  }
+  return [...m.values()];
+}
+
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** The DNAT'd half of a connection, when the capture linked one. */
+export function translatedPeer(c: Connection): Connection | null {
+  return c.natRole === 'original' ? c.natPeer : null;
+}
+
+/** Looks like a Kubernetes Service address: the default 10.96.0.0/12 range, or seen DNAT'd. */
+export function looksLikeService(c: Connection): boolean {
+  if (c.natRole === 'original') return true;
+  const p = c.resp.addr.split('.').map(Number);
+  return p.length === 4 && p[0] === 10 && p[1]! >= 96 && p[1]! <= 111;
+}

@@ -1,0 +1,100 @@
+import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, Severity } from './types.js';
+import { evidenceOf, groupBy, isRst, sortEvidence } from './evidence.js';
+import { TcpFlag } from '../decode/packet.js';
+import { answersSegment } from './stale-connection.js';
+
+type Reason = 'finished' | 'data-after-close' | 'unread-data' | 'linger-zero';
+
+const REASON_TEXT: Record<Reason, string> = {
+  'finished': 'the exchange was already finished (both sides had sent FIN, or the resetting side had closed and had nothing outstanding): a fast close many HTTP clients and proxies use; harmless',
+  'data-after-close': 'the resetting side had already closed (sent FIN) and data kept arriving: the application closed while its peer was still sending, so the kernel answered the late data with RST',
+  'unread-data': 'the resetting side had received data it never answered: closing a socket with unread data in its receive buffer makes the kernel send RST instead of FIN',
+  'linger-zero': 'the resetting side closed right after its own last data, without FIN: close() with SO_LINGER {on, 0}, or an explicit abort (an application or proxy dropping the connection)',
+};
+
+interface Abort {
+  conn: Connection;
+  rst: ConnEvent;
+  reason: Reason;
+}
+
+/** The first RST after the handshake, unless it is a "no such connection" answer (stale-connection's). */
+function firstRstAfterEstablished(c: Connection): ConnEvent | undefined {
+  const i = c.events.findIndex((e) => isRst(e) && e.t >= c.establishedT);
+  if (i < 0 || answersSegment(c.events, i) !== undefined) return undefined;
+  return c.events[i];
+}
+
+function classify(c: Connection, rst: ConnEvent): Reason {
+  const me = rst.dir;
+  const before = c.events.filter((e) => e.frame < rst.frame);
+  const myFin = before.find((e) => e.dir === me && (e.flags & TcpFlag.FIN) !== 0);
+  const peerFin = before.find((e) => e.dir !== me && (e.flags & TcpFlag.FIN) !== 0);
+  const lastMine = [...before].reverse().find((e) => e.dir === me && e.len > 0);
+  const lastPeer = [...before].reverse().find((e) => e.dir !== me && e.len > 0);
+  if (myFin && peerFin) return 'finished';
+  if (myFin) {
+    const lateData = before.some((e) => e.dir !== me && e.len > 0 && e.frame > myFin.frame);
+    return lateData ? 'data-after-close' : 'finished';
+  }
+  if (lastPeer && (!lastMine || lastPeer.frame > lastMine.frame)) return 'unread-data';
+  return 'linger-zero';
+}
+
+/** An endpoint resets an established connection. */
+export const abortiveClose: Rule = {
+  meta: {
+    id: 'abortive-close',
+    severity: 'warning',
+    title: 'An endpoint reset an established connection',
+    description: 'An endpoint resets an established connection (resetBy); reason: linger-0, unread data, data after close.',
+    docs: 'docs/rules/abortive-close.md',
+  },
+  detect(ctx: RuleContext): FindingDraft[] {
+    const hits: Abort[] = [];
+    for (const c of ctx.connections) {
+      if (ctx.isClaimed(c) || !c.established) continue;
+      // The NAT'd half repeats the original's packets: report once, on the original.
+      if (c.natRole === 'translated' && c.natPeer !== null) continue;
+      const rst = firstRstAfterEstablished(c);
+      if (rst === undefined) continue;
+      hits.push({ conn: c, rst, reason: classify(c, rst) });
+    }
+    return groupBy(hits, (h) => `${h.conn.orig.addr}|${h.conn.resp.text}|${h.rst.dir}|${h.reason}`).map((group) => {
+      const h0 = group[0]!;
+      const c0 = h0.conn;
+      const by = h0.rst.dir === 0 ? 'client' as const : 'server' as const;
+      const sender = h0.rst.dir === 0 ? c0.orig : c0.resp;
+      const severity: Severity = h0.reason === 'finished' ? 'info' : 'warning';
+      const evidence = [];
+      for (const h of group) {
+        const idx = h.conn.events.indexOf(h.rst);
+        // The packets leading up to the reset, and the reset itself.
+        for (const ev of h.conn.events.slice(Math.max(0, idx - 4), idx + 1)) {
+          evidence.push(evidenceOf(h.conn, ev, ev === h.rst ? `${by} resets the established connection` : ''));
+        }
+      }
+      sortEvidence(evidence);
+      const backend = c0.natPeer && c0.natRole === 'original' ? c0.natPeer.resp.text : null;
+      return {
+        rule: 'abortive-close' as const,
+        severity,
+        confidence: h0.reason === 'finished' ? 0.9 : 0.75,
+        client: c0.orig.text,
+        server: c0.resp.text,
+        backend,
+        resetBy: by,
+        resetSender: sender.addr,
+        count: group.length,
+        summary: `${sender.text} reset an established connection (${by}${h0.reason === 'finished' ? ', after the exchange finished' : ''}): ${h0.reason.replace(/-/g, ' ')}`,
+        explanation: `The connection ${c0.orig.text} → ${c0.resp.text} was established (frame ${c0.dirs[0].synFrame || c0.firstFrame}) and ${sender.text}, the ${by}, ended it with RST (frame ${h0.rst.frame}); ${REASON_TEXT[h0.reason]}.${group.length > 1 ? ` ${group.length} connections ended this way.` : ''} The peer's application sees "connection reset by peer" on its next read or write.`,
+        remediation: h0.reason === 'finished' ? ['Nothing to fix unless the peer logs errors: the data exchange had completed.'] : [
+          `Look at how the ${by} application closes its sockets: SO_LINGER with a zero timeout, closing before reading the whole request/response, or a proxy/idle reaper aborting connections.`,
+          h0.reason === 'unread-data' ? 'Read (drain) the socket before close(), or shut down the write side first (shutdown(SHUT_WR)) and wait for the peer\'s FIN.' : 'Use a graceful close (FIN): remove SO_LINGER 0, or shutdown() before close().',
+        ],
+        evidence,
+        connections: group.map((h) => h.conn),
+      };
+    });
+  },
+};

@@ -1,0 +1,97 @@
+import type { Connection, FindingDraft, Rule, RuleContext } from './types.js';
+import { evidenceOf, groupBy, isRst, isSynOnly, looksLikeService, plural, sortEvidence, translatedPeer } from './evidence.js';
+import { TcpFlag } from '../decode/packet.js';
+
+interface Refusal {
+  conn: Connection;
+  /** The half whose RST came from the real listener's host (the backend after DNAT). */
+  answered: Connection;
+}
+
+function refusedBy(c: Connection): boolean {
+  const o = c.dirs[0];
+  if (!o.synSeen || c.established || c.dirs[1].synAckSeen) return false;
+  const want = (o.isn + 1) >>> 0;
+  return c.events.some((e) => e.dir === 1 && isRst(e) && (e.flags & TcpFlag.ACK) !== 0 && e.ack === want);
+}
+
+/** SYN answered by RST+ACK acking its ISN + 1: nothing listens at the (translated) destination. */
+export const connectionRefused: Rule = {
+  meta: {
+    id: 'connection-refused',
+    severity: 'error',
+    title: 'Connection refused: the SYN was answered by RST+ACK',
+    description: 'SYN answered by RST+ACK: no listener at the (translated) destination.',
+    docs: 'docs/rules/connection-refused.md',
+  },
+  detect(ctx: RuleContext): FindingDraft[] {
+    const hits: Refusal[] = [];
+    for (const c of ctx.connections) {
+      if (ctx.isClaimed(c) || c.natRole === 'translated') continue;
+      const peer = translatedPeer(c);
+      if (refusedBy(c)) hits.push({ conn: c, answered: peer !== null && refusedBy(peer) ? peer : c });
+      else if (peer !== null && refusedBy(peer)) hits.push({ conn: c, answered: peer });
+    }
+    // A translated half whose original is not in the capture is its own connection.
+    for (const c of ctx.connections) {
+      if (!ctx.isClaimed(c) && c.natRole === 'translated' && c.natPeer === null && refusedBy(c)) hits.push({ conn: c, answered: c });
+    }
+    return groupBy(hits, (h) => `${h.conn.orig.addr}|${h.conn.resp.text}|${h.answered.resp.text}`).map((group) => {
+      const h0 = group[0]!;
+      const client = h0.conn.orig;
+      const server = h0.conn.resp;
+      const backend = h0.answered !== h0.conn ? h0.answered.resp : null;
+      const evidence = [];
+      const conns: Connection[] = [];
+      for (const h of group) {
+        for (const c of new Set([h.conn, h.answered])) {
+          ctx.claim(c);
+          conns.push(c);
+          for (const ev of c.events) {
+            if (isSynOnly(ev) && ev.dir === 0 && (c === h.conn || !ev.retransmit)) {
+              evidence.push(evidenceOf(c, ev, c === h.conn ? (ev.retransmit ? 'SYN retransmission' : '') : `translated copy: DNAT ${server.text} → ${c.resp.text}`));
+            } else if (isRst(ev) && ev.dir === 1) {
+              evidence.push(evidenceOf(c, ev, c === h.answered && backend ? 'the backend refuses: no listener on this port' : 'refused: RST+ACK acking the SYN'));
+            }
+          }
+        }
+      }
+      sortEvidence(evidence);
+      const port = (backend ?? server).port;
+      const who = backend ?? server;
+      const service = looksLikeService(h0.conn);
+      const explanation = [
+        `${client.text} sent a SYN to ${server.text} (frame ${h0.conn.dirs[0].synFrame})`,
+        backend ? `, which the node translated to ${backend.text};` : ';',
+        ` ${who.addr} answered with RST+ACK acknowledging the SYN's ISN + 1: nothing is listening on port ${port} there, and the application got "connection refused" (ECONNREFUSED) at once.`,
+        group.length > 1 ? ` ${plural(group.length, 'attempt')} were refused the same way.` : '',
+        service ? ` ${server.text} is a Service address: the Service's targetPort (${port}) does not match a port the backend container listens on, or the container has not started listening yet (a readiness probe that passes before the listener is up).` : '',
+      ].join('');
+      const remediation = service ? [
+        `kubectl get svc -A -o wide | grep ${server.addr}   # find the Service; compare its targetPort with the container's port`,
+        `kubectl get endpointslices -A -o wide | grep ${(backend ?? server).addr}`,
+        `kubectl exec <backend-pod> -- ss -ltn   # is anything listening on ${port}?`,
+        'Fix the Service targetPort (or the containerPort / the application\'s listen address), and give the pod a readiness probe on that port.',
+      ] : [
+        `ss -ltn 'sport = :${port}' on ${who.addr}   # is anything listening?`,
+        'Start the service, or point the client at the right port; check that it listens on this address, not only on 127.0.0.1.',
+      ];
+      return {
+        rule: 'connection-refused' as const,
+        severity: 'error' as const,
+        confidence: 0.95,
+        client: client.text,
+        server: server.text,
+        backend: backend ? backend.text : null,
+        resetBy: 'server' as const,
+        resetSender: who.addr,
+        count: group.length,
+        summary: `${client.addr} → ${server.text}${backend ? ` (→ ${backend.text})` : ''}: connection refused, nothing listens on port ${port}`,
+        explanation,
+        remediation,
+        evidence,
+        connections: conns,
+      };
+    });
+  },
+};

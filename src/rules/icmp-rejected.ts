@@ -1,0 +1,86 @@
+import type { Connection, FindingDraft, Rule, RuleContext } from './types.js';
+import { evidenceOf, groupBy, icmpName, isSynOnly, looksLikeService, plural, sortEvidence } from './evidence.js';
+
+/** Destination-unreachable (ICMP type 3 / ICMPv6 type 1) tied to a connection that never opened. */
+function rejection(c: Connection) {
+  if (c.established || c.dirs[1].synAckSeen || !c.dirs[0].synSeen) return undefined;
+  return c.events.find((e) => e.icmpType >= 0 && e.dir === 1 &&
+    ((c.orig.version === 4 && e.icmpType === 3) || (c.orig.version === 6 && e.icmpType === 1)));
+}
+
+/** SYN answered by ICMP/ICMPv6 unreachable or prohibited. */
+export const icmpRejected: Rule = {
+  meta: {
+    id: 'icmp-rejected',
+    severity: 'error',
+    title: 'The SYN was rejected with an ICMP unreachable',
+    description: 'SYN answered by ICMP/ICMPv6 unreachable or prohibited; for a Service address sent by a node: a Service without endpoints (kube-proxy REJECT).',
+    docs: 'docs/rules/icmp-rejected.md',
+  },
+  detect(ctx: RuleContext): FindingDraft[] {
+    const hits: { conn: Connection; sender: string; kind: string }[] = [];
+    for (const c of ctx.connections) {
+      if (ctx.isClaimed(c)) continue;
+      let ev = rejection(c);
+      let conn = c;
+      if (ev === undefined && c.natRole === 'original' && c.natPeer) {
+        ev = rejection(c.natPeer);
+        conn = c.natPeer;
+      }
+      if (ev === undefined || c.natRole === 'translated') continue;
+      hits.push({ conn: c, sender: ev.icmpSender ?? '?', kind: icmpName(conn.orig.version, ev.icmpType, ev.icmpCode) });
+    }
+    return groupBy(hits, (h) => `${h.conn.orig.addr}|${h.conn.resp.text}|${h.sender}|${h.kind}`).map((group) => {
+      const h0 = group[0]!;
+      const c0 = h0.conn;
+      const fromServer = h0.sender === c0.resp.addr;
+      const service = looksLikeService(c0);
+      const evidence = [];
+      const conns: Connection[] = [];
+      for (const h of group) {
+        for (const c of [h.conn, ...(h.conn.natPeer ? [h.conn.natPeer] : [])]) {
+          ctx.claim(c);
+          conns.push(c);
+          for (const ev of c.events) {
+            if (isSynOnly(ev) && c === h.conn) evidence.push(evidenceOf(c, ev, ev.retransmit ? 'SYN retransmission' : ''));
+            else if (ev.icmpType >= 0) evidence.push(evidenceOf(c, ev, `from ${ev.icmpSender}: quotes this connection's SYN`));
+          }
+        }
+      }
+      sortEvidence(evidence);
+      const icmpFrame = evidence.find((e) => e.label.startsWith('ICMP'))?.frame;
+      const kubeProxy = service && !fromServer;
+      const explanation = [
+        `${c0.orig.text} sent a SYN to ${c0.resp.text} (frame ${c0.dirs[0].synFrame}) and ${h0.sender} answered with ICMP ${h0.kind}${icmpFrame ? ` (frame ${icmpFrame})` : ''}, quoting that SYN; the application got "connection refused" or "no route to host" at once.`,
+        fromServer ? ' The destination host itself rejected it (a firewall rule with REJECT on that host, or no socket and an ICMP-rejecting policy).' : ` The rejection came from ${h0.sender}, not from ${c0.resp.addr}: a router or firewall on the way (or the node itself) refused it.`,
+        kubeProxy ? ` ${c0.resp.text} is a Service address and the ICMP came from a node: kube-proxy installs a REJECT rule for a Service that has no ready endpoints — no backend pod is Ready.` : '',
+        group.length > 1 ? ` ${plural(group.length, 'attempt')} were rejected the same way.` : '',
+      ].join('');
+      const remediation = kubeProxy ? [
+        `kubectl get svc -A -o wide | grep ${c0.resp.addr}   # which Service is this`,
+        'kubectl get endpointslices -n <ns> -l kubernetes.io/service-name=<svc>   # no ready endpoints?',
+        'kubectl get pods -n <ns> -l <the Service selector>   # are the pods Running and Ready; does the selector match their labels',
+        `iptables-save | grep -i reject | grep ${c0.resp.addr}   # on the node: kube-proxy's REJECT rule ("has no endpoints")`,
+      ] : [
+        `Find the rule that rejects it on ${h0.sender}: iptables-save | grep -i reject (or nft list ruleset)`,
+        'Allow the traffic (a NetworkPolicy, a security group or host firewall), or fix the route.',
+      ];
+      return {
+        rule: 'icmp-rejected' as const,
+        severity: 'error' as const,
+        confidence: 0.95,
+        client: c0.orig.text,
+        server: c0.resp.text,
+        backend: null,
+        resetBy: fromServer ? ('server' as const) : ('middlebox' as const),
+        resetSender: h0.sender,
+        count: group.length,
+        summary: `${c0.orig.addr} → ${c0.resp.text}: rejected with ICMP ${h0.kind} from ${h0.sender}${kubeProxy ? ' (Service without endpoints)' : ''}`,
+        explanation,
+        remediation,
+        evidence,
+        connections: conns,
+      };
+    });
+  },
+};

@@ -1,0 +1,80 @@
+import type { Connection, FindingDraft, Rule, RuleContext } from './types.js';
+import { evidenceOf, groupBy, isSynOnly, plural, sortEvidence } from './evidence.js';
+
+function unanswered(c: Connection): boolean {
+  const r = c.dirs[1];
+  return c.dirs[0].synSeen && !r.synAckSeen && !r.rstSeen && r.packets === 0 && !c.history.includes('u');
+}
+
+/** SYNs retransmitted with no answer in the capture. */
+export const synTimeout: Rule = {
+  meta: {
+    id: 'syn-timeout',
+    severity: 'error',
+    title: 'SYNs went unanswered',
+    description: 'SYNs retransmitted with no answer in the capture (a drop; hairpin or policy when S maps to the client itself).',
+    docs: 'docs/rules/syn-timeout.md',
+  },
+  detect(ctx: RuleContext): FindingDraft[] {
+    const hits: { conn: Connection; hairpin: boolean; translated: Connection | null }[] = [];
+    for (const c of ctx.connections) {
+      if (ctx.isClaimed(c) || c.natRole === 'translated' && c.natPeer !== null) continue;
+      if (!unanswered(c) || c.dirs[0].synRetransmits === 0) continue;
+      const y = c.natRole === 'original' ? c.natPeer : null;
+      if (y !== null && !unanswered(y)) continue;
+      hits.push({ conn: c, translated: y, hairpin: y !== null && y.resp.addr === c.orig.addr });
+    }
+    return groupBy(hits, (h) => `${h.conn.orig.addr}|${h.conn.resp.text}|${h.hairpin}`).map((group) => {
+      const h0 = group[0]!;
+      const c = h0.conn;
+      const evidence = [];
+      const conns: Connection[] = [];
+      for (const h of group) {
+        for (const k of [h.conn, ...(h.translated ? [h.translated] : [])]) {
+          ctx.claim(k);
+          conns.push(k);
+          for (const ev of k.events) {
+            if (isSynOnly(ev) && (k === h.conn || !ev.retransmit)) {
+              evidence.push(evidenceOf(k, ev, k === h.conn ? (ev.retransmit ? 'retransmitted: no answer' : 'SYN') : `translated copy: DNAT ${h.conn.resp.text} → ${k.resp.text}${h.hairpin ? ' (the client itself)' : ''}`));
+            }
+          }
+        }
+      }
+      sortEvidence(evidence);
+      const retries = group.reduce((n, h) => n + h.conn.dirs[0].synRetransmits, 0);
+      // Nothing answered, so `backend` stays null; the translation is in the explanation.
+      const backend = h0.translated ? h0.translated.resp.text : null;
+      const waited = (c.lastT - c.firstT).toFixed(1);
+      const explanation = h0.hairpin
+        ? `${c.orig.text} dialled ${c.resp.text} and the node translated it to ${backend} — the client's own address: a pod calling its own Service. The translated SYN must go back out of the bridge port it came in on, which a Linux bridge does only with hairpin mode on that port; it never came back, and ${plural(retries, 'retransmission')} over ${waited} s went unanswered (the application sees a connect timeout).`
+        : `${c.orig.text} sent a SYN to ${c.resp.text} (frame ${c.dirs[0].synFrame}) and retransmitted it ${plural(retries, 'time')} over ${waited} s with no answer in the capture: no SYN-ACK, no RST, no ICMP error. The SYN or its answer was dropped silently — a firewall or NetworkPolicy with DROP, a security group, a routing black hole, a full accept queue, or a host that is down — or the answer took a path this capture does not see.${backend ? ` The node translated it to ${backend}.` : ''}`;
+      const remediation = h0.hairpin ? [
+        'Enable hairpin mode on the pod\'s bridge port: kubelet --hairpin-mode=hairpin-veth (or promiscuous-bridge), or the CNI config\'s "hairpinMode": true (bridge plugin)',
+        'bridge -d link show | grep hairpin   # on the node: "hairpin on" for the pod\'s veth',
+        'Check that kube-proxy masquerades hairpin traffic (KUBE-MARK-MASQ for the Service\'s own endpoints) so the reply returns through conntrack.',
+      ] : [
+        `Capture at ${c.resp.addr}'s end too: did the SYN arrive?`,
+        'Look for DROP rules on the way: iptables-save | grep -i drop; NetworkPolicies selecting the destination; cloud security groups.',
+        `ss -ltn on ${c.resp.addr}: a full accept queue (netstat -s | grep -i overflow) drops SYNs silently.`,
+      ];
+      return {
+        rule: 'syn-timeout' as const,
+        severity: 'error' as const,
+        confidence: h0.hairpin ? 0.85 : 0.6,
+        client: c.orig.text,
+        server: c.resp.text,
+        backend: null,
+        resetBy: null,
+        resetSender: null,
+        count: group.length,
+        summary: h0.hairpin
+          ? `${c.orig.addr} → its own Service ${c.resp.text}: SYNs unanswered (hairpin)`
+          : `${c.orig.addr} → ${c.resp.text}: SYNs unanswered (${plural(group.length, 'attempt')})`,
+        explanation,
+        remediation,
+        evidence,
+        connections: conns,
+      };
+    });
+  },
+};

@@ -1,0 +1,118 @@
+import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext } from './types.js';
+import { evidenceOf, isRst, sortEvidence } from './evidence.js';
+import { seqDiff } from '../flow/table.js';
+
+/** How far (bytes of sequence space) a leaked segment may sit from the connection's edge. */
+const WINDOW = 1 << 22;
+const COPY_WINDOW = 0.05;
+
+interface Leak {
+  /** The connection the client opened to the Service address. */
+  original: Connection;
+  /** The 4-tuple client ↔ backend on which the untranslated segment and the client's RST travel. */
+  leakConn: Connection;
+  leaked: ConnEvent;
+  clientRst: ConnEvent;
+  /** The client endpoint's direction in leakConn. */
+  clientDir: 0 | 1;
+}
+
+function inWindow(value: number, isn: number, next: number): boolean {
+  if (isn < 0 || next < 0) return false;
+  return seqDiff(value, isn) > 0 && Math.abs(seqDiff(value, next)) <= WINDOW;
+}
+
+/** Client vantage: a separate 4-tuple backend → client:port whose segment lies in the original's sequence space. */
+function leakFromOtherTuple(ctx: RuleContext, z: Connection): Leak | undefined {
+  if (z.dirs[0].synSeen || z.dirs[1].synSeen) return undefined;
+  for (const clientDir of [0, 1] as const) {
+    const clientEp = clientDir === 0 ? z.orig : z.resp;
+    const remote = clientDir === 0 ? z.resp : z.orig;
+    for (const x of ctx.byClient(clientEp.text)) {
+      if (x === z || !x.established || x.resp.text === remote.text) continue;
+      const leaked = z.events.find((e) => e.dir !== clientDir && e.icmpType < 0 && !isRst(e) &&
+        inWindow(e.seq, x.dirs[1].isn, x.dirs[1].nextSeq) && inWindow(e.ack, x.dirs[0].isn, x.dirs[0].nextSeq) &&
+        e.t >= x.firstT && e.t <= x.lastT + 1);
+      if (leaked === undefined) continue;
+      const clientRst = z.events.find((e) => e.dir === clientDir && isRst(e) && e.frame > leaked.frame);
+      if (clientRst === undefined) continue;
+      return { original: x, leakConn: z, leaked, clientRst, clientDir };
+    }
+  }
+  return undefined;
+}
+
+/** Node vantage: in the translated half, a backend segment and a client RST with no pre-NAT twin in the original. */
+function leakInTranslatedHalf(x: Connection): Leak | undefined {
+  const y = x.natPeer;
+  if (x.natRole !== 'original' || y === null || !x.established) return undefined;
+  const twin = (e: ConnEvent): boolean => x.events.some((o) => o.dir === e.dir && o.flags === e.flags && o.len === e.len &&
+    Math.abs(o.t - e.t) <= COPY_WINDOW);
+  const clientRst = y.events.find((e) => e.dir === 0 && isRst(e) && e.t > x.establishedT && !twin(e));
+  if (clientRst === undefined) return undefined;
+  const leaked = [...y.events].reverse().find((e) => e.dir === 1 && e.frame < clientRst.frame && !isRst(e) && e.icmpType < 0 && !twin(e));
+  if (leaked === undefined) return undefined;
+  return { original: x, leakConn: y, leaked, clientRst, clientDir: 0 };
+}
+
+/**
+ * An established connection to S receives a segment from B ≠ S on the same client port; the
+ * client resets it and the connection dies: conntrack judged the reply INVALID (or lost the
+ * entry) and did not reverse the NAT.
+ */
+export const unreversedNatMidstream: Rule = {
+  meta: {
+    id: 'unreversed-nat-midstream',
+    severity: 'error',
+    title: 'A reply mid-connection arrived untranslated from the backend; the client reset it',
+    description: 'An established connection to S receives a segment from B ≠ S on the same client port (in window); the client resets it and the connection dies: conntrack marked it INVALID or lost it (kubernetes#74839).',
+    docs: 'docs/rules/unreversed-nat-midstream.md',
+  },
+  detect(ctx: RuleContext): FindingDraft[] {
+    const leaks: Leak[] = [];
+    for (const c of ctx.connections) {
+      if (ctx.isClaimed(c)) continue;
+      const leak = leakInTranslatedHalf(c) ?? leakFromOtherTuple(ctx, c);
+      if (leak !== undefined && !ctx.isClaimed(leak.original)) {
+        leaks.push(leak);
+        ctx.claim(leak.original);
+        ctx.claim(leak.leakConn);
+      }
+    }
+    return leaks.map((l) => {
+      const x = l.original;
+      const backendEp = l.clientDir === 0 ? l.leakConn.resp : l.leakConn.orig;
+      const evidence = [];
+      const lastBefore = x.events.filter((e) => e.frame < l.leaked.frame).slice(-2);
+      for (const e of lastBefore) evidence.push(evidenceOf(x, e, 'the connection works through the Service address'));
+      evidence.push(evidenceOf(l.leakConn, l.leaked, `from the backend's own address: not translated back to ${x.resp.text}`));
+      evidence.push(evidenceOf(l.leakConn, l.clientRst, 'the client has no connection with the backend: RST, which kills the backend\'s side'));
+      const after = x.events.filter((e) => e.frame > l.clientRst.frame);
+      const serverRst = after.find((e) => e.dir === 1 && isRst(e));
+      for (const e of after.slice(0, 3)) {
+        evidence.push(evidenceOf(x, e, e === serverRst ? 'the server no longer has the connection' : e.retransmit ? 'the client retransmits: the answer never arrived' : ''));
+      }
+      sortEvidence(evidence);
+      return {
+        rule: 'unreversed-nat-midstream' as const,
+        severity: 'error' as const,
+        confidence: serverRst ? 0.9 : 0.8,
+        client: x.orig.text,
+        server: x.resp.text,
+        backend: backendEp.text,
+        resetBy: 'client' as const,
+        resetSender: x.orig.addr,
+        count: 1,
+        summary: `${x.orig.text} ↔ ${x.resp.text}: a reply arrived untranslated from ${backendEp.text}; the client reset it and the connection died`,
+        explanation: `The connection ${x.orig.text} → ${x.resp.text} was established through the Service address (frame ${x.dirs[0].synFrame}) and working. Then a segment from the backend's own address ${backendEp.text} reached the client on the same port (frame ${l.leaked.frame}); its sequence numbers continue the connection's, so it is the server's reply that conntrack did not translate back to ${x.resp.text}. The client's kernel has no connection with ${backendEp.text}, so it answered with RST (frame ${l.clientRst.frame}); that RST is in the backend's window and killed the server's side${serverRst ? `, and the client's next segment was answered with RST (frame ${serverRst.frame})` : ''}. The application sees "connection reset by peer". Conntrack skips the reverse NAT when it judges a packet INVALID (out of its window tracking, e.g. after a retransmission storm or with offloads) or has lost the entry: kubernetes/kubernetes#74839.`,
+        remediation: [
+          'iptables -t filter -I FORWARD -m conntrack --ctstate INVALID -j DROP   # drop INVALID replies instead of forwarding them untranslated (recent kube-proxy versions add this rule themselves: upgrade)',
+          'sysctl -w net.netfilter.nf_conntrack_tcp_be_liberal=1   # or: stop marking out-of-window packets INVALID; persist in /etc/sysctl.d/',
+          'conntrack -S   # on the node: watch the "invalid" counter grow while it happens',
+        ],
+        evidence,
+        connections: [x, l.leakConn],
+      };
+    });
+  },
+};
