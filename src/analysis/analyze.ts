@@ -28,86 +28,120 @@ function isHealthy(c: Connection): boolean {
     c.dirs[0].synRetransmits === 0 && !c.history.includes('u');
 }
 
-/** One capture through the whole pipeline: frames → packets → connections → NAT links → findings. */
-export async function analyzeCapture(path: string, options: AnalyzeOptions = {}): Promise<{
-  info: CaptureInfo; drafts: FindingDraft[]; connections: Connection[]; tcpPackets: number; resets: number;
-  connectionCount: number; translations: Analysis['translations']; firstTime: string | null; lastTime: string | null;
+export interface CaptureResult {
+  info: CaptureInfo;
+  drafts: FindingDraft[];
+  connections: Connection[];
+  tcpPackets: number;
+  resets: number;
+  connectionCount: number;
+  translations: Analysis['translations'];
+  firstTime: string | null;
+  lastTime: string | null;
   decoderWarnings: string[];
-}> {
-  const decoder = new Decoder();
-  const packet = new Packet();
-  const linker = new NatLinker();
-  const kept: Connection[] = [];
-  const table = new FlowTable({
-    maxConnections: options.maxConnections,
-    onHandshake: linker.onHandshake,
-    onSweep: linker.onSweep,
-    onRetire: (c) => {
-      if (kept.length < KEEP_HEALTHY || !isHealthy(c)) kept.push(c);
-    },
-  });
-  let first: [number, number] | null = null;
-  let last: [number, number] = [0, 0];
-  let packets = 0;
-  const onFrame = (frame: Frame): void => {
-    packets++;
-    if (first === null) first = [frame.tsSec, frame.tsNsec];
-    last = [frame.tsSec, frame.tsNsec];
-    decoder.decode(frame, packet);
-    table.observe(packet, frame);
-    if (options.onProgress && (packets & 0xffff) === 0) options.onProgress(frame.fileOffset, null, packets);
-  };
-  const info = await readCapture(path, onFrame, {
-    onProgress: options.onProgress ? (b, t) => options.onProgress!(b, t, packets) : undefined,
-  });
-  table.finish();
-  kept.sort((a, b) => a.id - b.id);
-
-  const claimed = new Set<Connection>();
-  const byClient = new Map<string, Connection[]>();
-  for (const c of kept) {
-    const list = byClient.get(c.orig.text);
-    if (list) list.push(c);
-    else byClient.set(c.orig.text, [c]);
-  }
-  const ctx: RuleContext = {
-    connections: kept,
-    links: linker.links,
-    isClaimed: (c) => claimed.has(c),
-    claim: (c) => void claimed.add(c),
-    byClient: (e) => byClient.get(e) ?? [],
-  };
-  const drafts: FindingDraft[] = [];
-  for (const rule of RULES) drafts.push(...rule.detect(ctx));
-
-  const decoderWarnings: string[] = [];
-  for (const [lt, n] of decoder.unknownLinkTypes) {
-    decoderWarnings.push(`${n} frame${n > 1 ? 's' : ''} of unsupported link type ${lt} not decoded`);
-  }
-  if (table.evictions > 0) {
-    decoderWarnings.push(`connection table limit (${table.maxConnections}) reached: ${table.evictions} connections were closed early; findings about them may be incomplete`);
-  }
-  const halves = linker.links.length;
-  return {
-    info, drafts, connections: kept, tcpPackets: table.tcpPackets, resets: table.resets,
-    connectionCount: table.total - halves,
-    translations: linker.observedTranslations(),
-    firstTime: first ? formatIsoTime(first[0], first[1]) : null,
-    lastTime: packets > 0 ? formatIsoTime(last[0], last[1]) : null,
-    decoderWarnings,
-  };
 }
 
-export async function analyze(paths: string[], options: AnalyzeOptions = {}): Promise<Analysis> {
+/**
+ * frames → packets → connections → NAT links → findings, for one frame source. `onFrame` takes
+ * frames from any source (a capture file, a live interface); `finish` runs the rules.
+ */
+export class Pipeline {
+  private readonly decoder = new Decoder();
+  private readonly packet = new Packet();
+  readonly linker = new NatLinker();
+  private readonly kept: Connection[] = [];
+  readonly table: FlowTable;
+  private first: [number, number] | null = null;
+  private last: [number, number] = [0, 0];
+  packets = 0;
+
+  constructor(options: AnalyzeOptions = {}) {
+    this.table = new FlowTable({
+      maxConnections: options.maxConnections,
+      onHandshake: this.linker.onHandshake,
+      onSweep: this.linker.onSweep,
+      onRetire: (c) => {
+        if (this.kept.length < KEEP_HEALTHY || !isHealthy(c)) this.kept.push(c);
+      },
+    });
+  }
+
+  readonly onFrame = (frame: Frame): void => {
+    this.packets++;
+    if (this.first === null) this.first = [frame.tsSec, frame.tsNsec];
+    this.last = [frame.tsSec, frame.tsNsec];
+    this.decoder.decode(frame, this.packet);
+    this.table.observe(this.packet, frame);
+  };
+
+  /** Rules over the connections seen so far (retired and live), without ending the capture. */
+  evaluate(connections: Connection[]): FindingDraft[] {
+    const claimed = new Set<Connection>();
+    const byClient = new Map<string, Connection[]>();
+    for (const c of connections) {
+      const list = byClient.get(c.orig.text);
+      if (list) list.push(c);
+      else byClient.set(c.orig.text, [c]);
+    }
+    const ctx: RuleContext = {
+      connections,
+      links: this.linker.links,
+      isClaimed: (c) => claimed.has(c),
+      claim: (c) => void claimed.add(c),
+      byClient: (e) => byClient.get(e) ?? [],
+    };
+    const drafts: FindingDraft[] = [];
+    for (const rule of RULES) drafts.push(...rule.detect(ctx));
+    return drafts;
+  }
+
+  /** Connections seen so far, in order of first packet. */
+  snapshot(): Connection[] {
+    return [...this.kept, ...this.table.connections()].sort((a, b) => a.id - b.id);
+  }
+
+  finish(info: CaptureInfo): CaptureResult {
+    this.table.finish();
+    this.kept.sort((a, b) => a.id - b.id);
+    const drafts = this.evaluate(this.kept);
+    const decoderWarnings: string[] = [];
+    for (const [lt, n] of this.decoder.unknownLinkTypes) {
+      decoderWarnings.push(`${n} frame${n > 1 ? 's' : ''} of unsupported link type ${lt} not decoded`);
+    }
+    if (this.table.evictions > 0) {
+      decoderWarnings.push(`connection table limit (${this.table.maxConnections}) reached: ${this.table.evictions} connections were closed early; findings about them may be incomplete`);
+    }
+    return {
+      info, drafts, connections: this.kept, tcpPackets: this.table.tcpPackets, resets: this.table.resets,
+      connectionCount: this.table.total - this.linker.links.length,
+      translations: this.linker.observedTranslations(),
+      firstTime: this.first ? formatIsoTime(this.first[0], this.first[1]) : null,
+      lastTime: this.packets > 0 ? formatIsoTime(this.last[0], this.last[1]) : null,
+      decoderWarnings,
+    };
+  }
+}
+
+/** One capture file through the whole pipeline. */
+export async function analyzeCapture(path: string, options: AnalyzeOptions = {}): Promise<CaptureResult> {
+  const pipeline = new Pipeline(options);
+  const progress = options.onProgress;
+  const info = await readCapture(path, pipeline.onFrame, {
+    onProgress: progress ? (b, t) => progress(b, t, pipeline.packets) : undefined,
+  });
+  return pipeline.finish(info);
+}
+
+/** Many captures (or a live source's result) into one report. */
+export function buildAnalysis(results: CaptureResult[], options: AnalyzeOptions = {}): Analysis {
   const inputs: InputReport[] = [];
   const findings: FindingWithEvidence[] = [];
   const connections: ConnectionReport[] = [];
   const translations: Analysis['translations'] = [];
   const summary: Report['summary'] = { packets: 0, tcpPackets: 0, connections: 0, resets: 0, findingsByRule: {} };
-  for (const path of paths) {
-    const r = await analyzeCapture(path, options);
+  for (const r of results) {
     inputs.push({
-      path, format: r.info.format, linkTypes: r.info.linkTypes, packets: r.info.packets, bytes: r.info.bytes,
+      path: r.info.path, format: r.info.format, linkTypes: r.info.linkTypes, packets: r.info.packets, bytes: r.info.bytes,
       firstTime: r.firstTime, lastTime: r.lastTime, truncated: r.info.truncated,
       warnings: [...r.info.warnings, ...r.decoderWarnings],
     });
@@ -134,6 +168,12 @@ export async function analyze(paths: string[], options: AnalyzeOptions = {}): Pr
   };
   if (options.connections) report.connections = connections;
   return { report, findings, translations };
+}
+
+export async function analyze(paths: string[], options: AnalyzeOptions = {}): Promise<Analysis> {
+  const results: CaptureResult[] = [];
+  for (const path of paths) results.push(await analyzeCapture(path, options));
+  return buildAnalysis(results, options);
 }
 
 function firstEvidence(d: FindingDraft): number {
