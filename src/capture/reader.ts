@@ -315,6 +315,8 @@ class CaptureParser {
     const linkType = this.pcapLinkType;
     const base = this.consumed - start;
     const info = this.info;
+    const ab = buf.buffer;
+    const bo = buf.byteOffset;
     let p = start;
     for (;;) {
       if (end - p < hl) {
@@ -370,7 +372,7 @@ class CaptureParser {
       frame.capturedLength = incl;
       frame.originalLength = orig;
       frame.fileOffset = base + p;
-      frame.data = buf.subarray(p + hl, p + total);
+      frame.data = new Uint8Array(ab, bo + p + hl, incl);
       if (linkType !== this.lastLinkType) this.noteLinkType(linkType);
       info.packets++;
       p += total;
@@ -410,6 +412,8 @@ class CaptureParser {
     const frame = this.frame;
     const base = this.consumed - start;
     const maxRecord = this.maxRecord;
+    const ab = buf.buffer;
+    const bo = buf.byteOffset;
     let p = start;
     for (;;) {
       if (end - p < 12) {
@@ -492,7 +496,7 @@ class CaptureParser {
         frame.capturedLength = caplen;
         frame.originalLength = orig;
         frame.fileOffset = at;
-        frame.data = buf.subarray(p + 28, p + 28 + caplen);
+        frame.data = new Uint8Array(ab, bo + p + 28, caplen);
         if (ifc.linkType !== this.lastLinkType) this.noteLinkType(ifc.linkType);
         this.info.packets++;
         const optStart = 28 + ((caplen + 3) & ~3);
@@ -553,7 +557,7 @@ class CaptureParser {
           frame.capturedLength = caplen;
           frame.originalLength = orig;
           frame.fileOffset = at;
-          frame.data = buf.subarray(p + 12, p + 12 + caplen);
+          frame.data = new Uint8Array(ab, bo + p + 12, caplen);
           if (ifc.linkType !== this.lastLinkType) this.noteLinkType(ifc.linkType);
           this.info.packets++;
           p += len;
@@ -717,7 +721,13 @@ class CaptureParser {
         throw this.openError(`not a pcap or pcapng capture (only ${tailLen} byte${tailLen === 1 ? '' : 's'}: ${hexBytes(tail, 0, tailLen)})`);
       }
       const m = tail.readUInt32LE(0);
-      if (m === PCAPNG_SHB) throw this.openError(`pcapng section header cut short (${tailLen} bytes present)`);
+      if (m === PCAPNG_SHB) {
+        if (tailLen >= 12) {
+          const len = tail.readUInt32LE(8) === PCAPNG_BOM ? tail.readUInt32LE(4) : tail.readUInt32BE(4);
+          throw this.openError(`pcapng section header cut short (${len} bytes claimed, ${tailLen} present)`);
+        }
+        throw this.openError(`pcapng section header cut short (${tailLen} bytes present)`);
+      }
       throw this.openError(`pcap file header cut short (${tailLen} of 24 bytes present)`);
     }
     if (this.state === STATE_STOPPED || tailLen === 0) return;
@@ -735,7 +745,9 @@ class CaptureParser {
       if (tailLen < 8) {
         this.stop(`truncated block header at byte offset ${at}: 12 bytes needed, ${tailLen} present`);
       } else {
-        const len = le ? tail.readUInt32LE(4) : tail.readUInt32BE(4);
+        let ble = le;
+        if (tailLen >= 12 && tail.readUInt32LE(0) === PCAPNG_SHB) ble = tail.readUInt32LE(8) === PCAPNG_BOM;
+        const len = ble ? tail.readUInt32LE(4) : tail.readUInt32BE(4);
         this.stop(`truncated block at byte offset ${at}: header claims ${len} bytes, ${tailLen} present`);
       }
     }
