@@ -123,6 +123,29 @@ describe('classic pcap', () => {
     expect(info.truncated).toBe(false);
   });
 
+  test("Kuznetzov's modified pcap (24-byte record headers)", async () => {
+    const hdr = writePcap([]);
+    hdr.writeUInt32LE(0xa1b2cd34, 0);
+    const rec = Buffer.alloc(24 + 4);
+    rec.writeUInt32LE(1700000000, 0);
+    rec.writeUInt32LE(250000, 4);
+    rec.writeUInt32LE(4, 8);
+    rec.writeUInt32LE(60, 12);
+    rec.set([9, 8, 7, 6], 24);
+    const { info, frames: got } = await readFile(tmpFile(Buffer.concat([hdr, rec, rec])));
+    expect(info.packets).toBe(2);
+    expect(got[1]).toMatchObject({ frameNumber: 2, tsSec: 1700000000, tsNsec: 250000000, capturedLength: 4, originalLength: 60, fileOffset: 52, data: [9, 8, 7, 6] });
+  });
+
+  test('pcap before 2.3 stored caplen and len swapped (as libpcap reads it)', async () => {
+    const buf = writePcap([{ sec: 1, nsec: 0, data: pkt(10, 1), origLen: 10 }]);
+    buf.writeUInt16LE(2, 6); // version 2.2
+    buf.writeUInt32LE(1500, 24 + 8); // "caplen" field holds len
+    buf.writeUInt32LE(10, 24 + 12); // "len" field holds caplen
+    const { frames: got } = await readFile(tmpFile(buf));
+    expect([got[0].capturedLength, got[0].originalLength]).toEqual([10, 1500]);
+  });
+
   test('sub-second field of a second or more is normalised into the seconds, with a warning', async () => {
     const buf = writePcap([{ sec: 10, nsec: 0, data: pkt(4, 0) }]);
     buf.writeUInt32LE(1500000, 24 + 4); // 1.5 s in µs
