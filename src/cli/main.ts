@@ -38,12 +38,19 @@ async function renderReport(format: Format, a: Awaited<ReturnType<typeof analyze
 }
 
 function emit(text: string, output: string | undefined): void {
-  if (output && output !== '-') writeFileSync(output, text);
+  if (output && output !== '-' && output !== STDIN_TOKEN) writeFileSync(output, text);
   else process.stdout.write(text);
 }
 
-async function main(argv: string[]): Promise<number> {
+/** yargs drops a bare '-' from array positionals: carry it through under another name. */
+const STDIN_TOKEN = '\u0000stdin';
+function capturePaths(values: unknown): string[] {
+  return (values as string[]).map((v) => (v === STDIN_TOKEN ? '-' : v));
+}
+
+async function main(rawArgv: string[]): Promise<number> {
   let exitCode = 0;
+  const argv = rawArgv.map((a) => (a === '-' ? STDIN_TOKEN : a));
   await yargs(argv)
     .scriptName('rstdiag')
     .version(TOOL_VERSION)
@@ -60,7 +67,7 @@ async function main(argv: string[]): Promise<number> {
         .option('service-cidr', { type: 'string', describe: 'hint: the cluster Service CIDR' })
         .option('pod-cidr', { type: 'string', describe: 'hint: the cluster pod CIDR' }),
       async (args) => {
-        const a = await analyze(args.capture as string[], { connections: args.connections, onProgress: makeProgress() });
+        const a = await analyze(capturePaths(args.capture), { connections: args.connections, onProgress: makeProgress() });
         emit(await renderReport(args.format, a), args.output);
         const failOn = args['fail-on'];
         if (failOn !== 'none') {
@@ -77,7 +84,7 @@ async function main(argv: string[]): Promise<number> {
         .option('format', { choices: ['text', 'json', 'csv'] as const, default: 'text' as const })
         .option('output', { type: 'string' }),
       async (args) => {
-        const a = await analyze(args.capture as string[], { connections: true, onProgress: makeProgress() });
+        const a = await analyze(capturePaths(args.capture), { connections: true, onProgress: makeProgress() });
         emit(renderFlows(a, args.format as FlowsFormat), args.output);
       },
     )
