@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import { readCapture } from '../capture/reader.js';
 import type { CaptureInfo, Frame } from '../capture/types.js';
 import { formatIsoTime } from '../capture/time.js';
@@ -18,6 +19,19 @@ export interface AnalyzeOptions {
   onProgress?: (bytesRead: number, totalBytes: number | null, packets: number) => void;
   /** Upper bound on connections held in the flow table at once. */
   maxConnections?: number;
+  /** Service CIDRs (--service-cidr); without them, Service addresses are inferred from observed DNAT. */
+  serviceCidrs?: string[];
+}
+
+/** Service-address test from the --service-cidr hints (parsed once; validated by the CLI). */
+function serviceMatcher(cidrs: string[] | undefined): (addr: string) => boolean | null {
+  if (!cidrs || cidrs.length === 0) return () => null;
+  const ranges = cidrs.map((c) => ipaddr.parseCIDR(c));
+  return (addr) => {
+    if (!ipaddr.isValid(addr)) return false;
+    const a = ipaddr.parse(addr);
+    return ranges.some(([net, bits]) => net.kind() === a.kind() && a.match([net, bits]));
+  };
 }
 
 /** Healthy, finished connections beyond this many are counted but not kept (bounded memory). */
@@ -55,7 +69,10 @@ export class Pipeline {
   private last: [number, number] = [0, 0];
   packets = 0;
 
+  private readonly isServiceAddress: (addr: string) => boolean | null;
+
   constructor(options: AnalyzeOptions = {}) {
+    this.isServiceAddress = serviceMatcher(options.serviceCidrs);
     this.table = new FlowTable({
       maxConnections: options.maxConnections,
       onHandshake: this.linker.onHandshake,
@@ -89,6 +106,7 @@ export class Pipeline {
       isClaimed: (c) => claimed.has(c),
       claim: (c) => void claimed.add(c),
       byClient: (e) => byClient.get(e) ?? [],
+      isServiceAddress: this.isServiceAddress,
     };
     const drafts: FindingDraft[] = [];
     for (const rule of RULES) drafts.push(...rule.detect(ctx));

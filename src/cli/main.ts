@@ -2,6 +2,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { writeFileSync } from 'node:fs';
+import ipaddr from 'ipaddr.js';
 import { analyze } from '../analysis/analyze.js';
 import { CaptureOpenError } from '../capture/types.js';
 import { renderText } from '../report/text.js';
@@ -42,6 +43,19 @@ function emit(text: string, output: string | undefined): void {
   else process.stdout.write(text);
 }
 
+/** Validated CIDR hints (a bad one is a usage error). */
+function cidrList(values: unknown, flag: string): string[] {
+  const list = (Array.isArray(values) ? values : values === undefined ? [] : [values]).map(String);
+  for (const c of list) {
+    try {
+      ipaddr.parseCIDR(c);
+    } catch {
+      throw new UsageError(`${flag}: '${c}' is not a CIDR (like 10.96.0.0/12)`);
+    }
+  }
+  return list;
+}
+
 /** yargs drops a bare '-' from array positionals: carry it through under another name. */
 const STDIN_TOKEN = '\u0000stdin';
 function capturePaths(values: unknown): string[] {
@@ -64,10 +78,12 @@ async function main(rawArgv: string[]): Promise<number> {
         .option('output', { type: 'string', describe: 'write the report to FILE (default stdout)' })
         .option('fail-on', { choices: ['error', 'warning', 'info', 'none'] as const, default: 'error' as const })
         .option('connections', { type: 'boolean', default: false, describe: 'include the connection table (json)' })
-        .option('service-cidr', { type: 'string', describe: 'hint: the cluster Service CIDR' })
-        .option('pod-cidr', { type: 'string', describe: 'hint: the cluster pod CIDR' }),
+        .option('service-cidr', { type: 'string', array: true, describe: 'hint: the cluster Service CIDR (repeatable)' })
+        .option('pod-cidr', { type: 'string', array: true, describe: 'hint: the cluster pod CIDR (repeatable; accepted for compatibility, not used yet)' }),
       async (args) => {
-        const a = await analyze(capturePaths(args.capture), { connections: args.connections, onProgress: makeProgress() });
+        const serviceCidrs = cidrList(args['service-cidr'], '--service-cidr');
+        cidrList(args['pod-cidr'], '--pod-cidr');
+        const a = await analyze(capturePaths(args.capture), { connections: args.connections, onProgress: makeProgress(), serviceCidrs });
         emit(await renderReport(args.format, a), args.output);
         const failOn = args['fail-on'];
         if (failOn !== 'none') {

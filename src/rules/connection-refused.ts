@@ -59,7 +59,7 @@ export const connectionRefused: Rule = {
       sortEvidence(evidence);
       const port = (backend ?? server).port;
       const who = backend ?? server;
-      const service = looksLikeService(h0.conn);
+      const service = looksLikeService(h0.conn, ctx.isServiceAddress);
       const explanation = [
         `${client.text} sent a SYN to ${server.text} (frame ${h0.conn.dirs[0].synFrame})`,
         backend ? `, which the node translated to ${backend.text};` : ';',

@@ -104,9 +104,14 @@ export function translatedPeer(c: Connection): Connection | null {
   return c.natRole === 'original' ? c.natPeer : null;
 }
 
-/** Looks like a Kubernetes Service address: the default 10.96.0.0/12 range, or seen DNAT'd. */
-export function looksLikeService(c: Connection): boolean {
+/**
+ * Looks like a Kubernetes Service address: seen DNAT'd, inside a --service-cidr, or (without
+ * hints) in kubeadm's default Service range 10.96.0.0/12.
+ */
+export function looksLikeService(c: Connection, isServiceAddress?: (addr: string) => boolean | null): boolean {
   if (c.natRole === 'original') return true;
+  const hinted = isServiceAddress?.(c.resp.addr) ?? null;
+  if (hinted !== null) return hinted;
   const p = c.resp.addr.split('.').map(Number);
   return p.length === 4 && p[0] === 10 && p[1]! >= 96 && p[1]! <= 111;
 }

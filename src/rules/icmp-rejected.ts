@@ -34,7 +34,7 @@ export const icmpRejected: Rule = {
       const h0 = group[0]!;
       const c0 = h0.conn;
       const fromServer = h0.sender === c0.resp.addr;
-      const service = looksLikeService(c0);
+      const service = looksLikeService(c0, ctx.isServiceAddress);
       const evidence = [];
       const conns: Connection[] = [];
       for (const h of group) {

@@ -75,6 +75,8 @@ export interface RuleContext {
   claim(conn: Connection): void;
   /** All connections whose originator is this endpoint text. */
   byClient(endpoint: string): readonly Connection[];
+  /** The address is in a --service-cidr the user gave; null when no hint was given. */
+  isServiceAddress(addr: string): boolean | null;
 }
 
 export interface Rule {
