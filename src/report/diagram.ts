@@ -14,6 +14,11 @@ export interface Lane {
   title: string;
   /** Endpoint text as in the report ("10.96.0.10:80", "[fd00::1]:80") or a bare address. */
   endpoint: string;
+  /**
+   * What to print under the title: the endpoint, or "10.244.0.2 ports 40001, 40002" when the
+   * evidence shows several ports of this lane's address (several attempts of one client).
+   */
+  display: string;
 }
 
 export type StepKind = 'normal' | 'translated' | 'untranslated' | 'reset' | 'icmp';
@@ -34,6 +39,8 @@ export interface Step {
   nat: string | null;
   note: string;
   copies: number[];
+  /** On the first packet of each attempt when a lane shows several ports: "port 40002". */
+  attempt: string | null;
 }
 
 export interface Ladder {
@@ -77,8 +84,10 @@ const NAT_WORD = /\b(DNAT|SNAT)\b/;
 /** Lanes and steps for a finding's evidence (at most `limit` steps). */
 export function buildLadder(f: Pick<FindingReport, 'client' | 'server' | 'backend'> & { evidence: EvidencePacket[] }, limit = 40): Ladder {
   const lanes: Lane[] = [];
+  const seen: Set<string>[] = [];
   const add = (role: LaneRole, title: string, endpoint: string): number => {
-    lanes.push({ role, title, endpoint });
+    lanes.push({ role, title, endpoint, display: endpoint });
+    seen.push(new Set([endpoint]));
     return lanes.length - 1;
   };
   const firstFrom = f.evidence[0]?.from ?? null;
@@ -91,12 +100,13 @@ export function buildLadder(f: Pick<FindingReport, 'client' | 'server' | 'backen
     const exact = lanes.findIndex((l) => l.endpoint === text);
     if (exact >= 0) return exact;
     const { addr, port } = splitEndpoint(text);
-    // An address without a port (ICMP sender or target) or a port that differs: same host.
-    const byAddr = lanes.findIndex((l) => {
-      const le = splitEndpoint(l.endpoint);
-      return le.addr === addr && (port === null || le.port === null);
-    });
-    if (byAddr >= 0) return byAddr;
+    // An address without a port (ICMP sender or target) or another port: the same host (a
+    // client's next attempt from a new port stays on the client lane).
+    const byAddr = lanes.findIndex((l) => splitEndpoint(l.endpoint).addr === addr);
+    if (byAddr >= 0) {
+      if (port !== null) seen[byAddr]!.add(text);
+      return byAddr;
+    }
     const hasNode = lanes.some((l) => l.role === 'node');
     if (icmp && !hasNode) return add('node', 'node', addr);
     const peers = lanes.filter((l) => l.role === 'peer').length;
@@ -107,6 +117,7 @@ export function buildLadder(f: Pick<FindingReport, 'client' | 'server' | 'backen
   const backendLane = lanes.findIndex((l) => l.role === 'backend');
   const base = f.evidence[0];
   const steps: Step[] = [];
+  const stepEndpoints: [string, string][] = [];
   for (const e of f.evidence.slice(0, limit)) {
     const icmp = e.label.startsWith('ICMP');
     const from = laneOf(e.from, icmp);
@@ -128,9 +139,26 @@ export function buildLadder(f: Pick<FindingReport, 'client' | 'server' | 'backen
     }
     steps.push({
       frame: e.frame, t: base ? secondsBetween(base, e) : 0, from, to, text: stepText(e), label: e.label,
-      kind, nat, note: e.note, copies: e.copies,
+      kind, nat, note: e.note, copies: e.copies, attempt: null,
     });
+    stepEndpoints.push([e.from, e.to]);
   }
+  lanes.forEach((l, i) => {
+    const ports = [...seen[i]!].map((t) => splitEndpoint(t)).filter((e) => e.port !== null).map((e) => e.port!);
+    if (ports.length > 1) {
+      const addr = splitEndpoint(l.endpoint).addr;
+      l.display = `${addr} ports ${ports.slice(0, 3).join(', ')}${ports.length > 3 ? `, … (${ports.length})` : ''}`;
+      let current: string | null = null;
+      steps.forEach((st, k) => {
+        const text = st.from === i ? stepEndpoints[k]![0] : st.to === i ? stepEndpoints[k]![1] : null;
+        const port = text === null ? null : splitEndpoint(text).port;
+        if (port !== null && port !== current) {
+          current = port;
+          if (st.attempt === null) st.attempt = `port ${port}`;
+        }
+      });
+    }
+  });
   return { lanes, steps, omitted: Math.max(0, f.evidence.length - limit) };
 }
 

@@ -124,7 +124,7 @@ const KIND_COLOR: Record<StepKind, string> = {
 export function ladderSvg(ladder: Ladder, idPrefix: string): string {
   const n = ladder.lanes.length;
   if (n === 0) return '';
-  const longest = Math.max(...ladder.lanes.map((l) => l.endpoint.length), ...ladder.steps.map((s) => s.text.length + 4));
+  const longest = Math.max(...ladder.lanes.map((l) => l.display.length), ...ladder.steps.map((s) => s.text.length + 4));
   const gap = Math.min(420, Math.max(220, Math.ceil(longest * 7.6) + 36));
   const left = 120;
   const width = left + n * gap + 10;
@@ -147,7 +147,7 @@ export function ladderSvg(ladder: Ladder, idPrefix: string): string {
     const boxW = gap - 24;
     out.push(`<rect x="${cx - boxW / 2}" y="6" width="${boxW}" height="${headH - 8}" rx="6" fill="#eef3f9" stroke="#b9c7d8"/>`);
     out.push(`<text x="${cx}" y="26" text-anchor="middle" font-weight="700" fill="#1d232b">${escapeHtml(l.title)}</text>`);
-    out.push(`<text x="${cx}" y="45" text-anchor="middle" font-family="ui-monospace, Menlo, Consolas, DejaVu Sans Mono, monospace" font-size="12" fill="#3b4652">${escapeHtml(l.endpoint)}</text>`);
+    out.push(`<text x="${cx}" y="45" text-anchor="middle" font-family="ui-monospace, Menlo, Consolas, DejaVu Sans Mono, monospace" font-size="12" fill="#3b4652">${escapeHtml(l.display)}</text>`);
     out.push(`<line x1="${cx}" y1="${headH}" x2="${cx}" y2="${height - 6}" stroke="#9aa7b6" stroke-width="1.5" stroke-dasharray="4 4"/>`);
   });
   out.push(`<text x="12" y="${top - 14}" font-size="11" fill="#5b6573">frame · time (s)</text>`);
@@ -159,6 +159,7 @@ export function ladderSvg(ladder: Ladder, idPrefix: string): string {
     if (i % 2 === 0) out.push(`<rect x="0" y="${y - 30}" width="${width}" height="${rowH}" fill="#f4f6f9" opacity="0.6"/>`);
     out.push(`<text x="12" y="${y + 4}" font-weight="600" fill="#1d232b">#${s.frame}</text>`);
     out.push(`<text x="52" y="${y + 4}" font-size="12" fill="#5b6573">${escapeHtml(relTimeText(s.t))}</text>`);
+    if (s.attempt !== null) out.push(`<text x="12" y="${y + 19}" font-size="11" fill="#5b6573">${escapeHtml(s.attempt)}</text>`);
     const x1 = x(s.from);
     const x2 = x(s.to);
     const dash = s.kind === 'translated' ? ' stroke-dasharray="7 5"' : s.kind === 'icmp' ? ' stroke-dasharray="2 4"' : '';

@@ -56,7 +56,7 @@ export function mermaidText(s: string): string {
   return s
     .replace(/\r?\n|\r/g, ' ')
     .trim()
-    .replace(/[#;:<>"`%|{}]/g, (c) => `#${c.charCodeAt(0)};`);
+    .replace(/[#;:<>"`%|{}[\]]/g, (c) => `#${c.charCodeAt(0)};`);
 }
 
 function plural(n: number, word: string): string {
@@ -127,7 +127,7 @@ export function sequenceDiagram(f: FindingWithEvidence): string {
     ids.push(id);
   }
   const lines = ['sequenceDiagram'];
-  ladder.lanes.forEach((l, i) => lines.push(`    participant ${ids[i]} as ${mermaidText(`${l.title} ${l.endpoint}`)}`));
+  ladder.lanes.forEach((l, i) => lines.push(`    participant ${ids[i]} as ${mermaidText(`${l.title} ${l.display}`)}`));
   for (const s of ladder.steps) {
     const from = ids[s.from]!;
     const to = ids[s.to]!;
@@ -136,6 +136,7 @@ export function sequenceDiagram(f: FindingWithEvidence): string {
       const over = serviceIdx >= 0 && serviceIdx !== s.to ? `${ids[serviceIdx]},${to}` : to;
       lines.push(`    Note over ${over}: ${mermaidText(s.nat)}`);
     }
+    if (s.attempt !== null) lines.push(`    Note left of ${ids[0]}: ${mermaidText(s.attempt)}`);
     const tag = s.kind === 'untranslated' ? ' (untranslated)' : '';
     lines.push(`    ${from}->>${to}: ${mermaidText(`#${s.frame} ${s.text}${tag}`)}`);
   }

@@ -65,6 +65,8 @@ describe('markdown report', () => {
   test('mermaid sequenceDiagram: participants declared, one arrow per evidence packet, NAT as a note', () => {
     const diagrams = blocks(md, 'mermaid');
     expect(diagrams).toHaveLength(1);
+    // (Checked by hand against mermaid 11 in headless Chromium: all golden diagrams render,
+    // entity codes come out as ':' '#' '[' in the SVG text.)
     const lines = diagrams[0]!.split('\n');
     expect(lines[0]).toBe('sequenceDiagram');
     const participants = lines.filter((l) => /^\s+participant /.test(l));
@@ -94,7 +96,7 @@ describe('markdown report', () => {
   test('IPv6 and ICMP from the node: a node participant, no raw colons or # in mermaid text', () => {
     const md6 = renderMarkdown(ipv6Analysis());
     const d = blocks(md6, 'mermaid')[0]!;
-    expect(d).toContain('participant C as client [fd00#58;10#58;244#58;#58;2]#58;41234');
+    expect(d).toContain('participant C as client #91;fd00#58;10#58;244#58;#58;2#93;#58;41234');
     expect(d).toContain('participant N as node fd00#58;10#58;244#58;#58;1');
     expect(d).toContain('N->>C: #35;2 ICMP port-unreachable');
     for (const line of d.split('\n').slice(1)) {
@@ -135,7 +137,7 @@ describe('markdown report', () => {
   });
 
   test('escape helpers', () => {
-    expect(mermaidText('a:b;c#d<e>')).toBe('a#58;b#59;c#35;d#60;e#62;');
+    expect(mermaidText('a:b;c#d<e>[f]')).toBe('a#58;b#59;c#35;d#60;e#62;#91;f#93;');
     expect(mdText('br_netfilter _x_ a|b <i>')).toBe('br_netfilter \\_x\\_ a\\|b \\<i\\>');
     expect(mdText('# not a heading')).toBe('\\# not a heading');
     expect(mdCode('a`b')).toBe('``a`b``');
