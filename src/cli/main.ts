@@ -128,13 +128,49 @@ async function main(rawArgv: string[]): Promise<number> {
       'live',
       'the same analysis on a live interface (needs the optional `cap` module)',
       (y) => y
-        .option('interface', { type: 'string', demandOption: true, alias: 'i' })
-        .option('filter', { type: 'string' })
-        .option('duration', { type: 'string' })
-        .option('write', { type: 'string' })
-        .option('format', { choices: ['text', 'json', 'markdown', 'html'] as const, default: 'text' as const }),
-      async () => {
-        throw new UsageError('live capture is not available in this build yet; capture with `tcpdump -i any -w node.pcap` and run `rstdiag analyze node.pcap`');
+        .option('interface', { type: 'string', demandOption: true, alias: 'i', describe: "interface to capture on ('any' on Linux: all of them)" })
+        .option('filter', { type: 'string', describe: "BPF capture filter, e.g. 'tcp port 443'" })
+        .option('duration', { type: 'string', describe: 'stop after e.g. 30s, 5m (default: Ctrl-C)' })
+        .option('write', { type: 'string', describe: 'also save the packets to FILE.pcap (nanosecond pcap)' })
+        .option('format', { choices: ['text', 'json', 'markdown', 'html'] as const, default: 'text' as const })
+        .option('output', { type: 'string', describe: 'write the final report to FILE (default stdout)' })
+        .option('fail-on', { choices: ['error', 'warning', 'info', 'none'] as const, default: 'error' as const })
+        .option('connections', { type: 'boolean', default: false, describe: 'include the connection table (json)' }),
+      async (args) => {
+        // Loaded on demand: the live module (and through it the optional `cap`) stays out of every other command.
+        const { runLive, parseDuration, LiveError } = await import('../live/live.js');
+        const stopper = new AbortController();
+        const onSignal = (): void => {
+          if (stopper.signal.aborted) process.exit(130); // a second Ctrl-C: give up at once
+          stopper.abort();
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+        try {
+          const a = await runLive({
+            iface: args.interface,
+            filter: args.filter,
+            durationMs: args.duration === undefined ? null : parseDuration(args.duration),
+            write: args.write,
+            connections: args.connections,
+            signal: stopper.signal,
+            // Live lines go to stderr whatever the format: stdout (or --output) carries only the report.
+            onFinding: (line) => process.stderr.write(`rstdiag: found ${line}\n`),
+            onStatus: (line) => process.stderr.write(`rstdiag: ${line}\n`),
+          });
+          emit(await renderReport(args.format, a), args.output);
+          const failOn = args['fail-on'];
+          if (failOn !== 'none') {
+            const threshold = SEVERITY_RANK[failOn];
+            if (a.report.findings.some((f) => SEVERITY_RANK[f.severity] >= threshold)) exitCode = 1;
+          }
+        } catch (err) {
+          if (err instanceof LiveError) throw new UsageError(err.message);
+          throw err;
+        } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        }
       },
     )
     .demandCommand(1, 'name a command: analyze, flows, explain, check or live')
