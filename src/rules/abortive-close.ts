@@ -1,7 +1,7 @@
 import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, Severity } from './types.js';
 import { evidenceOf, groupBy, isRst, sortEvidence } from './evidence.js';
 import { TcpFlag } from '../decode/packet.js';
-import { answersSegment } from './stale-connection.js';
+import { noConnectionReply } from './stale-connection.js';
 
 type Reason = 'finished' | 'data-after-close' | 'unread-data' | 'linger-zero';
 
@@ -21,7 +21,7 @@ interface Abort {
 /** The first RST after the handshake, unless it is a "no such connection" answer (stale-connection's). */
 function firstRstAfterEstablished(c: Connection): ConnEvent | undefined {
   const i = c.events.findIndex((e) => isRst(e) && e.t >= c.establishedT);
-  if (i < 0 || answersSegment(c.events, i) !== undefined) return undefined;
+  if (i < 0 || noConnectionReply(c, i) !== undefined) return undefined;
   return c.events[i];
 }
 

@@ -32,6 +32,19 @@ const WHY: Record<Stale['why'], string> = {
   'after-reset': 'The connection had already been reset earlier in the capture, and the other side kept sending on it.',
 };
 
+/**
+ * The RST at events[i] is a "no such connection" answer: a bare RST answering a segment, from a
+ * side that had not closed the connection itself (one that sent FIN and then resets late data
+ * is an abortive close after close(), not a lost connection).
+ */
+export function noConnectionReply(c: Connection, i: number): ConnEvent | undefined {
+  const rst = c.events[i]!;
+  const trigger = answersSegment(c.events, i);
+  if (trigger === undefined) return undefined;
+  const closedItself = c.events.some((e, j) => j < i && e.dir === rst.dir && (e.flags & TcpFlag.FIN) !== 0);
+  return closedItself ? undefined : trigger;
+}
+
 /** A segment for a connection the receiver no longer has, answered with RST. */
 export const staleConnection: Rule = {
   meta: {
@@ -53,7 +66,7 @@ export const staleConnection: Rule = {
       for (let i = 0; i < c.events.length; i++) {
         const ev = c.events[i]!;
         if (!isRst(ev)) continue;
-        const trigger = answersSegment(c.events, i);
+        const trigger = noConnectionReply(c, i);
         if (trigger !== undefined && !seenDir[ev.dir]) {
           seenDir[ev.dir] = true;
           hits.push({ conn: c, trigger, rst: ev, why: noHandshake ? 'no-handshake' : earlierRst ? 'after-reset' : 'lost' });
