@@ -78,7 +78,7 @@ export function stepText(e: EvidencePacket): string {
   return parts.join(' ');
 }
 
-const NAT_FULL = /\b(DNAT|SNAT)\s+\S+\s*→\s*[^\s;,)]+/;
+const NAT_FULL = /\b(DNAT|SNAT)\s+\S+\s*→\s*([^\s;,)]+)/;
 const NAT_WORD = /\b(DNAT|SNAT)\b/;
 
 /** Lanes and steps for a finding's evidence (at most `limit` steps). */
@@ -113,6 +113,19 @@ export function buildLadder(f: Pick<FindingReport, 'client' | 'server' | 'backen
     return add('peer', peers === 0 ? 'peer' : `peer ${peers + 1}`, text);
   };
 
+  // A DNAT target named in the notes is the backend, even when the finding has none (hairpin:
+  // the Service maps to the client itself, on another port).
+  if (!lanes.some((l) => l.role === 'backend')) {
+    for (const e of f.evidence) {
+      const m = NAT_FULL.exec(e.note);
+      if (m && m[1] === 'DNAT' && m[2] && !lanes.some((l) => l.endpoint === m[2])) {
+        add('backend', 'backend', m[2]);
+        const svc = lanes.find((l) => l.role === 'service' || (l.role !== 'client' && l.title === 'server'));
+        if (svc) svc.title = 'Service';
+        break;
+      }
+    }
+  }
   const serviceLane = lanes.findIndex((l) => l.role === 'service');
   const backendLane = lanes.findIndex((l) => l.role === 'backend');
   const base = f.evidence[0];
