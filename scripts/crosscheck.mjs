@@ -53,6 +53,7 @@ if (process.argv[2] === '--decode-one') {
           p.innerIpVersion, formatAddress(p.innerSrc, p.innerIpVersion), formatAddress(p.innerDst, p.innerIpVersion),
           p.innerProtocol, p.innerSrcPort, p.innerDstPort, p.innerSeq, p.tunnel, p.tunnelDepth, p.truncatedHeaders ? 1 : 0,
           p.undecodedReason, p.isFragment ? 1 : 0, p.ipProtocol,
+          p.outerIpVersion, formatAddress(p.outerSrc, p.outerIpVersion), formatAddress(p.outerDst, p.outerIpVersion), p.etherType,
         ].join('\t'),
       );
     });
@@ -169,7 +170,7 @@ function ipLayers(t) {
   return layers;
 }
 
-function compareFile(tsharkOut, mine, linkTypeOf) {
+function compareFile(tsharkOut, mine, linkTypeOf, mineError) {
   const res = { frames: 0, mismatches: [] };
   const mism = (frame, reason, detail) => res.mismatches.push({ frame, reason, detail });
   for (const line of tsharkOut.split('\n')) {
@@ -181,7 +182,9 @@ function compareFile(tsharkOut, mine, linkTypeOf) {
     };
     const r = mine.get(t.frame);
     if (!r) {
-      mism(t.frame, 'frame missing in rstdiag', t.protocols);
+      if (mine.size === 0 && mineError) mism(t.frame, 'file rejected by the rstdiag reader', mineError.slice(0, 120));
+      else if (t.protocols === 'data') mism(t.frame, 'non-packet pcapng record (custom block): numbered, not delivered by the reader', t.protocols);
+      else mism(t.frame, 'frame missing in rstdiag', t.protocols);
       continue;
     }
     res.frames++;
@@ -192,7 +195,8 @@ function compareFile(tsharkOut, mine, linkTypeOf) {
     let quoteIdx = -1;
     if (icmp) {
       // the last layer followed by icmp/icmpv6 carries the error; the next one is the quote
-      for (let k = layers.length - 1; k >= 0; k--) if (layers[k].after === 'icmp' || layers[k].after === 'icmpv6') { outerIdx = k; break; }
+      // (the first one: the quote may itself be ICMP)
+      for (let k = 0; k < layers.length; k++) if (layers[k].after === 'icmp' || layers[k].after === 'icmpv6') { outerIdx = k; break; }
       quoteIdx = outerIdx + 1 < layers.length ? outerIdx + 1 : -1;
     } else if (layers.length > 0 && layers.length >= 2) {
       // tshark decodes ICMP quotes we do not treat as errors (or tunnels we do not open): look for them
@@ -208,10 +212,22 @@ function compareFile(tsharkOut, mine, linkTypeOf) {
     } else if (r.ipVersion === 0) {
       const lt = linkTypeOf(t.frame);
       if (r.reason === UNKNOWN_LINKTYPE) mism(t.frame, `link type ${lt} not decoded by rstdiag`, t.protocols);
+      else if (r.tunnel !== 0 && r.outerIpVersion === tl.v && norm(r.outerSrc) === norm(tl.src) && norm(r.outerDst) === norm(tl.dst)) {
+        // non-IP payload (ARP, …) inside a tunnel: rstdiag keeps the tunnel's addresses in outer*; agreement
+      } else if (r.reason === 'unsupported ethertype') mism(t.frame, `ethertype 0x${r.etherType.toString(16).padStart(4, '0')} not decoded by rstdiag`, `tshark ${tl.src} > ${tl.dst} | ${t.protocols}`);
       else mism(t.frame, `IP missing in rstdiag (${r.reason || 'no reason'})`, `tshark ${tl.src} > ${tl.dst} | ${t.protocols}`);
       continue;
     } else if (tl.v !== r.ipVersion || norm(tl.src) !== norm(r.src) || norm(tl.dst) !== norm(r.dst)) {
-      const reason = layers.length - 1 !== r.tunnelDepth && !icmp ? 'addresses differ (tunnel depth differs)' : 'addresses differ';
+      let reason = 'addresses differ';
+      if (!icmp && layers.length - 1 > r.tunnelDepth) {
+        // tshark found an IP layer inside something rstdiag does not open: name the carrier
+        const protos = t.protocols.split(':');
+        let k = tl.pos - 1;
+        while (k > 0 && (protos[k] === 'ethertype' || protos[k] === 'eth' || protos[k] === 'vlan' || protos[k] === 'data')) k--;
+        reason = `tshark finds IP inside ${protos[k] ?? '?'} (not opened by rstdiag)`;
+      } else if (!icmp && layers.length - 1 < r.tunnelDepth) {
+        reason = `rstdiag decapsulates deeper than tshark (tshark stops at ${t.protocols.split(':').at(-1)})`;
+      }
       mism(t.frame, reason, `tshark ${tl.src} > ${tl.dst} (${layers.length} IP layers) rstdiag ${r.src} > ${r.dst} (depth ${r.tunnelDepth}) | ${t.protocols}`);
       continue;
     }
@@ -272,6 +288,7 @@ function parseMine(out) {
       flags: Number(c[8]), seq: Number(c[9]), ack: Number(c[10]), innerIpVersion: Number(c[11]), innerSrc: c[12], innerDst: c[13],
       innerProtocol: Number(c[14]), innerSrcPort: Number(c[15]), innerDstPort: Number(c[16]), innerSeq: Number(c[17]), tunnel: Number(c[18]),
       tunnelDepth: Number(c[19]), truncated: c[20] === '1', reason: c[21] ?? '', isFragment: c[22] === '1', ipProtocol: Number(c[23]),
+      outerIpVersion: Number(c[24]), outerSrc: c[25], outerDst: c[26], etherType: Number(c[27]),
     });
   }
   return { frames: m, error, info };
@@ -309,7 +326,7 @@ function report({ file, ts, me }) {
   }
   if (tsErr && ts.code !== 0) tsharkUnreadable.push(`${name} (partial): ${tsErr.slice(0, 160)}`);
   const linkTypeOf = (n) => mine.frames.get(n)?.linkType ?? '?';
-  const res = compareFile(ts.stdout, mine.frames, linkTypeOf);
+  const res = compareFile(ts.stdout, mine.frames, linkTypeOf, mine.error);
   const tsFrames = ts.stdout.split('\n').filter(Boolean).length;
   if (tsFrames !== mine.frames.size) frameCountDiffs.push(`${name}: tshark ${tsFrames} frames, rstdiag ${mine.frames.size}${mine.error ? ' (' + mine.error.slice(0, 100) + ')' : ''}`);
   totals.frames += res.frames;

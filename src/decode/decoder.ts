@@ -136,6 +136,7 @@ export class Decoder {
     this.linkTable.set(229, ipv6); // LINKTYPE_IPV6
     this.linkTable.set(0, this.nullHostOrder.bind(this)); // LINKTYPE_NULL
     this.linkTable.set(108, this.nullNetOrder.bind(this)); // LINKTYPE_LOOP
+    this.linkTable.set(239, this.nflog.bind(this)); // LINKTYPE_NFLOG (tcpdump -i nflog:N)
 
     const vlan = this.vlan.bind(this);
     this.etherTable.set(ETHERTYPE_IPV4, ipv4);
@@ -288,6 +289,32 @@ export class Decoder {
     this.dispatchAf(u32(d, off), d, off + 4, end, out, depth);
   }
 
+  /**
+   * NFLOG: 4-byte header (address family, version, resource id), then TLVs with a host-endian
+   * (little-endian in practice) 16-bit length and type, each padded to 4 bytes; type 9
+   * (NFULA_PAYLOAD) holds the IP packet.
+   */
+  private nflog(d: Uint8Array, off: number, end: number, out: Packet, depth: number): void {
+    if (!this.have(off + 4, end, out)) return;
+    const af = d[off]!;
+    let p = off + 4;
+    const limit = Math.min(end, this.capEnd);
+    while (p + 4 <= limit) {
+      const len = d[p]! | (d[p + 1]! << 8);
+      const type = (d[p + 2]! | (d[p + 3]! << 8)) & 0x7fff;
+      if (len < 4) break;
+      if (type === 9) {
+        if (af === 2) this.ipv4(d, p + 4, p + len, out, depth);
+        else if (af === 10) this.ipv6(d, p + 4, p + len, out, depth);
+        else out.undecodedReason = REASON_UNKNOWN_ETHERTYPE;
+        return;
+      }
+      p += (len + 3) & ~3;
+    }
+    out.undecodedReason = p + 4 > this.capEnd ? REASON_TRUNCATED : REASON_MALFORMED;
+    if (p + 4 > this.capEnd) out.truncatedHeaders = true;
+  }
+
   private dispatchAf(af: number, d: Uint8Array, off: number, end: number, out: Packet, depth: number): void {
     const h = this.afTable.get(af);
     if (h === undefined) {
@@ -302,11 +329,19 @@ export class Decoder {
   private ipv4(d: Uint8Array, off: number, end: number, out: Packet, depth: number): void {
     if (!this.have(off + 20, end, out)) return;
     if (d[off]! >> 4 !== 4) {
-      out.undecodedReason = REASON_BAD_IP_VERSION;
+      // Wireshark hands an IPv6 header behind ethertype 0x0800 / AF_INET to IPv6; so do we.
+      if (d[off]! >> 4 === 6) this.ipv6(d, off, end, out, depth);
+      else out.undecodedReason = REASON_BAD_IP_VERSION;
       return;
     }
     const ihl = (d[off]! & 0x0f) * 4;
     let total = u16(d, off + 2);
+    if (total === 0) total = Math.max(end - off, 0); // TSO/GSO: length 0 means "see the frame"
+    if (ihl < 20 || total < ihl) {
+      // a bogus header: its addresses are not trusted (Wireshark shows none either)
+      out.undecodedReason = REASON_MALFORMED;
+      return;
+    }
     out.ipVersion = 4;
     copyAddr(out.src, d, off + 12, 4);
     copyAddr(out.dst, d, off + 16, 4);
@@ -318,12 +353,7 @@ export class Decoder {
     out.fragmentOffset = (frag & 0x1fff) * 8;
     out.ipProtocol = d[off + 9]!;
     out.ipOffset = off;
-    if (total === 0) total = Math.max(end - off, 0); // TSO/GSO: length 0 means "see the frame"
     out.ipLength = total;
-    if (ihl < 20 || total < ihl) {
-      out.undecodedReason = REASON_MALFORMED;
-      return;
-    }
     if (!this.have(off + ihl, off + total, out)) return;
     if (out.fragmentOffset > 0) {
       out.isFragment = true;
