@@ -65,7 +65,7 @@ section.finding.error { border-left-color: var(--err); } section.finding.warning
 .summary { font-weight: 600; margin: 0 0 6px; }
 .facts { color: var(--muted); font-size: 14px; margin: 0 0 8px; }
 .facts code { color: var(--fg); }
-pre { background: #0f1720; color: #e6edf3; border-radius: 6px; padding: 12px 14px; overflow-x: auto; margin: 6px 0; line-height: 1.45; }
+pre { background: #0f1720; color: #e6edf3; border-radius: 6px; padding: 12px 14px; overflow-x: auto; margin: 6px 0; line-height: 1.45; white-space: pre-wrap; overflow-wrap: anywhere; }
 .ladder { overflow-x: auto; border: 1px solid var(--line); border-radius: 6px; background: #fcfdfe; padding: 6px 0; }
 .ladder svg { display: block; margin: 0 auto; }
 .legend { font-size: 13px; color: var(--muted); margin: 6px 0 0; }
