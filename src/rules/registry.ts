@@ -7,6 +7,8 @@ import { icmpRejected } from './icmp-rejected.js';
 import { synTimeout } from './syn-timeout.js';
 import { staleConnection } from './stale-connection.js';
 import { abortiveClose } from './abortive-close.js';
+import { injectedReset } from './injected-reset.js';
+import { idleTimeout } from './idle-timeout.js';
 
 /**
  * Every rule, in evaluation order: the more specific explanations first, so a connection they
@@ -17,9 +19,11 @@ export const RULES: readonly Rule[] = [
   unreversedDnat,
   synackRejected,
   unreversedNatMidstream,
+  injectedReset,
   connectionRefused,
   icmpRejected,
   synTimeout,
+  idleTimeout,
   staleConnection,
   abortiveClose,
 ];

@@ -1,0 +1,274 @@
+import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext } from './types.js';
+import { evidenceOf, isRst, sortEvidence } from './evidence.js';
+import { TcpFlag } from '../decode/packet.js';
+import { seqDiff } from '../flow/table.js';
+import { idleResetOf } from './idle-timeout.js';
+
+/**
+ * Detectors of a forged RST (Weaver, Sommer, Paxson, "Detecting Forged TCP Reset Packets", NDSS
+ * 2009), plus consistency with the purported sender's other packets. Strong detectors show
+ * something no real TCP stack does and can report alone; supporting ones have benign look-alikes
+ * (other stacks) and only add confidence to a strong one.
+ */
+export type Detector =
+  | 'RST_SEQ_DATA'
+  | 'DATA_SEQ_RST'
+  | 'RST_SEQ_CHANGE'
+  | 'RST_ACK_CHANGE'
+  | 'TTL'
+  | 'SYN_ACK_MISMATCH'
+  | 'IP_ID'
+  | 'NO_TIMESTAMPS'
+  | 'TOO_FAST';
+
+export const STRONG: ReadonlySet<Detector> = new Set<Detector>(['RST_SEQ_DATA', 'RST_SEQ_CHANGE', 'RST_ACK_CHANGE', 'TTL', 'SYN_ACK_MISMATCH']);
+
+/** Data after the RST counts within this many seconds of it. */
+const DATA_AFTER = 10;
+/** Back-to-back RSTs: within this many seconds. */
+const BURST = 1;
+/** A sequence change smaller than this between back-to-back RSTs is not counted (Weaver et al.). */
+const SEQ_NOISE = 2;
+/** IP ID steps between successive packets of one sender that count as "sequential". */
+const IPID_STEP = 256;
+/** Below this handshake RTT the capture's timing cannot tell a fast RST from a normal one. */
+const MIN_RTT = 0.001;
+
+export interface Fired {
+  detector: Detector;
+  text: string;
+  frames: number[];
+}
+
+export interface Injection {
+  conn: Connection;
+  rst: ConnEvent;
+  /** Further RSTs of the same burst. */
+  burst: ConnEvent[];
+  fired: Fired[];
+  /** Evidence rows' events with notes. */
+  evidence: { ev: ConnEvent; note: string }[];
+}
+
+const tcpEv = (e: ConnEvent): boolean => e.icmpType < 0;
+
+/**
+ * The RST answers the peer's latest segment the way a stack without the connection would
+ * (RFC 9293 §3.10.7.1): bare RST with seq = the segment's ack, or RST+ACK acking its end.
+ */
+function answersLatest(events: readonly ConnEvent[], i: number): ConnEvent | undefined {
+  const rst = events[i]!;
+  for (let j = i - 1; j >= 0; j--) {
+    const e = events[j]!;
+    if (!tcpEv(e) || e.dir === rst.dir) continue;
+    if (isRst(e)) return undefined;
+    if ((rst.flags & TcpFlag.ACK) === 0) return (e.flags & TcpFlag.ACK) !== 0 && e.ack === rst.seq ? e : undefined;
+    const end = (e.seq + e.len + ((e.flags & TcpFlag.SYN) ? 1 : 0) + ((e.flags & TcpFlag.FIN) ? 1 : 0)) >>> 0;
+    return rst.ack === end ? e : undefined;
+  }
+  return undefined;
+}
+
+function usualTtl(own: readonly ConnEvent[]): [number, number] | null {
+  if (own.length < 2) return null;
+  let lo = 256;
+  let hi = -1;
+  for (const e of own) {
+    lo = Math.min(lo, e.ttl);
+    hi = Math.max(hi, e.ttl);
+  }
+  return hi - lo <= 1 ? [lo, hi] : null;
+}
+
+function ipIdSequential(own: readonly ConnEvent[]): boolean {
+  const ids = own.filter((e) => e.ipId !== 0);
+  if (ids.length < 3) return false;
+  for (let i = 1; i < ids.length; i++) {
+    const step = (ids[i]!.ipId - ids[i - 1]!.ipId) & 0xffff;
+    if (step < 1 || step > IPID_STEP) return false;
+  }
+  return true;
+}
+
+/** Run every detector on one RST of a connection. */
+export function examine(c: Connection, i: number): Injection | undefined {
+  const events = c.events;
+  const r = events[i]!;
+  const d = r.dir;
+  const senderAddr = d === 0 ? c.orig.addr : c.resp.addr;
+  const own = events.filter((e) => e.dir === d && tcpEv(e) && !isRst(e));
+  const ownBefore = own.filter((e) => e.frame < r.frame);
+  const fired: Fired[] = [];
+  const evidence: { ev: ConnEvent; note: string }[] = [];
+  const answered = answersLatest(events, i);
+
+  // The burst: RSTs from the same sender right after this one, nothing else in between.
+  const burst: ConnEvent[] = [];
+  for (let j = i + 1; j < events.length; j++) {
+    const e = events[j]!;
+    if (!tcpEv(e)) continue;
+    if (e.dir !== d || !isRst(e) || e.t - r.t > BURST) break;
+    burst.push(e);
+  }
+
+  // RST_SEQ_DATA: the "resetting" side goes on sending new data (seq at or past the RST's).
+  const dataAfter = events.find((e) => e.frame > r.frame && e.dir === d && tcpEv(e) && !isRst(e) && e.len > 0 &&
+    seqDiff(e.seq, r.seq) >= 0 && e.t - r.t <= DATA_AFTER);
+  if (dataAfter !== undefined) {
+    fired.push({ detector: 'RST_SEQ_DATA', frames: [r.frame, dataAfter.frame],
+      text: `${senderAddr} kept sending new data after "its" RST: frame ${dataAfter.frame} carries ${dataAfter.len} bytes at seq ${seqDiff(dataAfter.seq, r.seq) === 0 ? 'equal to' : 'beyond'} the RST's (frame ${r.frame}); a stack that resets has no connection left to send from` });
+  }
+
+  // DATA_SEQ_RST: the RST's seq lies below data the sender had already sent (racing in-flight data).
+  let sentEnd = -1;
+  for (const e of ownBefore) {
+    const end = (e.seq + e.len + ((e.flags & TcpFlag.FIN) ? 1 : 0)) >>> 0;
+    if (e.len > 0 && (sentEnd === -1 || seqDiff(end, sentEnd) > 0)) sentEnd = end;
+  }
+  if (answered === undefined && sentEnd !== -1 && seqDiff(sentEnd, r.seq) > 0) {
+    fired.push({ detector: 'DATA_SEQ_RST', frames: [r.frame],
+      text: `the RST's seq is ${seqDiff(sentEnd, r.seq)} bytes below data ${senderAddr} had already sent (a stack resets at its next sequence number, past everything it sent)` });
+  }
+
+  // RST_SEQ_CHANGE / RST_ACK_CHANGE: back-to-back RSTs (no packet from either side between) that
+  // disagree. A stack sends one RST per segment it answers.
+  let prev = r;
+  for (const b of burst) {
+    const between = events.some((e) => tcpEv(e) && e.dir !== d && e.frame > prev.frame && e.frame < b.frame);
+    if (between) break;
+    const ds = seqDiff(b.seq, prev.seq);
+    if (Math.abs(ds) > SEQ_NOISE && !fired.some((f) => f.detector === 'RST_SEQ_CHANGE')) {
+      fired.push({ detector: 'RST_SEQ_CHANGE', frames: [prev.frame, b.frame],
+        text: `back-to-back RSTs (frames ${prev.frame}, ${b.frame}) with seq ${ds > 0 ? '+' : ''}${ds} apart: one stack resetting once sends one RST, an injector sprays several to hit the window` });
+    }
+    if ((prev.flags & b.flags & TcpFlag.ACK) !== 0 && prev.ack !== b.ack && !fired.some((f) => f.detector === 'RST_ACK_CHANGE')) {
+      fired.push({ detector: 'RST_ACK_CHANGE', frames: [prev.frame, b.frame],
+        text: `back-to-back RSTs (frames ${prev.frame}, ${b.frame}) acknowledge different sequence numbers` });
+    }
+    prev = b;
+  }
+
+  // TTL: the sender's packets arrive with one TTL (± 1); the RST with another (≥ 2 away).
+  const ttl = usualTtl(own);
+  if (ttl !== null && (r.ttl <= ttl[0] - 2 || r.ttl >= ttl[1] + 2)) {
+    const usual = ttl[0] === ttl[1] ? `${ttl[0]}` : `${ttl[0]}–${ttl[1]}`;
+    fired.push({ detector: 'TTL', frames: [r.frame],
+      text: `TTL ${r.ttl} while all ${own.length} other packets from ${senderAddr} arrived with TTL ${usual}: it was made at another distance from the capture point (NAT rewriting TTL, or a path change, would change every packet alike)` });
+  }
+
+  // SYN_ACK_MISMATCH: a RST+ACK answering a SYN must ack the SYN's ISN + 1.
+  const synAckBefore = ownBefore.some((e) => (e.flags & TcpFlag.SYN) !== 0);
+  const syns = events.filter((e) => e.dir !== d && tcpEv(e) && (e.flags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN && e.frame < r.frame);
+  if ((r.flags & TcpFlag.ACK) !== 0 && !c.established && !synAckBefore && syns.length > 0 &&
+    !syns.some((s) => r.ack === ((s.seq + 1) >>> 0))) {
+    fired.push({ detector: 'SYN_ACK_MISMATCH', frames: [syns[syns.length - 1]!.frame, r.frame],
+      text: `a RST+ACK to a SYN that does not acknowledge the SYN's ISN + 1 (ack ${r.ack}, the SYN's seq ${syns[syns.length - 1]!.seq}): the answering stack would have read the SYN it answers` });
+  }
+
+  // IP_ID: the sender's IP IDs count up (a per-connection or host counter); the RST's is off it.
+  // IP ID 0 is what Linux puts on a RST sent without a socket (and on SYN-ACKs): not counted.
+  if (r.ipId !== 0 && c.orig.version === 4 && ipIdSequential(own)) {
+    const last = [...ownBefore].reverse().find((e) => e.ipId !== 0);
+    const step = last ? (r.ipId - last.ipId) & 0xffff : -1;
+    if (last && (step < 1 || step > IPID_STEP)) {
+      fired.push({ detector: 'IP_ID', frames: [last.frame, r.frame],
+        text: `IP ID 0x${r.ipId.toString(16).padStart(4, '0')} is off ${senderAddr}'s sequence (its previous packet, frame ${last.frame}, had 0x${last.ipId.toString(16).padStart(4, '0')}, and its IDs count up one by one)` });
+    }
+  }
+
+  // NO_TIMESTAMPS: every segment of the sender carries TCP timestamps, the RST does not. A stack
+  // resetting a live connection (Linux: RST+ACK) keeps the option; a RST answering a segment for a
+  // connection the stack no longer has (bare, seq = that segment's ack) carries none, so those
+  // are not counted. Some stacks omit options on every RST: supporting evidence only.
+  const afterSyn = own.filter((e) => (e.flags & TcpFlag.SYN) === 0);
+  const bareAnswer = (r.flags & TcpFlag.ACK) === 0 && answered !== undefined;
+  if (!r.hasTs && !bareAnswer && c.established && afterSyn.length >= 2 && own.every((e) => e.hasTs)) {
+    fired.push({ detector: 'NO_TIMESTAMPS', frames: [r.frame],
+      text: `no TCP timestamps on the RST, while all ${own.length} other segments from ${senderAddr} carry them (a Linux stack resetting a live connection includes them)` });
+  }
+
+  // TOO_FAST: the RST answers a segment sooner than the path's RTT allows.
+  if (answered !== undefined) {
+    const syn = events.find((e) => e.dir !== d && (e.flags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN);
+    const synAck = events.find((e) => e.dir === d && (e.flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK));
+    const rtt = syn && synAck ? synAck.t - syn.t : 0;
+    const delay = r.t - answered.t;
+    if (rtt >= MIN_RTT && delay < rtt / 2) {
+      fired.push({ detector: 'TOO_FAST', frames: [answered.frame, r.frame],
+        text: `the RST answered frame ${answered.frame} after ${(delay * 1000).toFixed(2)} ms, under half the handshake's round trip (${(rtt * 1000).toFixed(2)} ms): it came from closer than ${senderAddr}` });
+    }
+  }
+
+  if (!fired.some((f) => STRONG.has(f.detector))) return undefined;
+
+  const lastOwn = ownBefore[ownBefore.length - 1];
+  if (lastOwn) evidence.push({ ev: lastOwn, note: `${senderAddr}'s last real packet before the RST (TTL ${lastOwn.ttl}, IP ID 0x${lastOwn.ipId.toString(16)}${lastOwn.hasTs ? ', timestamps' : ''})` });
+  evidence.push({ ev: r, note: `RST in ${senderAddr}'s name (TTL ${r.ttl}, IP ID 0x${r.ipId.toString(16)}${r.hasTs ? ', timestamps' : ', no timestamps'})` });
+  for (const b of burst) evidence.push({ ev: b, note: 'another RST of the same burst' });
+  if (dataAfter) {
+    evidence.push({ ev: dataAfter, note: `${senderAddr} still sending: it never reset the connection` });
+    const answer = events.find((e) => e.frame > dataAfter.frame && e.dir !== d && tcpEv(e) && isRst(e));
+    if (answer) evidence.push({ ev: answer, note: 'the receiver had already dropped the connection: its own RST' });
+  }
+  return { conn: c, rst: r, burst, fired, evidence };
+}
+
+/** A RST that its purported sender did not send. */
+export const injectedReset: Rule = {
+  meta: {
+    id: 'injected-reset',
+    severity: 'error',
+    title: 'A forged RST: its purported sender did not send it',
+    description: 'A RST that its purported sender did not send: TTL / IP ID / timestamps out of line, or data continues after it (Weaver, Sommer, Paxson, NDSS 2009).',
+    docs: 'docs/rules/injected-reset.md',
+  },
+  detect(ctx: RuleContext): FindingDraft[] {
+    const out: FindingDraft[] = [];
+    for (const c of ctx.connections) {
+      if (ctx.isClaimed(c) || (c.natRole === 'translated' && c.natPeer !== null)) continue;
+      // A reset after a long idle is idle-timeout's (a middlebox that timed out, not an attacker).
+      if (idleResetOf(c) !== undefined) continue;
+      let hit: Injection | undefined;
+      for (let i = 0; i < c.events.length && hit === undefined; i++) {
+        const ev = c.events[i]!;
+        if (tcpEv(ev) && isRst(ev)) hit = examine(c, i);
+      }
+      if (hit === undefined) continue;
+      ctx.claim(c);
+      if (c.natPeer !== null) ctx.claim(c.natPeer);
+      const r = hit.rst;
+      const sender = r.dir === 0 ? c.orig : c.resp;
+      const victim = r.dir === 0 ? c.resp : c.orig;
+      const n = hit.fired.length;
+      const names = hit.fired.map((f) => f.detector).join(', ');
+      const evidence = sortEvidence(hit.evidence.map((x) => evidenceOf(c, x.ev, x.note)));
+      const backend = c.natRole === 'original' && c.natPeer !== null ? c.natPeer.resp.text : null;
+      const supporting = hit.fired.filter((f) => !STRONG.has(f.detector)).length;
+      out.push({
+        rule: 'injected-reset',
+        severity: n >= 2 ? 'error' : 'warning',
+        confidence: Math.min(0.95, 0.5 + 0.1 * n),
+        client: c.orig.text,
+        server: c.resp.text,
+        backend,
+        resetBy: 'middlebox',
+        resetSender: sender.addr,
+        count: 1,
+        summary: `${victim.text} got a RST in ${sender.text}'s name that ${sender.addr} did not send (${plural(n)}: ${names})`,
+        explanation: `The RST at frame ${r.frame}${hit.burst.length ? ` (and ${hit.burst.length} more right after it, frames ${hit.burst.map((b) => b.frame).join(', ')})` : ''} claims to come from ${sender.text} but does not fit ${sender.addr}'s own packets. Detectors that fired (Weaver, Sommer, Paxson, NDSS 2009): ${hit.fired.map((f) => `${f.detector} — ${f.text}`).join('; ')}. ${n >= 2 ? `${n} independent detectors agree.` : 'One detector fired: treat as likely, not certain.'} Benign look-alikes ruled out: NAT or a path change alters every packet's TTL alike (only the RST differs here); Linux RSTs for a connection it no longer has (bare, seq = the segment's ack, IP ID 0, no options) are not held against it; stacks that omit options on RSTs or use a host-wide IP ID counter only add ${supporting > 0 ? 'supporting ' : ''}weight, never a finding on their own. Something on the path — a firewall or IDS killing the flow, a censor, a load balancer or proxy, an attacker — forged the reset; ${victim.addr}'s application saw "connection reset by peer".`,
+        remediation: [
+          `Find the device between the capture point and ${sender.addr} that resets connections (the RST's TTL ${r.ttl} hints at its distance): IDS/IPS "reset" actions, firewall REJECT --reject-with tcp-reset rules, proxies or DPI appliances; check their logs at the RST's time.`,
+          'Capture on both ends at once: a forged RST appears at the victim and is absent at its purported sender.',
+          'If the path is untrusted, use TLS/mTLS or a VPN (RSTs still kill plain TCP, but a protocol-level retry then reconnects safely); TCP-AO (RFC 5925) authenticates segments where both ends support it.',
+        ],
+        evidence,
+        connections: c.natPeer !== null ? [c, c.natPeer] : [c],
+      });
+    }
+    return out;
+  },
+};
+
+function plural(n: number): string {
+  return n === 1 ? '1 detector' : `${n} detectors`;
+}
