@@ -3,7 +3,7 @@
 # builds its own network namespaces (named rl-<scenario>-*) and removes them when it ends.
 set -euo pipefail
 cd "$(dirname "$0")"
-for s in brnf-off brnf-on refused icmp-reject nat-midstream linger0 vxlan-two-nodes hairpin stale injected; do
+for s in brnf-off brnf-on refused icmp-reject nat-midstream linger0 vxlan-two-nodes hairpin stale injected idle; do
     [ -x "./$s.sh" ] || continue
     echo "== $s" >&2
     "./$s.sh"
