@@ -1,0 +1,408 @@
+#!/usr/bin/env node
+// Writes a large classic pcap (Ethernet, IPv4, TCP with timestamps) that looks like a busy
+// Kubernetes node: many concurrent connections interleaved in time, mostly healthy, plus a known
+// share of each reset cause rstdiag detects. The expected findings go to <file>.truth.json.
+//
+//   node bench/generate.mjs [FILE] [--connections N] [--scale K] [--seed S]
+//
+// Defaults: FILE bench/out/bench.pcap, 200,000 connections (~1.6 M packets, ~300 MB) spread over
+// 1,200 s of capture time (~170 new connections/s). --scale K multiplies the connections AND the
+// capture duration: the same node, watched K times longer (the rate of connections stays the same).
+// Plain Node, no dependencies; streams to disk in 4 MB chunks.
+import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+const args = process.argv.slice(2);
+let file = 'bench/out/bench.pcap';
+let connections = 200_000;
+let scale = 1;
+let seed = 1;
+for (let i = 0; i < args.length; i++) {
+  const a = args[i];
+  if (a === '--connections') connections = Number(args[++i]);
+  else if (a === '--scale') scale = Number(args[++i]);
+  else if (a === '--seed') seed = Number(args[++i]);
+  else if (a.startsWith('--')) throw new Error(`unknown option ${a}`);
+  else file = a;
+}
+const total = Math.round(connections * scale);
+const duration = 1200 * (total / 200_000);
+const rate = total / duration;
+
+// --- deterministic random numbers (mulberry32) ---
+let rs = seed >>> 0;
+function rand() {
+  rs = (rs + 0x6d2b79f5) >>> 0;
+  let t = rs;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+const randInt = (lo, hi) => lo + Math.floor(rand() * (hi - lo + 1));
+const u32 = () => Math.floor(rand() * 4294967296) >>> 0;
+const pick = (arr) => arr[Math.floor(rand() * arr.length)];
+
+// --- addresses ---
+const ip = (a, b, c, d) => ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
+const ipText = (n) => `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+const NODE_IP = ip(10, 244, 0, 1); // the node's bridge address (kube-proxy REJECTs come from it)
+
+// Healthy traffic: 4,000 client pods talking to 64 servers (pods on :8080, external :443).
+const healthyClients = [];
+for (let i = 0; i < 4000; i++) healthyClients.push(ip(10, 244, 1 + (i >> 8), i & 255 || 2));
+const healthyServers = [];
+for (let i = 0; i < 48; i++) healthyServers.push([ip(10, 244, 100 + (i >> 4), 10 + (i & 15)), 8080]);
+for (let i = 0; i < 16; i++) healthyServers.push([ip(172, 16, 5, 20 + i), 443]);
+
+// Each failure cause: a small pool of client pods and targets, so findings aggregate attempts
+// (rules group by client address and server) as they would on a real node.
+const CAUSES = {
+  'connection-refused': { share: 0.012, clients: 20, targets: 3 },
+  'unreversed-dnat': { share: 0.004, clients: 12, targets: 2 },
+  'icmp-rejected': { share: 0.004, clients: 12, targets: 2 },
+  'syn-timeout': { share: 0.004, clients: 12, targets: 2 },
+  'abortive-close': { share: 0.01, clients: 20, targets: 3 },
+  'stale-connection': { share: 0.006, clients: 16, targets: 2 },
+};
+let sub = 200;
+for (const [name, c] of Object.entries(CAUSES)) {
+  c.clientIps = [];
+  for (let i = 0; i < c.clients; i++) c.clientIps.push(ip(10, 244, sub, 2 + i));
+  c.targetList = [];
+  for (let i = 0; i < c.targets; i++) {
+    if (name === 'unreversed-dnat' || name === 'icmp-rejected') {
+      // A Service address (and for DNAT its backend pod).
+      c.targetList.push({ svc: [ip(10, 96, sub - 199, 10 + i), 80], backend: [ip(10, 244, 150, 3 + i + 10 * (sub - 199)), 8080] });
+    } else {
+      c.targetList.push({ svc: [ip(10, 244, 160 + (sub - 199), 5 + i), 8080 + i] });
+    }
+  }
+  sub++;
+}
+
+// Per-client ephemeral ports (sequential, never reused within the capture).
+const nextPort = new Map();
+function port(client) {
+  const p = nextPort.get(client) ?? 32768;
+  nextPort.set(client, p >= 60999 ? 32768 : p + 1);
+  return p;
+}
+
+// --- truth: findings per rule, keyed exactly as the rules group attempts ---
+const truth = {};
+function expect(rule, key) {
+  const r = (truth[rule] ??= { groups: new Map(), count: 0 });
+  r.groups.set(key, (r.groups.get(key) ?? 0) + 1);
+  r.count++;
+}
+
+// --- packet descriptors ---
+// { t, s: ip, sp, d: ip, dp, f: flags, seq, ack, len, tv, te, syn? } or { t, icmp: true, s, d, quote: desc }
+const F = { FIN: 1, SYN: 2, RST: 4, PSH: 8, ACK: 16 };
+let ipIdCounter = 1;
+
+function healthy(t0, c, cp, [s, sp]) {
+  const ci = u32();
+  const si = u32();
+  const rtt = 0.0002 + rand() * 0.002;
+  const work = 0.001 + rand() * 0.05;
+  const tv0 = u32();
+  const tv1 = u32();
+  const req = randInt(60, 300);
+  const resp = randInt(150, 1400);
+  const pk = [];
+  let t = t0;
+  pk.push({ t, s: c, sp: cp, d: s, dp: sp, f: F.SYN, seq: ci, ack: 0, len: 0, tv: tv0, te: 0, syn: true });
+  t += rtt / 2;
+  pk.push({ t, s, sp, d: c, dp: cp, f: F.SYN | F.ACK, seq: si, ack: ci + 1, len: 0, tv: tv1, te: tv0, syn: true });
+  t += rtt / 2;
+  pk.push({ t, s: c, sp: cp, d: s, dp: sp, f: F.ACK, seq: ci + 1, ack: si + 1, len: 0, tv: tv0 + 1, te: tv1 });
+  t += 0.00005;
+  pk.push({ t, s: c, sp: cp, d: s, dp: sp, f: F.ACK | F.PSH, seq: ci + 1, ack: si + 1, len: req, tv: tv0 + 1, te: tv1 });
+  t += work;
+  const seg = Math.min(resp, 1448);
+  pk.push({ t, s, sp, d: c, dp: cp, f: F.ACK | F.PSH, seq: si + 1, ack: ci + 1 + req, len: seg, tv: tv1 + 20, te: tv0 + 1 });
+  let sseq = si + 1 + seg;
+  if (resp > seg) {
+    t += 0.00002;
+    pk.push({ t, s, sp, d: c, dp: cp, f: F.ACK | F.PSH, seq: sseq, ack: ci + 1 + req, len: resp - seg, tv: tv1 + 20, te: tv0 + 1 });
+    sseq += resp - seg;
+  }
+  t += rtt / 2;
+  pk.push({ t, s: c, sp: cp, d: s, dp: sp, f: F.ACK | F.FIN, seq: ci + 1 + req, ack: sseq, len: 0, tv: tv0 + 30, te: tv1 + 20 });
+  t += rtt / 2;
+  pk.push({ t, s, sp, d: c, dp: cp, f: F.ACK | F.FIN, seq: sseq, ack: ci + 2 + req, len: 0, tv: tv1 + 30, te: tv0 + 30 });
+  t += rtt / 2;
+  pk.push({ t, s: c, sp: cp, d: s, dp: sp, f: F.ACK, seq: ci + 2 + req, ack: sseq + 1, len: 0, tv: tv0 + 31, te: tv1 + 30 });
+  return pk;
+}
+
+function failure(cause, t0) {
+  const c = pick(CAUSES[cause].clientIps);
+  const target = pick(CAUSES[cause].targetList);
+  const cp = port(c);
+  const [s, sp] = target.svc;
+  const ci = u32();
+  const tv0 = u32();
+  const pk = [];
+  const syn = (t, n) => ({ t, s: c, sp: cp, d: s, dp: sp, f: F.SYN, seq: ci, ack: 0, len: 0, tv: tv0 + n * 1000, te: 0, syn: true });
+  switch (cause) {
+    case 'connection-refused': {
+      pk.push(syn(t0, 0));
+      pk.push({ t: t0 + 0.0003, s, sp, d: c, dp: cp, f: F.RST | F.ACK, seq: 0, ack: ci + 1, len: 0, tv: -1, te: 0 });
+      expect(cause, `${ipText(c)}|${ipText(s)}:${sp}`);
+      break;
+    }
+    case 'unreversed-dnat': {
+      // Client vantage (samples/brnf-off/client-eth0.pcap): per SYN, a SYN-ACK from the backend
+      // acking ISN + 1, the client's RST to it; the SYN is retransmitted twice, 1 s apart.
+      const [b, bp] = target.backend;
+      const btv = u32();
+      for (let n = 0; n < 3; n++) {
+        const t = t0 + n * 1.02;
+        pk.push(syn(t, n));
+        const bi = u32();
+        pk.push({ t: t + 0.00024, s: b, sp: bp, d: c, dp: cp, f: F.SYN | F.ACK, seq: bi, ack: ci + 1, len: 0, tv: btv + n * 1000, te: tv0 + n * 1000, syn: true });
+        pk.push({ t: t + 0.00025, s: c, sp: cp, d: b, dp: bp, f: F.RST, seq: ci + 1, ack: 0, len: 0, tv: -1, te: 0 });
+      }
+      expect(cause, `${ipText(c)}|${ipText(s)}:${sp}|${ipText(b)}:${bp}`);
+      break;
+    }
+    case 'icmp-rejected': {
+      // A Service without endpoints: kube-proxy's REJECT answers from the node.
+      const q = syn(t0, 0);
+      pk.push(q);
+      pk.push({ t: t0 + 0.0001, icmp: true, s: NODE_IP, d: c, quote: q });
+      expect(cause, `${ipText(c)}|${ipText(s)}:${sp}`);
+      break;
+    }
+    case 'syn-timeout': {
+      for (let n = 0; n < 3; n++) pk.push(syn(t0 + n * 1.0, n));
+      expect(cause, `${ipText(c)}|${ipText(s)}:${sp}`);
+      break;
+    }
+    case 'abortive-close': {
+      // Request, reply, then the server aborts (SO_LINGER 0): RST+ACK right after its own data.
+      const h = healthy(t0, c, cp, [s, sp]);
+      const data = h.slice(0, 5);
+      const last = data[4];
+      pk.push(...data, { t: last.t + 0.0001, s, sp, d: c, dp: cp, f: F.RST | F.ACK, seq: last.seq + last.len, ack: last.ack, len: 0, tv: -1, te: 0 });
+      expect(cause, `${ipText(c)}|${ipText(s)}:${sp}|server`);
+      break;
+    }
+    case 'stale-connection': {
+      // Established and working; later the client sends on it and the server, which lost it
+      // (restart), answers with a bare RST whose seq is the segment's ack.
+      const h = healthy(t0, c, cp, [s, sp]);
+      const data = h.slice(0, 5);
+      const last = data[4];
+      const cseq = data[3].seq + data[3].len;
+      const ackTo = last.seq + last.len;
+      const t = last.t + 2 + rand() * 5;
+      pk.push(...data,
+        { t: last.t + 0.0002, s: c, sp: cp, d: s, dp: sp, f: F.ACK, seq: cseq, ack: ackTo, len: 0, tv: tv0 + 5, te: last.tv },
+        { t, s: c, sp: cp, d: s, dp: sp, f: F.ACK | F.PSH, seq: cseq, ack: ackTo, len: randInt(60, 300), tv: tv0 + 900, te: last.tv },
+        { t: t + 0.0003, s, sp, d: c, dp: cp, f: F.RST, seq: ackTo, ack: 0, len: 0, tv: -1, te: 0 });
+      expect(cause, `${ipText(c)}|${ipText(s)}:${sp}|server`);
+      break;
+    }
+    default: throw new Error(cause);
+  }
+  return pk;
+}
+
+// --- writing ---
+const CHUNK = 4 << 20;
+let buf = Buffer.allocUnsafe(CHUNK);
+let pos = 0;
+mkdirSync(dirname(file) || '.', { recursive: true });
+const fd = openSync(file, 'w');
+let bytes = 0;
+let packets = 0;
+function flush() {
+  writeSync(fd, buf, 0, pos);
+  bytes += pos;
+  pos = 0;
+}
+function room(n) {
+  if (pos + n > CHUNK) flush();
+}
+// Global header: classic pcap, µs, little endian, Ethernet.
+buf.writeUInt32LE(0xa1b2c3d4, 0);
+buf.writeUInt16LE(2, 4);
+buf.writeUInt16LE(4, 6);
+buf.writeInt32LE(0, 8);
+buf.writeUInt32LE(0, 12);
+buf.writeUInt32LE(65535, 16);
+buf.writeUInt32LE(1, 20);
+pos = 24;
+
+const T0 = 1_750_000_000;
+const macOf = (n) => [0x0a, 0x58, n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
+const PAYLOAD_BYTE = 0x61;
+
+function recordHeader(t, len) {
+  const sec = Math.floor(t);
+  const usec = Math.min(999_999, Math.round((t - sec) * 1e6));
+  buf.writeUInt32LE(T0 + sec, pos);
+  buf.writeUInt32LE(usec, pos + 4);
+  buf.writeUInt32LE(len, pos + 8);
+  buf.writeUInt32LE(len, pos + 12);
+  pos += 16;
+}
+function ether(src, dst) {
+  const a = macOf(dst);
+  const b = macOf(src);
+  for (let i = 0; i < 6; i++) buf[pos + i] = a[i];
+  for (let i = 0; i < 6; i++) buf[pos + 6 + i] = b[i];
+  buf.writeUInt16BE(0x0800, pos + 12);
+  pos += 14;
+}
+function ipv4(src, dst, proto, payloadLen) {
+  buf[pos] = 0x45;
+  buf[pos + 1] = 0;
+  buf.writeUInt16BE(20 + payloadLen, pos + 2);
+  buf.writeUInt16BE(ipIdCounter++ & 0xffff, pos + 4);
+  buf.writeUInt16BE(0x4000, pos + 6);
+  buf[pos + 8] = 64;
+  buf[pos + 9] = proto;
+  buf.writeUInt16BE(0, pos + 10);
+  buf.writeUInt32BE(src, pos + 12);
+  buf.writeUInt32BE(dst, pos + 16);
+  let sum = 0;
+  for (let i = 0; i < 20; i += 2) sum += buf.readUInt16BE(pos + i);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  buf.writeUInt16BE(~sum & 0xffff, pos + 10);
+  pos += 20;
+}
+function tcpHeader(p, withPayload) {
+  const opt = p.syn ? 20 : p.tv >= 0 ? 12 : 0;
+  buf.writeUInt16BE(p.sp, pos);
+  buf.writeUInt16BE(p.dp, pos + 2);
+  buf.writeUInt32BE(p.seq >>> 0, pos + 4);
+  buf.writeUInt32BE(p.ack >>> 0, pos + 8);
+  buf[pos + 12] = ((20 + opt) / 4) << 4;
+  buf[pos + 13] = p.f;
+  buf.writeUInt16BE(p.f & F.RST ? 0 : 64240, pos + 14);
+  buf.writeUInt16BE(0, pos + 16);
+  buf.writeUInt16BE(0, pos + 18);
+  let o = pos + 20;
+  if (p.syn) {
+    buf[o++] = 2; buf[o++] = 4; buf.writeUInt16BE(1460, o); o += 2; // MSS
+    buf[o++] = 4; buf[o++] = 2; // SACK permitted
+    buf[o++] = 8; buf[o++] = 10; buf.writeUInt32BE(p.tv >>> 0, o); buf.writeUInt32BE(p.te >>> 0, o + 4); o += 8;
+    buf[o++] = 1; // NOP
+    buf[o++] = 3; buf[o++] = 3; buf[o++] = 7; // window scale
+  } else if (opt) {
+    buf[o++] = 1; buf[o++] = 1;
+    buf[o++] = 8; buf[o++] = 10; buf.writeUInt32BE(p.tv >>> 0, o); buf.writeUInt32BE(p.te >>> 0, o + 4); o += 8;
+  }
+  pos = o;
+  if (withPayload && p.len > 0) {
+    buf.fill(PAYLOAD_BYTE, pos, pos + p.len);
+    pos += p.len;
+  }
+  return 20 + opt;
+}
+function writePacket(p) {
+  if (p.icmp) {
+    const q = p.quote;
+    const len = 14 + 20 + 8 + 20 + 8;
+    room(16 + len);
+    recordHeader(p.t, len);
+    ether(p.s, p.d);
+    ipv4(p.s, p.d, 1, 8 + 20 + 8);
+    buf[pos] = 3; buf[pos + 1] = 3; // port unreachable
+    buf.writeUInt16BE(0, pos + 2);
+    buf.writeUInt32BE(0, pos + 4);
+    pos += 8;
+    const qOpt = 20;
+    ipv4(q.s, q.d, 6, 20 + qOpt);
+    buf.writeUInt16BE(q.sp, pos);
+    buf.writeUInt16BE(q.dp, pos + 2);
+    buf.writeUInt32BE(q.seq >>> 0, pos + 4);
+    pos += 8;
+  } else {
+    const opt = p.syn ? 20 : p.tv >= 0 ? 12 : 0;
+    const len = 14 + 20 + 20 + opt + p.len;
+    room(16 + len);
+    recordHeader(p.t, len);
+    ether(p.s, p.d);
+    ipv4(p.s, p.d, 6, 20 + opt + p.len);
+    tcpHeader(p, true);
+  }
+  packets++;
+}
+
+// --- scheduling: a min-heap of connections by their next packet's time ---
+const heap = []; // entries: { pk, i }
+const tOf = (e) => e.pk[e.i].t;
+function push(e) {
+  heap.push(e);
+  let i = heap.length - 1;
+  while (i > 0) {
+    const p = (i - 1) >> 1;
+    if (tOf(heap[p]) <= tOf(heap[i])) break;
+    [heap[p], heap[i]] = [heap[i], heap[p]];
+    i = p;
+  }
+}
+function siftDown() {
+  let i = 0;
+  const n = heap.length;
+  for (;;) {
+    const l = 2 * i + 1;
+    const r = l + 1;
+    let m = i;
+    if (l < n && tOf(heap[l]) < tOf(heap[m])) m = l;
+    if (r < n && tOf(heap[r]) < tOf(heap[m])) m = r;
+    if (m === i) return;
+    [heap[m], heap[i]] = [heap[i], heap[m]];
+    i = m;
+  }
+}
+function emitUntil(limit) {
+  while (heap.length > 0 && tOf(heap[0]) <= limit) {
+    const e = heap[0];
+    writePacket(e.pk[e.i]);
+    e.i++;
+    if (e.i < e.pk.length) siftDown();
+    else {
+      const last = heap.pop();
+      if (heap.length > 0) {
+        heap[0] = last;
+        siftDown();
+      }
+    }
+  }
+}
+
+const causeNames = Object.keys(CAUSES);
+const cum = [];
+let acc = 0;
+for (const n of causeNames) cum.push((acc += CAUSES[n].share));
+let t = 0;
+let healthyCount = 0;
+for (let k = 0; k < total; k++) {
+  t += -Math.log(1 - rand()) / rate;
+  emitUntil(t);
+  const r = rand();
+  let cause = null;
+  for (let i = 0; i < cum.length; i++) if (r < cum[i]) { cause = causeNames[i]; break; }
+  let pk;
+  if (cause === null) {
+    const c = pick(healthyClients);
+    pk = healthy(t, c, port(c), pick(healthyServers));
+    healthyCount++;
+  } else pk = failure(cause, t);
+  pk.sort((a, b) => a.t - b.t);
+  push({ pk, i: 0 });
+}
+emitUntil(Infinity);
+flush();
+closeSync(fd);
+
+const out = { file, connections: total, healthy: healthyCount, packets, bytes, durationSeconds: Math.round(t), rules: {} };
+for (const [rule, r] of Object.entries(truth)) out.rules[rule] = { findings: r.groups.size, count: r.count };
+writeFileSync(`${file}.truth.json`, JSON.stringify(out, null, 2) + '\n');
+process.stderr.write(`${file}: ${packets} packets, ${(bytes / 1e6).toFixed(1)} MB, ${total} connections over ${Math.round(t)} s\n`);
