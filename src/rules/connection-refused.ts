@@ -63,14 +63,15 @@ export const connectionRefused: Rule = {
       const explanation = [
         `${client.text} sent a SYN to ${server.text} (frame ${h0.conn.dirs[0].synFrame})`,
         backend ? `, which the node translated to ${backend.text};` : ';',
-        ` ${who.addr} answered with RST+ACK acknowledging the SYN's ISN + 1: nothing is listening on port ${port} there, and the application got "connection refused" (ECONNREFUSED) at once.`,
+        ` ${who.addr} answered with RST+ACK acknowledging the SYN's ISN + 1: nothing is listening on ${service && !backend ? 'the port it was translated to' : `port ${port} there`}, and the application got "connection refused" (ECONNREFUSED) at once.`,
         group.length > 1 ? ` ${plural(group.length, 'attempt')} were refused the same way.` : '',
-        service ? ` ${server.text} is a Service address: the Service's targetPort (${port}) does not match a port the backend container listens on, or the container has not started listening yet (a readiness probe that passes before the listener is up).` : '',
+        service && backend ? ` ${server.text} is a Service address: its targetPort (${port}) does not match a port the backend container listens on, or the container has not started listening yet (a readiness probe that passes before the listener is up).` : '',
+        service && !backend ? ` ${server.text} looks like a Service address, and the backend's side of the NAT is not in this capture: the RST came back translated, so the port that refused is the Service's targetPort on the backend pod, which this vantage point cannot show (capture on the node with -i any to see it). Either the targetPort does not match a port the container listens on, or the container is not listening yet.` : '',
       ].join('');
       const remediation = service ? [
         `kubectl get svc -A -o wide | grep ${server.addr}   # find the Service; compare its targetPort with the container's port`,
         `kubectl get endpointslices -A -o wide | grep ${(backend ?? server).addr}`,
-        `kubectl exec <backend-pod> -- ss -ltn   # is anything listening on ${port}?`,
+        `kubectl exec <backend-pod> -- ss -ltn   # is anything listening on ${backend ? port : 'the targetPort'}?`,
         'Fix the Service targetPort (or the containerPort / the application\'s listen address), and give the pod a readiness probe on that port.',
       ] : [
         `ss -ltn 'sport = :${port}' on ${who.addr}   # is anything listening?`,
@@ -86,7 +87,7 @@ export const connectionRefused: Rule = {
         resetBy: 'server' as const,
         resetSender: who.addr,
         count: group.length,
-        summary: `${client.addr} → ${server.text}${backend ? ` (→ ${backend.text})` : ''}: connection refused, nothing listens on port ${port}`,
+        summary: `${client.addr} → ${server.text}${backend ? ` (→ ${backend.text})` : ''}: connection refused, nothing listens on ${service && !backend ? 'the target port' : `port ${port}`}`,
         explanation,
         remediation,
         evidence,

@@ -4,8 +4,9 @@ import { evidenceOf, groupBy, icmpName, isSynOnly, looksLikeService, plural, sor
 /** Destination-unreachable (ICMP type 3 / ICMPv6 type 1) tied to a connection that never opened. */
 function rejection(c: Connection) {
   if (c.established || c.dirs[1].synAckSeen || !c.dirs[0].synSeen) return undefined;
+  // ICMPv4 3/4 (fragmentation needed) is path-MTU signalling, not a rejection (like ICMPv6 2).
   return c.events.find((e) => e.icmpType >= 0 && e.dir === 1 &&
-    ((c.orig.version === 4 && e.icmpType === 3) || (c.orig.version === 6 && e.icmpType === 1)));
+    ((c.orig.version === 4 && e.icmpType === 3 && e.icmpCode !== 4) || (c.orig.version === 6 && e.icmpType === 1)));
 }
 
 /** SYN answered by ICMP/ICMPv6 unreachable or prohibited. */

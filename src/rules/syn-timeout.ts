@@ -49,7 +49,7 @@ export const synTimeout: Rule = {
         ? `${c.orig.text} dialled ${c.resp.text} and the node translated it to ${backend} — the client's own address: a pod calling its own Service. The translated SYN must go back out of the bridge port it came in on, which a Linux bridge does only with hairpin mode on that port; it never came back, and ${plural(retries, 'retransmission')} over ${waited} s went unanswered (the application sees a connect timeout).`
         : `${c.orig.text} sent a SYN to ${c.resp.text} (frame ${c.dirs[0].synFrame}) and retransmitted it ${plural(retries, 'time')} over ${waited} s with no answer in the capture: no SYN-ACK, no RST, no ICMP error. The SYN or its answer was dropped silently — a firewall or NetworkPolicy with DROP, a security group, a routing black hole, a full accept queue, or a host that is down — or the answer took a path this capture does not see.${backend ? ` The node translated it to ${backend}.` : ''}`;
       const remediation = h0.hairpin ? [
-        'Enable hairpin mode on the pod\'s bridge port: kubelet --hairpin-mode=hairpin-veth (or promiscuous-bridge), or the CNI config\'s "hairpinMode": true (bridge plugin)',
+        'Enable hairpin mode on the pod\'s bridge port: with a CNI bridge plugin, "hairpinMode": true in its config (/etc/cni/net.d/); kubelet\'s --hairpin-mode (hairpin-veth, promiscuous-bridge) applies only where kubelet manages the bridge',
         'bridge -d link show | grep hairpin   # on the node: "hairpin on" for the pod\'s veth',
         'Check that kube-proxy masquerades hairpin traffic (KUBE-MARK-MASQ for the Service\'s own endpoints) so the reply returns through conntrack.',
       ] : [

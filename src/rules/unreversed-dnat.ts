@@ -1,6 +1,7 @@
 import type { Connection, FindingDraft, Rule, RuleContext } from './types.js';
 import { evidenceAcross, evidenceOf, isRst, isSynAck, isSynOnly, sortEvidence } from './evidence.js';
 import type { NatLink } from '../nat/linker.js';
+import ipaddr from 'ipaddr.js';
 
 export const BR_NETFILTER_REMEDIATION = [
   'modprobe br_netfilter',
@@ -17,10 +18,17 @@ interface Attempt {
   clientRst: boolean;
 }
 
-function sameSubnet24(a: string, b: string): boolean {
-  const pa = a.split('.');
-  const pb = b.split('.');
-  return pa.length === 4 && pb.length === 4 && pa[0] === pb[0] && pa[1] === pb[1] && pa[2] === pb[2];
+/**
+ * Client and backend on one node's pod subnet: the same /24 for IPv4 (the default per-node pod
+ * range of kubeadm and Flannel), the same /64 for IPv6. A heuristic: it raises confidence and
+ * picks the br_netfilter wording, it does not decide the finding.
+ */
+function sameNodeSubnet(a: string, b: string, version: 4 | 6): boolean {
+  if (!ipaddr.isValid(a) || !ipaddr.isValid(b)) return false;
+  const bits = version === 4 ? 24 : 64;
+  const pa = ipaddr.parse(a);
+  const pb = ipaddr.parse(b);
+  return pa.kind() === pb.kind() && pa.match(pb, bits);
 }
 
 /**
@@ -87,7 +95,7 @@ export const unreversedDnat: Rule = {
       const rsts = group.filter((a) => a.clientRst).length;
       const tsEcho = group.some((a) => a.link.tsEchoMatch === true);
       const sawCopy = group.some((a) => a.link.via === 'syn-copy');
-      const sameBridge = client.version === 4 && sameSubnet24(client.addr, backend.addr);
+      const sameBridge = sameNodeSubnet(client.addr, backend.addr, client.version);
       let confidence = 0.7;
       if (rsts > 0) confidence += 0.15;
       if (tsEcho || sawCopy) confidence += 0.08;

@@ -106,8 +106,8 @@ export const unreversedNatMidstream: Rule = {
         summary: `${x.orig.text} ↔ ${x.resp.text}: a reply arrived untranslated from ${backendEp.text}; the client reset it and the connection died`,
         explanation: `The connection ${x.orig.text} → ${x.resp.text} was established through the Service address (frame ${x.dirs[0].synFrame}) and working. Then a segment from the backend's own address ${backendEp.text} reached the client on the same port (frame ${l.leaked.frame}); its sequence numbers continue the connection's, so it is the server's reply that conntrack did not translate back to ${x.resp.text}. The client's kernel has no connection with ${backendEp.text}, so it answered with RST (frame ${l.clientRst.frame}); that RST is in the backend's window and killed the server's side${serverRst ? `, and the client's next segment was answered with RST (frame ${serverRst.frame})` : ''}. The application sees "connection reset by peer". Conntrack skips the reverse NAT when it judges a packet INVALID (out of its window tracking, e.g. after a retransmission storm or with offloads) or has lost the entry: kubernetes/kubernetes#74839.`,
         remediation: [
-          'iptables -t filter -I FORWARD -m conntrack --ctstate INVALID -j DROP   # drop INVALID replies instead of forwarding them untranslated (recent kube-proxy versions add this rule themselves: upgrade)',
-          'sysctl -w net.netfilter.nf_conntrack_tcp_be_liberal=1   # or: stop marking out-of-window packets INVALID; persist in /etc/sysctl.d/',
+          'sysctl -w net.netfilter.nf_conntrack_tcp_be_liberal=1   # stop marking out-of-window packets INVALID; persist in /etc/sysctl.d/',
+          'iptables -t filter -I FORWARD -m conntrack --ctstate INVALID -j DROP   # or: drop INVALID replies instead of forwarding them untranslated (kube-proxy adds this rule itself only while nf_conntrack_tcp_be_liberal is 0 — check iptables-save | grep INVALID)',
           'conntrack -S   # on the node: watch the "invalid" counter grow while it happens',
         ],
         evidence,
