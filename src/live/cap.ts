@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 /** Raised when live capture cannot start (no cap, no permission, bad interface or filter): exit 2. */
 export class LiveError extends Error {
@@ -38,7 +38,7 @@ export interface CapModule {
 
 /** rstdiag's package root (dist/live/ → ../../), where `npm install` / `npm rebuild` must run. */
 function packageRoot(): string {
-  return fileURLToPath(new URL('../../', import.meta.url));
+  return resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 }
 
 function firstLine(err: unknown): string {
