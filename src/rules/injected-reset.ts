@@ -54,7 +54,8 @@ const tcpEv = (e: ConnEvent): boolean => e.icmpType < 0;
 
 /**
  * The RST answers the peer's latest segment the way a stack without the connection would
- * (RFC 9293 §3.10.7.1): bare RST with seq = the segment's ack, or RST+ACK acking its end.
+ * (RFC 9293 §3.10.7.1): bare RST with seq = the segment's ack, or RST+ACK acking the end of a
+ * segment that had no ACK (a SYN).
  */
 function answersLatest(events: readonly ConnEvent[], i: number): ConnEvent | undefined {
   const rst = events[i]!;
@@ -63,6 +64,9 @@ function answersLatest(events: readonly ConnEvent[], i: number): ConnEvent | und
     if (!tcpEv(e) || e.dir === rst.dir) continue;
     if (isRst(e)) return undefined;
     if ((rst.flags & TcpFlag.ACK) === 0) return (e.flags & TcpFlag.ACK) !== 0 && e.ack === rst.seq ? e : undefined;
+    // A stack answers with RST+ACK only a segment without ACK (a SYN); a live socket's abort is
+    // RST+ACK too but answers nothing, so acking the peer's last segment proves nothing.
+    if ((e.flags & TcpFlag.ACK) !== 0) return undefined;
     const end = (e.seq + e.len + ((e.flags & TcpFlag.SYN) ? 1 : 0) + ((e.flags & TcpFlag.FIN) ? 1 : 0)) >>> 0;
     return rst.ack === end ? e : undefined;
   }
