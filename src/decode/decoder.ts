@@ -27,8 +27,8 @@ type Handler = (d: Uint8Array, off: number, end: number, out: Packet, depth: num
 export const MAX_ENCAPSULATION = 4;
 /** Maximum 802.1Q/802.1ad tags walked in one frame. */
 const MAX_VLAN_TAGS = 8;
-/** Maximum IPv6 extension headers (and IPv4 AH headers) walked per IP header. */
-const MAX_EXT_HEADERS = 16;
+/** Maximum IPv6 extension headers (and AH) walked per IP header (each is >= 8 bytes, so also bounded by the frame; libpcap's ipv6_ext_headers.pcap has 82). */
+const MAX_EXT_HEADERS = 128;
 
 // Reasons (constants: never built per packet).
 export const REASON_UNKNOWN_LINKTYPE = 'unsupported link type';

@@ -42,6 +42,8 @@ describe('link types', () => {
     { name: 'null BE AF_INET6 24', linkType: 0, data: b.nullLoopback({ af: 24, bigEndian: true }, v6(tcpSyn())), version: 6 },
     { name: 'null LE AF_INET6 28', linkType: 0, data: b.nullLoopback({ af: 28 }, v6(tcpSyn())), version: 6 },
     { name: 'null LE AF_INET6 30', linkType: 0, data: b.nullLoopback({ af: 30 }, v6(tcpSyn())), version: 6 },
+    { name: 'NFLOG AF_INET', linkType: 239, data: b.nflog({ af: 2 }, v4(tcpSyn())), version: 4 },
+    { name: 'NFLOG AF_INET6', linkType: 239, data: b.nflog({ af: 10, prefix: 'x' }, v6(tcpSyn())), version: 6 },
     { name: 'loop 108 AF_INET', linkType: 108, data: b.nullLoopback({ af: 2, bigEndian: true }, v4(tcpSyn())), version: 4 },
   ];
   it.each(cases)('$name', ({ linkType, data, version, dir, ifIndex, vlan }) => {
@@ -106,6 +108,18 @@ describe('IPv4', () => {
     expect(p.payloadLength).toBe(1000);
     expect(p.capturedPayloadLength).toBe(10);
     expect(p.truncatedHeaders).toBe(false);
+  });
+
+  it('hands an IPv6 header behind ethertype 0x0800 to IPv6 (as Wireshark does)', () => {
+    const { p } = decode(b.ethernet({ type: 0x0800 }, v6(tcpSyn())));
+    expect([p.ipVersion, src(p), p.transport]).toEqual([6, 'fd00::1', Transport.Tcp]);
+  });
+
+  it.each([['IHL 4', 0x44], ['IHL 0', 0x40]])('does not trust addresses from a bogus header (%s)', (_n, b0) => {
+    const ip = v4(tcpSyn());
+    ip[0] = b0;
+    const { p } = decode(ip, 101);
+    expect([p.ipVersion, p.transport, p.undecodedReason]).toEqual([0, Transport.None, 'malformed header']);
   });
 
   it('treats total length 0 as TSO (payload runs to the frame end)', () => {

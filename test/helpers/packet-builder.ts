@@ -141,6 +141,28 @@ export function nullLoopback(o: { af: number; bigEndian?: boolean }, payload: Ui
   return concat(h, payload);
 }
 
+/**
+ * LINKTYPE_NFLOG (239): header (family 2 AF_INET / 10 AF_INET6, version 0, resource id), then
+ * an NFULA_PREFIX TLV and the NFULA_PAYLOAD (type 9) TLV holding the packet (little-endian TLVs).
+ */
+export function nflog(o: { af: number; group?: number; prefix?: string }, payload: Uint8Array): Uint8Array {
+  const tlv = (type: number, body: Uint8Array): Uint8Array => {
+    const len = 4 + body.length;
+    const b = new Uint8Array((len + 3) & ~3);
+    b[0] = len & 0xff;
+    b[1] = len >> 8;
+    b[2] = type & 0xff;
+    b[3] = type >> 8;
+    b.set(body, 4);
+    return b;
+  };
+  const h = new Uint8Array(4);
+  h[0] = o.af;
+  put16(h, 2, o.group ?? 5);
+  const prefix = new TextEncoder().encode((o.prefix ?? 'rstdiag') + '\0');
+  return concat(h, tlv(10, prefix), tlv(9, payload));
+}
+
 // ---------------------------------------------------------------- IP
 
 export interface Ipv4Opts {
