@@ -1,0 +1,140 @@
+import { describe, expect, test } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { analyze } from '../../src/analysis/analyze.js';
+import { ethernet, ipv4, tcp, type TcpFlags } from '../helpers/packet-builder.js';
+import { writePcap } from '../helpers/pcap-writer.js';
+import { ROOT, SAMPLES, sampleCaptures } from '../helpers/samples.js';
+
+const RULE = 'idle-timeout';
+
+// ------------------------------------------------------------------ minimal captures
+
+const C = '10.0.0.2';
+const S = '10.0.0.3';
+const CP = 40200;
+const SP = 8080;
+
+interface Pkt {
+  t: number;
+  from: 'c' | 's';
+  flags: TcpFlags;
+  seq: number;
+  ack?: number;
+  len?: number;
+  ttl?: number;
+  id?: number;
+}
+
+function capture(pkts: Pkt[]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'rstdiag-idle-'));
+  const path = join(dir, 'x.pcap');
+  const base = 1_700_000_000;
+  writeFileSync(path, writePcap(pkts.map((p) => {
+    const fromC = p.from === 'c';
+    const seg = tcp({ sport: fromC ? CP : SP, dport: fromC ? SP : CP, seq: p.seq >>> 0, ack: p.ack ?? 0, flags: p.flags },
+      new Uint8Array(p.len ?? 0).fill(0x61));
+    const ip = ipv4({ src: fromC ? C : S, dst: fromC ? S : C, proto: 6, ttl: p.ttl ?? 64, id: p.id ?? 0, flags: 'DF' }, seg);
+    const us = Math.round(p.t * 1e6);
+    return { sec: base + Math.floor(us / 1e6), nsec: (us % 1e6) * 1000, data: ethernet({ type: 0x0800 }, ip) };
+  })));
+  return path;
+}
+
+const CI = 1000;
+const SI = 5000;
+/** Handshake, request, reply (frames 1–6), then nothing. The server's packets come with TTL 62. */
+function opened(): Pkt[] {
+  return [
+    { t: 0, from: 'c', flags: 'S', seq: CI },
+    { t: 0.001, from: 's', flags: 'SA', seq: SI, ack: CI + 1, ttl: 62 },
+    { t: 0.0011, from: 'c', flags: 'A', seq: CI + 1, ack: SI + 1 },
+    { t: 0.002, from: 'c', flags: 'PA', seq: CI + 1, ack: SI + 1, len: 36 },
+    { t: 0.003, from: 's', flags: 'PA', seq: SI + 1, ack: CI + 37, len: 41, ttl: 62 },
+    { t: 0.0031, from: 'c', flags: 'A', seq: CI + 37, ack: SI + 42 },
+  ];
+}
+/** After `idle` s the client sends again; the answer is a bare RST (seq = its ack) with this TTL. */
+function resetAfter(idle: number, ttl: number): Pkt[] {
+  const t = 0.0031 + idle;
+  return [...opened(),
+    { t, from: 'c', flags: 'PA', seq: CI + 37, ack: SI + 42, len: 36 },
+    { t: t + 0.001, from: 's', flags: 'R', seq: SI + 42, ttl }];
+}
+
+async function findings(pkts: Pkt[]) {
+  return (await analyze([capture(pkts)])).report.findings;
+}
+
+describe('idle-timeout: silent on every capture where it is not the truth', () => {
+  const caps = sampleCaptures().filter((c) => !relative(SAMPLES, c).startsWith('idle/'));
+  test('there are such captures', () => expect(caps.length).toBeGreaterThanOrEqual(25));
+  for (const cap of caps) {
+    test(relative(ROOT, cap), async () => {
+      const a = await analyze([cap]);
+      expect(a.report.findings.filter((f) => f.rule === RULE)).toEqual([]);
+    });
+  }
+});
+
+describe('idle-timeout: real middlebox timeouts (samples/idle, lab/idle.sh)', () => {
+  const cases = [
+    // Last packet before the idle, the client's request after it, the lb's RST (verified with tshark).
+    { cap: 'idle/client-eth0.pcap', frames: [7, 8, 9], backend: null, says: ['25.0 s', 'shorter than any cloud default', 'TTL is 64', 'TTL 63'] },
+    { cap: 'idle/lb-any.pcap', frames: [13, 15, 16], backend: '10.244.0.3:8080', says: ['25.0 s', 'the NAT node itself made it', 'nf_conntrack_tcp_timeout_established'] },
+    { cap: 'idle/client-eth0-350s.pcap', frames: [7, 8, 9], backend: null, says: ['355 s', 'AWS Network Load Balancer', 'NAT gateway'] },
+  ];
+  for (const c of cases) {
+    test(c.cap, async () => {
+      const a = await analyze([join(SAMPLES, c.cap)]);
+      expect(a.report.findings.map((f) => f.rule)).toEqual([RULE]);
+      const f = a.report.findings[0]!;
+      expect(f).toMatchObject({
+        severity: 'error', resetBy: 'middlebox', resetSender: '10.96.0.20', client: '10.244.1.2:40091',
+        server: '10.96.0.20:80', backend: c.backend, count: 1, frames: c.frames,
+      });
+      for (const s of c.says) expect(f.explanation).toContain(s);
+      expect(f.remediation.join(' ')).toContain('tcp_keepalive_time');
+    });
+  }
+});
+
+describe('idle-timeout: minimal captures', () => {
+  const cases: { name: string; pkts: Pkt[]; rule: string | null; resetBy?: string; says?: string[] }[] = [
+    { name: '245 s idle, RST with the server\'s own TTL: Azure LB default, resetBy server',
+      pkts: resetAfter(245, 62), rule: RULE, resetBy: 'server', says: ['Azure Load Balancer', '240 s'] },
+    { name: '1210 s idle: GCP Cloud NAT', pkts: resetAfter(1210, 62), rule: RULE, resetBy: 'server', says: ['GCP Cloud NAT'] },
+    { name: '600 s idle: only an upper bound, the defaults below it listed',
+      pkts: resetAfter(600, 62), rule: RULE, resetBy: 'server', says: ['at most 600 s', '240 s', '350 s'] },
+    { name: '70 s idle, RST with TTL 64 (the server\'s are 62): a middlebox', pkts: resetAfter(70, 64), rule: RULE, resetBy: 'middlebox', says: ['2 hops closer'] },
+    { name: '30 s idle, RST with the server\'s TTL: not an idle timeout (stale-connection says the server lost it)',
+      pkts: resetAfter(30, 62), rule: 'stale-connection' },
+    { name: '30 s idle, RST one hop closer than the server: a middlebox with a short timeout',
+      pkts: resetAfter(30, 63), rule: RULE, resetBy: 'middlebox', says: ['shorter than any cloud default'] },
+    { name: '4 s idle (like samples/stale): below the threshold', pkts: resetAfter(4, 62), rule: 'stale-connection' },
+    { name: '4 s idle, RST 2 hops closer than the server: not idle-related, a RST made in the server\'s name (injected-reset)',
+      pkts: resetAfter(4, 64), rule: 'injected-reset' },
+    { name: 'both ends reset at the idle boundary: a middlebox',
+      pkts: [...opened(),
+        { t: 300.0031, from: 's', flags: 'R', seq: SI + 42, ttl: 62 },
+        { t: 300.0032, from: 'c', flags: 'R', seq: CI + 37 }],
+      rule: RULE, resetBy: 'middlebox', says: ['both ends were reset at once'] },
+    { name: 'a long idle, then the server answers normally and closes: silent',
+      pkts: [...opened(),
+        { t: 400, from: 'c', flags: 'PA', seq: CI + 37, ack: SI + 42, len: 36 },
+        { t: 400.001, from: 's', flags: 'PA', seq: SI + 42, ack: CI + 73, len: 41, ttl: 62 },
+        { t: 400.002, from: 'c', flags: 'A', seq: CI + 73, ack: SI + 83 }],
+      rule: null },
+  ];
+  for (const c of cases) {
+    test(c.name, async () => {
+      const f = await findings(c.pkts);
+      const rules = f.filter((x) => x.severity !== 'info').map((x) => x.rule);
+      expect(rules).toEqual(c.rule === null ? [] : [c.rule]);
+      if (c.rule !== RULE) return;
+      expect(f[0]).toMatchObject({ resetBy: c.resetBy, severity: 'error', resetSender: S, client: `${C}:${CP}`, server: `${S}:${SP}` });
+      for (const s of c.says ?? []) expect(f[0]!.explanation).toContain(s);
+    });
+  }
+});
