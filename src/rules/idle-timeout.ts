@@ -87,7 +87,9 @@ export function idleResetOf(c: Connection): IdleReset | undefined {
   if (k < 0) return undefined;
   const after = c.events[k]!;
   if (after.icmpType >= 0) return undefined;
-  const before = k > 0 ? c.events[k - 1] : undefined;
+  // The event before it is the last packet before the silence unless the event cap dropped packets in between.
+  const prevEv = k > 0 ? c.events[k - 1] : undefined;
+  const before = prevEv !== undefined && Math.abs(after.t - prevEv.t - c.maxIdle) < 1e-3 ? prevEv : undefined;
   let match: Omit<IdleReset, 'middlebox' | 'natNode'> | undefined;
   if (isRst(after)) {
     // Both ways at the boundary: a RST each way, nothing else in between.
@@ -157,7 +159,7 @@ export const idleTimeout: Rule = {
       sortEvidence(evidence);
       const backend = c.natRole === 'original' && c.natPeer !== null ? c.natPeer.resp.text : null;
       const how = m.pattern === 'next-segment'
-        ? `After ${fmt(m.idle)} s without a single packet (frame ${m.before?.frame ?? '?'} → frame ${m.after.frame}), ${trigger!.text} sent a segment (frame ${m.after.frame}) and was answered with RST from ${claimed.text} (frame ${rst.frame}).`
+        ? `After ${fmt(m.idle)} s without a single packet (${m.before ? `frame ${m.before.frame} → ` : 'until '}frame ${m.after.frame}), ${trigger!.text} sent a segment (frame ${m.after.frame}) and was answered with RST from ${claimed.text} (frame ${rst.frame}).`
         : `After ${fmt(m.idle)} s without a single packet, both ends were reset at once (frames ${m.rsts.map((r) => r.frame).join(', ')}).`;
       const who = m.middlebox !== null
         ? ` The RST was not sent by ${claimed.addr}: ${m.middlebox}. A stateful middlebox (load balancer, NAT gateway, conntrack) dropped the idle connection from its table and resets the flow it no longer knows.`
