@@ -1,5 +1,5 @@
-import { describe, expect, test } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, test } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { analyze } from '../../src/analysis/analyze.js';
@@ -27,8 +27,14 @@ interface Pkt {
   id?: number;
 }
 
+const made: string[] = [];
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
 function capture(pkts: Pkt[]): string {
   const dir = mkdtempSync(join(tmpdir(), 'rstdiag-idle-'));
+  made.push(dir);
   const path = join(dir, 'x.pcap');
   const base = 1_700_000_000;
   writeFileSync(path, writePcap(pkts.map((p) => {
