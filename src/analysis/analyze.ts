@@ -21,6 +21,8 @@ export interface AnalyzeOptions {
   maxConnections?: number;
   /** Service CIDRs (--service-cidr); without them, Service addresses are inferred from observed DNAT. */
   serviceCidrs?: string[];
+  /** Retired connections evaluated at once before they are summarised and released (default 20,000). */
+  batchSize?: number;
 }
 
 /** Service-address test from the --service-cidr hints (parsed once; validated by the CLI). */
@@ -34,18 +36,22 @@ function serviceMatcher(cidrs: string[] | undefined): (addr: string) => boolean 
   };
 }
 
-/** Healthy, finished connections beyond this many are counted but not kept (bounded memory). */
-const KEEP_HEALTHY = 100_000;
-
-function isHealthy(c: Connection): boolean {
-  return c.established && !c.dirs[0].rstSeen && !c.dirs[1].rstSeen && c.natPeer === null &&
-    c.dirs[0].synRetransmits === 0 && !c.history.includes('u');
-}
+/** Retired connections evaluated together (then summarised and released). */
+const BATCH_SIZE = 20_000;
+/** Connections kept per diagnosis to re-render it at the end (its first attempts, with NAT peers). */
+const REPRESENTATIVES = 40;
+/** Established connections kept (as light stubs) as context for rules that cite them. */
+const WITNESSES = 10_000;
 
 export interface CaptureResult {
   info: CaptureInfo;
   drafts: FindingDraft[];
+  /** Connections still held at the end (for --connections rows), in order of first packet. */
   connections: Connection[];
+  /** Rows of connections released during the capture (only with --connections), by id. */
+  releasedRows: ConnectionReport[];
+  /** Finding-id lists of released rows that a draft covers: buildAnalysis fills them. */
+  releasedFindings: Map<FindingDraft, string[][]>;
   tcpPackets: number;
   resets: number;
   connectionCount: number;
@@ -55,54 +61,139 @@ export interface CaptureResult {
   decoderWarnings: string[];
 }
 
+/** Attempts of one diagnosis, as a batch's rules drafted them: kept whole or dropped whole. */
+interface Unit {
+  conns: Connection[];
+  minId: number;
+  /** Attempts it stands for (1, or a whole draft when its connections do not split into attempts). */
+  weight: number;
+}
+
+/** One diagnosis across batches: its first attempts kept as representatives, the rest counted. */
+interface Accumulator {
+  units: Unit[];
+  repConns: number;
+  /** Attempts whose connections were released (not representatives). */
+  dropped: number;
+  /** Finding-id lists of released --connections rows this diagnosis covers. */
+  rowLists: string[][];
+}
+
+/** The diagnosis a draft describes: the rules' own grouping keys, as far as a draft shows them. */
+function diagnosisKey(d: FindingDraft): string {
+  const clientAddr = d.client === null ? '' : d.client.replace(/:\d+$/, '');
+  // The summary tells apart variants a rule groups separately (abortive-close's reason, ICMP kind,
+  // hairpin); numbers in it (ports, counts) are not part of the diagnosis.
+  return [d.rule, clientAddr, d.server, d.backend, d.resetBy, d.resetSender, d.severity, d.summary.replace(/\d+/g, '#')].join('|');
+}
+
+/** A draft's connections as attempts: each connection with its NAT peer when the draft holds both. */
+function unitsOf(d: FindingDraft): Unit[] {
+  const inDraft = new Set(d.connections);
+  const seen = new Set<Connection>();
+  const units: Unit[] = [];
+  for (const c of d.connections) {
+    if (seen.has(c)) continue;
+    const conns = [c];
+    seen.add(c);
+    const peer = c.natPeer;
+    if (peer !== null && inDraft.has(peer) && !seen.has(peer)) {
+      conns.push(peer);
+      seen.add(peer);
+    }
+    units.push({ conns, minId: Math.min(...conns.map((x) => x.id)), weight: 1 });
+  }
+  if (units.length === d.count) return units;
+  // Not one attempt per unit (e.g. a leak across two 4-tuples): keep the draft whole.
+  const all = [...seen];
+  return [{ conns: all, minId: Math.min(...all.map((x) => x.id)), weight: d.count }];
+}
+
+/** `n attempts` / `n separate connection attempts` / `n connections` in a rule's text, renumbered. */
+function renumber(text: string, from: number, to: number): string {
+  return text.replace(new RegExp(`\\b${from}( separate)?( connection)? (attempt|connection)s?\\b`, 'g'),
+    (_m, sep: string | undefined, conn: string | undefined, word: string) => `${to}${sep ?? ''}${conn ?? ''} ${word}${to === 1 ? '' : 's'}`);
+}
+
 /**
  * frames → packets → connections → NAT links → findings, for one frame source. `onFrame` takes
  * frames from any source (a capture file, a live interface); `finish` runs the rules.
+ *
+ * Memory stays bounded: the flow table retires finished connections; retired ones are evaluated
+ * in batches (`batchSize`), a connection waiting while its NAT peer, or a connection sharing its
+ * client endpoint, is still held. A batch's findings are grouped by diagnosis; per diagnosis the
+ * first attempts are kept as representatives and the others are counted and released. `finish`
+ * runs the rules once more over the representatives and what is still held, so every finding is
+ * rendered as one evaluation of the whole capture would render it, with the counted attempts
+ * added to its `count`.
  */
 export class Pipeline {
   private readonly decoder = new Decoder();
   private readonly packet = new Packet();
   readonly linker = new NatLinker();
-  private readonly kept: Connection[] = [];
   readonly table: FlowTable;
-  private first: [number, number] | null = null;
-  private last: [number, number] = [0, 0];
+  private firstSec = -1;
+  private firstNsec = 0;
+  private lastSec = 0;
+  private lastNsec = 0;
   packets = 0;
 
   private readonly isServiceAddress: (addr: string) => boolean | null;
+  private readonly batchSize: number;
+  private readonly keepRows: boolean;
+  /** Retired, not yet evaluated (or waiting for a related connection). */
+  private pending: Connection[] = [];
+  private retiredSinceBatch = 0;
+  private readonly accumulators = new Map<string, Accumulator>();
+  /** Representative connection → its diagnoses. */
+  private readonly repOf = new Map<Connection, Accumulator[]>();
+  /** Established connections released, as stubs without events, one per client address and server. */
+  private readonly witnesses = new Map<string, Connection>();
+  private readonly releasedRows: ConnectionReport[] = [];
+  /** The batch being evaluated (its connections are released after its drafts are accounted). */
+  private inBatch = new Set<Connection>();
 
   constructor(options: AnalyzeOptions = {}) {
     this.isServiceAddress = serviceMatcher(options.serviceCidrs);
+    this.batchSize = Math.max(1, options.batchSize ?? BATCH_SIZE);
+    this.keepRows = options.connections === true;
     this.table = new FlowTable({
       maxConnections: options.maxConnections,
       onHandshake: this.linker.onHandshake,
       onSweep: this.linker.onSweep,
       onRetire: (c) => {
-        if (this.kept.length < KEEP_HEALTHY || !isHealthy(c)) this.kept.push(c);
+        this.pending.push(c);
+        if (++this.retiredSinceBatch >= this.batchSize) this.runBatch();
       },
     });
   }
 
   readonly onFrame = (frame: Frame): void => {
     this.packets++;
-    if (this.first === null) this.first = [frame.tsSec, frame.tsNsec];
-    this.last = [frame.tsSec, frame.tsNsec];
+    if (this.firstSec < 0) {
+      this.firstSec = frame.tsSec;
+      this.firstNsec = frame.tsNsec;
+    }
+    this.lastSec = frame.tsSec;
+    this.lastNsec = frame.tsNsec;
     this.decoder.decode(frame, this.packet);
     this.table.observe(this.packet, frame);
   };
 
-  /** Rules over the connections seen so far (retired and live), without ending the capture. */
+  /** Rules over the given connections (retired and live), without ending the capture. */
   evaluate(connections: Connection[]): FindingDraft[] {
     const claimed = new Set<Connection>();
     const byClient = new Map<string, Connection[]>();
+    const present = new Set<Connection>();
     for (const c of connections) {
+      present.add(c);
       const list = byClient.get(c.orig.text);
       if (list) list.push(c);
       else byClient.set(c.orig.text, [c]);
     }
     const ctx: RuleContext = {
       connections,
-      links: this.linker.links,
+      links: this.linker.links.filter((l) => present.has(l.original)),
       isClaimed: (c) => claimed.has(c),
       claim: (c) => void claimed.add(c),
       byClient: (e) => byClient.get(e) ?? [],
@@ -113,15 +204,136 @@ export class Pipeline {
     return drafts;
   }
 
-  /** Connections seen so far, in order of first packet. */
+  /** Connections seen so far (held, retired and representatives), in order of first packet. */
   snapshot(): Connection[] {
-    return [...this.kept, ...this.table.connections()].sort((a, b) => a.id - b.id);
+    return [...new Set([...this.pending, ...this.repOf.keys(), ...this.table.connections()])].sort((a, b) => a.id - b.id);
+  }
+
+  /** Evaluate the retired connections that can be, keep representatives, release the rest. */
+  private runBatch(): void {
+    this.retiredSinceBatch = 0;
+    // Wait for related connections still held: the NAT peer, and (for a leak seen on another
+    // 4-tuple) any held connection on the same client endpoint.
+    const held = new Set<string>();
+    for (const c of this.table.connections()) {
+      held.add(c.orig.text);
+      if (!c.originKnown) held.add(c.resp.text);
+    }
+    const retired = new Set(this.pending);
+    const batch: Connection[] = [];
+    const wait: Connection[] = [];
+    const waiting = new Set<Connection>();
+    for (const c of this.pending) {
+      const peerHeld = c.natPeer !== null && !retired.has(c.natPeer) && !this.repOf.has(c.natPeer);
+      if (peerHeld || held.has(c.orig.text) || (!c.originKnown && held.has(c.resp.text))) waiting.add(c);
+    }
+    // NAT halves go together.
+    for (const c of this.pending) if (c.natPeer !== null && waiting.has(c.natPeer)) waiting.add(c);
+    for (const c of this.pending) (waiting.has(c) ? wait : batch).push(c);
+    this.pending = wait;
+    if (batch.length === 0) return;
+    batch.sort((a, b) => a.id - b.id);
+    this.inBatch = new Set(batch);
+    const inDiagnosis = new Map<Connection, Accumulator[]>();
+    for (const d of this.evaluate(batch)) {
+      const key = diagnosisKey(d);
+      let acc = this.accumulators.get(key);
+      if (acc === undefined) {
+        acc = { units: [], repConns: 0, dropped: 0, rowLists: [] };
+        this.accumulators.set(key, acc);
+      }
+      for (const c of d.connections) {
+        const list = inDiagnosis.get(c);
+        if (list === undefined) inDiagnosis.set(c, [acc]);
+        else if (!list.includes(acc)) list.push(acc);
+      }
+      this.addUnits(acc, unitsOf(d));
+    }
+    for (const c of batch) {
+      if (!this.repOf.has(c)) this.release(c, inDiagnosis.get(c));
+    }
+    this.inBatch = new Set();
+  }
+
+  /** Keep a diagnosis' lowest-id attempts (up to REPRESENTATIVES connections); count and release the rest. */
+  private addUnits(acc: Accumulator, units: Unit[]): void {
+    for (const u of units) {
+      acc.units.push(u);
+      acc.repConns += u.conns.length;
+      for (const c of u.conns) {
+        const list = this.repOf.get(c);
+        if (list === undefined) this.repOf.set(c, [acc]);
+        else if (!list.includes(acc)) list.push(acc);
+      }
+    }
+    if (acc.repConns <= REPRESENTATIVES) return;
+    acc.units.sort((a, b) => a.minId - b.minId);
+    while (acc.units.length > 1 && acc.repConns > REPRESENTATIVES) {
+      const u = acc.units.pop()!;
+      acc.repConns -= u.conns.length;
+      acc.dropped += u.weight;
+      for (const c of u.conns) {
+        const list = this.repOf.get(c);
+        if (list === undefined) continue;
+        const rest = list.filter((a) => a !== acc);
+        if (rest.length > 0) this.repOf.set(c, rest);
+        else {
+          this.repOf.delete(c);
+          // From an earlier batch: release it now (the current batch releases its own).
+          if (!this.inBatch.has(c)) this.release(c, [acc]);
+        }
+      }
+    }
+  }
+
+  /** Let a connection go: a --connections row, a context stub, and its NAT link forgotten. */
+  private release(c: Connection, accs: Accumulator[] | undefined): void {
+    this.linker.release(c);
+    if (this.keepRows) {
+      const row = connectionReport(c);
+      row.findings = [];
+      if (accs !== undefined) for (const a of accs) a.rowLists.push(row.findings);
+      this.releasedRows.push(row);
+    }
+    if (c.established && c.natRole !== 'translated' && accs === undefined && !c.dirs[0].rstSeen && !c.dirs[1].rstSeen) {
+      const key = `${c.orig.addr}|${c.resp.text}`;
+      const w = this.witnesses.get(key);
+      if ((w === undefined && this.witnesses.size < WITNESSES) || (w !== undefined && c.id < w.id)) {
+        this.witnesses.set(key, { ...c, events: [], natPeer: null, natRole: null, findingIds: [] });
+      }
+    }
   }
 
   finish(info: CaptureInfo): CaptureResult {
     this.table.finish();
-    this.kept.sort((a, b) => a.id - b.id);
-    const drafts = this.evaluate(this.kept);
+    // Everything still pending, the representatives, and the context stubs: one evaluation.
+    const reps = [...this.repOf.keys()];
+    const held = [...new Set([...this.pending, ...reps])].sort((a, b) => a.id - b.id);
+    const stubs = [...this.witnesses.values()];
+    const all = stubs.length > 0 ? [...held, ...stubs].sort((a, b) => a.id - b.id) : held;
+    const drafts = this.evaluate(all);
+    // Attempts counted but released: added to the finding their representatives now belong to.
+    const releasedFindings = new Map<FindingDraft, string[][]>();
+    const used = new Set<Accumulator>();
+    for (const d of drafts) {
+      let dropped = 0;
+      const lists: string[][] = [];
+      for (const c of d.connections) {
+        for (const acc of this.repOf.get(c) ?? []) {
+          if (used.has(acc)) continue;
+          used.add(acc);
+          dropped += acc.dropped;
+          lists.push(...acc.rowLists);
+        }
+      }
+      if (lists.length > 0) releasedFindings.set(d, lists);
+      if (dropped > 0) {
+        const shown = d.count;
+        d.count += dropped;
+        d.summary = renumber(d.summary, shown, d.count);
+        d.explanation = `${renumber(d.explanation, shown, d.count)} (${plural(d.count, 'attempt')} in all; the evidence shows the first ${shown}.)`;
+      }
+    }
     const decoderWarnings: string[] = [];
     for (const [lt, n] of this.decoder.unknownLinkTypes) {
       decoderWarnings.push(`${n} frame${n > 1 ? 's' : ''} of unsupported link type ${lt} not decoded`);
@@ -130,14 +342,19 @@ export class Pipeline {
       decoderWarnings.push(`connection table limit (${this.table.maxConnections}) reached: ${this.table.evictions} connections were closed early; findings about them may be incomplete`);
     }
     return {
-      info, drafts, connections: this.kept, tcpPackets: this.table.tcpPackets, resets: this.table.resets,
-      connectionCount: this.table.total - this.linker.links.length,
+      info, drafts, connections: held, releasedRows: this.releasedRows, releasedFindings,
+      tcpPackets: this.table.tcpPackets, resets: this.table.resets,
+      connectionCount: this.table.total - this.linker.linkCount,
       translations: this.linker.observedTranslations(),
-      firstTime: this.first ? formatIsoTime(this.first[0], this.first[1]) : null,
-      lastTime: this.packets > 0 ? formatIsoTime(this.last[0], this.last[1]) : null,
+      firstTime: this.firstSec >= 0 ? formatIsoTime(this.firstSec, this.firstNsec) : null,
+      lastTime: this.packets > 0 ? formatIsoTime(this.lastSec, this.lastNsec) : null,
       decoderWarnings,
     };
   }
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 /** One capture file through the whole pipeline. */
@@ -172,10 +389,14 @@ export function buildAnalysis(results: CaptureResult[], options: AnalyzeOptions 
     for (const d of drafts) {
       const id = `F${findings.length + 1}`;
       for (const c of d.connections) c.findingIds.push(id);
+      for (const list of r.releasedFindings.get(d) ?? []) list.push(id);
       findings.push(toFinding(id, d));
       summary.findingsByRule[d.rule as RuleId] = (summary.findingsByRule[d.rule as RuleId] ?? 0) + 1;
     }
-    if (options.connections) for (const c of r.connections) connections.push(connectionReport(c));
+    if (options.connections) {
+      const rows = [...r.releasedRows, ...r.connections.map(connectionReport)].sort((a, b) => a.id - b.id);
+      for (const row of rows) connections.push(row);
+    }
   }
   const report: Report = {
     schemaVersion: 1,

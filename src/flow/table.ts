@@ -19,16 +19,27 @@ const enum Sig {
   IpId,
   TsVal,
   Event,
+  Time,
   Size,
 }
+/** One direction's ring in ConnSlot.recent. */
+const RING = RECENT * Sig.Size;
+
+/** History letters as bits: one per letter and direction (upper case = originator). */
+const HISTORY_LETTERS = 'shadfrtu';
 
 export interface FlowTableOptions {
   /** Upper bound on connections held at once; past it the oldest idle ones are retired. */
   maxConnections?: number;
   /** Called for a connection the table releases (finished and quiet), in retirement order. */
   onRetire?: (conn: Connection) => void;
-  /** Seconds of capture time after its last packet before a finished connection is retired. */
+  /**
+   * Seconds of capture time after its last packet before a finished (FIN both ways, or RST)
+   * connection is retired: 60, Linux's TIME_WAIT. Unfinished connections are retired after
+   * `idleRetireAfter` (3600) of silence.
+   */
   retireAfter?: number;
+  idleRetireAfter?: number;
   /** Called for each new (not copied, not retransmitted) SYN or SYN-ACK: the NAT linker's feed. */
   onHandshake?: HandshakeHook;
   /** Called on each sweep with the capture time, so hooks can prune their own indexes. */
@@ -46,12 +57,52 @@ interface ConnSlot {
   portB: number;
   version: 4 | 6;
   hash: number;
-  /** Recent packet signatures per direction: RECENT × Sig.Size numbers, ring-indexed. */
-  recent: [Float64Array, Float64Array];
-  recentT: [Float64Array, Float64Array];
-  recentPos: [number, number];
-  historySeen: Set<string>;
+  /** Recent packet signatures: direction 0's ring (RECENT × Sig.Size numbers), then direction 1's. */
+  recent: Float64Array;
+  recentPos0: number;
+  recentPos1: number;
+  /** HISTORY_LETTERS bits already in the history: direction 0 in bits 0..7, direction 1 in 8..15. */
+  historyBits: number;
   retired: boolean;
+  /** Neighbours in the table's recency list (`idle`: the list of quiet unfinished connections). */
+  prev: ConnSlot | null;
+  next: ConnSlot | null;
+  idle: boolean;
+}
+
+/** A doubly linked list of slots, least recently active first. */
+class SlotList {
+  head: ConnSlot | null = null;
+  tail: ConnSlot | null = null;
+  size = 0;
+
+  push(s: ConnSlot): void {
+    s.prev = this.tail;
+    s.next = null;
+    if (this.tail !== null) this.tail.next = s;
+    else this.head = s;
+    this.tail = s;
+    this.size++;
+  }
+
+  remove(s: ConnSlot): void {
+    if (s.prev !== null) s.prev.next = s.next;
+    else this.head = s.next;
+    if (s.next !== null) s.next.prev = s.prev;
+    else this.tail = s.prev;
+    s.prev = null;
+    s.next = null;
+    this.size--;
+  }
+}
+
+/** Capture seconds between sweeps (each looks only at the connections it retires). */
+const SWEEP_EVERY = 5;
+
+function newRing(): Float64Array {
+  const ring = new Float64Array(2 * RING);
+  for (let o = Sig.Time; o < ring.length; o += Sig.Size) ring[o] = -Infinity;
+  return ring;
 }
 
 function newDir(): DirState {
@@ -104,11 +155,20 @@ export interface IcmpTie {
  */
 export class FlowTable {
   private readonly buckets = new Map<number, ConnSlot | ConnSlot[]>();
-  private readonly live: ConnSlot[] = [];
+  /**
+   * Held connections by recency of their last packet (a packet moves its slot to the tail), so
+   * a sweep looks only at the connections it retires: O(retired), not O(held). Unfinished
+   * connections quiet for `retireAfter` wait in `idleList` until `idleRetireAfter`.
+   */
+  private readonly active = new SlotList();
+  private readonly idleList = new SlotList();
+  /** find()'s second result: the packet's source is the slot's side A (the originator). */
+  private srcIsA = true;
   private nextId = 1;
   private lastSweepT = 0;
   readonly maxConnections: number;
   readonly retireAfter: number;
+  readonly idleRetireAfter: number;
   private readonly onRetire: ((conn: Connection) => void) | undefined;
   private readonly onHandshake: HandshakeHook | undefined;
   private readonly onSweep: ((t: number) => void) | undefined;
@@ -123,7 +183,8 @@ export class FlowTable {
 
   constructor(options: FlowTableOptions = {}) {
     this.maxConnections = options.maxConnections ?? 1_000_000;
-    this.retireAfter = options.retireAfter ?? 300;
+    this.retireAfter = options.retireAfter ?? 60;
+    this.idleRetireAfter = options.idleRetireAfter ?? 3600;
     this.onRetire = options.onRetire;
     this.onHandshake = options.onHandshake;
     this.onSweep = options.onSweep;
@@ -131,7 +192,15 @@ export class FlowTable {
 
   /** Connections currently held (not yet retired), in order of first packet. */
   connections(): Connection[] {
-    return this.live.filter((s) => !s.retired).map((s) => s.conn);
+    const out: Connection[] = [];
+    for (let s = this.idleList.head; s !== null; s = s.next) out.push(s.conn);
+    for (let s = this.active.head; s !== null; s = s.next) out.push(s.conn);
+    return out.sort((a, b) => a.id - b.id);
+  }
+
+  /** Connections held now. */
+  get size(): number {
+    return this.active.size + this.idleList.size;
   }
 
   /** Feed one decoded packet. */
@@ -143,32 +212,35 @@ export class FlowTable {
 
   /** Retire everything still held (end of capture). */
   finish(): void {
-    for (const s of this.live) if (!s.retired) this.retire(s);
-    this.live.length = 0;
+    const all: ConnSlot[] = [];
+    for (let s = this.idleList.head; s !== null; s = s.next) all.push(s);
+    for (let s = this.active.head; s !== null; s = s.next) all.push(s);
+    all.sort((a, b) => a.conn.id - b.conn.id);
+    for (const s of all) this.retire(s);
     this.buckets.clear();
   }
 
-  private find(p: Packet, hash: number, srcIsA: { v: boolean }): ConnSlot | undefined {
+  /** The held slot of p's 4-tuple, either way round; sets `srcIsA`. */
+  private find(p: Packet, hash: number): ConnSlot | undefined {
     const entry = this.buckets.get(hash);
     if (entry === undefined) return undefined;
+    if (!Array.isArray(entry)) return this.matches(entry, p) ? entry : undefined;
+    for (let i = entry.length - 1; i >= 0; i--) if (this.matches(entry[i]!, p)) return entry[i];
+    return undefined;
+  }
+
+  private matches(s: ConnSlot, p: Packet): boolean {
+    if (s.version !== p.ipVersion || s.retired) return false;
     const len = p.ipVersion === 4 ? 4 : 16;
-    const check = (s: ConnSlot): boolean => {
-      if (s.version !== p.ipVersion || s.retired) return false;
-      if (s.portA === p.srcPort && s.portB === p.dstPort && bytesEqual(s.addrA, p.src, len) && bytesEqual(s.addrB, p.dst, len)) {
-        srcIsA.v = true;
-        return true;
-      }
-      if (s.portA === p.dstPort && s.portB === p.srcPort && bytesEqual(s.addrA, p.dst, len) && bytesEqual(s.addrB, p.src, len)) {
-        srcIsA.v = false;
-        return true;
-      }
-      return false;
-    };
-    if (Array.isArray(entry)) {
-      for (let i = entry.length - 1; i >= 0; i--) if (check(entry[i]!)) return entry[i];
-      return undefined;
+    if (s.portA === p.srcPort && s.portB === p.dstPort && bytesEqual(s.addrA, p.src, len) && bytesEqual(s.addrB, p.dst, len)) {
+      this.srcIsA = true;
+      return true;
     }
-    return check(entry) ? entry : undefined;
+    if (s.portA === p.dstPort && s.portB === p.srcPort && bytesEqual(s.addrA, p.dst, len) && bytesEqual(s.addrB, p.src, len)) {
+      this.srcIsA = false;
+      return true;
+    }
+    return false;
   }
 
   private insert(slot: ConnSlot): void {
@@ -176,7 +248,7 @@ export class FlowTable {
     if (entry === undefined) this.buckets.set(slot.hash, slot);
     else if (Array.isArray(entry)) entry.push(slot);
     else this.buckets.set(slot.hash, [entry, slot]);
-    this.live.push(slot);
+    this.active.push(slot);
     this.total++;
   }
 
@@ -195,6 +267,7 @@ export class FlowTable {
     if (slot.retired) return;
     slot.retired = true;
     this.unlink(slot);
+    (slot.idle ? this.idleList : this.active).remove(slot);
     this.onRetire?.(slot.conn);
   }
 
@@ -205,8 +278,9 @@ export class FlowTable {
     // the SYN-ACK's destination.
     const synAck = (p.flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK);
     const srcIsA = !synAck;
-    const addrA = new Uint8Array(16);
-    const addrB = new Uint8Array(16);
+    const addrs = new Uint8Array(32);
+    const addrA = addrs.subarray(0, 16);
+    const addrB = addrs.subarray(16, 32);
     addrA.set((srcIsA ? p.src : p.dst).subarray(0, len));
     addrB.set((srcIsA ? p.dst : p.src).subarray(0, len));
     const portA = srcIsA ? p.srcPort : p.dstPort;
@@ -239,61 +313,69 @@ export class FlowTable {
     const slot: ConnSlot = {
       conn, addrA, addrB, portA, portB, version,
       hash: hashTuple(p, true, len),
-      recent: [new Float64Array(RECENT * Sig.Size), new Float64Array(RECENT * Sig.Size)],
-      recentT: [new Float64Array(RECENT).fill(-Infinity), new Float64Array(RECENT).fill(-Infinity)],
-      recentPos: [0, 0],
-      historySeen: new Set(),
+      recent: newRing(),
+      recentPos0: 0,
+      recentPos1: 0,
+      historyBits: 0,
       retired: false,
+      prev: null,
+      next: null,
+      idle: false,
     };
     this.insert(slot);
     return slot;
   }
 
   private sweep(t: number): void {
-    // Retire finished or long-quiet connections so memory stays bounded on long captures.
+    // Retire finished or long-quiet connections so memory stays bounded on long captures. The
+    // recency lists are ordered by last packet: stop at the first connection not yet due.
     this.lastSweepT = t;
     this.onSweep?.(t);
-    let w = 0;
-    for (let i = 0; i < this.live.length; i++) {
-      const s = this.live[i]!;
-      if (!s.retired) {
-        const c = s.conn;
-        const done = c.dirs[0].rstSeen || c.dirs[1].rstSeen || (c.dirs[0].finSeen && c.dirs[1].finSeen);
-        const quiet = t - c.lastT;
-        if ((done && quiet > this.retireAfter) || quiet > this.retireAfter * 12) this.retire(s);
+    for (let s = this.active.head; s !== null && t - s.conn.lastT > this.retireAfter; s = this.active.head) {
+      const c = s.conn;
+      const done = c.dirs[0].rstSeen || c.dirs[1].rstSeen || (c.dirs[0].finSeen && c.dirs[1].finSeen);
+      if (done) this.retire(s);
+      else {
+        this.active.remove(s);
+        s.idle = true;
+        this.idleList.push(s);
       }
-      if (!s.retired) this.live[w++] = s;
     }
-    this.live.length = w;
+    for (let s = this.idleList.head; s !== null && t - s.conn.lastT > this.idleRetireAfter; s = this.idleList.head) this.retire(s);
   }
 
   private evictOldest(): void {
     // Past the bound: retire the longest-quiet connection still held.
-    let oldest = -1;
-    let oldestT = Infinity;
-    for (let i = 0; i < this.live.length; i++) {
-      const s = this.live[i]!;
-      if (!s.retired && s.conn.lastT < oldestT) {
-        oldestT = s.conn.lastT;
-        oldest = i;
-      }
-    }
-    if (oldest >= 0) {
+    const a = this.idleList.head;
+    const b = this.active.head;
+    const oldest = a === null ? b : b === null ? a : a.conn.lastT <= b.conn.lastT ? a : b;
+    if (oldest !== null) {
       this.evictions++;
-      this.retire(this.live[oldest]!);
-      this.live.splice(oldest, 1);
+      this.retire(oldest);
+    }
+  }
+
+  /** A packet for the slot: it becomes the most recently active. */
+  private touch(slot: ConnSlot): void {
+    if (slot.idle) {
+      this.idleList.remove(slot);
+      slot.idle = false;
+      this.active.push(slot);
+    } else if (this.active.tail !== slot) {
+      this.active.remove(slot);
+      this.active.push(slot);
     }
   }
 
   private observeTcp(p: Packet, frame: Frame): void {
     this.tcpPackets++;
     const t = frame.tsSec + frame.tsNsec / 1e9;
-    if (t - this.lastSweepT > 30) this.sweep(t);
+    if (t - this.lastSweepT > SWEEP_EVERY) this.sweep(t);
     const len = p.ipVersion === 4 ? 4 : 16;
-    const dirHolder = { v: true };
-    let slot = this.find(p, hashTuple(p, true, len), dirHolder);
+    let slot = this.find(p, hashTuple(p, true, len));
+    let srcIsA = this.srcIsA;
     const isSyn = (p.flags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN;
-    if (slot !== undefined && isSyn && dirHolder.v) {
+    if (slot !== undefined && isSyn && srcIsA) {
       // A new SYN with a different ISN on a finished tuple is a new connection (port reuse).
       const d = slot.conn.dirs[0];
       const finished = slot.conn.dirs[0].rstSeen || slot.conn.dirs[1].rstSeen || (slot.conn.dirs[0].finSeen && slot.conn.dirs[1].finSeen);
@@ -303,27 +385,28 @@ export class FlowTable {
       }
     }
     if (slot === undefined) {
-      if (this.live.length >= this.maxConnections) {
+      if (this.size >= this.maxConnections) {
         this.sweep(t);
-        if (this.live.length >= this.maxConnections) this.evictOldest();
+        if (this.size >= this.maxConnections) this.evictOldest();
       }
       slot = this.create(p, frame, t);
-      dirHolder.v = !((p.flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK));
-    }
-    const dir: Dir = dirHolder.v ? 0 : 1;
+      srcIsA = !((p.flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK));
+    } else this.touch(slot);
+    const dir: Dir = srcIsA ? 0 : 1;
     this.update(slot, dir, p, frame, t);
   }
 
   private isCopy(slot: ConnSlot, dir: Dir, p: Packet, t: number): number {
     // The same packet seen again on another interface: identical TCP header fields and IP ID
     // (or TSval for IPv6) within a few milliseconds. Returns the ring index matched, or -1.
-    const ring = slot.recent[dir];
-    const times = slot.recentT[dir];
+    const ring = slot.recent;
+    const base = dir * RING;
+    const tsVal = p.hasTimestamps ? p.tsVal : -1;
     for (let i = 0; i < RECENT; i++) {
-      if (t - times[i]! > COPY_WINDOW) continue;
-      const o = i * Sig.Size;
+      const o = base + i * Sig.Size;
+      if (t - ring[o + Sig.Time]! > COPY_WINDOW) continue;
       if (ring[o + Sig.Seq] === p.seq && ring[o + Sig.Ack] === p.ack && ring[o + Sig.Flags] === p.flags &&
-        ring[o + Sig.Len] === p.payloadLength && ring[o + Sig.IpId] === p.ipId && ring[o + Sig.TsVal] === (p.hasTimestamps ? p.tsVal : -1)) {
+        ring[o + Sig.Len] === p.payloadLength && ring[o + Sig.IpId] === p.ipId && ring[o + Sig.TsVal] === tsVal) {
         return i;
       }
     }
@@ -331,9 +414,9 @@ export class FlowTable {
   }
 
   private remember(slot: ConnSlot, dir: Dir, p: Packet, t: number, eventIndex: number): void {
-    const pos = slot.recentPos[dir];
-    const o = pos * Sig.Size;
-    const ring = slot.recent[dir];
+    const pos = dir === 0 ? slot.recentPos0 : slot.recentPos1;
+    const o = dir * RING + pos * Sig.Size;
+    const ring = slot.recent;
     ring[o + Sig.Seq] = p.seq;
     ring[o + Sig.Ack] = p.ack;
     ring[o + Sig.Flags] = p.flags;
@@ -341,15 +424,17 @@ export class FlowTable {
     ring[o + Sig.IpId] = p.ipId;
     ring[o + Sig.TsVal] = p.hasTimestamps ? p.tsVal : -1;
     ring[o + Sig.Event] = eventIndex;
-    slot.recentT[dir][pos] = t;
-    slot.recentPos[dir] = (pos + 1) % RECENT;
+    ring[o + Sig.Time] = t;
+    const next = pos + 1 === RECENT ? 0 : pos + 1;
+    if (dir === 0) slot.recentPos0 = next;
+    else slot.recentPos1 = next;
   }
 
   private addHistory(slot: ConnSlot, dir: Dir, letter: string): void {
-    const l = dir === 0 ? letter.toUpperCase() : letter;
-    if (slot.historySeen.has(l)) return;
-    slot.historySeen.add(l);
-    slot.conn.history += l;
+    const bit = 1 << (HISTORY_LETTERS.indexOf(letter) + (dir === 0 ? 0 : 8));
+    if ((slot.historyBits & bit) !== 0) return;
+    slot.historyBits |= bit;
+    slot.conn.history += dir === 0 ? letter.toUpperCase() : letter;
   }
 
   private update(slot: ConnSlot, dir: Dir, p: Packet, frame: Frame, t: number): void {
@@ -359,7 +444,7 @@ export class FlowTable {
     const copyAt = this.isCopy(slot, dir, p, t);
     if (copyAt >= 0) {
       d.duplicates++;
-      const evIndex = slot.recent[dir][copyAt * Sig.Size + Sig.Event]!;
+      const evIndex = slot.recent[dir * RING + copyAt * Sig.Size + Sig.Event]!;
       if (evIndex >= 0) {
         const ev = c.events[evIndex];
         if (ev !== undefined) (ev.copies ??= []).push(frame.frameNumber);
@@ -464,11 +549,23 @@ export class FlowTable {
         const last = c.events[c.events.length - 1]!;
         if ((last.flags & (TcpFlag.SYN | TcpFlag.RST | TcpFlag.FIN)) === 0 && last.icmpType < 0) {
           eventIndex = c.events.length - 1;
-          Object.assign(last, {
-            frame: frame.frameNumber, sec: frame.tsSec, nsec: frame.tsNsec, t, dir, flags, seq: p.seq, ack: p.ack,
-            len, window: p.window, ttl: p.ttl, ipId: p.ipId, hasTs: p.hasTimestamps, tsVal: p.tsVal, tsEcr: p.tsEcr,
-            copies: null, retransmit,
-          });
+          last.frame = frame.frameNumber;
+          last.sec = frame.tsSec;
+          last.nsec = frame.tsNsec;
+          last.t = t;
+          last.dir = dir;
+          last.flags = flags;
+          last.seq = p.seq;
+          last.ack = p.ack;
+          last.len = len;
+          last.window = p.window;
+          last.ttl = p.ttl;
+          last.ipId = p.ipId;
+          last.hasTs = p.hasTimestamps;
+          last.tsVal = p.tsVal;
+          last.tsEcr = p.tsEcr;
+          last.copies = null;
+          last.retransmit = retransmit;
         }
       }
     }
@@ -489,8 +586,7 @@ export class FlowTable {
     fake.dst.set(p.innerDst);
     fake.srcPort = p.innerSrcPort;
     fake.dstPort = p.innerDstPort;
-    const dirHolder = { v: true };
-    const slot = this.find(fake, hashTuple(fake, true, len), dirHolder);
+    const slot = this.find(fake, hashTuple(fake, true, len));
     if (slot === undefined) {
       this.icmpUntied++;
       return;
@@ -498,7 +594,8 @@ export class FlowTable {
     const c = slot.conn;
     const t = frame.tsSec + frame.tsNsec / 1e9;
     // The error travels against the offending packet's direction.
-    const dir: Dir = dirHolder.v ? 1 : 0;
+    const dir: Dir = this.srcIsA ? 1 : 0;
+    this.touch(slot);
     const sender = formatAddress(p.src, p.ipVersion as 4 | 6);
     // The same ICMP error seen on several interfaces is one error.
     for (let i = c.events.length - 1; i >= 0 && i >= c.events.length - 4; i--) {

@@ -36,6 +36,7 @@ export interface Translation {
 
 interface SynRef {
   conn: Connection;
+  isn: number;
   t: number;
   ipId: number;
   hasTs: boolean;
@@ -47,10 +48,33 @@ const LINK_WINDOW = 5;
 const INDEX_TTL = 75;
 
 export class NatLinker {
-  readonly links: NatLink[] = [];
+  /** Links by their original half; released with it (see `release`). */
+  private readonly byOriginal = new Map<Connection, NatLink>();
+  /** Links ever made (released ones included). */
+  linkCount = 0;
   private readonly translations = new Map<string, Translation>();
   /** Recent originator SYNs by ISN. */
-  private readonly syns = new Map<number, SynRef[]>();
+  private readonly syns = new Map<number, SynRef | SynRef[]>();
+  /** The same refs in arrival (capture time) order, for pruning from the front. */
+  private queue: SynRef[] = [];
+  private queueHead = 0;
+
+  /** Links whose halves are still held, in the order they were made. */
+  get links(): NatLink[] {
+    return [...this.byOriginal.values()];
+  }
+
+  /** The link a connection is part of (either half), if it is still held. */
+  linkOf(conn: Connection): NatLink | undefined {
+    if (conn.natRole === 'original') return this.byOriginal.get(conn);
+    if (conn.natRole === 'translated' && conn.natPeer !== null) return this.byOriginal.get(conn.natPeer);
+    return undefined;
+  }
+
+  /** Forget the link of an original half the pipeline has released (its findings are drafted). */
+  release(conn: Connection): void {
+    if (conn.natRole === 'original') this.byOriginal.delete(conn);
+  }
 
   /** Flow-table hook: a new SYN or SYN-ACK. */
   readonly onHandshake = (conn: Connection, dir: Dir, p: Packet, t: number, frame: number): void => {
@@ -61,15 +85,29 @@ export class NatLinker {
 
   /** Flow-table hook: drop index entries too old to link. */
   readonly onSweep = (t: number): void => {
-    for (const [isn, refs] of this.syns) {
-      const kept = refs.filter((r) => t - r.t < INDEX_TTL);
-      if (kept.length === 0) this.syns.delete(isn);
-      else if (kept.length !== refs.length) this.syns.set(isn, kept);
+    // Refs arrive in capture order: drop expired ones from the front, O(dropped).
+    const q = this.queue;
+    let h = this.queueHead;
+    while (h < q.length && t - q[h]!.t >= INDEX_TTL) {
+      const r = q[h++]!;
+      const entry = this.syns.get(r.isn);
+      if (entry === r) this.syns.delete(r.isn);
+      else if (Array.isArray(entry)) {
+        const i = entry.indexOf(r);
+        if (i >= 0) entry.splice(i, 1);
+        if (entry.length === 0) this.syns.delete(r.isn);
+      }
     }
+    if (h > 4096 && h * 2 > q.length) {
+      this.queue = q.slice(h);
+      h = 0;
+    }
+    this.queueHead = h;
   };
 
   linksOf(conn: Connection): NatLink[] {
-    return this.links.filter((l) => l.original === conn || l.translated === conn);
+    const l = this.linkOf(conn);
+    return l === undefined ? [] : [l];
   }
 
   observedTranslations(): Translation[] {
@@ -78,7 +116,8 @@ export class NatLinker {
 
   private onSyn(conn: Connection, p: Packet, t: number, frame: number): void {
     const isn = p.seq;
-    const refs = this.syns.get(isn);
+    const entry = this.syns.get(isn);
+    const refs = entry === undefined ? undefined : Array.isArray(entry) ? entry : [entry];
     if (refs !== undefined) {
       for (const r of refs) {
         if (r.conn === conn || t - r.t > LINK_WINDOW) continue;
@@ -93,9 +132,11 @@ export class NatLinker {
         return;
       }
     }
-    const ref: SynRef = { conn, t, ipId: p.ipId, hasTs: p.hasTimestamps, tsVal: p.tsVal };
-    if (refs === undefined) this.syns.set(isn, [ref]);
-    else refs.push(ref);
+    const ref: SynRef = { conn, isn, t, ipId: p.ipId, hasTs: p.hasTimestamps, tsVal: p.tsVal };
+    if (entry === undefined) this.syns.set(isn, ref);
+    else if (Array.isArray(entry)) entry.push(ref);
+    else this.syns.set(isn, [entry, ref]);
+    this.queue.push(ref);
   }
 
   private onSynAck(conn: Connection, dir: Dir, p: Packet, t: number, frame: number): void {
@@ -106,8 +147,9 @@ export class NatLinker {
       // A translated half seen with its own SYN: the tsEcr can confirm an existing link.
       return;
     }
-    const refs = this.syns.get(isn);
-    if (refs === undefined) return;
+    const entry = this.syns.get(isn);
+    if (entry === undefined) return;
+    const refs = Array.isArray(entry) ? entry : [entry];
     const client = dir === 1 ? conn.orig : conn.resp;
     for (const r of refs) {
       if (r.conn === conn || t - r.t > LINK_WINDOW) continue;
@@ -127,7 +169,8 @@ export class NatLinker {
     original.natRole = 'original';
     translated.natPeer = original;
     translated.natRole = 'translated';
-    this.links.push({ original, translated, via, dnat, snat, tsEchoMatch, frame });
+    this.byOriginal.set(original, { original, translated, via, dnat, snat, tsEchoMatch, frame });
+    this.linkCount++;
     const backend = via === 'synack' ? translated.resp : translated.resp;
     if (dnat) this.count(`${original.resp.text}→${backend.text}`, original.resp.text, backend.text, 'dnat', frame);
     if (snat) this.count(`${original.orig.addr}→${translated.orig.addr}`, original.orig.addr, translated.orig.addr, 'snat', frame);
