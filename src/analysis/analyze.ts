@@ -21,7 +21,7 @@ export interface AnalyzeOptions {
   maxConnections?: number;
   /** Service CIDRs (--service-cidr); without them, Service addresses are inferred from observed DNAT. */
   serviceCidrs?: string[];
-  /** Retired connections evaluated at once before they are summarised and released (default 20,000). */
+  /** Retired connections evaluated at once before they are summarised and released (default 4096). */
   batchSize?: number;
 }
 
@@ -37,11 +37,11 @@ function serviceMatcher(cidrs: string[] | undefined): (addr: string) => boolean 
 }
 
 /** Retired connections evaluated together (then summarised and released). */
-const BATCH_SIZE = 20_000;
+const BATCH_SIZE = 4096;
 /** Connections kept per diagnosis to re-render it at the end (its first attempts, with NAT peers). */
-const REPRESENTATIVES = 40;
+const REPRESENTATIVES = 16;
 /** Established connections kept (as light stubs) as context for rules that cite them. */
-const WITNESSES = 10_000;
+const WITNESSES = 5000;
 
 export interface CaptureResult {
   info: CaptureInfo;
@@ -215,10 +215,10 @@ export class Pipeline {
     // Wait for related connections still held: the NAT peer, and (for a leak seen on another
     // 4-tuple) any held connection on the same client endpoint.
     const held = new Set<string>();
-    for (const c of this.table.connections()) {
+    this.table.forEach((c) => {
       held.add(c.orig.text);
       if (!c.originKnown) held.add(c.resp.text);
-    }
+    });
     const retired = new Set(this.pending);
     const batch: Connection[] = [];
     const wait: Connection[] = [];

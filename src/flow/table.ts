@@ -99,8 +99,11 @@ class SlotList {
 /** Capture seconds between sweeps (each looks only at the connections it retires). */
 const SWEEP_EVERY = 5;
 
+const RING_POOL = 4096;
+const ringPool: Float64Array[] = [];
+
 function newRing(): Float64Array {
-  const ring = new Float64Array(2 * RING);
+  const ring = ringPool.pop() ?? new Float64Array(2 * RING);
   for (let o = Sig.Time; o < ring.length; o += Sig.Size) ring[o] = -Infinity;
   return ring;
 }
@@ -198,6 +201,12 @@ export class FlowTable {
     return out.sort((a, b) => a.id - b.id);
   }
 
+  /** Calls fn for every connection held, in no particular order. */
+  forEach(fn: (c: Connection) => void): void {
+    for (let s = this.idleList.head; s !== null; s = s.next) fn(s.conn);
+    for (let s = this.active.head; s !== null; s = s.next) fn(s.conn);
+  }
+
   /** Connections held now. */
   get size(): number {
     return this.active.size + this.idleList.size;
@@ -268,6 +277,8 @@ export class FlowTable {
     slot.retired = true;
     this.unlink(slot);
     (slot.idle ? this.idleList : this.active).remove(slot);
+    // The copy-detection ring goes back to the pool for the next connection.
+    if (ringPool.length < RING_POOL) ringPool.push(slot.recent);
     this.onRetire?.(slot.conn);
   }
 

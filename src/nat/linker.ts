@@ -45,7 +45,8 @@ interface SynRef {
 
 /** How far apart (capture seconds) a SYN and its translated copy or reply may be. */
 const LINK_WINDOW = 5;
-const INDEX_TTL = 75;
+/** Refs older than LINK_WINDOW never link (both lookups skip them): keep them no longer. */
+const INDEX_TTL = LINK_WINDOW + 1;
 
 export class NatLinker {
   /** Links by their original half; released with it (see `release`). */
