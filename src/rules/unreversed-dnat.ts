@@ -70,6 +70,21 @@ export const unreversedDnat: Rule = {
       else groups.set(key, [a]);
     }
     const findings: FindingDraft[] = [];
+    // Established connections by server endpoint, built once (a filter of every connection per
+    // group was quadratic on large captures).
+    let established: Map<string, Connection[]> | null = null;
+    const establishedTo = (server: string): Connection[] => {
+      if (established === null) {
+        established = new Map();
+        for (const c of ctx.connections) {
+          if (!c.established) continue;
+          const list = established.get(c.resp.text);
+          if (list) list.push(c);
+          else established.set(c.resp.text, [c]);
+        }
+      }
+      return established.get(server) ?? [];
+    };
     for (const group of groups.values()) {
       const first = group[0]!;
       const client = first.original.orig;
@@ -103,9 +118,8 @@ export const unreversedDnat: Rule = {
 
       // The signature of this cause: the same backend works when dialled directly, and the
       // Service works for clients elsewhere.
-      const direct = ctx.connections.filter((c) => c.orig.addr === client.addr && c.resp.text === backend.text &&
-        c.natPeer === null && c.established);
-      const others = ctx.connections.filter((c) => c.orig.addr !== client.addr && c.resp.text === service.text && c.established);
+      const direct = establishedTo(backend.text).filter((c) => c.orig.addr === client.addr && c.natPeer === null);
+      const others = establishedTo(service.text).filter((c) => c.orig.addr !== client.addr);
       const synAckFrame = evidence.find((e) => e.label === 'SYN,ACK')?.frame;
       const rstFrame = evidence.find((e) => e.label.startsWith('RST') && e.from === client.text)?.frame;
       const parts = [
