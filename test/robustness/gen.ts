@@ -255,8 +255,14 @@ export function records(buf: Buffer): { format: 'pcap' | 'pcapng'; le: boolean; 
       const len = le ? buf.readUInt32LE(p + 4) : buf.readUInt32BE(p + 4);
       if (len < 12 || p + len > buf.length) break;
       const isPkt = type === 6 || type === 2;
-      const caplen = isPkt ? (le ? buf.readUInt32LE(p + 20) : buf.readUInt32BE(p + 20)) : 0;
-      list.push({ at: p, len, type, data: isPkt ? p + 28 : -1, caplen });
+      if (type === 3) {
+        // Simple Packet Block: original length at +8, data at +12, captured = what fits.
+        const orig = le ? buf.readUInt32LE(p + 8) : buf.readUInt32BE(p + 8);
+        list.push({ at: p, len, type, data: p + 12, caplen: Math.min(orig, len - 16) });
+      } else {
+        const caplen = isPkt ? (le ? buf.readUInt32LE(p + 20) : buf.readUInt32BE(p + 20)) : 0;
+        list.push({ at: p, len, type, data: isPkt ? p + 28 : -1, caplen });
+      }
       p += len;
     }
     return { format: 'pcapng', le: buf.readUInt32LE(8) === 0x1a2b3c4d, list };
