@@ -37,7 +37,7 @@ function runCli(args: string[], timeoutMs: number): Promise<Run> {
   const useTime = existsSync(TIME);
   const timeFile = join(dir, `time-${process.pid}-${Math.random().toString(36).slice(2)}`);
   const cmd = useTime ? TIME : process.execPath;
-  const argv = useTime ? ['-f', '%M', '-o', timeFile, process.execPath, CLI, ...args] : [CLI, ...args];
+  const argv = useTime ? ['-f', '%M', '-o', timeFile, process.execPath, CLI_JS, ...args] : [CLI_JS, ...args];
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
     const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
