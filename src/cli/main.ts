@@ -183,6 +183,14 @@ async function main(rawArgv: string[]): Promise<number> {
   return exitCode;
 }
 
+// A reader that stops early (`rstdiag analyze f | head`) closes the pipe: stop quietly, as
+// tcpdump and grep do, instead of dying with a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  process.stderr.write(`rstdiag: cannot write the report: ${err.message.split('\n')[0]}\n`);
+  process.exit(2);
+});
+
 main(hideBin(process.argv)).then(
   (code) => {
     process.exitCode = code;
