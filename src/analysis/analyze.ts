@@ -79,6 +79,15 @@ interface Accumulator {
   rowLists: string[][];
 }
 
+/**
+ * No rule fires on it: established, no RST or ICMP error either way, no NAT link, no SYN
+ * retransmission, no long silence. Rules only cite such connections as context (witnesses).
+ */
+function plainlyHealthy(c: Connection): boolean {
+  return c.established && c.natPeer === null && !c.dirs[0].rstSeen && !c.dirs[1].rstSeen &&
+    c.dirs[0].synRetransmits === 0 && c.maxIdle < 10 && !c.history.includes('u') && !c.history.includes('U');
+}
+
 /** The diagnosis a draft describes: the rules' own grouping keys, as far as a draft shows them. */
 function diagnosisKey(d: FindingDraft): string {
   const clientAddr = d.client === null ? '' : d.client.replace(/:\d+$/, '');
@@ -233,6 +242,24 @@ export class Pipeline {
     this.pending = wait;
     if (batch.length === 0) return;
     batch.sort((a, b) => a.id - b.id);
+    // Most connections are plainly healthy: no rule can fire on them. They are released at once
+    // (as witnesses), unless a suspicious connection shares their client endpoint (a leaked
+    // segment on another 4-tuple is judged against the healthy-looking original).
+    const suspectEndpoints = new Set<string>();
+    for (const c of batch) {
+      if (!plainlyHealthy(c)) {
+        suspectEndpoints.add(c.orig.text);
+        suspectEndpoints.add(c.resp.text);
+      }
+    }
+    const evaluated: Connection[] = [];
+    for (const c of batch) {
+      if (plainlyHealthy(c) && !suspectEndpoints.has(c.orig.text) && !suspectEndpoints.has(c.resp.text)) this.release(c, undefined);
+      else evaluated.push(c);
+    }
+    if (evaluated.length === 0) return;
+    batch.length = 0;
+    batch.push(...evaluated);
     this.inBatch = new Set(batch);
     const inDiagnosis = new Map<Connection, Accumulator[]>();
     for (const d of this.evaluate(batch)) {
