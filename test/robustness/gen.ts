@@ -4,7 +4,7 @@
  *
  *   synFlood(path, n)            n SYNs from n distinct sources to one server, never answered
  *   retransmitStorm(path, n)     one connection: handshake, then the same data segment n times
- *   manyInterfaces(path, n)      a pcapng with n interface description blocks, one packet on each
+ *   manyInterfaces(path, n)      a pcapng with n interfaces; one connection, each packet on another
  *   tinyConnections(path, n)     n complete connections (SYN, SYN-ACK, ACK, FIN-ACK, FIN-ACK)
  *
  * Frames are Ethernet + IPv4 + TCP (no options, no payload unless stated), checksums zero (the
@@ -163,7 +163,7 @@ export function tinyConnections(path: string, n: number): GenResult {
   return { path, packets: w.packets, bytes: w.bytes };
 }
 
-/** A little-endian pcapng: one section, n Ethernet interfaces, then one SYN on each interface. */
+/** A little-endian pcapng: one section, n Ethernet interfaces, then one connection's packets, one per interface. */
 export function manyInterfaces(path: string, n: number): GenResult {
   const fd = openSync(path, 'w');
   let bytes = 0;
@@ -198,8 +198,10 @@ export function manyInterfaces(path: string, n: number): GenResult {
     }
     out(idbs.subarray(0, k * IDB));
   }
-  const f = new TcpFrame();
-  const epbLen = 32 + 56 + 4; // 54-byte frame padded to 56
+  // One connection whose packets each arrive on another interface: handshake, then data
+  // segments (10 bytes each, in order, acked), so the copy detection sees n interfaces.
+  const f = new TcpFrame(10);
+  const epbLen = 32 + 64 + 4; // 64-byte frame (padded) + 32-byte EPB header/trailer
   const epbs = Buffer.alloc(epbLen * 4096);
   let k = 0;
   const c = ip(10, 244, 0, 2);
@@ -212,9 +214,13 @@ export function manyInterfaces(path: string, n: number): GenResult {
     const ts = BigInt(T0) * 1000000n + BigInt(i) * 1000n;
     epbs.writeUInt32LE(Number(ts >> 32n), o + 12);
     epbs.writeUInt32LE(Number(ts & 0xffffffffn), o + 16);
-    epbs.writeUInt32LE(54, o + 20);
-    epbs.writeUInt32LE(54, o + 24);
-    epbs.set(f.set(c, 1024 + (i % 60000), SERVER, 80, i, 0, F.SYN).bytes(), o + 28);
+    const frame = i === 0 ? f.set(c, 40000, SERVER, 80, 1000, 0, F.SYN).bytes()
+      : i === 1 ? f.set(SERVER, 80, c, 40000, 5000, 1001, F.SYN | F.ACK).bytes()
+        : i % 2 === 0 ? f.set(c, 40000, SERVER, 80, 1001 + 10 * (i / 2 - 1), 5001, F.ACK | F.PSH, 10, i).bytes()
+          : f.set(SERVER, 80, c, 40000, 5001, 1001 + 10 * ((i - 1) / 2), F.ACK, 0, i).bytes();
+    epbs.writeUInt32LE(frame.length, o + 20);
+    epbs.writeUInt32LE(frame.length, o + 24);
+    epbs.set(frame, o + 28);
     epbs.writeUInt32LE(epbLen, o + epbLen - 4);
     if (++k === 4096) {
       out(epbs);

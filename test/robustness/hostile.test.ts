@@ -97,6 +97,13 @@ async function measure(name: string, gen: (path: string) => GenResult, format = 
 }
 
 // Scaled-down sizes for `npm test`; full sizes with HOSTILE_FULL=1.
+// KNOWN LIMIT (reported; src/flow, src/analysis are being redesigned for bounded memory): at the
+// full size the SYN flood and the tiny connections fail the linear-time check. Measured on the
+// working tree of 2026-11-25 (2 CPUs): SYN flood 50k 1.4 s / 277 MiB, 200k 7.2 s / 917 MiB,
+// 400k 25 s / 2.4 GiB, 1M 199 s / 4.4 GiB; tiny connections 1M 231 s / 4.3 GiB (V8 heap limit
+// near: GC-bound). CPU profile of the 400k flood: 57 % in Pipeline.runBatch (it walks every
+// connection held in the table on each batch: quadratic while connections stay live).
+
 const SMALL = 10_000;
 const LARGE = FULL ? 1_000_000 : 50_000;
 
@@ -146,13 +153,14 @@ describe('one connection retransmitting the same segment n times', () => {
   }, FULL ? 1_800_000 : 120_000);
 });
 
-describe('pcapng with n interfaces, one packet on each', () => {
+describe('pcapng with n interfaces: one connection, each packet on another interface', () => {
   const N = FULL ? 100_000 : 20_000;
   test(`n = ${N}`, async () => {
     const { run, report } = await measure(`interfaces-${N}`, (p) => manyInterfaces(p, N));
     expect(report?.summary.packets).toBe(N);
+    expect(report?.summary.connections).toBe(1);
     expect(report?.inputs[0].warnings).toEqual([]);
-    expect(run.peakMiB).toBeLessThan(400);
+    expect(run.peakMiB).toBeLessThan(300);
   }, FULL ? 1_800_000 : 120_000);
 });
 
@@ -177,3 +185,18 @@ test('generated files are what they claim (sanity)', () => {
   expect(g.packets).toBe(15);
   expect(statSync(p).size).toBe(g.bytes);
 });
+
+// KNOWN LIMIT (reported, src/report/flows.ts is not this suite's to change): `rstdiag flows`
+// (text) lays the whole table out with cli-table3, whose time grows about quadratically with the
+// rows: measured 5k connections 12 s, 10k 37 s, 20k 213 s (csv: 20k in 1.6 s). A capture of a
+// million connections never finishes. Remove `.fails` when the text table is rendered in linear time.
+test.fails('`rstdiag flows` (text) renders 3000 connections about as fast as csv', async () => {
+  const path = join(dir, 'flows-3000.pcap');
+  tinyConnections(path, 3000);
+  const csv = await runCli(['flows', path, '--format', 'csv'], 120_000);
+  const text = await runCli(['flows', path, '--format', 'text'], 120_000);
+  rmSync(path, { force: true });
+  measurements.push(`flows 3000 connections: csv ${csv.seconds.toFixed(2)} s, text ${text.seconds.toFixed(2)} s`);
+  expect(text.code).toBe(0);
+  expect(text.seconds).toBeLessThan(csv.seconds * 2 + 0.5);
+}, 120_000);
