@@ -2,6 +2,46 @@ import { Packet, TcpFlag, Transport } from '../decode/packet.js';
 import { formatAddress } from '../decode/address.js';
 import type { Frame } from '../capture/types.js';
 import type { Connection, ConnEvent, Dir, DirState, Endpoint } from './types.js';
+import { EventLog } from './events.js';
+
+/** A connection record whose evidence lives in an EventLog, read as objects only on demand. */
+class ConnectionRecord implements Connection {
+  id!: number;
+  orig!: Connection['orig'];
+  resp!: Connection['resp'];
+  originKnown!: boolean;
+  firstFrame!: number;
+  lastFrame!: number;
+  firstSec!: number;
+  firstNsec!: number;
+  lastSec!: number;
+  lastNsec!: number;
+  firstT!: number;
+  lastT!: number;
+  dirs!: Connection['dirs'];
+  history!: string;
+  droppedEvents!: number;
+  maxIdle!: number;
+  maxIdleFrame!: number;
+  established!: boolean;
+  establishedT!: number;
+  natPeer!: Connection | null;
+  natRole!: Connection['natRole'];
+  findingIds!: string[];
+  readonly log = new EventLog();
+
+  constructor(fields: Omit<Connection, 'events'>) {
+    Object.assign(this, fields);
+  }
+
+  get events(): ConnEvent[] {
+    return this.log.events;
+  }
+}
+
+function logOf(c: Connection): EventLog {
+  return (c as ConnectionRecord).log;
+}
 
 /** Evidence kept per connection: the first ones, plus every SYN/RST/FIN/ICMP up to the hard cap. */
 const MAX_EVENTS = 64;
@@ -296,7 +336,7 @@ export class FlowTable {
     addrB.set((srcIsA ? p.dst : p.src).subarray(0, len));
     const portA = srcIsA ? p.srcPort : p.dstPort;
     const portB = srcIsA ? p.dstPort : p.srcPort;
-    const conn: Connection = {
+    const conn: Connection = new ConnectionRecord({
       id: this.nextId++,
       orig: endpoint(addrA, version, portA),
       resp: endpoint(addrB, version, portB),
@@ -311,7 +351,6 @@ export class FlowTable {
       lastT: t,
       dirs: [newDir(), newDir()],
       history: '',
-      events: [],
       droppedEvents: 0,
       maxIdle: 0,
       maxIdleFrame: 0,
@@ -320,7 +359,7 @@ export class FlowTable {
       natPeer: null,
       natRole: null,
       findingIds: [],
-    };
+    });
     const slot: ConnSlot = {
       conn, addrA, addrB, portA, portB, version,
       hash: hashTuple(p, true, len),
@@ -456,10 +495,7 @@ export class FlowTable {
     if (copyAt >= 0) {
       d.duplicates++;
       const evIndex = slot.recent[dir * RING + copyAt * Sig.Size + Sig.Event]!;
-      if (evIndex >= 0) {
-        const ev = c.events[evIndex];
-        if (ev !== undefined) (ev.copies ??= []).push(frame.frameNumber);
-      }
+      if (evIndex >= 0 && evIndex < logOf(c).length) logOf(c).addCopy(evIndex, frame.frameNumber);
       c.lastFrame = frame.frameNumber;
       return;
     }
@@ -546,37 +582,19 @@ export class FlowTable {
 
     const notable = syn || rst || fin;
     let eventIndex = -1;
-    if (c.events.length < MAX_ROUTINE_EVENTS || (notable && c.events.length < MAX_EVENTS)) {
-      eventIndex = c.events.length;
-      c.events.push({
-        frame: frame.frameNumber, sec: frame.tsSec, nsec: frame.tsNsec, t, dir, flags, seq: p.seq, ack: p.ack,
-        len, window: p.window, ttl: p.ttl, ipId: p.ipId, hasTs: p.hasTimestamps, tsVal: p.tsVal, tsEcr: p.tsEcr,
-        copies: null, retransmit, icmpType: -1, icmpCode: -1, icmpSender: null,
-      });
+    const log = logOf(c);
+    if (log.length < MAX_ROUTINE_EVENTS || (notable && log.length < MAX_EVENTS)) {
+      eventIndex = log.push(frame.frameNumber, frame.tsSec, frame.tsNsec, t, dir, flags, p.seq, p.ack, len, p.window, p.ttl,
+        p.ipId, p.hasTimestamps, p.tsVal, p.tsEcr, retransmit, -1, -1, null);
     } else {
       c.droppedEvents++;
-      // Keep the most recent routine packets in view: overwrite the last routine slot.
-      if (!notable && c.events.length >= MAX_ROUTINE_EVENTS) {
-        const last = c.events[c.events.length - 1]!;
-        if ((last.flags & (TcpFlag.SYN | TcpFlag.RST | TcpFlag.FIN)) === 0 && last.icmpType < 0) {
-          eventIndex = c.events.length - 1;
-          last.frame = frame.frameNumber;
-          last.sec = frame.tsSec;
-          last.nsec = frame.tsNsec;
-          last.t = t;
-          last.dir = dir;
-          last.flags = flags;
-          last.seq = p.seq;
-          last.ack = p.ack;
-          last.len = len;
-          last.window = p.window;
-          last.ttl = p.ttl;
-          last.ipId = p.ipId;
-          last.hasTs = p.hasTimestamps;
-          last.tsVal = p.tsVal;
-          last.tsEcr = p.tsEcr;
-          last.copies = null;
-          last.retransmit = retransmit;
+      // Keep the most recent routine packet in view: overwrite the last routine slot.
+      if (!notable && log.length >= MAX_ROUTINE_EVENTS) {
+        const last = log.length - 1;
+        if ((log.flagsAt(last) & (TcpFlag.SYN | TcpFlag.RST | TcpFlag.FIN)) === 0 && log.icmpTypeAt(last) < 0) {
+          eventIndex = last;
+          log.overwrite(last, frame.frameNumber, frame.tsSec, frame.tsNsec, t, dir, flags, p.seq, p.ack, len, p.window,
+            p.ttl, p.ipId, p.hasTimestamps, p.tsVal, p.tsEcr, retransmit);
         }
       }
     }
@@ -613,16 +631,14 @@ export class FlowTable {
       const ev = c.events[i]!;
       if (ev.icmpType === p.icmpType && ev.icmpCode === p.icmpCode && ev.icmpSender === sender &&
         ev.seq === p.innerSeq && t - ev.t <= COPY_WINDOW) {
-        (ev.copies ??= []).push(frame.frameNumber);
+        logOf(c).addCopy(i, frame.frameNumber);
         return;
       }
     }
-    if (c.events.length < MAX_EVENTS) {
-      c.events.push({
-        frame: frame.frameNumber, sec: frame.tsSec, nsec: frame.tsNsec, t, dir, flags: 0,
-        seq: p.innerSeq, ack: 0, len: 0, window: 0, ttl: p.ttl, ipId: p.ipId, hasTs: false, tsVal: 0, tsEcr: 0,
-        copies: null, retransmit: false, icmpType: p.icmpType, icmpCode: p.icmpCode, icmpSender: sender,
-      });
+    const log = logOf(c);
+    if (log.length < MAX_EVENTS) {
+      log.push(frame.frameNumber, frame.tsSec, frame.tsNsec, t, dir, 0, p.innerSeq, 0, 0, 0, p.ttl, p.ipId, false, 0, 0, false,
+        p.icmpType, p.icmpCode, sender);
     } else c.droppedEvents++;
     this.addHistory(slot, dir, 'u');
     c.lastT = t;
