@@ -286,8 +286,8 @@ export function records(buf: Buffer): { format: 'pcap' | 'pcapng'; le: boolean; 
 
 /**
  * Offsets of interesting header fields inside one Ethernet / Linux SLL / SLL2 frame carrying IPv4
- * or IPv6 (one VLAN tag allowed): the IP header start, the transport header start, and for ICMP
- * errors the embedded IP header. Null when the frame is not one of those.
+ * or IPv6 (one VLAN tag allowed): the IP header start, the transport header start, and the
+ * embedded IP header of an ICMP error or a VXLAN / Geneve / GRE tunnel. Null when the frame is not one of those.
  */
 export function headerOffsets(frame: Uint8Array, linkType: number): { ip: number; l4: number; proto: number; inner: number } | null {
   let p: number;
@@ -325,6 +325,15 @@ export function headerOffsets(frame: Uint8Array, linkType: number): { ip: number
   if (proto === 17 && frame.length >= l4 + 16 + 14 + 20) {
     const dport = (frame[l4 + 2] << 8) | frame[l4 + 3];
     if (dport === 4789 || dport === 8472) inner = l4 + 16 + 14;
+    // Geneve (6081): UDP(8) + 8-byte header + options ((byte0 & 0x3f) * 4) + inner Ethernet.
+    else if (dport === 6081) inner = l4 + 16 + (frame[l4 + 8] & 0x3f) * 4 + 14;
   }
+  // GRE: 4-byte header + checksum/key/sequence words when the C/K/S bits are set.
+  if (proto === 47 && frame.length >= l4 + 4 + 20) {
+    const fl = frame[l4];
+    inner = l4 + 4 + (fl & 0x80 ? 4 : 0) + (fl & 0x20 ? 4 : 0) + (fl & 0x10 ? 4 : 0);
+    if (((frame[l4 + 2] << 8) | frame[l4 + 3]) === 0x6558) inner += 14; // transparent Ethernet bridging
+  }
+  if (inner >= frame.length) inner = -1;
   return { ip: p, l4, proto, inner };
 }
