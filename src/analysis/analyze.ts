@@ -223,18 +223,13 @@ export class Pipeline {
     this.retiredSinceBatch = 0;
     // Wait for related connections still held: the NAT peer, and (for a leak seen on another
     // 4-tuple) any held connection on the same client endpoint.
-    const held = new Set<string>();
-    this.table.forEach((c) => {
-      held.add(c.orig.text);
-      if (!c.originKnown) held.add(c.resp.text);
-    });
     const retired = new Set(this.pending);
     const batch: Connection[] = [];
     const wait: Connection[] = [];
     const waiting = new Set<Connection>();
     for (const c of this.pending) {
       const peerHeld = c.natPeer !== null && !retired.has(c.natPeer) && !this.repOf.has(c.natPeer);
-      if (peerHeld || held.has(c.orig.text) || (!c.originKnown && held.has(c.resp.text))) waiting.add(c);
+      if (peerHeld || this.table.holdsEndpoint(c, 'orig') || (!c.originKnown && this.table.holdsEndpoint(c, 'resp'))) waiting.add(c);
     }
     // NAT halves go together.
     for (const c of this.pending) if (c.natPeer !== null && waiting.has(c.natPeer)) waiting.add(c);

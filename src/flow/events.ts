@@ -23,15 +23,14 @@ const enum F {
   Size,
 }
 
-const INITIAL = 8;
-
 /**
- * A connection's evidence packets, stored flat in one Float64Array and turned into ConnEvent
+ * A connection's evidence packets, stored flat in one number array and turned into ConnEvent
  * objects only when a rule or report reads them. Most connections are healthy and are never
  * read, so the hot path writes numbers instead of allocating an object per packet.
  */
 export class EventLog {
-  private data = new Float64Array(INITIAL * F.Size);
+  /** Flat fields, F.Size per event: a plain array (on the V8 heap, cheap to allocate). */
+  private data: number[] = [];
   length = 0;
   /** Copy frames and ICMP senders, per event, created only when there are any. */
   private copies: (number[] | null)[] | null = null;
@@ -69,11 +68,6 @@ export class EventLog {
     len: number, window: number, ttl: number, ipId: number, hasTs: boolean, tsVal: number, tsEcr: number,
     retransmit: boolean, icmpType: number, icmpCode: number, icmpSender: string | null): number {
     const i = this.length;
-    if ((i + 1) * F.Size > this.data.length) {
-      const grown = new Float64Array(this.data.length * 2);
-      grown.set(this.data);
-      this.data = grown;
-    }
     this.set(i, frame, sec, nsec, t, dir, flags, seq, ack, len, window, ttl, ipId, hasTs, tsVal, tsEcr, retransmit, icmpType, icmpCode);
     this.length = i + 1;
     if (icmpSender !== null) {

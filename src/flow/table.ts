@@ -29,6 +29,9 @@ class ConnectionRecord implements Connection {
   natRole!: Connection['natRole'];
   findingIds!: string[];
   readonly log = new EventLog();
+  /** Numeric keys of the endpoints (hashes of address and port) for the held-endpoint counts. */
+  origKey = 0;
+  respKey = 0;
 
   constructor(fields: Omit<Connection, 'events'>) {
     Object.assign(this, fields);
@@ -86,19 +89,28 @@ export interface FlowTableOptions {
   onSweep?: (t: number) => void;
 }
 
+/**
+ * Connections held at once by default. Past it the longest-quiet one is retired early (and a
+ * warning says so): a SYN flood or a scan cannot exhaust memory (about 4 KB of heap each, so
+ * some 400 MB at the limit). A node's capture rarely has more than a few thousand concurrent
+ * connections: the 200k-connection benchmark holds about 12k at once.
+ */
+export const DEFAULT_MAX_CONNECTIONS = 100_000;
+
 export type HandshakeHook = (conn: Connection, dir: Dir, p: Packet, t: number, frame: number) => void;
 
 /** Per-connection private state the table needs but the rules do not. */
 interface ConnSlot {
   conn: Connection;
-  addrA: Uint8Array;
-  addrB: Uint8Array;
+  /** Address bytes (4 or 16) as plain arrays: per-connection typed arrays are costly to allocate. */
+  addrA: number[];
+  addrB: number[];
   portA: number;
   portB: number;
   version: 4 | 6;
   hash: number;
   /** Recent packet signatures: direction 0's ring (RECENT × Sig.Size numbers), then direction 1's. */
-  recent: Float64Array;
+  recent: number[];
   recentPos0: number;
   recentPos1: number;
   /** HISTORY_LETTERS bits already in the history: direction 0 in bits 0..7, direction 1 in 8..15. */
@@ -108,6 +120,8 @@ interface ConnSlot {
   prev: ConnSlot | null;
   next: ConnSlot | null;
   idle: boolean;
+  /** The responder endpoint is counted in heldEndpoints (originator unknown at creation). */
+  countedResp: boolean;
 }
 
 /** A doubly linked list of slots, least recently active first. */
@@ -140,10 +154,10 @@ class SlotList {
 const SWEEP_EVERY = 5;
 
 const RING_POOL = 4096;
-const ringPool: Float64Array[] = [];
+const ringPool: number[][] = [];
 
-function newRing(): Float64Array {
-  const ring = ringPool.pop() ?? new Float64Array(2 * RING);
+function newRing(): number[] {
+  const ring = ringPool.pop() ?? new Array<number>(2 * RING).fill(0);
   for (let o = Sig.Time; o < ring.length; o += Sig.Size) ring[o] = -Infinity;
   return ring;
 }
@@ -171,7 +185,14 @@ function hashTuple(p: Packet, aIsSrc: boolean, len: number): number {
   return (h1 ^ h2) >>> 0;
 }
 
-function bytesEqual(a: Uint8Array, b: Uint8Array, len: number): boolean {
+/** A 32-bit hash of an endpoint's address bytes and port. */
+function endpointKey(addr: readonly number[], port: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < addr.length; i++) h = Math.imul(h ^ addr[i]!, 0x01000193);
+  return (Math.imul(h ^ port, 0x01000193) >>> 0);
+}
+
+function bytesEqual(a: ArrayLike<number>, b: ArrayLike<number>, len: number): boolean {
   for (let i = 0; i < len; i++) if (a[i] !== b[i]) return false;
   return true;
 }
@@ -225,7 +246,7 @@ export class FlowTable {
   icmpUntied = 0;
 
   constructor(options: FlowTableOptions = {}) {
-    this.maxConnections = options.maxConnections ?? 1_000_000;
+    this.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     this.retireAfter = options.retireAfter ?? 60;
     this.idleRetireAfter = options.idleRetireAfter ?? 3600;
     this.onRetire = options.onRetire;
@@ -245,6 +266,25 @@ export class FlowTable {
   forEach(fn: (c: Connection) => void): void {
     for (let s = this.idleList.head; s !== null; s = s.next) fn(s.conn);
     for (let s = this.active.head; s !== null; s = s.next) fn(s.conn);
+  }
+
+  /**
+   * Some held connection has this endpoint ("ip:port") as its originator, or as its responder when
+   * its originator is not known from a SYN. Kept as counts, so the check costs no walk of the table.
+   */
+  holdsEndpoint(c: Connection, which: 'orig' | 'resp'): boolean {
+    const rec = c as ConnectionRecord;
+    const key = which === 'orig' ? rec.origKey : rec.respKey;
+    // Keys are hashes: a collision can only make a connection wait longer, never lose it.
+    return key !== undefined && this.heldEndpoints.has(key);
+  }
+
+  private readonly heldEndpoints = new Map<number, number>();
+
+  private countEndpoint(key: number, delta: 1 | -1): void {
+    const n = (this.heldEndpoints.get(key) ?? 0) + delta;
+    if (n > 0) this.heldEndpoints.set(key, n);
+    else this.heldEndpoints.delete(key);
   }
 
   /** Connections held now. */
@@ -299,6 +339,11 @@ export class FlowTable {
     else this.buckets.set(slot.hash, [entry, slot]);
     this.active.push(slot);
     this.total++;
+    const rec = slot.conn as ConnectionRecord;
+    this.countEndpoint(rec.origKey, 1);
+    // Both endpoints are counted for a connection whose originator is a guess (no SYN seen).
+    slot.countedResp = !rec.originKnown;
+    if (slot.countedResp) this.countEndpoint(rec.respKey, 1);
   }
 
   private unlink(slot: ConnSlot): void {
@@ -316,6 +361,9 @@ export class FlowTable {
     if (slot.retired) return;
     slot.retired = true;
     this.unlink(slot);
+    const rec = slot.conn as ConnectionRecord;
+    this.countEndpoint(rec.origKey, -1);
+    if (slot.countedResp) this.countEndpoint(rec.respKey, -1);
     (slot.idle ? this.idleList : this.active).remove(slot);
     // The copy-detection ring goes back to the pool for the next connection.
     if (ringPool.length < RING_POOL) ringPool.push(slot.recent);
@@ -329,17 +377,20 @@ export class FlowTable {
     // the SYN-ACK's destination.
     const synAck = (p.flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK);
     const srcIsA = !synAck;
-    const addrs = new Uint8Array(32);
-    const addrA = addrs.subarray(0, 16);
-    const addrB = addrs.subarray(16, 32);
-    addrA.set((srcIsA ? p.src : p.dst).subarray(0, len));
-    addrB.set((srcIsA ? p.dst : p.src).subarray(0, len));
+    const a = srcIsA ? p.src : p.dst;
+    const b = srcIsA ? p.dst : p.src;
+    const addrA: number[] = [];
+    const addrB: number[] = [];
+    for (let i = 0; i < len; i++) {
+      addrA.push(a[i]!);
+      addrB.push(b[i]!);
+    }
     const portA = srcIsA ? p.srcPort : p.dstPort;
     const portB = srcIsA ? p.dstPort : p.srcPort;
-    const conn: Connection = new ConnectionRecord({
+    const conn = new ConnectionRecord({
       id: this.nextId++,
-      orig: endpoint(addrA, version, portA),
-      resp: endpoint(addrB, version, portB),
+      orig: endpoint(a, version, portA),
+      resp: endpoint(b, version, portB),
       originKnown: (p.flags & (TcpFlag.SYN)) !== 0,
       firstFrame: frame.frameNumber,
       lastFrame: frame.frameNumber,
@@ -360,6 +411,8 @@ export class FlowTable {
       natRole: null,
       findingIds: [],
     });
+    conn.origKey = endpointKey(addrA, portA);
+    conn.respKey = endpointKey(addrB, portB);
     const slot: ConnSlot = {
       conn, addrA, addrB, portA, portB, version,
       hash: hashTuple(p, true, len),
@@ -371,6 +424,7 @@ export class FlowTable {
       prev: null,
       next: null,
       idle: false,
+      countedResp: false,
     };
     this.insert(slot);
     return slot;
@@ -384,7 +438,10 @@ export class FlowTable {
     for (let s = this.active.head; s !== null && t - s.conn.lastT > this.retireAfter; s = this.active.head) {
       const c = s.conn;
       const done = c.dirs[0].rstSeen || c.dirs[1].rstSeen || (c.dirs[0].finSeen && c.dirs[1].finSeen);
-      if (done) this.retire(s);
+      // A connection attempt that never got anywhere (no SYN-ACK, no data) is over once quiet:
+      // a SYN flood must not stay held for the idle hour.
+      const deadAttempt = !c.dirs[1].synAckSeen && c.dirs[0].payloadBytes === 0 && c.dirs[1].payloadBytes === 0;
+      if (done || deadAttempt) this.retire(s);
       else {
         this.active.remove(s);
         s.idle = true;

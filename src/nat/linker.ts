@@ -35,7 +35,8 @@ export interface Translation {
 }
 
 interface SynRef {
-  conn: Connection;
+  /** null once the pipeline released the connection (so the index does not keep it alive). */
+  conn: Connection | null;
   isn: number;
   t: number;
   ipId: number;
@@ -75,6 +76,10 @@ export class NatLinker {
   /** Forget the link of an original half the pipeline has released (its findings are drafted). */
   release(conn: Connection): void {
     if (conn.natRole === 'original') this.byOriginal.delete(conn);
+    // Its SYN stays indexed until pruned, but no longer keeps the connection alive.
+    const entry = this.syns.get(conn.dirs[0].isn);
+    if (entry === undefined) return;
+    for (const r of Array.isArray(entry) ? entry : [entry]) if (r.conn === conn) r.conn = null;
   }
 
   /** Flow-table hook: a new SYN or SYN-ACK. */
@@ -121,15 +126,16 @@ export class NatLinker {
     const refs = entry === undefined ? undefined : Array.isArray(entry) ? entry : [entry];
     if (refs !== undefined) {
       for (const r of refs) {
-        if (r.conn === conn || t - r.t > LINK_WINDOW) continue;
+        const rc = r.conn;
+        if (rc === null || rc === conn || t - r.t > LINK_WINDOW) continue;
         if (r.hasTs !== p.hasTimestamps || (r.hasTs && r.tsVal !== p.tsVal)) continue;
         // IPv4 NAT keeps the IP ID; a mismatch means an unrelated SYN that shares an ISN.
         if (r.ipId >= 0 && p.ipId >= 0 && r.ipId !== p.ipId) continue;
-        if (conn.natPeer !== null || r.conn.natPeer !== null) continue;
-        const dnat = r.conn.resp.text !== conn.resp.text;
-        const snat = r.conn.orig.text !== conn.orig.text;
+        if (conn.natPeer !== null || rc.natPeer !== null) continue;
+        const dnat = rc.resp.text !== conn.resp.text;
+        const snat = rc.orig.text !== conn.orig.text;
         if (!dnat && !snat) continue;
-        this.addLink(r.conn, conn, 'syn-copy', dnat, snat, null, frame);
+        this.addLink(rc, conn, 'syn-copy', dnat, snat, null, frame);
         return;
       }
     }
@@ -153,13 +159,14 @@ export class NatLinker {
     const refs = Array.isArray(entry) ? entry : [entry];
     const client = dir === 1 ? conn.orig : conn.resp;
     for (const r of refs) {
-      if (r.conn === conn || t - r.t > LINK_WINDOW) continue;
+      const rc = r.conn;
+      if (rc === null || rc === conn || t - r.t > LINK_WINDOW) continue;
       // Without a translated SYN in view, the client's address and port must be the same.
-      if (r.conn.orig.text !== client.text) continue;
-      if (r.conn.natPeer !== null && r.conn.natPeer !== conn) continue;
+      if (rc.orig.text !== client.text) continue;
+      if (rc.natPeer !== null && rc.natPeer !== conn) continue;
       const tsEchoMatch = r.hasTs && p.hasTimestamps ? p.tsEcr === r.tsVal : null;
       if (tsEchoMatch === false) continue;
-      if (conn.natPeer === null) this.addLink(r.conn, conn, 'synack', true, false, tsEchoMatch, frame);
+      if (conn.natPeer === null) this.addLink(rc, conn, 'synack', true, false, tsEchoMatch, frame);
       return;
     }
   }
