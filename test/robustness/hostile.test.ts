@@ -97,12 +97,11 @@ async function measure(name: string, gen: (path: string) => GenResult, format = 
 }
 
 // Scaled-down sizes for `npm test`; full sizes with HOSTILE_FULL=1.
-// KNOWN LIMIT (reported; src/flow, src/analysis are being redesigned for bounded memory): at the
-// full size the SYN flood and the tiny connections fail the linear-time check. Measured on the
-// working tree of 2026-11-25 (2 CPUs): SYN flood 50k 1.4 s / 277 MiB, 200k 7.2 s / 917 MiB,
-// 400k 25 s / 2.4 GiB, 1M 199 s / 4.4 GiB; tiny connections 1M 231 s / 4.3 GiB (V8 heap limit
-// near: GC-bound). CPU profile of the 400k flood: 57 % in Pipeline.runBatch (it walks every
-// connection held in the table on each batch: quadratic while connections stay live).
+// Full sizes (HOSTILE_FULL=1), 2 CPUs, after the fixes of 2026-11-25: SYN flood 1M 16.4 s / 1.9 GiB
+// peak RSS, tiny connections 1M (5M packets) 16.6 s / 1.8 GiB: linear time. Before them (a walk of
+// the whole table on every batch, typed arrays per connection, no default table limit): 199 s /
+// 4.4 GiB and 231 s / 4.3 GiB. Memory is bounded by the table limit (100k held), but peak RSS is
+// mostly V8's slack over the live set (about 400 MB at the limit).
 
 const SMALL = 10_000;
 const LARGE = FULL ? 1_000_000 : 50_000;
