@@ -1,10 +1,7 @@
 import { afterAll, describe, expect, test } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { analyze } from '../../src/analysis/analyze.js';
-import { ethernet, ipv4, tcp, type TcpFlags } from '../helpers/packet-builder.js';
-import { writePcap } from '../helpers/pcap-writer.js';
+import { conversationWriter, type ConversationPacket } from '../helpers/conversation.js';
 import { ROOT, SAMPLES, sampleCaptures } from '../helpers/samples.js';
 
 const RULE = 'injected-reset';
@@ -22,40 +19,10 @@ const S = '10.0.0.3';
 const CP = 40100;
 const SP = 8080;
 
-interface Pkt {
-  /** Seconds after the start. */
-  t: number;
-  from: 'c' | 's';
-  flags: TcpFlags;
-  seq: number;
-  ack?: number;
-  len?: number;
-  ttl?: number;
-  id?: number;
-  ts?: boolean;
-}
-
-const made: string[] = [];
-afterAll(() => {
-  for (const d of made) rmSync(d, { recursive: true, force: true });
-});
-
-function capture(pkts: Pkt[]): string {
-  const dir = mkdtempSync(join(tmpdir(), 'rstdiag-inj-'));
-  made.push(dir);
-  const path = join(dir, 'x.pcap');
-  const base = 1_700_000_000;
-  writeFileSync(path, writePcap(pkts.map((p) => {
-    const fromC = p.from === 'c';
-    const payload = new Uint8Array(p.len ?? 0).fill(0x61);
-    const seg = tcp({ sport: fromC ? CP : SP, dport: fromC ? SP : CP, seq: p.seq >>> 0, ack: p.ack ?? 0, flags: p.flags,
-      ts: p.ts === false ? undefined : [1000 + Math.round(p.t * 1000), 500] }, payload);
-    const ip = ipv4({ src: fromC ? C : S, dst: fromC ? S : C, proto: 6, ttl: p.ttl ?? 64, id: p.id ?? 0, flags: 'DF' }, seg);
-    const us = Math.round(p.t * 1e6);
-    return { sec: base + Math.floor(us / 1e6), nsec: (us % 1e6) * 1000, data: ethernet({ type: 0x0800 }, ip) };
-  })));
-  return path;
-}
+type Pkt = ConversationPacket;
+const conversation = conversationWriter({ client: C, server: S, clientPort: CP, serverPort: SP, timestamps: true }, 'rstdiag-inj-');
+afterAll(() => conversation.cleanup());
+const capture = (pkts: Pkt[]): string => conversation.write(pkts);
 
 const CI = 1000; // client ISN
 const SI = 5000; // server ISN
