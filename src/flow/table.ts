@@ -637,7 +637,9 @@ export class FlowTable {
     c.lastSec = frame.tsSec;
     c.lastNsec = frame.tsNsec;
 
-    const notable = syn || rst || fin;
+    // Packets after a RST are evidence too (data continuing after a forged RST, segments answered
+    // by a "no such connection" RST), however long the connection was before it.
+    const notable = syn || rst || fin || c.dirs[0].rstSeen || c.dirs[1].rstSeen;
     let eventIndex = -1;
     const log = logOf(c);
     if (log.length < MAX_ROUTINE_EVENTS || (notable && log.length < MAX_EVENTS)) {
