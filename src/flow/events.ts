@@ -24,13 +24,22 @@ const enum F {
 }
 
 /**
+ * Events a new log has room for before its array grows: most connections have fewer packets.
+ * Growing from empty reallocates the array several times per connection (most of the allocation).
+ */
+const INITIAL_EVENTS = 8;
+/** Copied by slice(): a double array of exactly this size, no holes, no elements-kind transition. */
+const TEMPLATE: number[] = [];
+for (let i = 0; i < INITIAL_EVENTS * F.Size; i++) TEMPLATE.push(0.5);
+
+/**
  * A connection's evidence packets, stored flat in one number array and turned into ConnEvent
  * objects only when a rule or report reads them. Most connections are healthy and are never
  * read, so the hot path writes numbers instead of allocating an object per packet.
  */
 export class EventLog {
   /** Flat fields, F.Size per event: a plain array (on the V8 heap, cheap to allocate). */
-  private data: number[] = [];
+  private data: number[] = TEMPLATE.slice();
   length = 0;
   /** Copy frames and ICMP senders, per event, created only when there are any. */
   private copies: (number[] | null)[] | null = null;
