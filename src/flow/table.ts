@@ -6,35 +6,62 @@ import { EventLog } from './events.js';
 
 /** A connection record whose evidence lives in an EventLog, read as objects only on demand. */
 class ConnectionRecord implements Connection {
-  id!: number;
-  orig!: Connection['orig'];
-  resp!: Connection['resp'];
-  originKnown!: boolean;
-  firstFrame!: number;
-  lastFrame!: number;
-  firstSec!: number;
-  firstNsec!: number;
-  lastSec!: number;
-  lastNsec!: number;
-  firstT!: number;
-  lastT!: number;
-  dirs!: Connection['dirs'];
-  history!: string;
-  droppedEvents!: number;
-  maxIdle!: number;
-  maxIdleFrame!: number;
-  established!: boolean;
-  establishedT!: number;
-  natPeer!: Connection | null;
-  natRole!: Connection['natRole'];
-  findingIds!: string[];
-  readonly log = new EventLog();
+  declare id: number;
+  declare orig: Connection['orig'];
+  declare resp: Connection['resp'];
+  declare originKnown: boolean;
+  declare firstFrame: number;
+  declare lastFrame: number;
+  declare firstSec: number;
+  declare firstNsec: number;
+  declare lastSec: number;
+  declare lastNsec: number;
+  declare firstT: number;
+  declare lastT: number;
+  declare dirs: Connection['dirs'];
+  declare history: string;
+  declare droppedEvents: number;
+  declare maxIdle: number;
+  declare maxIdleFrame: number;
+  declare established: boolean;
+  declare establishedT: number;
+  declare natPeer: Connection | null;
+  declare natRole: Connection['natRole'];
+  declare findingIds: string[];
+  declare readonly log: EventLog;
   /** Numeric keys of the endpoints (hashes of address and port) for the held-endpoint counts. */
-  origKey = 0;
-  respKey = 0;
+  declare origKey: number;
+  declare respKey: number;
 
-  constructor(fields: Omit<Connection, 'events'>) {
-    Object.assign(this, fields);
+  // Fields assigned one by one, in declaration order (`declare`: no define-then-assign), not
+  // Object.assign from a literal: that is slow and leaves the literal as garbage.
+  constructor(id: number, orig: Endpoint, resp: Endpoint, originKnown: boolean, frame: Frame, t: number,
+    origKey: number, respKey: number) {
+    this.id = id;
+    this.orig = orig;
+    this.resp = resp;
+    this.originKnown = originKnown;
+    this.firstFrame = frame.frameNumber;
+    this.lastFrame = frame.frameNumber;
+    this.firstSec = frame.tsSec;
+    this.firstNsec = frame.tsNsec;
+    this.lastSec = frame.tsSec;
+    this.lastNsec = frame.tsNsec;
+    this.firstT = t;
+    this.lastT = t;
+    this.dirs = [newDir(), newDir()];
+    this.history = '';
+    this.droppedEvents = 0;
+    this.maxIdle = 0;
+    this.maxIdleFrame = 0;
+    this.established = false;
+    this.establishedT = NaN;
+    this.natPeer = null;
+    this.natRole = null;
+    this.findingIds = [];
+    this.log = new EventLog();
+    this.origKey = origKey;
+    this.respKey = respKey;
   }
 
   get events(): ConnEvent[] {
@@ -387,32 +414,8 @@ export class FlowTable {
     }
     const portA = srcIsA ? p.srcPort : p.dstPort;
     const portB = srcIsA ? p.dstPort : p.srcPort;
-    const conn = new ConnectionRecord({
-      id: this.nextId++,
-      orig: endpoint(a, version, portA),
-      resp: endpoint(b, version, portB),
-      originKnown: (p.flags & (TcpFlag.SYN)) !== 0,
-      firstFrame: frame.frameNumber,
-      lastFrame: frame.frameNumber,
-      firstSec: frame.tsSec,
-      firstNsec: frame.tsNsec,
-      lastSec: frame.tsSec,
-      lastNsec: frame.tsNsec,
-      firstT: t,
-      lastT: t,
-      dirs: [newDir(), newDir()],
-      history: '',
-      droppedEvents: 0,
-      maxIdle: 0,
-      maxIdleFrame: 0,
-      established: false,
-      establishedT: NaN,
-      natPeer: null,
-      natRole: null,
-      findingIds: [],
-    });
-    conn.origKey = endpointKey(addrA, portA);
-    conn.respKey = endpointKey(addrB, portB);
+    const conn = new ConnectionRecord(this.nextId++, endpoint(a, version, portA), endpoint(b, version, portB),
+      (p.flags & (TcpFlag.SYN)) !== 0, frame, t, endpointKey(addrA, portA), endpointKey(addrB, portB));
     const slot: ConnSlot = {
       conn, addrA, addrB, portA, portB, version,
       hash: hashTuple(p, true, len),
