@@ -209,14 +209,22 @@ function hashTuple(p: Packet, aIsSrc: boolean, len: number): number {
   }
   h1 = Math.imul(h1 ^ (aIsSrc ? p.srcPort : p.dstPort), 0x01000193);
   h2 = Math.imul(h2 ^ (aIsSrc ? p.dstPort : p.srcPort), 0x01000193);
-  return (h1 ^ h2) >>> 0;
+  return smallHash(h1 ^ h2);
+}
+
+/**
+ * The low 31 bits as a signed small integer: a Map key V8 keeps unboxed. A 32-bit key above 2^30
+ * is a heap number, boxed (allocated) at each Map call and slower to hash.
+ */
+function smallHash(h: number): number {
+  return (h << 1) >> 1;
 }
 
 /** A 32-bit hash of an endpoint's address bytes and port. */
 function endpointKey(addr: readonly number[], port: number): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < addr.length; i++) h = Math.imul(h ^ addr[i]!, 0x01000193);
-  return (Math.imul(h ^ port, 0x01000193) >>> 0);
+  return smallHash(Math.imul(h ^ port, 0x01000193));
 }
 
 function bytesEqual(a: ArrayLike<number>, b: ArrayLike<number>, len: number): boolean {
