@@ -97,6 +97,26 @@ const RING = RECENT * Sig.Size;
 
 /** History letters as bits: one per letter and direction (upper case = originator). */
 const HISTORY_LETTERS = 'shadfrtu';
+const HISTORY_UPPER = HISTORY_LETTERS.toUpperCase();
+/** Indexes into HISTORY_LETTERS. */
+const enum H {
+  S = 0,
+  H,
+  A,
+  D,
+  F,
+  R,
+  T,
+  U,
+}
+/**
+ * History strings by letter sequence (ConnSlot.historyCode), shared between connections: a few
+ * histories repeat across a capture, so a new letter need not build a new string each time.
+ */
+const historyCache = new Map<number, string>();
+const HISTORY_CACHE_MAX = 4096;
+/** Past this the next code would not be exact (10 letters); longer histories are built as before. */
+const HISTORY_CODE_MAX = 2 ** 40;
 
 export interface FlowTableOptions {
   /** Upper bound on connections held at once; past it the oldest idle ones are retired. */
@@ -142,6 +162,8 @@ interface ConnSlot {
   recentPos1: number;
   /** HISTORY_LETTERS bits already in the history: direction 0 in bits 0..7, direction 1 in 8..15. */
   historyBits: number;
+  /** The history's letters as base-17 digits (bit index + 1), or -1 when too long to be exact. */
+  historyCode: number;
   retired: boolean;
   /** Neighbours in the table's recency list (`idle`: the list of quiet unfinished connections). */
   prev: ConnSlot | null;
@@ -431,6 +453,7 @@ export class FlowTable {
       recentPos0: 0,
       recentPos1: 0,
       historyBits: 0,
+      historyCode: 0,
       retired: false,
       prev: null,
       next: null,
@@ -548,11 +571,20 @@ export class FlowTable {
     else slot.recentPos1 = next;
   }
 
-  private addHistory(slot: ConnSlot, dir: Dir, letter: string): void {
-    const bit = 1 << (HISTORY_LETTERS.indexOf(letter) + (dir === 0 ? 0 : 8));
+  private addHistory(slot: ConnSlot, dir: Dir, letter: H): void {
+    const k = letter + (dir === 0 ? 0 : 8);
+    const bit = 1 << k;
     if ((slot.historyBits & bit) !== 0) return;
     slot.historyBits |= bit;
-    slot.conn.history += dir === 0 ? letter.toUpperCase() : letter;
+    const prev = slot.historyCode;
+    const code = prev >= 0 && prev < HISTORY_CODE_MAX ? prev * 17 + k + 1 : -1;
+    slot.historyCode = code;
+    let h = code >= 0 ? historyCache.get(code) : undefined;
+    if (h === undefined) {
+      h = slot.conn.history + (dir === 0 ? HISTORY_UPPER[letter]! : HISTORY_LETTERS[letter]!);
+      if (code >= 0 && historyCache.size < HISTORY_CACHE_MAX) historyCache.set(code, h);
+    }
+    slot.conn.history = h;
   }
 
   private update(slot: ConnSlot, dir: Dir, p: Packet, frame: Frame, t: number): void {
@@ -635,13 +667,13 @@ export class FlowTable {
     }
 
     // History letters (Zeek): s h a d f r t, first occurrence per direction.
-    if (syn && !ackf) this.addHistory(slot, dir, 's');
-    else if (syn && ackf) this.addHistory(slot, dir, 'h');
-    if (rst) this.addHistory(slot, dir, 'r');
-    if (fin) this.addHistory(slot, dir, 'f');
-    if (len > 0) this.addHistory(slot, dir, 'd');
-    else if (ackf && !syn && !fin && !rst) this.addHistory(slot, dir, 'a');
-    if (retransmit && len > 0) this.addHistory(slot, dir, 't');
+    if (syn && !ackf) this.addHistory(slot, dir, H.S);
+    else if (syn && ackf) this.addHistory(slot, dir, H.H);
+    if (rst) this.addHistory(slot, dir, H.R);
+    if (fin) this.addHistory(slot, dir, H.F);
+    if (len > 0) this.addHistory(slot, dir, H.D);
+    else if (ackf && !syn && !fin && !rst) this.addHistory(slot, dir, H.A);
+    if (retransmit && len > 0) this.addHistory(slot, dir, H.T);
 
     c.lastT = t;
     c.lastFrame = frame.frameNumber;
@@ -710,7 +742,7 @@ export class FlowTable {
       log.push(frame.frameNumber, frame.tsSec, frame.tsNsec, t, dir, 0, p.innerSeq, 0, 0, 0, p.ttl, p.ipId, false, 0, 0, false,
         p.icmpType, p.icmpCode, sender);
     } else c.droppedEvents++;
-    this.addHistory(slot, dir, 'u');
+    this.addHistory(slot, dir, H.U);
     c.lastT = t;
     c.lastFrame = frame.frameNumber;
     c.lastSec = frame.tsSec;
