@@ -205,8 +205,13 @@ const SWEEP_EVERY = 5;
 const RING_POOL = 4096;
 const ringPool: number[][] = [];
 
+/** A fresh ring: copied (slice) from a packed double array, so it is allocated once, at its size. */
+const RING_TEMPLATE: number[] = [];
+for (let i = 0; i < 2 * RING; i++) RING_TEMPLATE.push(i % Sig.Size === Sig.Time ? -Infinity : 0);
+
 function newRing(): number[] {
-  const ring = ringPool.pop() ?? new Array<number>(2 * RING).fill(0);
+  const ring = ringPool.pop();
+  if (ring === undefined) return RING_TEMPLATE.slice();
   for (let o = Sig.Time; o < ring.length; o += Sig.Size) ring[o] = -Infinity;
   return ring;
 }
@@ -436,12 +441,9 @@ export class FlowTable {
     const srcIsA = !synAck;
     const a = srcIsA ? p.src : p.dst;
     const b = srcIsA ? p.dst : p.src;
-    const addrA: number[] = [];
-    const addrB: number[] = [];
-    for (let i = 0; i < len; i++) {
-      addrA.push(a[i]!);
-      addrB.push(b[i]!);
-    }
+    // Literals for IPv4: pushing from empty allocates room for 17.
+    const addrA: number[] = len === 4 ? [a[0]!, a[1]!, a[2]!, a[3]!] : Array.from(a.subarray(0, 16));
+    const addrB: number[] = len === 4 ? [b[0]!, b[1]!, b[2]!, b[3]!] : Array.from(b.subarray(0, 16));
     const portA = srcIsA ? p.srcPort : p.dstPort;
     const portB = srcIsA ? p.dstPort : p.srcPort;
     const conn = new ConnectionRecord(this.nextId++, endpoint(a, version, portA), endpoint(b, version, portB),
