@@ -259,8 +259,24 @@ function bytesEqual(a: ArrayLike<number>, b: ArrayLike<number>, len: number): bo
   return true;
 }
 
+/** IPv4 address strings by address, bounded: a capture's clients and servers recur. */
+const v4Names = new Map<number, string>();
+const V4_NAMES_MAX = 65536;
+
+function addressName(bytes: Uint8Array, version: 4 | 6): string {
+  if (version !== 4) return formatAddress(bytes, version);
+  const key = (bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!;
+  let name = v4Names.get(key);
+  if (name === undefined) {
+    if (v4Names.size >= V4_NAMES_MAX) v4Names.clear();
+    name = formatAddress(bytes, 4);
+    v4Names.set(key, name);
+  }
+  return name;
+}
+
 function endpoint(bytes: Uint8Array, version: 4 | 6, port: number): Endpoint {
-  const addr = formatAddress(bytes, version);
+  const addr = addressName(bytes, version);
   return { version, addr, port, text: version === 6 ? `[${addr}]:${port}` : `${addr}:${port}` };
 }
 
