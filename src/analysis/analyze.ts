@@ -156,8 +156,12 @@ export class Pipeline {
   private readonly accumulators = new Map<string, Accumulator>();
   /** Representative connection → its diagnoses. */
   private readonly repOf = new Map<Connection, Accumulator[]>();
-  /** Established connections released, as stubs without events, one per client address and server. */
-  private readonly witnesses = new Map<string, Connection>();
+  /**
+   * Established connections released, as stubs without events, one per client address and server
+   * (keyed by orig.addr, then resp.text: no key string built per released connection).
+   */
+  private readonly witnesses = new Map<string, Map<string, Connection>>();
+  private witnessCount = 0;
   private readonly releasedRows: ConnectionReport[] = [];
   /** The batch being evaluated (its connections are released after its drafts are accounted). */
   private inBatch = new Set<Connection>();
@@ -318,10 +322,15 @@ export class Pipeline {
       this.releasedRows.push(row);
     }
     if (c.established && c.natRole !== 'translated' && accs === undefined && !c.dirs[0].rstSeen && !c.dirs[1].rstSeen) {
-      const key = `${c.orig.addr}|${c.resp.text}`;
-      const w = this.witnesses.get(key);
-      if ((w === undefined && this.witnesses.size < WITNESSES) || (w !== undefined && c.id < w.id)) {
-        this.witnesses.set(key, { ...c, events: [], natPeer: null, natRole: null, findingIds: [] });
+      let byServer = this.witnesses.get(c.orig.addr);
+      const w = byServer?.get(c.resp.text);
+      if ((w === undefined && this.witnessCount < WITNESSES) || (w !== undefined && c.id < w.id)) {
+        if (byServer === undefined) {
+          byServer = new Map();
+          this.witnesses.set(c.orig.addr, byServer);
+        }
+        if (w === undefined) this.witnessCount++;
+        byServer.set(c.resp.text, { ...c, events: [], natPeer: null, natRole: null, findingIds: [] });
       }
     }
   }
@@ -331,7 +340,8 @@ export class Pipeline {
     // Everything still pending, the representatives, and the context stubs: one evaluation.
     const reps = [...this.repOf.keys()];
     const held = [...new Set([...this.pending, ...reps])].sort((a, b) => a.id - b.id);
-    const stubs = [...this.witnesses.values()];
+    const stubs: Connection[] = [];
+    for (const byServer of this.witnesses.values()) for (const w of byServer.values()) stubs.push(w);
     const all = stubs.length > 0 ? [...held, ...stubs].sort((a, b) => a.id - b.id) : held;
     const drafts = this.evaluate(all);
     // Attempts counted but released: added to the finding their representatives now belong to.

@@ -275,8 +275,24 @@ function addressName(bytes: Uint8Array, version: 4 | 6): string {
   return name;
 }
 
-function endpoint(bytes: Uint8Array, version: 4 | 6, port: number): Endpoint {
+/**
+ * Responder ("ip:port") strings of IPv4 endpoints, bounded: a capture's servers recur, and one
+ * shared string is hashed once for the pipeline's endpoint sets and maps (client ports do not recur).
+ */
+const v4RespTexts = new Map<number, string>();
+
+function endpoint(bytes: Uint8Array, version: 4 | 6, port: number, shared = false): Endpoint {
   const addr = addressName(bytes, version);
+  if (version === 4 && shared) {
+    const key = ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) * 65536 + port;
+    let text = v4RespTexts.get(key);
+    if (text === undefined) {
+      if (v4RespTexts.size >= V4_NAMES_MAX) v4RespTexts.clear();
+      text = `${addr}:${port}`;
+      v4RespTexts.set(key, text);
+    }
+    return { version, addr, port, text };
+  }
   return { version, addr, port, text: version === 6 ? `[${addr}]:${port}` : `${addr}:${port}` };
 }
 
@@ -462,7 +478,7 @@ export class FlowTable {
     const addrB: number[] = len === 4 ? [b[0]!, b[1]!, b[2]!, b[3]!] : Array.from(b.subarray(0, 16));
     const portA = srcIsA ? p.srcPort : p.dstPort;
     const portB = srcIsA ? p.dstPort : p.srcPort;
-    const conn = new ConnectionRecord(this.nextId++, endpoint(a, version, portA), endpoint(b, version, portB),
+    const conn = new ConnectionRecord(this.nextId++, endpoint(a, version, portA), endpoint(b, version, portB, true),
       (p.flags & (TcpFlag.SYN)) !== 0, frame, t, endpointKey(addrA, portA), endpointKey(addrB, portB));
     const slot: ConnSlot = {
       conn, addrA, addrB, portA, portB, version,
