@@ -19,6 +19,13 @@ class UsageError extends Error {}
 
 const SEVERITY_RANK: Record<Severity, number> = { info: 1, warning: 2, error: 3 };
 
+/** Exit 1 when any finding is at or above the --fail-on severity, else 0. */
+function failOnExitCode(a: Awaited<ReturnType<typeof analyze>>, failOn: Severity | 'none'): number {
+  if (failOn === 'none') return 0;
+  const threshold = SEVERITY_RANK[failOn];
+  return a.report.findings.some((f) => SEVERITY_RANK[f.severity] >= threshold) ? 1 : 0;
+}
+
 type Format = 'text' | 'json' | 'markdown' | 'html';
 
 async function renderReport(format: Format, a: Awaited<ReturnType<typeof analyze>>): Promise<string> {
@@ -85,11 +92,7 @@ async function main(rawArgv: string[]): Promise<number> {
         cidrList(args['pod-cidr'], '--pod-cidr');
         const a = await analyze(capturePaths(args.capture), { connections: args.connections, onProgress: makeProgress(), serviceCidrs });
         emit(await renderReport(args.format, a), args.output);
-        const failOn = args['fail-on'];
-        if (failOn !== 'none') {
-          const threshold = SEVERITY_RANK[failOn];
-          if (a.report.findings.some((f) => SEVERITY_RANK[f.severity] >= threshold)) exitCode = 1;
-        }
+        exitCode = failOnExitCode(a, args['fail-on']);
       },
     )
     .command(
@@ -159,11 +162,7 @@ async function main(rawArgv: string[]): Promise<number> {
             onStatus: (line) => process.stderr.write(`rstdiag: ${line}\n`),
           });
           emit(await renderReport(args.format, a), args.output);
-          const failOn = args['fail-on'];
-          if (failOn !== 'none') {
-            const threshold = SEVERITY_RANK[failOn];
-            if (a.report.findings.some((f) => SEVERITY_RANK[f.severity] >= threshold)) exitCode = 1;
-          }
+          exitCode = failOnExitCode(a, args['fail-on']);
         } catch (err) {
           if (err instanceof LiveError) throw new UsageError(err.message);
           throw err;
