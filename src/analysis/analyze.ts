@@ -4,7 +4,7 @@ import type { CaptureInfo, Frame } from '../capture/types.js';
 import { formatIsoTime } from '../capture/time.js';
 import { Decoder } from '../decode/decoder.js';
 import { Packet } from '../decode/packet.js';
-import { FlowTable } from '../flow/table.js';
+import { FlowTable, type ConnectionRecord } from '../flow/table.js';
 import { connState } from '../flow/state.js';
 import type { Connection } from '../flow/types.js';
 import { NatLinker } from '../nat/linker.js';
@@ -158,13 +158,19 @@ export class Pipeline {
   private readonly repOf = new Map<Connection, Accumulator[]>();
   /**
    * Established connections released, as stubs without events, one per client address and server
-   * (keyed by orig.addr, then resp.text: no key string built per released connection).
+   * (keyed by ConnectionRecord.clientKey, then serverKey: numbers for IPv4, so the table can look
+   * a connection up before any record of it exists).
    */
-  private readonly witnesses = new Map<string, Map<string, Connection>>();
+  private readonly witnesses = new Map<number | string, Map<number | string, Connection>>();
   private witnessCount = 0;
   private readonly releasedRows: ConnectionReport[] = [];
   /** The batch being evaluated (its connections are released after its drafts are accounted). */
   private inBatch = new Set<Connection>();
+  /**
+   * Endpoint keys (ConnectionRecord.origKey / respKey) of the pending connections that are not
+   * plainly healthy, counted: a healthy connection sharing one is evaluated with them.
+   */
+  private readonly suspectKeys = new Map<number, number>();
 
   constructor(options: AnalyzeOptions = {}) {
     this.isServiceAddress = serviceMatcher(options.serviceCidrs);
@@ -174,12 +180,45 @@ export class Pipeline {
       maxConnections: options.maxConnections,
       onHandshake: this.linker.onHandshake,
       onSweep: this.linker.onSweep,
+      releaseHealthy: this.releaseHealthy,
       onRetire: (c) => {
         this.pending.push(c);
+        if (!plainlyHealthy(c)) this.countSuspect(c as ConnectionRecord, 1);
         if (++this.retiredSinceBatch >= this.batchSize) this.runBatch();
       },
     });
+    this.linker.attach(this.table);
   }
+
+  private countSuspect(c: ConnectionRecord, delta: 1 | -1): void {
+    for (const key of [c.origKey, c.respKey]) {
+      const n = (this.suspectKeys.get(key) ?? 0) + delta;
+      if (n > 0) this.suspectKeys.set(key, n);
+      else this.suspectKeys.delete(key);
+    }
+  }
+
+  /**
+   * The flow table offers a plainly healthy connection before making a record of it: it needs
+   * none when nothing could cite it — no held or pending connection shares its endpoints, it
+   * would not become a witness, and no --connections row is wanted. (Keys are hashes: a collision
+   * only sends a connection the slow way.)
+   */
+  private readonly releaseHealthy = (slot: number): boolean => {
+    if (this.keepRows) return false;
+    const t = this.table;
+    const origKey = t.origKeyAt(slot);
+    const respKey = t.respKeyAt(slot);
+    if (t.holdsEndpointKey(origKey) || (!t.originKnownAt(slot) && t.holdsEndpointKey(respKey))) return false;
+    if (this.suspectKeys.has(origKey) || this.suspectKeys.has(respKey)) return false;
+    const clientKey = t.clientKeyAt(slot);
+    const serverKey = t.serverKeyAt(slot);
+    if (clientKey === undefined || serverKey === undefined) return false;
+    const w = this.witnesses.get(clientKey)?.get(serverKey);
+    // It would be kept as a witness: the slow way makes the record.
+    if ((w === undefined && this.witnessCount < WITNESSES) || (w !== undefined && t.idAt(slot) < w.id)) return false;
+    return true;
+  };
 
   readonly onFrame = (frame: Frame): void => {
     this.packets++;
@@ -237,7 +276,13 @@ export class Pipeline {
     }
     // NAT halves go together.
     for (const c of this.pending) if (c.natPeer !== null && waiting.has(c.natPeer)) waiting.add(c);
-    for (const c of this.pending) (waiting.has(c) ? wait : batch).push(c);
+    for (const c of this.pending) {
+      if (waiting.has(c)) wait.push(c);
+      else {
+        batch.push(c);
+        if (!plainlyHealthy(c)) this.countSuspect(c as ConnectionRecord, -1);
+      }
+    }
     this.pending = wait;
     if (batch.length === 0) return;
     batch.sort((a, b) => a.id - b.id);
@@ -322,15 +367,16 @@ export class Pipeline {
       this.releasedRows.push(row);
     }
     if (c.established && c.natRole !== 'translated' && accs === undefined && !c.dirs[0].rstSeen && !c.dirs[1].rstSeen) {
-      let byServer = this.witnesses.get(c.orig.addr);
-      const w = byServer?.get(c.resp.text);
+      const rec = c as ConnectionRecord;
+      let byServer = this.witnesses.get(rec.clientKey);
+      const w = byServer?.get(rec.serverKey);
       if ((w === undefined && this.witnessCount < WITNESSES) || (w !== undefined && c.id < w.id)) {
         if (byServer === undefined) {
           byServer = new Map();
-          this.witnesses.set(c.orig.addr, byServer);
+          this.witnesses.set(rec.clientKey, byServer);
         }
         if (w === undefined) this.witnessCount++;
-        byServer.set(c.resp.text, { ...c, events: [], natPeer: null, natRole: null, findingIds: [] });
+        byServer.set(rec.serverKey, witnessStub(c));
       }
     }
   }
@@ -383,6 +429,17 @@ export class Pipeline {
       decoderWarnings,
     };
   }
+}
+
+/** A released connection kept as context: its numbers, no evidence, no links. */
+function witnessStub(c: Connection): Connection {
+  return {
+    id: c.id, orig: c.orig, resp: c.resp, originKnown: c.originKnown, firstFrame: c.firstFrame, lastFrame: c.lastFrame,
+    firstSec: c.firstSec, firstNsec: c.firstNsec, lastSec: c.lastSec, lastNsec: c.lastNsec, firstT: c.firstT, lastT: c.lastT,
+    dirs: c.dirs, history: c.history, events: [], droppedEvents: c.droppedEvents, maxIdle: c.maxIdle,
+    maxIdleFrame: c.maxIdleFrame, established: c.established, establishedT: c.establishedT, natPeer: null, natRole: null,
+    findingIds: [],
+  };
 }
 
 function plural(n: number, word: string): string {

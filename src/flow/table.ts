@@ -4,11 +4,16 @@ import type { Frame } from '../capture/types.js';
 import type { Connection, ConnEvent, Dir, DirState, Endpoint } from './types.js';
 import { EventLog } from './events.js';
 
-/** A connection record whose evidence lives in an EventLog, read as objects only on demand. */
-class ConnectionRecord implements Connection {
+/**
+ * A connection as rules and reports read it: a snapshot of the table's numeric state for one
+ * connection, made (FlowTable.handleOf) only for connections something looks at — a NAT link, a
+ * retirement that is not plainly healthy, a live snapshot. Its evidence is an EventLog, read as
+ * objects only on demand.
+ */
+export class ConnectionRecord implements Connection {
   declare id: number;
-  declare orig: Connection['orig'];
-  declare resp: Connection['resp'];
+  declare orig: Endpoint;
+  declare resp: Endpoint;
   declare originKnown: boolean;
   declare firstFrame: number;
   declare lastFrame: number;
@@ -18,7 +23,7 @@ class ConnectionRecord implements Connection {
   declare lastNsec: number;
   declare firstT: number;
   declare lastT: number;
-  declare dirs: Connection['dirs'];
+  declare dirs: [DirState, DirState];
   declare history: string;
   declare droppedEvents: number;
   declare maxIdle: number;
@@ -32,23 +37,25 @@ class ConnectionRecord implements Connection {
   /** Numeric keys of the endpoints (hashes of address and port) for the held-endpoint counts. */
   declare origKey: number;
   declare respKey: number;
+  /** Exact keys for the pipeline's witness index: IPv4 as numbers, IPv6 as text. */
+  declare clientKey: number | string;
+  declare serverKey: number | string;
 
-  // Fields assigned one by one, in declaration order (`declare`: no define-then-assign), not
-  // Object.assign from a literal: that is slow and leaves the literal as garbage.
-  constructor(id: number, orig: Endpoint, resp: Endpoint, originKnown: boolean, frame: Frame, t: number,
-    origKey: number, respKey: number) {
+  // Fields assigned one by one, in declaration order (`declare`: no define-then-assign).
+  constructor(id: number, orig: Endpoint, resp: Endpoint, log: EventLog, origKey: number, respKey: number,
+    clientKey: number | string, serverKey: number | string) {
     this.id = id;
     this.orig = orig;
     this.resp = resp;
-    this.originKnown = originKnown;
-    this.firstFrame = frame.frameNumber;
-    this.lastFrame = frame.frameNumber;
-    this.firstSec = frame.tsSec;
-    this.firstNsec = frame.tsNsec;
-    this.lastSec = frame.tsSec;
-    this.lastNsec = frame.tsNsec;
-    this.firstT = t;
-    this.lastT = t;
+    this.originKnown = false;
+    this.firstFrame = 0;
+    this.lastFrame = 0;
+    this.firstSec = 0;
+    this.firstNsec = 0;
+    this.lastSec = 0;
+    this.lastNsec = 0;
+    this.firstT = 0;
+    this.lastT = 0;
     this.dirs = [newDir(), newDir()];
     this.history = '';
     this.droppedEvents = 0;
@@ -59,9 +66,11 @@ class ConnectionRecord implements Connection {
     this.natPeer = null;
     this.natRole = null;
     this.findingIds = [];
-    this.log = new EventLog();
+    this.log = log;
     this.origKey = origKey;
     this.respKey = respKey;
+    this.clientKey = clientKey;
+    this.serverKey = serverKey;
   }
 
   get events(): ConnEvent[] {
@@ -69,13 +78,14 @@ class ConnectionRecord implements Connection {
   }
 }
 
-function logOf(c: Connection): EventLog {
-  return (c as ConnectionRecord).log;
-}
-
 /** Evidence kept per connection: the first ones, plus every SYN/RST/FIN/ICMP up to the hard cap. */
 const MAX_EVENTS = 64;
 const MAX_ROUTINE_EVENTS = 24;
+/**
+ * Evidence events kept in the table's own arrays per connection; past that (or at the first copy
+ * or ICMP error) the connection's evidence moves to an EventLog object. Most connections are short.
+ */
+const INLINE_EVENTS = 16;
 /** A copy of a packet on another interface of `-i any` arrives within this many seconds. */
 const COPY_WINDOW = 0.05;
 /** How many recent packets per direction are remembered for copy detection. */
@@ -92,10 +102,10 @@ const enum Sig {
   Time,
   Size,
 }
-/** One direction's ring in ConnSlot.recent. */
+/** One direction's ring of recent packet signatures. */
 const RING = RECENT * Sig.Size;
 
-/** History letters as bits: one per letter and direction (upper case = originator). */
+/** History letters, one per letter and direction (upper case = originator). */
 const HISTORY_LETTERS = 'shadfrtu';
 const HISTORY_UPPER = HISTORY_LETTERS.toUpperCase();
 /** Indexes into HISTORY_LETTERS. */
@@ -109,20 +119,148 @@ const enum H {
   T,
   U,
 }
+/** historyBits of an ICMP error either way ('u' / 'U'). */
+const HISTORY_ICMP = (1 << H.U) | (1 << (H.U + 8));
+
 /**
- * History strings by letter sequence (ConnSlot.historyCode), shared between connections: a few
- * histories repeat across a capture, so a new letter need not build a new string each time.
+ * Per-connection unsigned 32-bit fields (FlowTable.u32, U.Size per slot). Slot links are stored
+ * as slot + 1 (0: none).
  */
-const historyCache = new Map<number, string>();
-const HISTORY_CACHE_MAX = 4096;
-/** Past this the next code would not be exact (10 letters); longer histories are built as before. */
-const HISTORY_CODE_MAX = 2 ** 40;
+const enum U {
+  /** Connection id; 0 for a free slot. */
+  Id = 0,
+  PortA,
+  PortB,
+  Version,
+  Hash,
+  /** Next slot in the hash bucket (or in the free list). */
+  Chain,
+  /** Neighbours in the recency list the slot is on (active or idle). */
+  Prev,
+  Next,
+  Bits,
+  /** HISTORY_LETTERS bits already in the history: direction 0 in bits 0..7, direction 1 in 8..15. */
+  HistoryBits,
+  /** The history's letters (bit indexes 0..15), 4 bits each, in order: at most 16. */
+  HistoryLo,
+  HistoryHi,
+  HistoryLen,
+  RecentPos0,
+  RecentPos1,
+  FirstFrame,
+  LastFrame,
+  FirstNsec,
+  LastNsec,
+  MaxIdleFrame,
+  Dropped,
+  EventCount,
+  OrigKey,
+  RespKey,
+  /** Address words of side A (the originator) and B: one for IPv4, four for IPv6. */
+  A0,
+  A1,
+  A2,
+  A3,
+  B0,
+  B1,
+  B2,
+  B3,
+  /** Direction 0's DU fields, then direction 1's. */
+  Dir0,
+  Size = Dir0 + 2 * 13,
+}
+
+/** Per-direction unsigned 32-bit fields, from U.Dir0 + dir × DU.Size. */
+const enum DU {
+  Bits = 0,
+  Isn,
+  SynTsVal,
+  SynAckAck,
+  SynAckTsEcr,
+  SynFrame,
+  NextSeq,
+  LastAck,
+  Retransmits,
+  Duplicates,
+  SynRetransmits,
+  MinTtl,
+  MaxTtl,
+  Size,
+}
+
+/** Per-connection double fields (FlowTable.f64). */
+const enum F {
+  FirstSec = 0,
+  LastSec,
+  FirstT,
+  LastT,
+  MaxIdle,
+  EstablishedT,
+  /** Direction 0's FD fields, then direction 1's. */
+  Dir0,
+  Size = Dir0 + 2 * 5,
+}
+
+const enum FD {
+  Packets = 0,
+  PayloadBytes,
+  IpBytes,
+  LastT,
+  LastDataT,
+  Size,
+}
+
+/** U.Bits */
+const enum CB {
+  Idle = 1,
+  OriginKnown = 2,
+  Established = 4,
+  CountedResp = 8,
+  NatLinked = 16,
+}
+
+/** DU.Bits */
+const enum DB {
+  SynSeen = 1,
+  SynHasTs = 2,
+  SynAckSeen = 4,
+  SynAckHasTs = 8,
+  FinSeen = 16,
+  RstSeen = 32,
+  NextSeqValid = 64,
+  LastAckValid = 128,
+}
+
+/** Fields of one inline evidence event (FlowTable.ev32); its seconds are in evSec. */
+const enum E {
+  Frame = 0,
+  Nsec,
+  /** dir | flags << 1 | hasTs << 10 | retransmit << 11 */
+  Meta,
+  Seq,
+  Ack,
+  Len,
+  Window,
+  Ttl,
+  /** IP ID + 1 (0: none). */
+  IpId1,
+  TsVal,
+  TsEcr,
+  Size,
+}
 
 export interface FlowTableOptions {
   /** Upper bound on connections held at once; past it the oldest idle ones are retired. */
   maxConnections?: number;
   /** Called for a connection the table releases (finished and quiet), in retirement order. */
   onRetire?: (conn: Connection) => void;
+  /**
+   * Offered each plainly healthy connection (established, no RST, no ICMP error, no NAT link, no
+   * SYN retransmission, no long silence) retired before the end of the capture, before any record
+   * of it is made: returns true when it needs none (then onRetire is not called). Most of a busy
+   * node's connections end here, costing no allocation.
+   */
+  releaseHealthy?: (slot: number) => boolean;
   /**
    * Seconds of capture time after its last packet before a finished (FIN both ways, or RST)
    * connection is retired: 60, Linux's TIME_WAIT. Unfinished connections are retired after
@@ -138,83 +276,17 @@ export interface FlowTableOptions {
 
 /**
  * Connections held at once by default. Past it the longest-quiet one is retired early (and a
- * warning says so): a SYN flood or a scan cannot exhaust memory (about 4 KB of heap each, so
- * some 400 MB at the limit). A node's capture rarely has more than a few thousand concurrent
- * connections: the 200k-connection benchmark holds about 12k at once.
+ * warning says so): a SYN flood or a scan cannot exhaust memory. A node's capture rarely has more
+ * than a few thousand concurrent connections: the 200k-connection benchmark holds about 12k.
  */
 export const DEFAULT_MAX_CONNECTIONS = 100_000;
 
-export type HandshakeHook = (conn: Connection, dir: Dir, p: Packet, t: number, frame: number) => void;
-
-/** Per-connection private state the table needs but the rules do not. */
-interface ConnSlot {
-  conn: Connection;
-  /** Address bytes (4 or 16) as plain arrays: per-connection typed arrays are costly to allocate. */
-  addrA: number[];
-  addrB: number[];
-  portA: number;
-  portB: number;
-  version: 4 | 6;
-  hash: number;
-  /** Recent packet signatures: direction 0's ring (RECENT × Sig.Size numbers), then direction 1's. */
-  recent: number[];
-  recentPos0: number;
-  recentPos1: number;
-  /** HISTORY_LETTERS bits already in the history: direction 0 in bits 0..7, direction 1 in 8..15. */
-  historyBits: number;
-  /** The history's letters as base-17 digits (bit index + 1), or -1 when too long to be exact. */
-  historyCode: number;
-  retired: boolean;
-  /** Neighbours in the table's recency list (`idle`: the list of quiet unfinished connections). */
-  prev: ConnSlot | null;
-  next: ConnSlot | null;
-  idle: boolean;
-  /** The responder endpoint is counted in heldEndpoints (originator unknown at creation). */
-  countedResp: boolean;
-}
-
-/** A doubly linked list of slots, least recently active first. */
-class SlotList {
-  head: ConnSlot | null = null;
-  tail: ConnSlot | null = null;
-  size = 0;
-
-  push(s: ConnSlot): void {
-    s.prev = this.tail;
-    s.next = null;
-    if (this.tail !== null) this.tail.next = s;
-    else this.head = s;
-    this.tail = s;
-    this.size++;
-  }
-
-  remove(s: ConnSlot): void {
-    if (s.prev !== null) s.prev.next = s.next;
-    else this.head = s.next;
-    if (s.next !== null) s.next.prev = s.prev;
-    else this.tail = s.prev;
-    s.prev = null;
-    s.next = null;
-    this.size--;
-  }
-}
+/** A new SYN or SYN-ACK of the connection in `slot` (FlowTable slot index), sent in direction `dir`. */
+export type HandshakeHook = (slot: number, dir: Dir, p: Packet, t: number, frame: number) => void;
 
 /** Capture seconds between sweeps (each looks only at the connections it retires). */
 const SWEEP_EVERY = 5;
-
-const RING_POOL = 4096;
-const ringPool: number[][] = [];
-
-/** A fresh ring: copied (slice) from a packed double array, so it is allocated once, at its size. */
-const RING_TEMPLATE: number[] = [];
-for (let i = 0; i < 2 * RING; i++) RING_TEMPLATE.push(i % Sig.Size === Sig.Time ? -Infinity : 0);
-
-function newRing(): number[] {
-  const ring = ringPool.pop();
-  if (ring === undefined) return RING_TEMPLATE.slice();
-  for (let o = Sig.Time; o < ring.length; o += Sig.Size) ring[o] = -Infinity;
-  return ring;
-}
+const INITIAL_SLOTS = 1024;
 
 function newDir(): DirState {
   return {
@@ -224,67 +296,62 @@ function newDir(): DirState {
   };
 }
 
-function hashTuple(p: Packet, aIsSrc: boolean, len: number): number {
-  // Symmetric: the same for both directions, so one lookup finds the connection either way.
+/** The packet's addresses as 32-bit words (scratch, filled once per packet). */
+const srcWords = new Uint32Array(4);
+const dstWords = new Uint32Array(4);
+
+function loadWords(out: Uint32Array, bytes: Uint8Array, words: number): void {
+  for (let w = 0, i = 0; w < words; w++, i += 4) {
+    out[w] = ((bytes[i]! << 24) | (bytes[i + 1]! << 16) | (bytes[i + 2]! << 8) | bytes[i + 3]!) >>> 0;
+  }
+}
+
+/** Symmetric hash of the 4-tuple (the same for both directions), over the address words. */
+function hashTuple(words: number, srcPort: number, dstPort: number): number {
   let h1 = 0x811c9dc5;
   let h2 = 0x811c9dc5;
-  const a = aIsSrc ? p.src : p.dst;
-  const b = aIsSrc ? p.dst : p.src;
-  for (let i = 0; i < len; i++) {
-    h1 = Math.imul(h1 ^ a[i]!, 0x01000193);
-    h2 = Math.imul(h2 ^ b[i]!, 0x01000193);
+  for (let i = 0; i < words; i++) {
+    h1 = Math.imul(h1 ^ srcWords[i]!, 0x01000193);
+    h2 = Math.imul(h2 ^ dstWords[i]!, 0x01000193);
   }
-  h1 = Math.imul(h1 ^ (aIsSrc ? p.srcPort : p.dstPort), 0x01000193);
-  h2 = Math.imul(h2 ^ (aIsSrc ? p.dstPort : p.srcPort), 0x01000193);
-  return smallHash(h1 ^ h2);
+  h1 = Math.imul(h1 ^ srcPort, 0x01000193);
+  h2 = Math.imul(h2 ^ dstPort, 0x01000193);
+  const h = h1 ^ h2;
+  return (h ^ (h >>> 15)) >>> 0;
 }
 
-/**
- * The low 31 bits as a signed small integer: a Map key V8 keeps unboxed. A 32-bit key above 2^30
- * is a heap number, boxed (allocated) at each Map call and slower to hash.
- */
-function smallHash(h: number): number {
-  return (h << 1) >> 1;
-}
-
-/** A 32-bit hash of an endpoint's address bytes and port. */
-function endpointKey(addr: readonly number[], port: number): number {
+/** A 31-bit hash of an endpoint's address words and port (a Map key V8 keeps unboxed). */
+function endpointKey(u: Uint32Array, at: number, words: number, port: number): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < addr.length; i++) h = Math.imul(h ^ addr[i]!, 0x01000193);
-  return smallHash(Math.imul(h ^ port, 0x01000193));
-}
-
-function bytesEqual(a: ArrayLike<number>, b: ArrayLike<number>, len: number): boolean {
-  for (let i = 0; i < len; i++) if (a[i] !== b[i]) return false;
-  return true;
+  for (let i = 0; i < words; i++) h = Math.imul(h ^ u[at + i]!, 0x01000193);
+  h = Math.imul(h ^ port, 0x01000193);
+  return (h << 1) >> 1;
 }
 
 /** IPv4 address strings by address, bounded: a capture's clients and servers recur. */
 const v4Names = new Map<number, string>();
 const V4_NAMES_MAX = 65536;
+const scratchBytes = new Uint8Array(16);
 
-function addressName(bytes: Uint8Array, version: 4 | 6): string {
-  if (version !== 4) return formatAddress(bytes, version);
-  const key = (bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!;
-  let name = v4Names.get(key);
+function v4Name(word: number): string {
+  let name = v4Names.get(word);
   if (name === undefined) {
     if (v4Names.size >= V4_NAMES_MAX) v4Names.clear();
-    name = formatAddress(bytes, 4);
-    v4Names.set(key, name);
+    name = `${word >>> 24}.${(word >>> 16) & 255}.${(word >>> 8) & 255}.${word & 255}`;
+    v4Names.set(word, name);
   }
   return name;
 }
 
-/**
- * Responder ("ip:port") strings of IPv4 endpoints, bounded: a capture's servers recur, and one
- * shared string is hashed once for the pipeline's endpoint sets and maps (client ports do not recur).
- */
+/** Responder ("ip:port") strings of IPv4 endpoints, bounded: a capture's servers recur. */
 const v4RespTexts = new Map<number, string>();
 
-function endpoint(bytes: Uint8Array, version: 4 | 6, port: number, shared = false): Endpoint {
-  const addr = addressName(bytes, version);
-  if (version === 4 && shared) {
-    const key = ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) * 65536 + port;
+function endpointOf(u: Uint32Array, at: number, version: 4 | 6, port: number, shared: boolean): Endpoint {
+  if (version === 4) {
+    const word = u[at]!;
+    const addr = v4Name(word);
+    if (!shared) return { version, addr, port, text: `${addr}:${port}` };
+    const key = word * 65536 + port;
     let text = v4RespTexts.get(key);
     if (text === undefined) {
       if (v4RespTexts.size >= V4_NAMES_MAX) v4RespTexts.clear();
@@ -293,7 +360,15 @@ function endpoint(bytes: Uint8Array, version: 4 | 6, port: number, shared = fals
     }
     return { version, addr, port, text };
   }
-  return { version, addr, port, text: version === 6 ? `[${addr}]:${port}` : `${addr}:${port}` };
+  for (let w = 0; w < 4; w++) {
+    const x = u[at + w]!;
+    scratchBytes[w * 4] = x >>> 24;
+    scratchBytes[w * 4 + 1] = (x >>> 16) & 255;
+    scratchBytes[w * 4 + 2] = (x >>> 8) & 255;
+    scratchBytes[w * 4 + 3] = x & 255;
+  }
+  const addr = formatAddress(scratchBytes, 6);
+  return { version, addr, port, text: `[${addr}]:${port}` };
 }
 
 /** seq comparison in 32-bit modular space: a - b as a signed number. */
@@ -307,19 +382,49 @@ export interface IcmpTie {
 }
 
 /**
- * The connection table: one record per TCP 4-tuple, per-direction sequence state, copies of one
- * packet (several interfaces of `-i any`) counted once, Zeek-style history. Keys are hashes of
- * the address bytes (no strings built per packet); records are created only for new tuples.
+ * The connection table: one entry per TCP 4-tuple, per-direction sequence state, copies of one
+ * packet (several interfaces of `-i any`) counted once, Zeek-style history.
+ *
+ * Held connections live in typed arrays, one slot each (struct of arrays, in the manner of
+ * gopacket's preallocated layers): a packet updates numbers in place, and a healthy connection
+ * comes and goes without one object being allocated for it. A ConnectionRecord is made only for
+ * connections something reads (see handleOf). Lookups hash the address words into chained
+ * buckets of slot numbers; no key string is built per packet.
  */
 export class FlowTable {
-  private readonly buckets = new Map<number, ConnSlot | ConnSlot[]>();
+  /** Slot capacity; arrays grow by doubling (up to maxConnections). */
+  private capacity = 0;
+  /** U.Size unsigned fields per slot. */
+  private u32 = new Uint32Array(0);
+  /** F.Size double fields per slot. */
+  private f64 = new Float64Array(0);
+  /** Two rings of recent packet signatures per slot (copy detection). */
+  private ring = new Float64Array(0);
+  /** INLINE_EVENTS evidence events per slot, and their seconds. */
+  private ev32 = new Uint32Array(0);
+  private evSec = new Float64Array(0);
+  /** Evidence moved out of the inline arrays (long connections, copies, ICMP errors). */
+  private logs: (EventLog | undefined)[] = [];
+  /** Records made for held connections (see handleOf). */
+  private handles: (ConnectionRecord | undefined)[] = [];
+  /** Hash buckets: slot + 1 of the first slot in each (0: empty). */
+  private heads = new Uint32Array(0);
+  private mask = 0;
+  /** Free slots, as a chain through U.Chain (slot + 1). */
+  private freeHead = 0;
+  /** Slots never used yet start here. */
+  private fresh = 0;
   /**
-   * Held connections by recency of their last packet (a packet moves its slot to the tail), so
-   * a sweep looks only at the connections it retires: O(retired), not O(held). Unfinished
-   * connections quiet for `retireAfter` wait in `idleList` until `idleRetireAfter`.
+   * Held connections by recency of their last packet (a packet moves its slot to the tail), so a
+   * sweep looks only at the connections it retires: O(retired), not O(held). Unfinished
+   * connections quiet for `retireAfter` wait in the idle list until `idleRetireAfter`.
    */
-  private readonly active = new SlotList();
-  private readonly idleList = new SlotList();
+  private activeHead = 0;
+  private activeTail = 0;
+  private activeSize = 0;
+  private idleHead = 0;
+  private idleTail = 0;
+  private idleSize = 0;
   /** find()'s second result: the packet's source is the slot's side A (the originator). */
   private srcIsA = true;
   private nextId = 1;
@@ -328,6 +433,7 @@ export class FlowTable {
   readonly retireAfter: number;
   readonly idleRetireAfter: number;
   private readonly onRetire: ((conn: Connection) => void) | undefined;
+  private readonly releaseHealthy: ((slot: number) => boolean) | undefined;
   private readonly onHandshake: HandshakeHook | undefined;
   private readonly onSweep: ((t: number) => void) | undefined;
   /** Connections ever seen. */
@@ -338,28 +444,57 @@ export class FlowTable {
   resets = 0;
   icmpErrors = 0;
   icmpUntied = 0;
+  /** Connections retired as plainly healthy without a record (releaseHealthy said so). */
+  releasedHealthy = 0;
 
   constructor(options: FlowTableOptions = {}) {
     this.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     this.retireAfter = options.retireAfter ?? 60;
     this.idleRetireAfter = options.idleRetireAfter ?? 3600;
     this.onRetire = options.onRetire;
+    this.releaseHealthy = options.releaseHealthy;
     this.onHandshake = options.onHandshake;
     this.onSweep = options.onSweep;
+    this.grow(INITIAL_SLOTS);
   }
 
-  /** Connections currently held (not yet retired), in order of first packet. */
+  private grow(capacity: number): void {
+    const u32 = new Uint32Array(capacity * U.Size);
+    u32.set(this.u32);
+    this.u32 = u32;
+    const f64 = new Float64Array(capacity * F.Size);
+    f64.set(this.f64);
+    this.f64 = f64;
+    const ring = new Float64Array(capacity * 2 * RING);
+    ring.set(this.ring);
+    this.ring = ring;
+    const ev32 = new Uint32Array(capacity * INLINE_EVENTS * E.Size);
+    ev32.set(this.ev32);
+    this.ev32 = ev32;
+    const evSec = new Float64Array(capacity * INLINE_EVENTS);
+    evSec.set(this.evSec);
+    this.evSec = evSec;
+    this.capacity = capacity;
+    // Buckets: a power of two, at least twice the slots; rehash every held slot.
+    let buckets = 1;
+    while (buckets < capacity * 2) buckets *= 2;
+    this.heads = new Uint32Array(buckets);
+    this.mask = buckets - 1;
+    for (let s = 0; s < this.fresh; s++) {
+      const b = s * U.Size;
+      if (u32[b + U.Id] === 0) continue;
+      const k = u32[b + U.Hash]! & this.mask;
+      u32[b + U.Chain] = this.heads[k]!;
+      this.heads[k] = s + 1;
+    }
+  }
+
+  /** Connections currently held (not yet retired), in order of first packet, as records. */
   connections(): Connection[] {
     const out: Connection[] = [];
-    for (let s = this.idleList.head; s !== null; s = s.next) out.push(s.conn);
-    for (let s = this.active.head; s !== null; s = s.next) out.push(s.conn);
+    for (let s = this.idleHead; s !== 0; s = this.u32[(s - 1) * U.Size + U.Next]!) out.push(this.handleOf(s - 1));
+    for (let s = this.activeHead; s !== 0; s = this.u32[(s - 1) * U.Size + U.Next]!) out.push(this.handleOf(s - 1));
     return out.sort((a, b) => a.id - b.id);
-  }
-
-  /** Calls fn for every connection held, in no particular order. */
-  forEach(fn: (c: Connection) => void): void {
-    for (let s = this.idleList.head; s !== null; s = s.next) fn(s.conn);
-    for (let s = this.active.head; s !== null; s = s.next) fn(s.conn);
   }
 
   /**
@@ -373,6 +508,10 @@ export class FlowTable {
     return key !== undefined && this.heldEndpoints.has(key);
   }
 
+  holdsEndpointKey(key: number): boolean {
+    return this.heldEndpoints.has(key);
+  }
+
   private readonly heldEndpoints = new Map<number, number>();
 
   private countEndpoint(key: number, delta: 1 | -1): void {
@@ -383,7 +522,164 @@ export class FlowTable {
 
   /** Connections held now. */
   get size(): number {
-    return this.active.size + this.idleList.size;
+    return this.activeSize + this.idleSize;
+  }
+
+  // --- slot accessors (for the NAT linker and the pipeline) ---
+
+  /** The slot holds connection `id` (not retired, not reused). */
+  holds(slot: number, id: number): boolean {
+    return this.u32[slot * U.Size + U.Id] === id;
+  }
+
+  idAt(slot: number): number {
+    return this.u32[slot * U.Size + U.Id]!;
+  }
+
+  originKnownAt(slot: number): boolean {
+    return (this.u32[slot * U.Size + U.Bits]! & CB.OriginKnown) !== 0;
+  }
+
+  origKeyAt(slot: number): number {
+    return this.u32[slot * U.Size + U.OrigKey]! | 0;
+  }
+
+  respKeyAt(slot: number): number {
+    return this.u32[slot * U.Size + U.RespKey]! | 0;
+  }
+
+  /** IPv4 connections: the originator's address word; else undefined (keys by text instead). */
+  clientKeyAt(slot: number): number | undefined {
+    const b = slot * U.Size;
+    return this.u32[b + U.Version] === 4 ? this.u32[b + U.A0]! : undefined;
+  }
+
+  /** IPv4 connections: the responder's address word × 65536 + port; else undefined. */
+  serverKeyAt(slot: number): number | undefined {
+    const b = slot * U.Size;
+    return this.u32[b + U.Version] === 4 ? this.u32[b + U.B0]! * 65536 + this.u32[b + U.PortB]! : undefined;
+  }
+
+  natLinkedAt(slot: number): boolean {
+    return (this.u32[slot * U.Size + U.Bits]! & CB.NatLinked) !== 0;
+  }
+
+  /** Marks a held connection as one half of a NAT link (it is then never plainly healthy). */
+  markNatLinked(slot: number): void {
+    this.u32[slot * U.Size + U.Bits] |= CB.NatLinked;
+  }
+
+  /** Direction dir's ISN, or -1 when it sent no SYN. */
+  isnAt(slot: number, dir: Dir): number {
+    const d = slot * U.Size + U.Dir0 + dir * DU.Size;
+    return (this.u32[d + DU.Bits]! & DB.SynSeen) !== 0 ? this.u32[d + DU.Isn]! : -1;
+  }
+
+  /** The record already made for a held slot, if any. */
+  existingHandle(slot: number): ConnectionRecord | undefined {
+    return this.handles[slot];
+  }
+
+  /**
+   * Endpoint `sideA` (true: side A, the originator) of slot a equals endpoint `sideB` of slot b:
+   * same version, address and port.
+   */
+  sameEndpoint(a: number, sideA: boolean, b: number, sideB: boolean): boolean {
+    const u = this.u32;
+    const ba = a * U.Size;
+    const bb = b * U.Size;
+    if (u[ba + U.Version] !== u[bb + U.Version]) return false;
+    if (u[ba + (sideA ? U.PortA : U.PortB)] !== u[bb + (sideB ? U.PortA : U.PortB)]) return false;
+    const words = u[ba + U.Version] === 4 ? 1 : 4;
+    const oa = ba + (sideA ? U.A0 : U.B0);
+    const ob = bb + (sideB ? U.A0 : U.B0);
+    for (let i = 0; i < words; i++) if (u[oa + i] !== u[ob + i]) return false;
+    return true;
+  }
+
+  /**
+   * The record of a held connection, made on first request and brought up to date with the
+   * table's numbers on each. From then on the connection's evidence lives in the record's log.
+   */
+  handleOf(slot: number): ConnectionRecord {
+    let h = this.handles[slot];
+    const u = this.u32;
+    const b = slot * U.Size;
+    if (h === undefined) {
+      const version = u[b + U.Version] as 4 | 6;
+      const orig = endpointOf(u, b + U.A0, version, u[b + U.PortA]!, false);
+      const resp = endpointOf(u, b + U.B0, version, u[b + U.PortB]!, true);
+      h = new ConnectionRecord(u[b + U.Id]!, orig, resp, this.promote(slot), u[b + U.OrigKey]! | 0, u[b + U.RespKey]! | 0,
+        version === 4 ? u[b + U.A0]! : orig.addr, version === 4 ? u[b + U.B0]! * 65536 + u[b + U.PortB]! : resp.text);
+      this.handles[slot] = h;
+    }
+    this.sync(slot, h);
+    return h;
+  }
+
+  /** Copies the slot's numbers into its record. */
+  private sync(slot: number, h: ConnectionRecord): void {
+    const u = this.u32;
+    const f = this.f64;
+    const b = slot * U.Size;
+    const fb = slot * F.Size;
+    const bits = u[b + U.Bits]!;
+    h.originKnown = (bits & CB.OriginKnown) !== 0;
+    h.firstFrame = u[b + U.FirstFrame]!;
+    h.lastFrame = u[b + U.LastFrame]!;
+    h.firstSec = f[fb + F.FirstSec]!;
+    h.firstNsec = u[b + U.FirstNsec]!;
+    h.lastSec = f[fb + F.LastSec]!;
+    h.lastNsec = u[b + U.LastNsec]!;
+    h.firstT = f[fb + F.FirstT]!;
+    h.lastT = f[fb + F.LastT]!;
+    h.history = this.historyOf(slot);
+    h.droppedEvents = u[b + U.Dropped]!;
+    h.maxIdle = f[fb + F.MaxIdle]!;
+    h.maxIdleFrame = u[b + U.MaxIdleFrame]!;
+    h.established = (bits & CB.Established) !== 0;
+    h.establishedT = f[fb + F.EstablishedT]!;
+    for (let dir = 0; dir < 2; dir++) {
+      const d = h.dirs[dir]!;
+      const o = b + U.Dir0 + dir * DU.Size;
+      const fo = fb + F.Dir0 + dir * FD.Size;
+      const db = u[o + DU.Bits]!;
+      d.packets = f[fo + FD.Packets]!;
+      d.payloadBytes = f[fo + FD.PayloadBytes]!;
+      d.ipBytes = f[fo + FD.IpBytes]!;
+      d.synSeen = (db & DB.SynSeen) !== 0;
+      d.isn = d.synSeen ? u[o + DU.Isn]! : -1;
+      d.synTsVal = u[o + DU.SynTsVal]!;
+      d.synHasTs = (db & DB.SynHasTs) !== 0;
+      d.synAckSeen = (db & DB.SynAckSeen) !== 0;
+      d.synAckAck = d.synAckSeen ? u[o + DU.SynAckAck]! : -1;
+      d.synAckTsEcr = (db & DB.SynAckHasTs) !== 0 ? u[o + DU.SynAckTsEcr]! : -1;
+      d.synFrame = u[o + DU.SynFrame]!;
+      d.finSeen = (db & DB.FinSeen) !== 0;
+      d.rstSeen = (db & DB.RstSeen) !== 0;
+      d.nextSeq = (db & DB.NextSeqValid) !== 0 ? u[o + DU.NextSeq]! : -1;
+      d.lastAck = (db & DB.LastAckValid) !== 0 ? u[o + DU.LastAck]! : -1;
+      d.retransmits = u[o + DU.Retransmits]!;
+      d.duplicates = u[o + DU.Duplicates]!;
+      d.synRetransmits = u[o + DU.SynRetransmits]!;
+      d.minTtl = u[o + DU.MinTtl]!;
+      d.maxTtl = u[o + DU.MaxTtl]! | 0;
+      d.lastT = f[fo + FD.LastT]!;
+      d.lastDataT = f[fo + FD.LastDataT]!;
+    }
+  }
+
+  /** The Zeek-style history string from the slot's letter sequence. */
+  private historyOf(slot: number): string {
+    const b = slot * U.Size;
+    const n = this.u32[b + U.HistoryLen]!;
+    let out = '';
+    for (let i = 0; i < n; i++) {
+      const word = i < 8 ? this.u32[b + U.HistoryLo]! : this.u32[b + U.HistoryHi]!;
+      const k = (word >>> ((i & 7) * 4)) & 15;
+      out += k < 8 ? HISTORY_UPPER[k]! : HISTORY_LETTERS[k - 8]!;
+    }
+    return out;
   }
 
   /** Feed one decoded packet. */
@@ -393,108 +689,216 @@ export class FlowTable {
     else if (p.transport === Transport.IcmpError) this.observeIcmp(p, frame);
   }
 
-  /** Retire everything still held (end of capture). */
+  /** Retire everything still held (end of capture), each with a record, in order of first packet. */
   finish(): void {
-    const all: ConnSlot[] = [];
-    for (let s = this.idleList.head; s !== null; s = s.next) all.push(s);
-    for (let s = this.active.head; s !== null; s = s.next) all.push(s);
-    all.sort((a, b) => a.conn.id - b.conn.id);
-    for (const s of all) this.retire(s);
-    this.buckets.clear();
+    const all: number[] = [];
+    for (let s = this.idleHead; s !== 0; s = this.u32[(s - 1) * U.Size + U.Next]!) all.push(s - 1);
+    for (let s = this.activeHead; s !== 0; s = this.u32[(s - 1) * U.Size + U.Next]!) all.push(s - 1);
+    all.sort((a, b) => this.u32[a * U.Size + U.Id]! - this.u32[b * U.Size + U.Id]!);
+    for (const s of all) this.retire(s, false);
   }
 
-  /** The held slot of p's 4-tuple, either way round; sets `srcIsA`. */
-  private find(p: Packet, hash: number): ConnSlot | undefined {
-    const entry = this.buckets.get(hash);
-    if (entry === undefined) return undefined;
-    if (!Array.isArray(entry)) return this.matches(entry, p) ? entry : undefined;
-    for (let i = entry.length - 1; i >= 0; i--) if (this.matches(entry[i]!, p)) return entry[i];
-    return undefined;
-  }
-
-  private matches(s: ConnSlot, p: Packet): boolean {
-    if (s.version !== p.ipVersion || s.retired) return false;
-    const len = p.ipVersion === 4 ? 4 : 16;
-    if (s.portA === p.srcPort && s.portB === p.dstPort && bytesEqual(s.addrA, p.src, len) && bytesEqual(s.addrB, p.dst, len)) {
-      this.srcIsA = true;
-      return true;
+  /** The held slot of the 4-tuple in srcWords/dstWords and the ports, either way round; sets `srcIsA`. */
+  private find(version: number, srcPort: number, dstPort: number, hash: number): number {
+    const u = this.u32;
+    const words = version === 4 ? 1 : 4;
+    for (let s = this.heads[hash & this.mask]!; s !== 0; s = u[(s - 1) * U.Size + U.Chain]!) {
+      const b = (s - 1) * U.Size;
+      if (u[b + U.Hash] !== hash || u[b + U.Version] !== version) continue;
+      if (u[b + U.PortA] === srcPort && u[b + U.PortB] === dstPort) {
+        let same = true;
+        for (let i = 0; i < words; i++) {
+          if (u[b + U.A0 + i] !== srcWords[i] || u[b + U.B0 + i] !== dstWords[i]) {
+            same = false;
+            break;
+          }
+        }
+        if (same) {
+          this.srcIsA = true;
+          return s - 1;
+        }
+      }
+      if (u[b + U.PortA] === dstPort && u[b + U.PortB] === srcPort) {
+        let same = true;
+        for (let i = 0; i < words; i++) {
+          if (u[b + U.A0 + i] !== dstWords[i] || u[b + U.B0 + i] !== srcWords[i]) {
+            same = false;
+            break;
+          }
+        }
+        if (same) {
+          this.srcIsA = false;
+          return s - 1;
+        }
+      }
     }
-    if (s.portA === p.dstPort && s.portB === p.srcPort && bytesEqual(s.addrA, p.dst, len) && bytesEqual(s.addrB, p.src, len)) {
-      this.srcIsA = false;
-      return true;
+    return -1;
+  }
+
+  private unlinkBucket(slot: number): void {
+    const u = this.u32;
+    const k = u[slot * U.Size + U.Hash]! & this.mask;
+    let s = this.heads[k]!;
+    if (s === slot + 1) {
+      this.heads[k] = u[slot * U.Size + U.Chain]!;
+      return;
     }
-    return false;
-  }
-
-  private insert(slot: ConnSlot): void {
-    const entry = this.buckets.get(slot.hash);
-    if (entry === undefined) this.buckets.set(slot.hash, slot);
-    else if (Array.isArray(entry)) entry.push(slot);
-    else this.buckets.set(slot.hash, [entry, slot]);
-    this.active.push(slot);
-    this.total++;
-    const rec = slot.conn as ConnectionRecord;
-    this.countEndpoint(rec.origKey, 1);
-    // Both endpoints are counted for a connection whose originator is a guess (no SYN seen).
-    slot.countedResp = !rec.originKnown;
-    if (slot.countedResp) this.countEndpoint(rec.respKey, 1);
-  }
-
-  private unlink(slot: ConnSlot): void {
-    const entry = this.buckets.get(slot.hash);
-    if (entry === slot) this.buckets.delete(slot.hash);
-    else if (Array.isArray(entry)) {
-      const i = entry.indexOf(slot);
-      if (i >= 0) entry.splice(i, 1);
-      if (entry.length === 1) this.buckets.set(slot.hash, entry[0]!);
-      else if (entry.length === 0) this.buckets.delete(slot.hash);
+    while (s !== 0) {
+      const next = u[(s - 1) * U.Size + U.Chain]!;
+      if (next === slot + 1) {
+        u[(s - 1) * U.Size + U.Chain] = u[slot * U.Size + U.Chain]!;
+        return;
+      }
+      s = next;
     }
   }
 
-  private retire(slot: ConnSlot): void {
-    if (slot.retired) return;
-    slot.retired = true;
-    this.unlink(slot);
-    const rec = slot.conn as ConnectionRecord;
-    this.countEndpoint(rec.origKey, -1);
-    if (slot.countedResp) this.countEndpoint(rec.respKey, -1);
-    (slot.idle ? this.idleList : this.active).remove(slot);
-    // The copy-detection ring goes back to the pool for the next connection.
-    if (ringPool.length < RING_POOL) ringPool.push(slot.recent);
-    this.onRetire?.(slot.conn);
+  // Recency lists: `idle` selects the idle list.
+  private listPush(slot: number, idle: boolean): void {
+    const u = this.u32;
+    const b = slot * U.Size;
+    const tail = idle ? this.idleTail : this.activeTail;
+    u[b + U.Prev] = tail;
+    u[b + U.Next] = 0;
+    if (tail !== 0) u[(tail - 1) * U.Size + U.Next] = slot + 1;
+    else if (idle) this.idleHead = slot + 1;
+    else this.activeHead = slot + 1;
+    if (idle) {
+      this.idleTail = slot + 1;
+      this.idleSize++;
+    } else {
+      this.activeTail = slot + 1;
+      this.activeSize++;
+    }
   }
 
-  private create(p: Packet, frame: Frame, t: number): ConnSlot {
-    const len = p.ipVersion === 4 ? 4 : 16;
+  private listRemove(slot: number, idle: boolean): void {
+    const u = this.u32;
+    const b = slot * U.Size;
+    const prev = u[b + U.Prev]!;
+    const next = u[b + U.Next]!;
+    if (prev !== 0) u[(prev - 1) * U.Size + U.Next] = next;
+    else if (idle) this.idleHead = next;
+    else this.activeHead = next;
+    if (next !== 0) u[(next - 1) * U.Size + U.Prev] = prev;
+    else if (idle) this.idleTail = prev;
+    else this.activeTail = prev;
+    u[b + U.Prev] = 0;
+    u[b + U.Next] = 0;
+    if (idle) this.idleSize--;
+    else this.activeSize--;
+  }
+
+  /** Plainly healthy: no rule can fire on it (see FlowTableOptions.releaseHealthy). */
+  private plainlyHealthy(slot: number): boolean {
+    const u = this.u32;
+    const b = slot * U.Size;
+    const bits = u[b + U.Bits]!;
+    if ((bits & CB.Established) === 0 || (bits & CB.NatLinked) !== 0) return false;
+    if (((u[b + U.Dir0 + DU.Bits]! | u[b + U.Dir0 + DU.Size + DU.Bits]!) & DB.RstSeen) !== 0) return false;
+    if (u[b + U.Dir0 + DU.SynRetransmits] !== 0) return false;
+    if ((u[b + U.HistoryBits]! & HISTORY_ICMP) !== 0) return false;
+    return this.f64[slot * F.Size + F.MaxIdle]! < 10;
+  }
+
+  private retire(slot: number, mayRelease: boolean): void {
+    const u = this.u32;
+    const b = slot * U.Size;
+    this.unlinkBucket(slot);
+    const bits = u[b + U.Bits]!;
+    this.countEndpoint(u[b + U.OrigKey]! | 0, -1);
+    if ((bits & CB.CountedResp) !== 0) this.countEndpoint(u[b + U.RespKey]! | 0, -1);
+    this.listRemove(slot, (bits & CB.Idle) !== 0);
+    if (mayRelease && this.releaseHealthy !== undefined && this.handles[slot] === undefined && this.plainlyHealthy(slot) &&
+      this.releaseHealthy(slot)) {
+      this.releasedHealthy++;
+      this.free(slot);
+      return;
+    }
+    const rec = this.handleOf(slot);
+    this.free(slot);
+    this.onRetire?.(rec);
+  }
+
+  private free(slot: number): void {
+    const b = slot * U.Size;
+    this.u32[b + U.Id] = 0;
+    this.handles[slot] = undefined;
+    this.logs[slot] = undefined;
+    this.u32[b + U.Chain] = this.freeHead;
+    this.freeHead = slot + 1;
+  }
+
+  private allocate(): number {
+    if (this.freeHead !== 0) {
+      const slot = this.freeHead - 1;
+      this.freeHead = this.u32[slot * U.Size + U.Chain]!;
+      return slot;
+    }
+    if (this.fresh === this.capacity) this.grow(this.capacity * 2);
+    return this.fresh++;
+  }
+
+  private create(p: Packet, frame: Frame, t: number, hash: number): number {
+    const slot = this.allocate();
+    const u = this.u32;
+    const f = this.f64;
+    const b = slot * U.Size;
+    const fb = slot * F.Size;
+    u.fill(0, b, b + U.Size);
+    f.fill(0, fb, fb + F.Size);
     const version = p.ipVersion as 4 | 6;
+    const words = version === 4 ? 1 : 4;
     // A SYN-ACK seen first means the responder spoke first in the capture: the originator is
     // the SYN-ACK's destination.
     const synAck = (p.flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK);
     const srcIsA = !synAck;
-    const a = srcIsA ? p.src : p.dst;
-    const b = srcIsA ? p.dst : p.src;
-    // Literals for IPv4: pushing from empty allocates room for 17.
-    const addrA: number[] = len === 4 ? [a[0]!, a[1]!, a[2]!, a[3]!] : Array.from(a.subarray(0, 16));
-    const addrB: number[] = len === 4 ? [b[0]!, b[1]!, b[2]!, b[3]!] : Array.from(b.subarray(0, 16));
+    const a = srcIsA ? srcWords : dstWords;
+    const bw = srcIsA ? dstWords : srcWords;
+    for (let i = 0; i < words; i++) {
+      u[b + U.A0 + i] = a[i]!;
+      u[b + U.B0 + i] = bw[i]!;
+    }
     const portA = srcIsA ? p.srcPort : p.dstPort;
     const portB = srcIsA ? p.dstPort : p.srcPort;
-    const conn = new ConnectionRecord(this.nextId++, endpoint(a, version, portA), endpoint(b, version, portB, true),
-      (p.flags & (TcpFlag.SYN)) !== 0, frame, t, endpointKey(addrA, portA), endpointKey(addrB, portB));
-    const slot: ConnSlot = {
-      conn, addrA, addrB, portA, portB, version,
-      hash: hashTuple(p, true, len),
-      recent: newRing(),
-      recentPos0: 0,
-      recentPos1: 0,
-      historyBits: 0,
-      historyCode: 0,
-      retired: false,
-      prev: null,
-      next: null,
-      idle: false,
-      countedResp: false,
-    };
-    this.insert(slot);
+    const id = this.nextId++;
+    u[b + U.Id] = id;
+    u[b + U.PortA] = portA;
+    u[b + U.PortB] = portB;
+    u[b + U.Version] = version;
+    u[b + U.Hash] = hash;
+    u[b + U.FirstFrame] = frame.frameNumber;
+    u[b + U.LastFrame] = frame.frameNumber;
+    u[b + U.FirstNsec] = frame.tsNsec;
+    u[b + U.LastNsec] = frame.tsNsec;
+    f[fb + F.FirstSec] = frame.tsSec;
+    f[fb + F.LastSec] = frame.tsSec;
+    f[fb + F.FirstT] = t;
+    f[fb + F.LastT] = t;
+    f[fb + F.EstablishedT] = NaN;
+    const origKey = endpointKey(u, b + U.A0, words, portA);
+    const respKey = endpointKey(u, b + U.B0, words, portB);
+    u[b + U.OrigKey] = origKey;
+    u[b + U.RespKey] = respKey;
+    let bits = 0;
+    if ((p.flags & TcpFlag.SYN) !== 0) bits |= CB.OriginKnown;
+    for (let dir = 0; dir < 2; dir++) u[b + U.Dir0 + dir * DU.Size + DU.MinTtl] = 256;
+    for (let dir = 0; dir < 2; dir++) u[b + U.Dir0 + dir * DU.Size + DU.MaxTtl] = -1 >>> 0;
+    // Copy-detection rings start empty (time -Infinity never matches).
+    const r = slot * 2 * RING;
+    for (let o = r + Sig.Time; o < r + 2 * RING; o += Sig.Size) this.ring[o] = -Infinity;
+    const k = hash & this.mask;
+    u[b + U.Chain] = this.heads[k]!;
+    this.heads[k] = slot + 1;
+    this.listPush(slot, false);
+    this.total++;
+    this.countEndpoint(origKey, 1);
+    // Both endpoints are counted for a connection whose originator is a guess (no SYN seen).
+    if ((bits & CB.OriginKnown) === 0) {
+      bits |= CB.CountedResp;
+      this.countEndpoint(respKey, 1);
+    }
+    u[b + U.Bits] = bits;
     return slot;
   }
 
@@ -503,42 +907,53 @@ export class FlowTable {
     // recency lists are ordered by last packet: stop at the first connection not yet due.
     this.lastSweepT = t;
     this.onSweep?.(t);
-    for (let s = this.active.head; s !== null && t - s.conn.lastT > this.retireAfter; s = this.active.head) {
-      const c = s.conn;
-      const done = c.dirs[0].rstSeen || c.dirs[1].rstSeen || (c.dirs[0].finSeen && c.dirs[1].finSeen);
+    const u = this.u32;
+    for (let s = this.activeHead; s !== 0 && t - this.f64[(s - 1) * F.Size + F.LastT]! > this.retireAfter; s = this.activeHead) {
+      const slot = s - 1;
+      const b = slot * U.Size;
+      const b0 = u[b + U.Dir0 + DU.Bits]!;
+      const b1 = u[b + U.Dir0 + DU.Size + DU.Bits]!;
+      const done = ((b0 | b1) & DB.RstSeen) !== 0 || ((b0 & b1 & DB.FinSeen) !== 0);
       // A connection attempt that never got anywhere (no SYN-ACK, no data) is over once quiet:
       // a SYN flood must not stay held for the idle hour.
-      const deadAttempt = !c.dirs[1].synAckSeen && c.dirs[0].payloadBytes === 0 && c.dirs[1].payloadBytes === 0;
-      if (done || deadAttempt) this.retire(s);
+      const fb = slot * F.Size + F.Dir0;
+      const deadAttempt = (b1 & DB.SynAckSeen) === 0 && this.f64[fb + FD.PayloadBytes] === 0 &&
+        this.f64[fb + FD.Size + FD.PayloadBytes] === 0;
+      if (done || deadAttempt) this.retire(slot, true);
       else {
-        this.active.remove(s);
-        s.idle = true;
-        this.idleList.push(s);
+        this.listRemove(slot, false);
+        u[b + U.Bits] |= CB.Idle;
+        this.listPush(slot, true);
       }
     }
-    for (let s = this.idleList.head; s !== null && t - s.conn.lastT > this.idleRetireAfter; s = this.idleList.head) this.retire(s);
+    for (let s = this.idleHead; s !== 0 && t - this.f64[(s - 1) * F.Size + F.LastT]! > this.idleRetireAfter; s = this.idleHead) {
+      this.retire(s - 1, true);
+    }
   }
 
   private evictOldest(): void {
     // Past the bound: retire the longest-quiet connection still held.
-    const a = this.idleList.head;
-    const b = this.active.head;
-    const oldest = a === null ? b : b === null ? a : a.conn.lastT <= b.conn.lastT ? a : b;
-    if (oldest !== null) {
+    const a = this.idleHead;
+    const b = this.activeHead;
+    const f = this.f64;
+    const oldest = a === 0 ? b : b === 0 ? a : f[(a - 1) * F.Size + F.LastT]! <= f[(b - 1) * F.Size + F.LastT]! ? a : b;
+    if (oldest !== 0) {
       this.evictions++;
-      this.retire(oldest);
+      this.retire(oldest - 1, true);
     }
   }
 
   /** A packet for the slot: it becomes the most recently active. */
-  private touch(slot: ConnSlot): void {
-    if (slot.idle) {
-      this.idleList.remove(slot);
-      slot.idle = false;
-      this.active.push(slot);
-    } else if (this.active.tail !== slot) {
-      this.active.remove(slot);
-      this.active.push(slot);
+  private touch(slot: number): void {
+    const b = slot * U.Size;
+    const bits = this.u32[b + U.Bits]!;
+    if ((bits & CB.Idle) !== 0) {
+      this.listRemove(slot, true);
+      this.u32[b + U.Bits] = bits & ~CB.Idle;
+      this.listPush(slot, false);
+    } else if (this.activeTail !== slot + 1) {
+      this.listRemove(slot, false);
+      this.listPush(slot, false);
     }
   }
 
@@ -546,36 +961,41 @@ export class FlowTable {
     this.tcpPackets++;
     const t = frame.tsSec + frame.tsNsec / 1e9;
     if (t - this.lastSweepT > SWEEP_EVERY) this.sweep(t);
-    const len = p.ipVersion === 4 ? 4 : 16;
-    let slot = this.find(p, hashTuple(p, true, len));
+    const words = p.ipVersion === 4 ? 1 : 4;
+    loadWords(srcWords, p.src, words);
+    loadWords(dstWords, p.dst, words);
+    const hash = hashTuple(words, p.srcPort, p.dstPort);
+    let slot = this.find(p.ipVersion, p.srcPort, p.dstPort, hash);
     let srcIsA = this.srcIsA;
     const isSyn = (p.flags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN;
-    if (slot !== undefined && isSyn && srcIsA) {
+    if (slot >= 0 && isSyn && srcIsA) {
       // A new SYN with a different ISN on a finished tuple is a new connection (port reuse).
-      const d = slot.conn.dirs[0];
-      const finished = slot.conn.dirs[0].rstSeen || slot.conn.dirs[1].rstSeen || (slot.conn.dirs[0].finSeen && slot.conn.dirs[1].finSeen);
-      if (d.isn !== -1 && d.isn !== p.seq && (finished || slot.conn.established)) {
-        this.retire(slot);
-        slot = undefined;
+      const u = this.u32;
+      const b = slot * U.Size;
+      const b0 = u[b + U.Dir0 + DU.Bits]!;
+      const b1 = u[b + U.Dir0 + DU.Size + DU.Bits]!;
+      const finished = ((b0 | b1) & DB.RstSeen) !== 0 || ((b0 & b1 & DB.FinSeen) !== 0);
+      if ((b0 & DB.SynSeen) !== 0 && u[b + U.Dir0 + DU.Isn] !== p.seq && (finished || (u[b + U.Bits]! & CB.Established) !== 0)) {
+        this.retire(slot, true);
+        slot = -1;
       }
     }
-    if (slot === undefined) {
+    if (slot < 0) {
       if (this.size >= this.maxConnections) {
         this.sweep(t);
         if (this.size >= this.maxConnections) this.evictOldest();
       }
-      slot = this.create(p, frame, t);
+      slot = this.create(p, frame, t, hash);
       srcIsA = !((p.flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK));
     } else this.touch(slot);
-    const dir: Dir = srcIsA ? 0 : 1;
-    this.update(slot, dir, p, frame, t);
+    this.update(slot, srcIsA ? 0 : 1, p, frame, t);
   }
 
-  private isCopy(slot: ConnSlot, dir: Dir, p: Packet, t: number): number {
+  private isCopy(slot: number, dir: Dir, p: Packet, t: number): number {
     // The same packet seen again on another interface: identical TCP header fields and IP ID
     // (or TSval for IPv6) within a few milliseconds. Returns the ring index matched, or -1.
-    const ring = slot.recent;
-    const base = dir * RING;
+    const ring = this.ring;
+    const base = slot * 2 * RING + dir * RING;
     const tsVal = p.hasTimestamps ? p.tsVal : -1;
     for (let i = 0; i < RECENT; i++) {
       const o = base + i * Sig.Size;
@@ -588,10 +1008,12 @@ export class FlowTable {
     return -1;
   }
 
-  private remember(slot: ConnSlot, dir: Dir, p: Packet, t: number, eventIndex: number): void {
-    const pos = dir === 0 ? slot.recentPos0 : slot.recentPos1;
-    const o = dir * RING + pos * Sig.Size;
-    const ring = slot.recent;
+  private remember(slot: number, dir: Dir, p: Packet, t: number, eventIndex: number): void {
+    const u = this.u32;
+    const posField = slot * U.Size + (dir === 0 ? U.RecentPos0 : U.RecentPos1);
+    const pos = u[posField]!;
+    const o = slot * 2 * RING + dir * RING + pos * Sig.Size;
+    const ring = this.ring;
     ring[o + Sig.Seq] = p.seq;
     ring[o + Sig.Ack] = p.ack;
     ring[o + Sig.Flags] = p.flags;
@@ -600,37 +1022,116 @@ export class FlowTable {
     ring[o + Sig.TsVal] = p.hasTimestamps ? p.tsVal : -1;
     ring[o + Sig.Event] = eventIndex;
     ring[o + Sig.Time] = t;
-    const next = pos + 1 === RECENT ? 0 : pos + 1;
-    if (dir === 0) slot.recentPos0 = next;
-    else slot.recentPos1 = next;
+    u[posField] = pos + 1 === RECENT ? 0 : pos + 1;
   }
 
-  private addHistory(slot: ConnSlot, dir: Dir, letter: H): void {
+  private addHistory(slot: number, dir: Dir, letter: H): void {
+    const u = this.u32;
+    const b = slot * U.Size;
     const k = letter + (dir === 0 ? 0 : 8);
     const bit = 1 << k;
-    if ((slot.historyBits & bit) !== 0) return;
-    slot.historyBits |= bit;
-    const prev = slot.historyCode;
-    const code = prev >= 0 && prev < HISTORY_CODE_MAX ? prev * 17 + k + 1 : -1;
-    slot.historyCode = code;
-    let h = code >= 0 ? historyCache.get(code) : undefined;
-    if (h === undefined) {
-      h = slot.conn.history + (dir === 0 ? HISTORY_UPPER[letter]! : HISTORY_LETTERS[letter]!);
-      if (code >= 0 && historyCache.size < HISTORY_CACHE_MAX) historyCache.set(code, h);
-    }
-    slot.conn.history = h;
+    const bits = u[b + U.HistoryBits]!;
+    if ((bits & bit) !== 0) return;
+    u[b + U.HistoryBits] = bits | bit;
+    // Each (letter, direction) enters once: at most 16 letters, 4 bits each.
+    const n = u[b + U.HistoryLen]!;
+    const field = n < 8 ? U.HistoryLo : U.HistoryHi;
+    u[b + field] = (u[b + field]! | (k << ((n & 7) * 4))) >>> 0;
+    u[b + U.HistoryLen] = n + 1;
   }
 
-  private update(slot: ConnSlot, dir: Dir, p: Packet, frame: Frame, t: number): void {
-    const c = slot.conn;
-    const d = c.dirs[dir];
+  // --- evidence: inline in ev32/evSec until it moves to an EventLog ---
+
+  private eventCount(slot: number): number {
+    const log = this.logs[slot];
+    return log === undefined ? this.u32[slot * U.Size + U.EventCount]! : log.length;
+  }
+
+  /** Moves the slot's evidence to an EventLog (kept for the rest of its life); returns it. */
+  private promote(slot: number): EventLog {
+    let log = this.logs[slot];
+    if (log !== undefined) return log;
+    log = new EventLog();
+    const n = this.u32[slot * U.Size + U.EventCount]!;
+    const e = this.ev32;
+    for (let i = 0; i < n; i++) {
+      const o = (slot * INLINE_EVENTS + i) * E.Size;
+      const sec = this.evSec[slot * INLINE_EVENTS + i]!;
+      const nsec = e[o + E.Nsec]!;
+      const meta = e[o + E.Meta]!;
+      log.push(e[o + E.Frame]!, sec, nsec, sec + nsec / 1e9, (meta & 1) as Dir, (meta >>> 1) & 511, e[o + E.Seq]!, e[o + E.Ack]!,
+        e[o + E.Len]!, e[o + E.Window]!, e[o + E.Ttl]!, e[o + E.IpId1]! - 1, ((meta >>> 10) & 1) === 1, e[o + E.TsVal]!,
+        e[o + E.TsEcr]!, ((meta >>> 11) & 1) === 1, -1, -1, null);
+    }
+    this.logs[slot] = log;
+    return log;
+  }
+
+  private writeInline(slot: number, i: number, frame: Frame, dir: Dir, p: Packet, retransmit: boolean): void {
+    const e = this.ev32;
+    const o = (slot * INLINE_EVENTS + i) * E.Size;
+    e[o + E.Frame] = frame.frameNumber;
+    e[o + E.Nsec] = frame.tsNsec;
+    e[o + E.Meta] = dir | (p.flags << 1) | (p.hasTimestamps ? 1 << 10 : 0) | (retransmit ? 1 << 11 : 0);
+    e[o + E.Seq] = p.seq;
+    e[o + E.Ack] = p.ack;
+    e[o + E.Len] = p.payloadLength;
+    e[o + E.Window] = p.window;
+    e[o + E.Ttl] = p.ttl;
+    e[o + E.IpId1] = p.ipId + 1;
+    e[o + E.TsVal] = p.tsVal;
+    e[o + E.TsEcr] = p.tsEcr;
+    this.evSec[slot * INLINE_EVENTS + i] = frame.tsSec;
+  }
+
+  private pushEvent(slot: number, frame: Frame, t: number, dir: Dir, p: Packet, retransmit: boolean): number {
+    let log = this.logs[slot];
+    if (log === undefined) {
+      const countField = slot * U.Size + U.EventCount;
+      const n = this.u32[countField]!;
+      if (n < INLINE_EVENTS) {
+        this.writeInline(slot, n, frame, dir, p, retransmit);
+        this.u32[countField] = n + 1;
+        return n;
+      }
+      log = this.promote(slot);
+    }
+    return log.push(frame.frameNumber, frame.tsSec, frame.tsNsec, t, dir, p.flags, p.seq, p.ack, p.payloadLength, p.window,
+      p.ttl, p.ipId, p.hasTimestamps, p.tsVal, p.tsEcr, retransmit, -1, -1, null);
+  }
+
+  /** Replaces the last event if it is a routine one (the rolling "latest routine packet"); its index or -1. */
+  private overwriteRoutine(slot: number, frame: Frame, t: number, dir: Dir, p: Packet, retransmit: boolean): number {
+    const notable = TcpFlag.SYN | TcpFlag.RST | TcpFlag.FIN;
+    const log = this.logs[slot];
+    if (log !== undefined) {
+      const last = log.length - 1;
+      if ((log.flagsAt(last) & notable) !== 0 || log.icmpTypeAt(last) >= 0) return -1;
+      log.overwrite(last, frame.frameNumber, frame.tsSec, frame.tsNsec, t, dir, p.flags, p.seq, p.ack, p.payloadLength,
+        p.window, p.ttl, p.ipId, p.hasTimestamps, p.tsVal, p.tsEcr, retransmit);
+      return last;
+    }
+    const last = this.u32[slot * U.Size + U.EventCount]! - 1;
+    const flags = (this.ev32[(slot * INLINE_EVENTS + last) * E.Size + E.Meta]! >>> 1) & 511;
+    if ((flags & notable) !== 0) return -1;
+    this.writeInline(slot, last, frame, dir, p, retransmit);
+    return last;
+  }
+
+  private update(slot: number, dir: Dir, p: Packet, frame: Frame, t: number): void {
+    const u = this.u32;
+    const f = this.f64;
+    const b = slot * U.Size;
+    const fb = slot * F.Size;
+    const d = b + U.Dir0 + dir * DU.Size;
+    const fd = fb + F.Dir0 + dir * FD.Size;
     const flags = p.flags;
     const copyAt = this.isCopy(slot, dir, p, t);
     if (copyAt >= 0) {
-      d.duplicates++;
-      const evIndex = slot.recent[dir * RING + copyAt * Sig.Size + Sig.Event]!;
-      if (evIndex >= 0 && evIndex < logOf(c).length) logOf(c).addCopy(evIndex, frame.frameNumber);
-      c.lastFrame = frame.frameNumber;
+      u[d + DU.Duplicates]++;
+      const evIndex = this.ring[slot * 2 * RING + dir * RING + copyAt * Sig.Size + Sig.Event]!;
+      if (evIndex >= 0 && evIndex < this.eventCount(slot)) this.promote(slot).addCopy(evIndex, frame.frameNumber);
+      u[b + U.LastFrame] = frame.frameNumber;
       return;
     }
 
@@ -639,66 +1140,94 @@ export class FlowTable {
     const rst = (flags & TcpFlag.RST) !== 0;
     const fin = (flags & TcpFlag.FIN) !== 0;
     const len = p.payloadLength;
+    let cbits = u[b + U.Bits]!;
+    let dbits = u[d + DU.Bits]!;
 
     // Idle gap (after establishment): the silence before this packet.
-    if (c.established && c.lastT > 0) {
-      const gap = t - c.lastT;
-      if (gap > c.maxIdle) {
-        c.maxIdle = gap;
-        c.maxIdleFrame = frame.frameNumber;
+    const lastT = f[fb + F.LastT]!;
+    if ((cbits & CB.Established) !== 0 && lastT > 0) {
+      const gap = t - lastT;
+      if (gap > f[fb + F.MaxIdle]!) {
+        f[fb + F.MaxIdle] = gap;
+        u[b + U.MaxIdleFrame] = frame.frameNumber;
       }
     }
 
     let retransmit = false;
+    const nextSeqValid = (dbits & DB.NextSeqValid) !== 0;
     if (syn) {
-      if (d.synSeen && d.isn === p.seq) {
+      if ((dbits & DB.SynSeen) !== 0 && u[d + DU.Isn] === p.seq) {
         retransmit = true;
-        d.synRetransmits++;
-        d.retransmits++;
-      } else if (!d.synSeen) {
-        d.synSeen = true;
-        d.isn = p.seq;
-        d.synHasTs = p.hasTimestamps;
-        d.synTsVal = p.tsVal;
-        d.synFrame = frame.frameNumber;
+        u[d + DU.SynRetransmits]++;
+        u[d + DU.Retransmits]++;
+      } else if ((dbits & DB.SynSeen) === 0) {
+        dbits |= DB.SynSeen;
+        u[d + DU.Isn] = p.seq;
+        if (p.hasTimestamps) dbits |= DB.SynHasTs;
+        u[d + DU.SynTsVal] = p.tsVal;
+        u[d + DU.SynFrame] = frame.frameNumber;
         if (ackf) {
-          d.synAckSeen = true;
-          d.synAckAck = p.ack;
-          d.synAckTsEcr = p.hasTimestamps ? p.tsEcr : -1;
+          dbits |= DB.SynAckSeen;
+          u[d + DU.SynAckAck] = p.ack;
+          if (p.hasTimestamps) {
+            dbits |= DB.SynAckHasTs;
+            u[d + DU.SynAckTsEcr] = p.tsEcr;
+          }
         }
       }
-      if (!retransmit) this.onHandshake?.(c, dir, p, t, frame.frameNumber);
-      if (!c.originKnown && !ackf && dir === 0) c.originKnown = true;
-    } else if (len > 0 && d.nextSeq !== -1 && seqDiff(p.seq + len, d.nextSeq) <= 0) {
+      // The hook reads the table (the SYN's ISN): store this direction's state first.
+      u[d + DU.Bits] = dbits;
+      if (!retransmit && this.onHandshake !== undefined) {
+        this.onHandshake(slot, dir, p, t, frame.frameNumber);
+        // The hook may have marked the slot (a NAT link).
+        cbits = u[b + U.Bits]!;
+      }
+      if ((cbits & CB.OriginKnown) === 0 && !ackf && dir === 0) {
+        cbits |= CB.OriginKnown;
+        const h = this.handles[slot];
+        if (h !== undefined) h.originKnown = true;
+      }
+    } else if (len > 0 && nextSeqValid && seqDiff(p.seq + len, u[d + DU.NextSeq]!) <= 0) {
       retransmit = true;
-      d.retransmits++;
-    } else if (fin && d.finSeen && d.nextSeq !== -1 && seqDiff(p.seq + 1, d.nextSeq) <= 0) {
+      u[d + DU.Retransmits]++;
+    } else if (fin && (dbits & DB.FinSeen) !== 0 && nextSeqValid && seqDiff(p.seq + 1, u[d + DU.NextSeq]!) <= 0) {
       retransmit = true;
-      d.retransmits++;
+      u[d + DU.Retransmits]++;
     }
 
     const end = (p.seq + len + (syn ? 1 : 0) + (fin ? 1 : 0)) >>> 0;
-    if (!rst && (d.nextSeq === -1 || seqDiff(end, d.nextSeq) > 0)) d.nextSeq = end;
-    if (ackf) d.lastAck = p.ack;
-    if (fin) d.finSeen = true;
+    if (!rst && (!nextSeqValid || seqDiff(end, u[d + DU.NextSeq]!) > 0)) {
+      u[d + DU.NextSeq] = end;
+      dbits |= DB.NextSeqValid;
+    }
+    if (ackf) {
+      u[d + DU.LastAck] = p.ack;
+      dbits |= DB.LastAckValid;
+    }
+    if (fin) dbits |= DB.FinSeen;
     if (rst) {
-      d.rstSeen = true;
+      dbits |= DB.RstSeen;
       this.resets++;
     }
-    d.packets++;
-    d.payloadBytes += len;
-    d.ipBytes += p.ipLength;
-    if (p.ttl < d.minTtl) d.minTtl = p.ttl;
-    if (p.ttl > d.maxTtl) d.maxTtl = p.ttl;
-    d.lastT = t;
-    if (len > 0 || syn || fin) d.lastDataT = t;
+    u[d + DU.Bits] = dbits;
+    f[fd + FD.Packets]++;
+    f[fd + FD.PayloadBytes] += len;
+    f[fd + FD.IpBytes] += p.ipLength;
+    if (p.ttl < u[d + DU.MinTtl]!) u[d + DU.MinTtl] = p.ttl;
+    if (p.ttl > (u[d + DU.MaxTtl]! | 0)) u[d + DU.MaxTtl] = p.ttl;
+    f[fd + FD.LastT] = t;
+    if (len > 0 || syn || fin) f[fd + FD.LastDataT] = t;
 
     // Handshake completion: the originator acks the responder's ISN + 1.
-    if (!c.established && dir === 0 && ackf && !syn && !rst && c.dirs[1].synSeen && c.dirs[1].synAckSeen &&
-      p.ack === ((c.dirs[1].isn + 1) >>> 0)) {
-      c.established = true;
-      c.establishedT = t;
+    if ((cbits & CB.Established) === 0 && dir === 0 && ackf && !syn && !rst) {
+      const r = b + U.Dir0 + DU.Size;
+      const rbits = u[r + DU.Bits]!;
+      if ((rbits & DB.SynSeen) !== 0 && (rbits & DB.SynAckSeen) !== 0 && p.ack === ((u[r + DU.Isn]! + 1) >>> 0)) {
+        cbits |= CB.Established;
+        f[fb + F.EstablishedT] = t;
+      }
     }
+    u[b + U.Bits] = cbits;
 
     // History letters (Zeek): s h a d f r t, first occurrence per direction.
     if (syn && !ackf) this.addHistory(slot, dir, H.S);
@@ -709,30 +1238,23 @@ export class FlowTable {
     else if (ackf && !syn && !fin && !rst) this.addHistory(slot, dir, H.A);
     if (retransmit && len > 0) this.addHistory(slot, dir, H.T);
 
-    c.lastT = t;
-    c.lastFrame = frame.frameNumber;
-    c.lastSec = frame.tsSec;
-    c.lastNsec = frame.tsNsec;
+    f[fb + F.LastT] = t;
+    u[b + U.LastFrame] = frame.frameNumber;
+    f[fb + F.LastSec] = frame.tsSec;
+    u[b + U.LastNsec] = frame.tsNsec;
 
     // Packets after a RST are evidence too (data continuing after a forged RST, segments answered
     // by a "no such connection" RST), however long the connection was before it.
-    const notable = syn || rst || fin || c.dirs[0].rstSeen || c.dirs[1].rstSeen;
+    const anyRst = ((u[b + U.Dir0 + DU.Bits]! | u[b + U.Dir0 + DU.Size + DU.Bits]!) & DB.RstSeen) !== 0;
+    const notable = syn || rst || fin || anyRst;
     let eventIndex = -1;
-    const log = logOf(c);
-    if (log.length < MAX_ROUTINE_EVENTS || (notable && log.length < MAX_EVENTS)) {
-      eventIndex = log.push(frame.frameNumber, frame.tsSec, frame.tsNsec, t, dir, flags, p.seq, p.ack, len, p.window, p.ttl,
-        p.ipId, p.hasTimestamps, p.tsVal, p.tsEcr, retransmit, -1, -1, null);
+    const count = this.eventCount(slot);
+    if (count < MAX_ROUTINE_EVENTS || (notable && count < MAX_EVENTS)) {
+      eventIndex = this.pushEvent(slot, frame, t, dir, p, retransmit);
     } else {
-      c.droppedEvents++;
+      u[b + U.Dropped]++;
       // Keep the most recent routine packet in view: overwrite the last routine slot.
-      if (!notable && log.length >= MAX_ROUTINE_EVENTS) {
-        const last = log.length - 1;
-        if ((log.flagsAt(last) & (TcpFlag.SYN | TcpFlag.RST | TcpFlag.FIN)) === 0 && log.icmpTypeAt(last) < 0) {
-          eventIndex = last;
-          log.overwrite(last, frame.frameNumber, frame.tsSec, frame.tsNsec, t, dir, flags, p.seq, p.ack, len, p.window,
-            p.ttl, p.ipId, p.hasTimestamps, p.tsVal, p.tsEcr, retransmit);
-        }
-      }
+      if (!notable && count >= MAX_ROUTINE_EVENTS) eventIndex = this.overwriteRoutine(slot, frame, t, dir, p, retransmit);
     }
     this.remember(slot, dir, p, t, eventIndex);
   }
@@ -744,44 +1266,39 @@ export class FlowTable {
       return;
     }
     // The embedded header is the offending packet: inner src → inner dst. Look it up.
-    const len = p.innerIpVersion === 4 ? 4 : 16;
-    const fake = this.icmpProbe;
-    fake.ipVersion = p.innerIpVersion;
-    fake.src.set(p.innerSrc);
-    fake.dst.set(p.innerDst);
-    fake.srcPort = p.innerSrcPort;
-    fake.dstPort = p.innerDstPort;
-    const slot = this.find(fake, hashTuple(fake, true, len));
-    if (slot === undefined) {
+    const words = p.innerIpVersion === 4 ? 1 : 4;
+    loadWords(srcWords, p.innerSrc, words);
+    loadWords(dstWords, p.innerDst, words);
+    const slot = this.find(p.innerIpVersion, p.innerSrcPort, p.innerDstPort, hashTuple(words, p.innerSrcPort, p.innerDstPort));
+    if (slot < 0) {
       this.icmpUntied++;
       return;
     }
-    const c = slot.conn;
     const t = frame.tsSec + frame.tsNsec / 1e9;
     // The error travels against the offending packet's direction.
     const dir: Dir = this.srcIsA ? 1 : 0;
     this.touch(slot);
     const sender = formatAddress(p.src, p.ipVersion as 4 | 6);
+    const log = this.promote(slot);
     // The same ICMP error seen on several interfaces is one error.
-    for (let i = c.events.length - 1; i >= 0 && i >= c.events.length - 4; i--) {
-      const ev = c.events[i]!;
+    const events = log.events;
+    for (let i = events.length - 1; i >= 0 && i >= events.length - 4; i--) {
+      const ev = events[i]!;
       if (ev.icmpType === p.icmpType && ev.icmpCode === p.icmpCode && ev.icmpSender === sender &&
         ev.seq === p.innerSeq && t - ev.t <= COPY_WINDOW) {
-        logOf(c).addCopy(i, frame.frameNumber);
+        log.addCopy(i, frame.frameNumber);
         return;
       }
     }
-    const log = logOf(c);
+    const b = slot * U.Size;
     if (log.length < MAX_EVENTS) {
       log.push(frame.frameNumber, frame.tsSec, frame.tsNsec, t, dir, 0, p.innerSeq, 0, 0, 0, p.ttl, p.ipId, false, 0, 0, false,
         p.icmpType, p.icmpCode, sender);
-    } else c.droppedEvents++;
+    } else this.u32[b + U.Dropped]++;
     this.addHistory(slot, dir, H.U);
-    c.lastT = t;
-    c.lastFrame = frame.frameNumber;
-    c.lastSec = frame.tsSec;
-    c.lastNsec = frame.tsNsec;
+    this.f64[slot * F.Size + F.LastT] = t;
+    this.u32[b + U.LastFrame] = frame.frameNumber;
+    this.f64[slot * F.Size + F.LastSec] = frame.tsSec;
+    this.u32[b + U.LastNsec] = frame.tsNsec;
   }
-
-  private readonly icmpProbe = new Packet();
 }

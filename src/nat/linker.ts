@@ -1,5 +1,6 @@
 import { TcpFlag, type Packet } from '../decode/packet.js';
 import type { Connection, Dir } from '../flow/types.js';
+import type { FlowTable } from '../flow/table.js';
 
 /**
  * Links connections that are one connection seen through NAT. Wireshark and Zeek key
@@ -35,8 +36,9 @@ export interface Translation {
 }
 
 interface SynRef {
-  /** null once the pipeline released the connection (so the index does not keep it alive). */
-  conn: Connection | null;
+  /** The flow-table slot of the connection that sent it, and that connection's id. */
+  slot: number;
+  id: number;
   isn: number;
   t: number;
   ipId: number;
@@ -75,18 +77,25 @@ export class NatLinker {
 
   /** Forget the link of an original half the pipeline has released (its findings are drafted). */
   release(conn: Connection): void {
+    // SYN refs name table slots, checked against the connection id: a retired connection's refs
+    // never link again and keep nothing alive.
     if (conn.natRole === 'original') this.byOriginal.delete(conn);
-    // Its SYN stays indexed until pruned, but no longer keeps the connection alive.
-    const entry = this.syns.get(conn.dirs[0].isn);
-    if (entry === undefined) return;
-    for (const r of Array.isArray(entry) ? entry : [entry]) if (r.conn === conn) r.conn = null;
+  }
+
+  /** The flow table whose slots the hooks receive (set once, by the pipeline). */
+  private table: FlowTable | null = null;
+
+  attach(table: FlowTable): void {
+    this.table = table;
   }
 
   /** Flow-table hook: a new SYN or SYN-ACK. */
-  readonly onHandshake = (conn: Connection, dir: Dir, p: Packet, t: number, frame: number): void => {
+  readonly onHandshake = (slot: number, dir: Dir, p: Packet, t: number, frame: number): void => {
+    const table = this.table;
+    if (table === null) return;
     const synAck = (p.flags & TcpFlag.ACK) !== 0;
-    if (!synAck && dir === 0) this.onSyn(conn, p, t, frame);
-    else if (synAck) this.onSynAck(conn, dir, p, t, frame);
+    if (!synAck && dir === 0) this.onSyn(table, slot, p, t, frame);
+    else if (synAck) this.onSynAck(table, slot, dir, p, t, frame);
   };
 
   /** Flow-table hook: drop index entries too old to link. */
@@ -120,66 +129,69 @@ export class NatLinker {
     return [...this.translations.values()];
   }
 
-  private onSyn(conn: Connection, p: Packet, t: number, frame: number): void {
+  private onSyn(table: FlowTable, slot: number, p: Packet, t: number, frame: number): void {
     const isn = p.seq;
     const entry = this.syns.get(isn);
     const refs = entry === undefined ? undefined : Array.isArray(entry) ? entry : [entry];
     if (refs !== undefined) {
       for (const r of refs) {
-        const rc = r.conn;
-        if (rc === null || rc === conn || t - r.t > LINK_WINDOW) continue;
+        if (r.slot === slot || !table.holds(r.slot, r.id) || t - r.t > LINK_WINDOW) continue;
         if (r.hasTs !== p.hasTimestamps || (r.hasTs && r.tsVal !== p.tsVal)) continue;
         // IPv4 NAT keeps the IP ID; a mismatch means an unrelated SYN that shares an ISN.
         if (r.ipId >= 0 && p.ipId >= 0 && r.ipId !== p.ipId) continue;
-        if (conn.natPeer !== null || rc.natPeer !== null) continue;
-        const dnat = rc.resp.text !== conn.resp.text;
-        const snat = rc.orig.text !== conn.orig.text;
+        if (table.natLinkedAt(slot) || table.natLinkedAt(r.slot)) continue;
+        const dnat = !table.sameEndpoint(r.slot, false, slot, false);
+        const snat = !table.sameEndpoint(r.slot, true, slot, true);
         if (!dnat && !snat) continue;
-        this.addLink(rc, conn, 'syn-copy', dnat, snat, null, frame);
+        this.addLink(table, r.slot, slot, 'syn-copy', dnat, snat, null, frame);
         return;
       }
     }
-    const ref: SynRef = { conn, isn, t, ipId: p.ipId, hasTs: p.hasTimestamps, tsVal: p.tsVal };
+    const ref: SynRef = { slot, id: table.idAt(slot), isn, t, ipId: p.ipId, hasTs: p.hasTimestamps, tsVal: p.tsVal };
     if (entry === undefined) this.syns.set(isn, ref);
     else if (Array.isArray(entry)) entry.push(ref);
     else this.syns.set(isn, [entry, ref]);
     this.queue.push(ref);
   }
 
-  private onSynAck(conn: Connection, dir: Dir, p: Packet, t: number, frame: number): void {
+  private onSynAck(table: FlowTable, slot: number, dir: Dir, p: Packet, t: number, frame: number): void {
     // The SYN-ACK acks ISN + 1 of some SYN. If that SYN is in this same connection, all is normal.
     const isn = (p.ack - 1) >>> 0;
-    const own = conn.dirs[dir === 0 ? 1 : 0];
-    if (own.synSeen && own.isn === isn) {
+    if (table.isnAt(slot, dir === 0 ? 1 : 0) === isn) {
       // A translated half seen with its own SYN: the tsEcr can confirm an existing link.
       return;
     }
     const entry = this.syns.get(isn);
     if (entry === undefined) return;
     const refs = Array.isArray(entry) ? entry : [entry];
-    const client = dir === 1 ? conn.orig : conn.resp;
+    // The client: the SYN-ACK's destination.
+    const clientIsA = dir === 1;
     for (const r of refs) {
-      const rc = r.conn;
-      if (rc === null || rc === conn || t - r.t > LINK_WINDOW) continue;
+      if (r.slot === slot || !table.holds(r.slot, r.id) || t - r.t > LINK_WINDOW) continue;
       // Without a translated SYN in view, the client's address and port must be the same.
-      if (rc.orig.text !== client.text) continue;
-      if (rc.natPeer !== null && rc.natPeer !== conn) continue;
+      if (!table.sameEndpoint(r.slot, true, slot, clientIsA)) continue;
+      if (table.natLinkedAt(r.slot) && table.existingHandle(r.slot)?.natPeer !== table.existingHandle(slot)) continue;
       const tsEchoMatch = r.hasTs && p.hasTimestamps ? p.tsEcr === r.tsVal : null;
       if (tsEchoMatch === false) continue;
-      if (conn.natPeer === null) this.addLink(rc, conn, 'synack', true, false, tsEchoMatch, frame);
+      if (!table.natLinkedAt(slot)) this.addLink(table, r.slot, slot, 'synack', true, false, tsEchoMatch, frame);
       return;
     }
   }
 
-  private addLink(original: Connection, translated: Connection, via: NatLink['via'], dnat: boolean, snat: boolean,
-    tsEchoMatch: boolean | null, frame: number): void {
+  private addLink(table: FlowTable, originalSlot: number, translatedSlot: number, via: NatLink['via'], dnat: boolean,
+    snat: boolean, tsEchoMatch: boolean | null, frame: number): void {
+    // Both halves get records now: rules read them together, whatever else happens to them.
+    table.markNatLinked(originalSlot);
+    table.markNatLinked(translatedSlot);
+    const original = table.handleOf(originalSlot);
+    const translated = table.handleOf(translatedSlot);
     original.natPeer = translated;
     original.natRole = 'original';
     translated.natPeer = original;
     translated.natRole = 'translated';
     this.byOriginal.set(original, { original, translated, via, dnat, snat, tsEchoMatch, frame });
     this.linkCount++;
-    const backend = via === 'synack' ? translated.resp : translated.resp;
+    const backend = translated.resp;
     if (dnat) this.count(`${original.resp.text}→${backend.text}`, original.resp.text, backend.text, 'dnat', frame);
     if (snat) this.count(`${original.orig.addr}→${translated.orig.addr}`, original.orig.addr, translated.orig.addr, 'snat', frame);
   }
