@@ -383,6 +383,9 @@ export class Pipeline {
 
   finish(info: CaptureInfo): CaptureResult {
     this.table.finish();
+    // The last retirements go through a batch like the others: which attempts a finding shows
+    // does not depend on where the capture ended in the batch cycle.
+    if (this.pending.length > 0) this.runBatch();
     // Everything still pending, the representatives, and the context stubs: one evaluation.
     const reps = [...this.repOf.keys()];
     const held = [...new Set([...this.pending, ...reps])].sort((a, b) => a.id - b.id);

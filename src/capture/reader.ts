@@ -1033,21 +1033,33 @@ export async function readCapture(path: string, onFrame: FrameCallback, options?
     }
     parser.knownTotal = st.size;
     const feeder = new ChunkFeeder(parser);
+    // Two buffers: the next chunk is read (on libuv's thread pool) while this one is parsed. The
+    // feeder copies any partial record out of a chunk, so a buffer is free again once fed.
+    const spare = Buffer.allocUnsafe(READ_CHUNK);
+    const readInto = (b: Buffer): Promise<number | Error> =>
+      fh.read(b, 0, READ_CHUNK, null).then((r) => r.bytesRead, (e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+    let current = buf;
+    let next = spare;
     let read = 0;
     let go = true;
-    while (n > 0) {
+    let got: number | Error = n;
+    while (typeof got === 'number' && got > 0) {
+      n = got;
       read += n;
-      go = feeder.feed(n === READ_CHUNK ? buf : buf.subarray(0, n));
+      const ahead = readInto(next);
+      go = feeder.feed(n === READ_CHUNK ? current : current.subarray(0, n));
       if (onProgress) onProgress(read, st.size);
+      got = await ahead;
       if (!go) break;
-      try {
-        n = (await fh.read(buf, 0, READ_CHUNK, null)).bytesRead;
-      } catch (e) {
-        if (parser.state === STATE_START) throw openErrorFor(path, e);
-        parser.warn(`read error after ${read} bytes (${errCode(e)}); kept what was read`);
-        parser.info.truncated = true;
-        break;
-      }
+      const t = current;
+      current = next;
+      next = t;
+    }
+    if (go && got instanceof Error) {
+      const e = got;
+      if (parser.state === STATE_START) throw openErrorFor(path, e);
+      parser.warn(`read error after ${read} bytes (${errCode(e)}); kept what was read`);
+      parser.info.truncated = true;
     }
     if (go) feeder.finish(false);
     return finalize(parser);

@@ -695,7 +695,7 @@ export class FlowTable {
     for (let s = this.idleHead; s !== 0; s = this.u32[(s - 1) * U.Size + U.Next]!) all.push(s - 1);
     for (let s = this.activeHead; s !== 0; s = this.u32[(s - 1) * U.Size + U.Next]!) all.push(s - 1);
     all.sort((a, b) => this.u32[a * U.Size + U.Id]! - this.u32[b * U.Size + U.Id]!);
-    for (const s of all) this.retire(s, false);
+    for (const s of all) this.retire(s, true);
   }
 
   /** The held slot of the 4-tuple in srcWords/dstWords and the ports, either way round; sets `srcIsA`. */
