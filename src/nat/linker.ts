@@ -1,6 +1,7 @@
 import { TcpFlag, type Packet } from '../decode/packet.js';
 import type { Connection, Dir } from '../flow/types.js';
 import type { FlowTable } from '../flow/table.js';
+import { SynIndex } from './syn-index.js';
 
 /**
  * Links connections that are one connection seen through NAT. Wireshark and Zeek key
@@ -35,21 +36,8 @@ export interface Translation {
   firstFrame: number;
 }
 
-interface SynRef {
-  /** The flow-table slot of the connection that sent it, and that connection's id. */
-  slot: number;
-  id: number;
-  isn: number;
-  t: number;
-  ipId: number;
-  hasTs: boolean;
-  tsVal: number;
-}
-
 /** How far apart (capture seconds) a SYN and its translated copy or reply may be. */
 const LINK_WINDOW = 5;
-/** Refs older than LINK_WINDOW never link (both lookups skip them): keep them no longer. */
-const INDEX_TTL = LINK_WINDOW + 1;
 
 export class NatLinker {
   /** Links by their original half; released with it (see `release`). */
@@ -57,11 +45,8 @@ export class NatLinker {
   /** Links ever made (released ones included). */
   linkCount = 0;
   private readonly translations = new Map<string, Translation>();
-  /** Recent originator SYNs by ISN. */
-  private readonly syns = new Map<number, SynRef | SynRef[]>();
-  /** The same refs in arrival (capture time) order, for pruning from the front. */
-  private queue: SynRef[] = [];
-  private queueHead = 0;
+  /** Recent originator SYNs by ISN (with their connection's table slot and id). */
+  private readonly syns = new SynIndex(LINK_WINDOW);
 
   /** Links whose halves are still held, in the order they were made. */
   get links(): NatLink[] {
@@ -98,27 +83,8 @@ export class NatLinker {
     else if (synAck) this.onSynAck(table, slot, dir, p, t, frame);
   };
 
-  /** Flow-table hook: drop index entries too old to link. */
-  readonly onSweep = (t: number): void => {
-    // Refs arrive in capture order: drop expired ones from the front, O(dropped).
-    const q = this.queue;
-    let h = this.queueHead;
-    while (h < q.length && t - q[h]!.t >= INDEX_TTL) {
-      const r = q[h++]!;
-      const entry = this.syns.get(r.isn);
-      if (entry === r) this.syns.delete(r.isn);
-      else if (Array.isArray(entry)) {
-        const i = entry.indexOf(r);
-        if (i >= 0) entry.splice(i, 1);
-        if (entry.length === 0) this.syns.delete(r.isn);
-      }
-    }
-    if (h > 4096 && h * 2 > q.length) {
-      this.queue = q.slice(h);
-      h = 0;
-    }
-    this.queueHead = h;
-  };
+  /** Flow-table hook on each sweep: nothing to prune (the SYN index overwrites its oldest entries). */
+  readonly onSweep = (_t: number): void => {};
 
   linksOf(conn: Connection): NatLink[] {
     const l = this.linkOf(conn);
@@ -131,27 +97,23 @@ export class NatLinker {
 
   private onSyn(table: FlowTable, slot: number, p: Packet, t: number, frame: number): void {
     const isn = p.seq;
-    const entry = this.syns.get(isn);
-    const refs = entry === undefined ? undefined : Array.isArray(entry) ? entry : [entry];
-    if (refs !== undefined) {
-      for (const r of refs) {
-        if (r.slot === slot || !table.holds(r.slot, r.id) || t - r.t > LINK_WINDOW) continue;
-        if (r.hasTs !== p.hasTimestamps || (r.hasTs && r.tsVal !== p.tsVal)) continue;
-        // IPv4 NAT keeps the IP ID; a mismatch means an unrelated SYN that shares an ISN.
-        if (r.ipId >= 0 && p.ipId >= 0 && r.ipId !== p.ipId) continue;
-        if (table.natLinkedAt(slot) || table.natLinkedAt(r.slot)) continue;
-        const dnat = !table.sameEndpoint(r.slot, false, slot, false);
-        const snat = !table.sameEndpoint(r.slot, true, slot, true);
-        if (!dnat && !snat) continue;
-        this.addLink(table, r.slot, slot, 'syn-copy', dnat, snat, null, frame);
-        return;
-      }
+    const syns = this.syns;
+    for (let e = syns.first(isn, t); e >= 0; e = syns.next(e, isn, t)) {
+      const other = syns.slotAt(e);
+      if (other === slot || !table.holds(other, syns.idAt(e))) continue;
+      const hasTs = syns.hasTsAt(e);
+      if (hasTs !== p.hasTimestamps || (hasTs && syns.tsValAt(e) !== p.tsVal)) continue;
+      // IPv4 NAT keeps the IP ID; a mismatch means an unrelated SYN that shares an ISN.
+      const ipId = syns.ipIdAt(e);
+      if (ipId >= 0 && p.ipId >= 0 && ipId !== p.ipId) continue;
+      if (table.natLinkedAt(slot) || table.natLinkedAt(other)) continue;
+      const dnat = !table.sameEndpoint(other, false, slot, false);
+      const snat = !table.sameEndpoint(other, true, slot, true);
+      if (!dnat && !snat) continue;
+      this.addLink(table, other, slot, 'syn-copy', dnat, snat, null, frame);
+      return;
     }
-    const ref: SynRef = { slot, id: table.idAt(slot), isn, t, ipId: p.ipId, hasTs: p.hasTimestamps, tsVal: p.tsVal };
-    if (entry === undefined) this.syns.set(isn, ref);
-    else if (Array.isArray(entry)) entry.push(ref);
-    else this.syns.set(isn, [entry, ref]);
-    this.queue.push(ref);
+    syns.add(isn, slot, table.idAt(slot), t, p.ipId, p.hasTimestamps, p.tsVal);
   }
 
   private onSynAck(table: FlowTable, slot: number, dir: Dir, p: Packet, t: number, frame: number): void {
@@ -161,19 +123,18 @@ export class NatLinker {
       // A translated half seen with its own SYN: the tsEcr can confirm an existing link.
       return;
     }
-    const entry = this.syns.get(isn);
-    if (entry === undefined) return;
-    const refs = Array.isArray(entry) ? entry : [entry];
+    const syns = this.syns;
     // The client: the SYN-ACK's destination.
     const clientIsA = dir === 1;
-    for (const r of refs) {
-      if (r.slot === slot || !table.holds(r.slot, r.id) || t - r.t > LINK_WINDOW) continue;
+    for (let e = syns.first(isn, t); e >= 0; e = syns.next(e, isn, t)) {
+      const other = syns.slotAt(e);
+      if (other === slot || !table.holds(other, syns.idAt(e))) continue;
       // Without a translated SYN in view, the client's address and port must be the same.
-      if (!table.sameEndpoint(r.slot, true, slot, clientIsA)) continue;
-      if (table.natLinkedAt(r.slot) && table.existingHandle(r.slot)?.natPeer !== table.existingHandle(slot)) continue;
-      const tsEchoMatch = r.hasTs && p.hasTimestamps ? p.tsEcr === r.tsVal : null;
+      if (!table.sameEndpoint(other, true, slot, clientIsA)) continue;
+      if (table.natLinkedAt(other) && table.existingHandle(other)?.natPeer !== table.existingHandle(slot)) continue;
+      const tsEchoMatch = syns.hasTsAt(e) && p.hasTimestamps ? p.tsEcr === syns.tsValAt(e) : null;
       if (tsEchoMatch === false) continue;
-      if (!table.natLinkedAt(slot)) this.addLink(table, r.slot, slot, 'synack', true, false, tsEchoMatch, frame);
+      if (!table.natLinkedAt(slot)) this.addLink(table, other, slot, 'synack', true, false, tsEchoMatch, frame);
       return;
     }
   }
