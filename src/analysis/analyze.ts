@@ -5,6 +5,7 @@ import { formatIsoTime } from '../capture/time.js';
 import { Decoder } from '../decode/decoder.js';
 import { Packet } from '../decode/packet.js';
 import { FlowTable, type ConnectionRecord } from '../flow/table.js';
+import { EndpointCounts } from '../flow/endpoint-counts.js';
 import { connState } from '../flow/state.js';
 import type { Connection } from '../flow/types.js';
 import { NatLinker } from '../nat/linker.js';
@@ -170,7 +171,7 @@ export class Pipeline {
    * Endpoint keys (ConnectionRecord.origKey / respKey) of the pending connections that are not
    * plainly healthy, counted: a healthy connection sharing one is evaluated with them.
    */
-  private readonly suspectKeys = new Map<number, number>();
+  private readonly suspectKeys = new EndpointCounts();
 
   constructor(options: AnalyzeOptions = {}) {
     this.isServiceAddress = serviceMatcher(options.serviceCidrs);
@@ -191,10 +192,12 @@ export class Pipeline {
   }
 
   private countSuspect(c: ConnectionRecord, delta: 1 | -1): void {
-    for (const key of [c.origKey, c.respKey]) {
-      const n = (this.suspectKeys.get(key) ?? 0) + delta;
-      if (n > 0) this.suspectKeys.set(key, n);
-      else this.suspectKeys.delete(key);
+    if (delta > 0) {
+      this.suspectKeys.add(c.origKey);
+      this.suspectKeys.add(c.respKey);
+    } else {
+      this.suspectKeys.remove(c.origKey);
+      this.suspectKeys.remove(c.respKey);
     }
   }
 

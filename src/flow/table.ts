@@ -3,6 +3,7 @@ import { formatAddress } from '../decode/address.js';
 import type { Frame } from '../capture/types.js';
 import type { Connection, ConnEvent, Dir, DirState, Endpoint } from './types.js';
 import { EventLog } from './events.js';
+import { EndpointCounts } from './endpoint-counts.js';
 
 /**
  * A connection as rules and reports read it: a snapshot of the table's numeric state for one
@@ -504,7 +505,7 @@ export class FlowTable {
   holdsEndpoint(c: Connection, which: 'orig' | 'resp'): boolean {
     const rec = c as ConnectionRecord;
     const key = which === 'orig' ? rec.origKey : rec.respKey;
-    // Keys are hashes: a collision can only make a connection wait longer, never lose it.
+    // Counts by hashed key: a collision can only make a connection wait longer, never lose it.
     return key !== undefined && this.heldEndpoints.has(key);
   }
 
@@ -512,12 +513,11 @@ export class FlowTable {
     return this.heldEndpoints.has(key);
   }
 
-  private readonly heldEndpoints = new Map<number, number>();
+  private readonly heldEndpoints = new EndpointCounts();
 
   private countEndpoint(key: number, delta: 1 | -1): void {
-    const n = (this.heldEndpoints.get(key) ?? 0) + delta;
-    if (n > 0) this.heldEndpoints.set(key, n);
-    else this.heldEndpoints.delete(key);
+    if (delta > 0) this.heldEndpoints.add(key);
+    else this.heldEndpoints.remove(key);
   }
 
   /** Connections held now. */
