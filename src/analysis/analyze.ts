@@ -203,8 +203,8 @@ export class Pipeline {
 
   /**
    * The flow table offers a plainly healthy connection before making a record of it: it needs
-   * none when nothing could cite it — no held or pending connection shares its endpoints, it
-   * would not become a witness, and no --connections row is wanted. (Keys are hashes: a collision
+   * none when nothing could cite it — no held or pending connection shares its endpoints and no
+   * --connections row is wanted; when it becomes a witness, the table makes the stub. (Keys are hashes: a collision
    * only sends a connection the slow way.)
    */
   private readonly releaseHealthy = (slot: number): boolean => {
@@ -217,9 +217,8 @@ export class Pipeline {
     const clientKey = t.clientKeyAt(slot);
     const serverKey = t.serverKeyAt(slot);
     if (clientKey === undefined || serverKey === undefined) return false;
-    const w = this.witnesses.get(clientKey)?.get(serverKey);
-    // It would be kept as a witness: the slow way makes the record.
-    if ((w === undefined && this.witnessCount < WITNESSES) || (w !== undefined && t.idAt(slot) < w.id)) return false;
+    // Kept as a witness: a stub straight from the table's numbers (no evidence, no record).
+    if (this.wantsWitness(clientKey, serverKey, t.idAt(slot))) this.keepWitness(clientKey, serverKey, t.stubOf(slot));
     return true;
   };
 
@@ -371,17 +370,24 @@ export class Pipeline {
     }
     if (c.established && c.natRole !== 'translated' && accs === undefined && !c.dirs[0].rstSeen && !c.dirs[1].rstSeen) {
       const rec = c as ConnectionRecord;
-      let byServer = this.witnesses.get(rec.clientKey);
-      const w = byServer?.get(rec.serverKey);
-      if ((w === undefined && this.witnessCount < WITNESSES) || (w !== undefined && c.id < w.id)) {
-        if (byServer === undefined) {
-          byServer = new Map();
-          this.witnesses.set(rec.clientKey, byServer);
-        }
-        if (w === undefined) this.witnessCount++;
-        byServer.set(rec.serverKey, witnessStub(c));
-      }
+      if (this.wantsWitness(rec.clientKey, rec.serverKey, c.id)) this.keepWitness(rec.clientKey, rec.serverKey, witnessStub(c));
     }
+  }
+
+  /** No witness yet for this client address and server (room left), or one of a later connection. */
+  private wantsWitness(clientKey: number | string, serverKey: number | string, id: number): boolean {
+    const w = this.witnesses.get(clientKey)?.get(serverKey);
+    return (w === undefined && this.witnessCount < WITNESSES) || (w !== undefined && id < w.id);
+  }
+
+  private keepWitness(clientKey: number | string, serverKey: number | string, stub: Connection): void {
+    let byServer = this.witnesses.get(clientKey);
+    if (byServer === undefined) {
+      byServer = new Map();
+      this.witnesses.set(clientKey, byServer);
+    }
+    if (!byServer.has(serverKey)) this.witnessCount++;
+    byServer.set(serverKey, stub);
   }
 
   finish(info: CaptureInfo): CaptureResult {

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import './heap.js';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { writeFileSync } from 'node:fs';

@@ -617,8 +617,27 @@ export class FlowTable {
     return h;
   }
 
-  /** Copies the slot's numbers into its record. */
-  private sync(slot: number, h: ConnectionRecord): void {
+  /**
+   * A released connection's stub for the pipeline's witnesses: its numbers and endpoints, no
+   * evidence, no links (what a rule may cite about a healthy connection).
+   */
+  stubOf(slot: number): Connection {
+    const u = this.u32;
+    const b = slot * U.Size;
+    const version = u[b + U.Version] as 4 | 6;
+    const stub: Connection = {
+      id: u[b + U.Id]!, orig: endpointOf(u, b + U.A0, version, u[b + U.PortA]!, false),
+      resp: endpointOf(u, b + U.B0, version, u[b + U.PortB]!, true), originKnown: false, firstFrame: 0, lastFrame: 0,
+      firstSec: 0, firstNsec: 0, lastSec: 0, lastNsec: 0, firstT: 0, lastT: 0, dirs: [newDir(), newDir()], history: '',
+      events: [], droppedEvents: 0, maxIdle: 0, maxIdleFrame: 0, established: false, establishedT: NaN, natPeer: null,
+      natRole: null, findingIds: [],
+    };
+    this.sync(slot, stub);
+    return stub;
+  }
+
+  /** Copies the slot's numbers into its record (or stub). */
+  private sync(slot: number, h: Connection): void {
     const u = this.u32;
     const f = this.f64;
     const b = slot * U.Size;
