@@ -6,6 +6,7 @@ import { Decoder } from '../decode/decoder.js';
 import { Packet } from '../decode/packet.js';
 import { FlowTable, type ConnectionRecord } from '../flow/table.js';
 import { EndpointCounts } from '../flow/endpoint-counts.js';
+import { WitnessIndex, witnessHash } from './witnesses.js';
 import { connState } from '../flow/state.js';
 import type { Connection } from '../flow/types.js';
 import { NatLinker } from '../nat/linker.js';
@@ -162,8 +163,7 @@ export class Pipeline {
    * (keyed by ConnectionRecord.clientKey, then serverKey: numbers for IPv4, so the table can look
    * a connection up before any record of it exists).
    */
-  private readonly witnesses = new Map<number | string, Map<number | string, Connection>>();
-  private witnessCount = 0;
+  private readonly witnesses = new WitnessIndex(WITNESSES);
   private readonly releasedRows: ConnectionReport[] = [];
   /** The batch being evaluated (its connections are released after its drafts are accounted). */
   private inBatch = new Set<Connection>();
@@ -218,7 +218,8 @@ export class Pipeline {
     const serverKey = t.serverKeyAt(slot);
     if (clientKey === undefined || serverKey === undefined) return false;
     // Kept as a witness: a stub straight from the table's numbers (no evidence, no record).
-    if (this.wantsWitness(clientKey, serverKey, t.idAt(slot))) this.keepWitness(clientKey, serverKey, t.stubOf(slot));
+    const hash = t.witnessHashAt(slot);
+    if (this.witnesses.wants(hash, clientKey, serverKey, t.idAt(slot))) this.witnesses.keep(hash, clientKey, serverKey, t.stubOf(slot));
     return true;
   };
 
@@ -370,24 +371,9 @@ export class Pipeline {
     }
     if (c.established && c.natRole !== 'translated' && accs === undefined && !c.dirs[0].rstSeen && !c.dirs[1].rstSeen) {
       const rec = c as ConnectionRecord;
-      if (this.wantsWitness(rec.clientKey, rec.serverKey, c.id)) this.keepWitness(rec.clientKey, rec.serverKey, witnessStub(c));
+      const hash = witnessHash(rec.clientKey, rec.serverKey);
+      if (this.witnesses.wants(hash, rec.clientKey, rec.serverKey, c.id)) this.witnesses.keep(hash, rec.clientKey, rec.serverKey, witnessStub(c));
     }
-  }
-
-  /** No witness yet for this client address and server (room left), or one of a later connection. */
-  private wantsWitness(clientKey: number | string, serverKey: number | string, id: number): boolean {
-    const w = this.witnesses.get(clientKey)?.get(serverKey);
-    return (w === undefined && this.witnessCount < WITNESSES) || (w !== undefined && id < w.id);
-  }
-
-  private keepWitness(clientKey: number | string, serverKey: number | string, stub: Connection): void {
-    let byServer = this.witnesses.get(clientKey);
-    if (byServer === undefined) {
-      byServer = new Map();
-      this.witnesses.set(clientKey, byServer);
-    }
-    if (!byServer.has(serverKey)) this.witnessCount++;
-    byServer.set(serverKey, stub);
   }
 
   finish(info: CaptureInfo): CaptureResult {
@@ -399,7 +385,7 @@ export class Pipeline {
     const reps = [...this.repOf.keys()];
     const held = [...new Set([...this.pending, ...reps])].sort((a, b) => a.id - b.id);
     const stubs: Connection[] = [];
-    for (const byServer of this.witnesses.values()) for (const w of byServer.values()) stubs.push(w);
+    for (const w of this.witnesses.connections()) stubs.push(w);
     const all = stubs.length > 0 ? [...held, ...stubs].sort((a, b) => a.id - b.id) : held;
     const drafts = this.evaluate(all);
     // Attempts counted but released: added to the finding their representatives now belong to.

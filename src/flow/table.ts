@@ -148,6 +148,9 @@ const enum U {
   HistoryLen,
   RecentPos0,
   RecentPos1,
+  /** Ring entries written so far per direction (up to RECENT): the rest are not compared. */
+  RecentFill0,
+  RecentFill1,
   FirstFrame,
   LastFrame,
   FirstNsec,
@@ -287,7 +290,7 @@ export type HandshakeHook = (slot: number, dir: Dir, p: Packet, t: number, frame
 
 /** Capture seconds between sweeps (each looks only at the connections it retires). */
 const SWEEP_EVERY = 5;
-const INITIAL_SLOTS = 1024;
+const INITIAL_SLOTS = 4096;
 
 function newDir(): DirState {
   return {
@@ -327,6 +330,14 @@ function endpointKey(u: Uint32Array, at: number, words: number, port: number): n
   for (let i = 0; i < words; i++) h = Math.imul(h ^ u[at + i]!, 0x01000193);
   h = Math.imul(h ^ port, 0x01000193);
   return (h << 1) >> 1;
+}
+
+/**
+ * The pipeline's witness-index hash of an IPv4 connection (client address word, server address
+ * word, server port): a small integer (src/analysis/witnesses.ts).
+ */
+export function witnessHashOf(clientWord: number, serverWord: number, port: number): number {
+  return (Math.imul(clientWord, 0x9e3779b1) ^ Math.imul(serverWord, 0x85ebca6b) ^ Math.imul(port, 0xc2b2ae35)) & 0x3fffffff;
 }
 
 /** IPv4 address strings by address, bounded: a capture's clients and servers recur. */
@@ -558,6 +569,12 @@ export class FlowTable {
   serverKeyAt(slot: number): number | undefined {
     const b = slot * U.Size;
     return this.u32[b + U.Version] === 4 ? this.u32[b + U.B0]! * 65536 + this.u32[b + U.PortB]! : undefined;
+  }
+
+  /** witnessHash (src/analysis/witnesses.ts) of an IPv4 connection's keys, from its numbers. */
+  witnessHashAt(slot: number): number {
+    const b = slot * U.Size;
+    return witnessHashOf(this.u32[b + U.A0]!, this.u32[b + U.B0]!, this.u32[b + U.PortB]!);
   }
 
   natLinkedAt(slot: number): boolean {
@@ -864,8 +881,9 @@ export class FlowTable {
     const f = this.f64;
     const b = slot * U.Size;
     const fb = slot * F.Size;
-    u.fill(0, b, b + U.Size);
-    f.fill(0, fb, fb + F.Size);
+    // Loops, not fill(): a builtin call costs more than these few stores.
+    for (let i = b; i < b + U.Size; i++) u[i] = 0;
+    for (let i = fb; i < fb + F.Size; i++) f[i] = 0;
     const version = p.ipVersion as 4 | 6;
     const words = version === 4 ? 1 : 4;
     // A SYN-ACK seen first means the responder spoke first in the capture: the originator is
@@ -903,9 +921,6 @@ export class FlowTable {
     if ((p.flags & TcpFlag.SYN) !== 0) bits |= CB.OriginKnown;
     for (let dir = 0; dir < 2; dir++) u[b + U.Dir0 + dir * DU.Size + DU.MinTtl] = 256;
     for (let dir = 0; dir < 2; dir++) u[b + U.Dir0 + dir * DU.Size + DU.MaxTtl] = -1 >>> 0;
-    // Copy-detection rings start empty (time -Infinity never matches).
-    const r = slot * 2 * RING;
-    for (let o = r + Sig.Time; o < r + 2 * RING; o += Sig.Size) this.ring[o] = -Infinity;
     const k = hash & this.mask;
     u[b + U.Chain] = this.heads[k]!;
     this.heads[k] = slot + 1;
@@ -1016,7 +1031,8 @@ export class FlowTable {
     const ring = this.ring;
     const base = slot * 2 * RING + dir * RING;
     const tsVal = p.hasTimestamps ? p.tsVal : -1;
-    for (let i = 0; i < RECENT; i++) {
+    const filled = this.u32[slot * U.Size + (dir === 0 ? U.RecentFill0 : U.RecentFill1)]!;
+    for (let i = 0; i < filled; i++) {
       const o = base + i * Sig.Size;
       if (t - ring[o + Sig.Time]! > COPY_WINDOW) continue;
       if (ring[o + Sig.Seq] === p.seq && ring[o + Sig.Ack] === p.ack && ring[o + Sig.Flags] === p.flags &&
@@ -1042,6 +1058,8 @@ export class FlowTable {
     ring[o + Sig.Event] = eventIndex;
     ring[o + Sig.Time] = t;
     u[posField] = pos + 1 === RECENT ? 0 : pos + 1;
+    const fillField = slot * U.Size + (dir === 0 ? U.RecentFill0 : U.RecentFill1);
+    if (u[fillField]! < RECENT) u[fillField]++;
   }
 
   private addHistory(slot: number, dir: Dir, letter: H): void {
