@@ -6,13 +6,10 @@ import { writeFileSync } from 'node:fs';
 import ipaddr from 'ipaddr.js';
 import { analyze } from '../analysis/analyze.js';
 import { CaptureOpenError } from '../capture/types.js';
-import { renderText } from '../report/text.js';
 import { renderJson } from '../report/json.js';
-import { explainRule } from './explain.js';
 import { TOOL_VERSION } from '../version.js';
 import type { Severity } from '../rules/types.js';
-import { renderFlows, type FlowsFormat } from '../report/flows.js';
-import { runCheck } from './check.js';
+import type { FlowsFormat } from '../report/flows.js';
 import { makeProgress } from './progress.js';
 
 /** Raised for a bad command line: one line on stderr, exit 2. */
@@ -41,8 +38,12 @@ async function renderReport(format: Format, a: Awaited<ReturnType<typeof analyze
       const { renderHtml } = await import('../report/html.js');
       return renderHtml(a);
     }
-    default:
+    default: {
+      // Renderers load on demand: each run pays only for the one it uses (cli-table3 and its
+      // string-width are a noticeable share of startup).
+      const { renderText } = await import('../report/text.js');
       return renderText(a);
+    }
   }
 }
 
@@ -105,6 +106,7 @@ async function main(rawArgv: string[]): Promise<number> {
         .option('output', { type: 'string' }),
       async (args) => {
         const a = await analyze(capturePaths(args.capture), { connections: true, onProgress: makeProgress() });
+        const { renderFlows } = await import('../report/flows.js');
         emit(renderFlows(a, args.format as FlowsFormat), args.output);
       },
     )
@@ -112,7 +114,8 @@ async function main(rawArgv: string[]): Promise<number> {
       'explain <rule>',
       "print a rule's documentation page",
       (y) => y.positional('rule', { type: 'string', demandOption: true }),
-      (args) => {
+      async (args) => {
+        const { explainRule } = await import('./explain.js');
         const page = explainRule(args.rule);
         if (page === null) throw new UsageError(`unknown rule '${args.rule}' (rstdiag explain --help lists them)`);
         process.stdout.write(page);
@@ -125,6 +128,7 @@ async function main(rawArgv: string[]): Promise<number> {
         .positional('paths', { type: 'string', array: true, demandOption: true, describe: 'directories or captures' })
         .option('update', { type: 'boolean', default: false, describe: 'write the expectations from the current diagnosis' }),
       async (args) => {
+        const { runCheck } = await import('./check.js');
         exitCode = await runCheck(args.paths as string[], { update: args.update, out: (s) => process.stdout.write(s) });
       },
     )
