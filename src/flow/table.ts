@@ -86,21 +86,22 @@ const MAX_ROUTINE_EVENTS = 24;
  * Evidence events kept in the table's own arrays per connection; past that (or at the first copy
  * or ICMP error) the connection's evidence moves to an EventLog object. Most connections are short.
  */
-const INLINE_EVENTS = 16;
+const INLINE_EVENTS = 12;
 /** A copy of a packet on another interface of `-i any` arrives within this many seconds. */
 const COPY_WINDOW = 0.05;
 /** How many recent packets per direction are remembered for copy detection. */
 const RECENT = 6;
 
+/** One remembered packet in a copy-detection ring (FlowTable.ring, 32-bit); its time is in ringTime. */
 const enum Sig {
   Seq = 0,
   Ack,
+  /** TCP flags | has timestamps << 9 */
   Flags,
   Len,
   IpId,
   TsVal,
   Event,
-  Time,
   Size,
 }
 /** One direction's ring of recent packet signatures. */
@@ -410,8 +411,9 @@ export class FlowTable {
   private u32 = new Uint32Array(0);
   /** F.Size double fields per slot. */
   private f64 = new Float64Array(0);
-  /** Two rings of recent packet signatures per slot (copy detection). */
-  private ring = new Float64Array(0);
+  /** Two rings of recent packet signatures per slot (copy detection), and their times. */
+  private ring = new Int32Array(0);
+  private ringTime = new Float64Array(0);
   /** INLINE_EVENTS evidence events per slot, and their seconds. */
   private ev32 = new Uint32Array(0);
   private evSec = new Float64Array(0);
@@ -477,9 +479,12 @@ export class FlowTable {
     const f64 = new Float64Array(capacity * F.Size);
     f64.set(this.f64);
     this.f64 = f64;
-    const ring = new Float64Array(capacity * 2 * RING);
+    const ring = new Int32Array(capacity * 2 * RING);
     ring.set(this.ring);
     this.ring = ring;
+    const ringTime = new Float64Array(capacity * 2 * RECENT);
+    ringTime.set(this.ringTime);
+    this.ringTime = ringTime;
     const ev32 = new Uint32Array(capacity * INLINE_EVENTS * E.Size);
     ev32.set(this.ev32);
     this.ev32 = ev32;
@@ -1030,12 +1035,14 @@ export class FlowTable {
     // (or TSval for IPv6) within a few milliseconds. Returns the ring index matched, or -1.
     const ring = this.ring;
     const base = slot * 2 * RING + dir * RING;
-    const tsVal = p.hasTimestamps ? p.tsVal : -1;
+    const timeBase = slot * 2 * RECENT + dir * RECENT;
+    const flags = p.flags | (p.hasTimestamps ? 1 << 9 : 0);
+    const tsVal = p.hasTimestamps ? p.tsVal | 0 : 0;
     const filled = this.u32[slot * U.Size + (dir === 0 ? U.RecentFill0 : U.RecentFill1)]!;
     for (let i = 0; i < filled; i++) {
+      if (t - this.ringTime[timeBase + i]! > COPY_WINDOW) continue;
       const o = base + i * Sig.Size;
-      if (t - ring[o + Sig.Time]! > COPY_WINDOW) continue;
-      if (ring[o + Sig.Seq] === p.seq && ring[o + Sig.Ack] === p.ack && ring[o + Sig.Flags] === p.flags &&
+      if (ring[o + Sig.Seq] === (p.seq | 0) && ring[o + Sig.Ack] === (p.ack | 0) && ring[o + Sig.Flags] === flags &&
         ring[o + Sig.Len] === p.payloadLength && ring[o + Sig.IpId] === p.ipId && ring[o + Sig.TsVal] === tsVal) {
         return i;
       }
@@ -1051,12 +1058,12 @@ export class FlowTable {
     const ring = this.ring;
     ring[o + Sig.Seq] = p.seq;
     ring[o + Sig.Ack] = p.ack;
-    ring[o + Sig.Flags] = p.flags;
+    ring[o + Sig.Flags] = p.flags | (p.hasTimestamps ? 1 << 9 : 0);
     ring[o + Sig.Len] = p.payloadLength;
     ring[o + Sig.IpId] = p.ipId;
-    ring[o + Sig.TsVal] = p.hasTimestamps ? p.tsVal : -1;
+    ring[o + Sig.TsVal] = p.hasTimestamps ? p.tsVal : 0;
     ring[o + Sig.Event] = eventIndex;
-    ring[o + Sig.Time] = t;
+    this.ringTime[slot * 2 * RECENT + dir * RECENT + pos] = t;
     u[posField] = pos + 1 === RECENT ? 0 : pos + 1;
     const fillField = slot * U.Size + (dir === 0 ? U.RecentFill0 : U.RecentFill1);
     if (u[fillField]! < RECENT) u[fillField]++;
