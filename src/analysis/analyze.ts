@@ -7,6 +7,7 @@ import { Packet } from '../decode/packet.js';
 import { FlowTable, type ConnectionRecord } from '../flow/table.js';
 import { EndpointCounts } from '../flow/endpoint-counts.js';
 import { WitnessIndex, witnessHash } from './witnesses.js';
+import { readDecodedInThread, useDecodeThread } from './decode-thread.js';
 import { connState } from '../flow/state.js';
 import type { Connection } from '../flow/types.js';
 import { NatLinker } from '../nat/linker.js';
@@ -224,6 +225,12 @@ export class Pipeline {
   };
 
   readonly onFrame = (frame: Frame): void => {
+    this.decoder.decode(frame, this.packet);
+    this.onDecoded(frame, this.packet);
+  };
+
+  /** A frame already decoded (by the decoding thread): everything onFrame does after decoding. */
+  readonly onDecoded = (frame: Frame, packet: Packet): void => {
     this.packets++;
     if (this.firstSec < 0) {
       this.firstSec = frame.tsSec;
@@ -231,9 +238,14 @@ export class Pipeline {
     }
     this.lastSec = frame.tsSec;
     this.lastNsec = frame.tsNsec;
-    this.decoder.decode(frame, this.packet);
-    this.table.observe(this.packet, frame);
+    this.table.observe(packet, frame);
   };
+
+  /** Unsupported link types the decoding thread met (merged into this pipeline's decoder counts). */
+  addUnknownLinkTypes(counts: [number, number][]): void {
+    const m = this.decoder.unknownLinkTypes;
+    for (const [lt, n] of counts) m.set(lt, (m.get(lt) ?? 0) + n);
+  }
 
   /** Rules over the given connections (retired and live), without ending the capture. */
   evaluate(connections: Connection[]): FindingDraft[] {
@@ -448,9 +460,13 @@ function plural(n: number, word: string): string {
 export async function analyzeCapture(path: string, options: AnalyzeOptions = {}): Promise<CaptureResult> {
   const pipeline = new Pipeline(options);
   const progress = options.onProgress;
-  const info = await readCapture(path, pipeline.onFrame, {
-    onProgress: progress ? (b, t) => progress(b, t, pipeline.packets) : undefined,
-  });
+  const onProgress = progress ? (b: number, t: number | null) => progress(b, t, pipeline.packets) : undefined;
+  if (useDecodeThread(path)) {
+    const decoded = await readDecodedInThread(path, pipeline.onDecoded, { onProgress });
+    pipeline.addUnknownLinkTypes(decoded.unknownLinkTypes);
+    return pipeline.finish(decoded.info);
+  }
+  const info = await readCapture(path, pipeline.onFrame, { onProgress });
   return pipeline.finish(info);
 }
 

@@ -4,7 +4,8 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { writeFileSync } from 'node:fs';
 import ipaddr from 'ipaddr.js';
-import { analyze } from '../analysis/analyze.js';
+import type { analyze } from '../analysis/analyze.js';
+import { analyzeCaptures } from '../analysis/analysis-thread.js';
 import { CaptureOpenError } from '../capture/types.js';
 import { renderJson } from '../report/json.js';
 import { TOOL_VERSION } from '../version.js';
@@ -92,7 +93,7 @@ async function main(rawArgv: string[]): Promise<number> {
       async (args) => {
         const serviceCidrs = cidrList(args['service-cidr'], '--service-cidr');
         cidrList(args['pod-cidr'], '--pod-cidr');
-        const a = await analyze(capturePaths(args.capture), { connections: args.connections, onProgress: makeProgress(), serviceCidrs });
+        const a = await analyzeCaptures(capturePaths(args.capture), { connections: args.connections, onProgress: makeProgress(), serviceCidrs });
         emit(await renderReport(args.format, a), args.output);
         exitCode = failOnExitCode(a, args['fail-on']);
       },
@@ -105,7 +106,7 @@ async function main(rawArgv: string[]): Promise<number> {
         .option('format', { choices: ['text', 'json', 'csv'] as const, default: 'text' as const })
         .option('output', { type: 'string' }),
       async (args) => {
-        const a = await analyze(capturePaths(args.capture), { connections: true, onProgress: makeProgress() });
+        const a = await analyzeCaptures(capturePaths(args.capture), { connections: true, onProgress: makeProgress() });
         const { renderFlows } = await import('../report/flows.js');
         emit(renderFlows(a, args.format as FlowsFormat), args.output);
       },

@@ -1,0 +1,37 @@
+/**
+ * The shared-memory channel between the decoding thread and the analysis: SLOTS slots of
+ * SLOT_PACKETS packet records (src/analysis/packet-record.ts), handed back and forth through a
+ * small control array of 32-bit words.
+ */
+import { R } from './packet-record.js';
+
+export const SLOTS = 8;
+export const SLOT_PACKETS = 4096;
+
+/** Control words: per slot its state, its record count and whether it is the last; then ABORT. */
+export const enum C {
+  State = 0,
+  Count = State + SLOTS,
+  Final = Count + SLOTS,
+  /** Set by the analysis when it stops early: the decoding thread stops waiting and exits. */
+  Abort = Final + SLOTS,
+  Size,
+}
+
+export const EMPTY = 0;
+export const FULL = 1;
+
+export const DATA_WORDS = SLOTS * SLOT_PACKETS * R.Size;
+
+export interface DecodeJob {
+  path: string;
+  control: SharedArrayBuffer;
+  data: SharedArrayBuffer;
+  maxRecordBytes: number | undefined;
+}
+
+/** The decoding thread's last message. */
+export type DecodeResult =
+  | { type: 'done'; info: import('../capture/types.js').CaptureInfo; unknownLinkTypes: [number, number][] }
+  | { type: 'error'; open: boolean; path: string; message: string }
+  | { type: 'progress'; bytes: number; total: number | null };
