@@ -10,12 +10,16 @@
  */
 import { Worker } from 'node:worker_threads';
 import { statSync } from 'node:fs';
-import { analyze, type AnalyzeOptions } from './analyze.js';
+import type { AnalyzeOptions } from './analyze.js';
 import { CaptureOpenError } from '../capture/types.js';
+import { startDecoder } from './decode-thread.js';
 import type { Analysis } from '../report/types.js';
 
-/** Captures smaller than this in all are analysed on the main thread: a thread costs ~50 ms to start. */
-export const THREAD_MIN_BYTES = 16 * 1024 * 1024;
+/**
+ * Captures smaller than this in all are analysed on the main thread: starting the two threads
+ * costs some 0.1 s, which decoding in parallel repays only on large files (bench/).
+ */
+export const THREAD_MIN_BYTES = 128 * 1024 * 1024;
 /** Young generation of the analysis thread, MB: enough for the batches' short-lived records. */
 const YOUNG_GENERATION_MB = 12;
 
@@ -53,30 +57,40 @@ export function threadsWanted(paths: string[], minBytes = THREAD_MIN_BYTES): boo
 /** analyze() on a worker thread; the same result, the same errors. */
 export function analyzeInThread(paths: string[], options: AnalyzeOptions = {}): Promise<Analysis> {
   const script = workerScript();
-  if (script === null) return analyze(paths, options);
-  const { onProgress, ...rest } = options;
+  if (script === null) return analyzeHere(paths, options);
+  const { onProgress, decoded: _decoded, ...rest } = options;
+  // Both threads start at once (each takes tens of milliseconds to load its modules).
+  const decoder = startDecoder(paths);
   const worker = new Worker(script, {
-    workerData: { paths, options: rest, progress: onProgress !== undefined },
+    workerData: { paths, options: rest, progress: onProgress !== undefined, channel: decoder.channel },
+    transferList: [decoder.channel.port],
     resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
   });
   return new Promise<Analysis>((resolve, reject) => {
     let settled = false;
-    const settle = (fn: () => void): void => {
+    const settle = (fn: () => void, failed: boolean): void => {
       if (settled) return;
       settled = true;
+      if (failed) decoder.abort();
       fn();
     };
     worker.on('message', (m: AnalysisMessage) => {
       if (m.type === 'progress') onProgress?.(m.bytes, m.total, m.packets);
-      else if (m.type === 'done') settle(() => resolve(m.analysis));
-      else settle(() => reject(m.open ? new CaptureOpenError(m.path, m.message) : new Error(m.message)));
+      else if (m.type === 'done') settle(() => resolve(m.analysis), false);
+      else settle(() => reject(m.open ? new CaptureOpenError(m.path, m.message) : new Error(m.message)), true);
     });
-    worker.on('error', (err) => settle(() => reject(err)));
-    worker.on('exit', (code) => settle(() => reject(new Error(`the analysis thread stopped (exit code ${code})`))));
+    worker.on('error', (err) => settle(() => reject(err), true));
+    worker.on('exit', (code) => settle(() => reject(new Error(`the analysis thread stopped (exit code ${code})`)), true));
   });
+}
+
+/** analyze() on this thread (loaded on demand: a threaded run's main thread never needs it). */
+async function analyzeHere(paths: string[], options: AnalyzeOptions): Promise<Analysis> {
+  const { analyze } = await import('./analyze.js');
+  return analyze(paths, options);
 }
 
 /** The analysis of the CLI: on a thread for large captures, else here. */
 export function analyzeCaptures(paths: string[], options: AnalyzeOptions = {}): Promise<Analysis> {
-  return threadsWanted(paths) ? analyzeInThread(paths, options) : analyze(paths, options);
+  return threadsWanted(paths) ? analyzeInThread(paths, options) : analyzeHere(paths, options);
 }

@@ -7,13 +7,17 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { analyze, type AnalyzeOptions } from './analyze.js';
 import { CaptureOpenError } from '../capture/types.js';
 import type { AnalysisMessage } from './analysis-thread.js';
+import { DecodedStream } from './decode-thread.js';
+import type { DecodedChannel } from './decode-channel.js';
 
-const job = workerData as { paths: string[]; options: Omit<AnalyzeOptions, 'onProgress'>; progress: boolean };
+const job = workerData as { paths: string[]; options: Omit<AnalyzeOptions, 'onProgress' | 'decoded'>; progress: boolean; channel: DecodedChannel };
 const send = (m: AnalysisMessage): void => parentPort!.postMessage(m);
 let lastProgress = 0;
+const decoded = new DecodedStream(job.channel);
 try {
   const analysis = await analyze(job.paths, {
     ...job.options,
+    decoded,
     onProgress: job.progress
       ? (bytes, total, packets) => {
         // A few messages a second are enough for a progress line.
@@ -30,3 +34,4 @@ try {
     ? { type: 'error', open: true, path: err.path, message: err.message }
     : { type: 'error', open: false, path: '', message: err instanceof Error ? err.message : String(err) });
 }
+decoded.close();

@@ -7,7 +7,7 @@ import { Packet } from '../decode/packet.js';
 import { FlowTable, type ConnectionRecord } from '../flow/table.js';
 import { EndpointCounts } from '../flow/endpoint-counts.js';
 import { WitnessIndex, witnessHash } from './witnesses.js';
-import { readDecodedInThread, useDecodeThread } from './decode-thread.js';
+import type { DecodedStream } from './decode-thread.js';
 import { connState } from '../flow/state.js';
 import type { Connection } from '../flow/types.js';
 import { NatLinker } from '../nat/linker.js';
@@ -26,6 +26,8 @@ export interface AnalyzeOptions {
   serviceCidrs?: string[];
   /** Retired connections evaluated at once before they are summarised and released (default 4096). */
   batchSize?: number;
+  /** Take the captures' packets from a decoding thread (analysis-thread.ts) instead of reading them here. */
+  decoded?: DecodedStream;
 }
 
 /** Service-address test from the --service-cidr hints (parsed once; validated by the CLI). */
@@ -461,8 +463,9 @@ export async function analyzeCapture(path: string, options: AnalyzeOptions = {})
   const pipeline = new Pipeline(options);
   const progress = options.onProgress;
   const onProgress = progress ? (b: number, t: number | null) => progress(b, t, pipeline.packets) : undefined;
-  if (useDecodeThread(path)) {
-    const decoded = await readDecodedInThread(path, pipeline.onDecoded, { onProgress });
+  if (options.decoded !== undefined) {
+    options.decoded.onProgress = onProgress;
+    const decoded = await options.decoded.next(path, pipeline.onDecoded);
     pipeline.addUnknownLinkTypes(decoded.unknownLinkTypes);
     return pipeline.finish(decoded.info);
   }

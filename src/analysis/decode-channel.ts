@@ -23,14 +23,23 @@ export const FULL = 1;
 
 export const DATA_WORDS = SLOTS * SLOT_PACKETS * R.Size;
 
+/** What the decoding thread is given: the captures, in order, and the shared memory. */
 export interface DecodeJob {
-  path: string;
+  paths: string[];
   control: SharedArrayBuffer;
   data: SharedArrayBuffer;
-  maxRecordBytes: number | undefined;
+  /** Where its messages go (the analysis's end of a MessageChannel). */
+  port: import('node:worker_threads').MessagePort;
 }
 
-/** The decoding thread's last message. */
+/** The shared memory and the message port the analysis reads a decoding thread's output from. */
+export interface DecodedChannel {
+  control: SharedArrayBuffer;
+  data: SharedArrayBuffer;
+  port: import('node:worker_threads').MessagePort;
+}
+
+/** The decoding thread's messages: progress, then one 'done' or 'error' per capture (after its last slot). */
 export type DecodeResult =
   | { type: 'done'; info: import('../capture/types.js').CaptureInfo; unknownLinkTypes: [number, number][] }
   | { type: 'error'; open: boolean; path: string; message: string }

@@ -1,14 +1,12 @@
 /**
- * Reading and decoding on a second thread: the analysis receives decoded packets (as records in
- * shared memory, decode-channel.ts) and spends its own thread on the flow table and the rules.
- * Same frames, same packets, same errors as reading in-thread; used for regular files large
- * enough to repay starting a thread.
+ * Reading and decoding on a second thread (decode-worker.ts): the analysis receives decoded
+ * packets as records in shared memory (decode-channel.ts) and spends its own thread on the flow
+ * table and the rules. Same frames, same packets, same errors as reading in-thread.
  */
-import { Worker } from 'node:worker_threads';
-import { statSync } from 'node:fs';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { CaptureOpenError, type CaptureInfo, type Frame } from '../capture/types.js';
 import { Packet } from '../decode/packet.js';
-import { C, DATA_WORDS, EMPTY, FULL, SLOT_PACKETS, SLOTS, type DecodeJob, type DecodeResult } from './decode-channel.js';
+import { C, DATA_WORDS, EMPTY, FULL, SLOT_PACKETS, SLOTS, type DecodedChannel, type DecodeJob, type DecodeResult } from './decode-channel.js';
 import { R, readRecord } from './packet-record.js';
 
 /** Atomics.waitAsync (Node 16+; typed in TypeScript's ES2024 lib, which this build does not use). */
@@ -16,33 +14,31 @@ type WaitAsync = (array: Int32Array, index: number, value: number, timeout?: num
   { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
 const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
 
-/** Files smaller than this are read in-thread: starting the decoding thread costs some 30 ms. */
-export const DECODE_THREAD_MIN_BYTES = 16 * 1024 * 1024;
-
-/**
- * The decoding thread's script, when this module runs from the build (dist/): under a test
- * runner that loads the TypeScript sources, there is no compiled script to start, so null.
- */
-function workerScript(): URL | null {
-  return import.meta.url.endsWith('.js') ? new URL('./decode-worker.js', import.meta.url) : null;
+export interface StartedDecoder {
+  /** For the analysis (transfer `channel.port` to the thread that consumes it). */
+  channel: DecodedChannel;
+  /** Stops the decoding thread (the analysis failed or ended early). */
+  abort(): void;
 }
 
-/**
- * Whether to decode `path` on a second thread: a regular file of at least `minBytes`.
- * RSTDIAG_THREADS=always|never overrides (for tests and for measuring).
- */
-export function useDecodeThread(path: string, minBytes = DECODE_THREAD_MIN_BYTES): boolean {
-  if (path === '-' || workerScript() === null) return false;
-  const env = process.env['RSTDIAG_THREADS'];
-  if (env === 'never') return false;
-  try {
-    const st = statSync(path);
-    if (!st.isFile()) return false;
-    return env === 'always' || st.size >= minBytes;
-  } catch {
-    // Let the reader report it (one line, as always).
-    return false;
-  }
+/** Starts decoding `paths` on a new thread (a built script, dist/decode-worker.js, beside this one). */
+export function startDecoder(paths: string[]): StartedDecoder {
+  const control = new SharedArrayBuffer(C.Size * 4);
+  const data = new SharedArrayBuffer(DATA_WORDS * 4);
+  const { port1, port2 } = new MessageChannel();
+  const job: DecodeJob = { paths, control, data, port: port1 };
+  // It allocates almost nothing per packet (a reused frame and packet): a small young generation.
+  const worker = new Worker(new URL('./decode-worker.js', import.meta.url), {
+    workerData: job, transferList: [port1], resourceLimits: { maxYoungGenerationSizeMb: 4 },
+  });
+  const ctrl = new Int32Array(control);
+  return {
+    channel: { control, data, port: port2 },
+    abort: () => {
+      Atomics.store(ctrl, C.Abort, 1);
+      void worker.terminate();
+    },
+  };
 }
 
 export interface DecodedCapture {
@@ -50,51 +46,57 @@ export interface DecodedCapture {
   unknownLinkTypes: [number, number][];
 }
 
-/** Reads `path` on the decoding thread, calling onPacket for every frame in order. */
-export async function readDecodedInThread(
-  path: string,
-  onPacket: (frame: Frame, packet: Packet) => void,
-  options: { maxRecordBytes?: number; onProgress?: (bytes: number, total: number | null) => void } = {},
-): Promise<DecodedCapture> {
-  const script = workerScript();
-  if (script === null) throw new Error('the decoding thread needs the built package (dist/)');
-  const control = new Int32Array(new SharedArrayBuffer(C.Size * 4));
-  const data = new Int32Array(new SharedArrayBuffer(DATA_WORDS * 4));
-  const job: DecodeJob = { path, control: control.buffer as SharedArrayBuffer, data: data.buffer as SharedArrayBuffer, maxRecordBytes: options.maxRecordBytes };
-  // The decoding thread allocates almost nothing per packet (a reused frame and packet): a small
-  // young generation keeps its heap, and the process's peak RSS, small.
-  const worker = new Worker(script, { workerData: job, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
-  let result: DecodeResult | null = null;
-  let exited = false;
-  const finished = new Promise<void>((resolve) => {
-    worker.on('message', (m: DecodeResult) => {
-      if (m.type === 'progress') options.onProgress?.(m.bytes, m.total);
-      else {
-        result = m;
-        resolve();
-      }
+/** The analysis's end of a decoding thread: one capture after the other, as the thread decodes them. */
+export class DecodedStream {
+  private readonly control: Int32Array;
+  private readonly data: Int32Array;
+  private slot = 0;
+  private readonly results: DecodeResult[] = [];
+  private wake: (() => void) | null = null;
+  private closed = false;
+  onProgress: ((bytes: number, total: number | null) => void) | undefined;
+
+  constructor(channel: DecodedChannel) {
+    this.control = new Int32Array(channel.control);
+    this.data = new Int32Array(channel.data);
+    const port: MessagePort = channel.port;
+    port.on('message', (m: DecodeResult) => {
+      if (m.type === 'progress') this.onProgress?.(m.bytes, m.total);
+      else this.results.push(m);
+      this.wake?.();
     });
-    worker.on('error', (err) => {
-      result ??= { type: 'error', open: false, path, message: err.message };
-      resolve();
+    // The decoding thread closes its end when it is done, or when it dies.
+    port.on('close', () => {
+      this.closed = true;
+      this.wake?.();
     });
-    worker.on('exit', () => {
-      exited = true;
-      resolve();
-    });
-  });
-  const frame: Frame = {
-    frameNumber: 0, tsSec: 0, tsNsec: 0, linkType: 0, interfaceId: 0, capturedLength: 0, originalLength: 0, fileOffset: 0,
-    data: new Uint8Array(0),
-  };
-  const packet = new Packet();
-  let slot = 0;
-  let ended = false;
-  try {
-    while (!ended) {
+    this.port = port;
+  }
+
+  private readonly port: MessagePort;
+
+  /** The analysis is done with this stream (lets its thread end). */
+  close(): void {
+    this.port.close();
+  }
+
+  private stopped(path: string): Error {
+    return new Error(`${path}: the decoding thread stopped unexpectedly`);
+  }
+
+  /** The next capture's packets, in order, to onPacket; then what the reader learned of it. */
+  async next(path: string, onPacket: (frame: Frame, packet: Packet) => void): Promise<DecodedCapture> {
+    const control = this.control;
+    const data = this.data;
+    const frame: Frame = {
+      frameNumber: 0, tsSec: 0, tsNsec: 0, linkType: 0, interfaceId: 0, capturedLength: 0, originalLength: 0,
+      fileOffset: 0, data: new Uint8Array(0),
+    };
+    const packet = new Packet();
+    for (let ended = false; !ended;) {
+      const slot = this.slot;
       while (Atomics.load(control, C.State + slot) !== FULL) {
-        // The thread died without ending the stream (it cannot, short of a crash): stop.
-        if (exited) throw new Error(`${path}: the decoding thread stopped unexpectedly`);
+        if (this.closed) throw this.stopped(path);
         const w = waitAsync(control, C.State + slot, EMPTY, 200);
         if (w.async) await w.value;
       }
@@ -107,16 +109,18 @@ export async function readDecodedInThread(
       ended = control[C.Final + slot] === 1;
       Atomics.store(control, C.State + slot, EMPTY);
       Atomics.notify(control, C.State + slot);
-      slot = (slot + 1) % SLOTS;
+      this.slot = (slot + 1) % SLOTS;
     }
-    await finished;
-  } catch (err) {
-    Atomics.store(control, C.Abort, 1);
-    void worker.terminate();
-    throw err;
+    while (this.results.length === 0) {
+      if (this.closed) throw this.stopped(path);
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
+      this.wake = null;
+    }
+    const r = this.results.shift()!;
+    if (r.type === 'error') throw r.open ? new CaptureOpenError(r.path, r.message) : new Error(r.message);
+    if (r.type !== 'done') throw this.stopped(path);
+    return { info: r.info, unknownLinkTypes: r.unknownLinkTypes };
   }
-  const r = result as DecodeResult | null;
-  if (r === null || r.type === 'progress') throw new Error(`${path}: the decoding thread stopped unexpectedly`);
-  if (r.type === 'error') throw r.open ? new CaptureOpenError(r.path, r.message) : new Error(r.message);
-  return { info: r.info, unknownLinkTypes: r.unknownLinkTypes };
 }
