@@ -439,6 +439,11 @@ export class FlowTable {
   private idleHead = 0;
   private idleTail = 0;
   private idleSize = 0;
+  /**
+   * The current packet's capture time, seconds. A field, not an argument: a double passed to a
+   * method that is not inlined is boxed (allocated) at each call, several times a packet.
+   */
+  private now = 0.5;
   /** find()'s second result: the packet's source is the slot's side A (the originator). */
   private srcIsA = true;
   private nextId = 1;
@@ -880,7 +885,8 @@ export class FlowTable {
     return this.fresh++;
   }
 
-  private create(p: Packet, frame: Frame, t: number, hash: number): number {
+  private create(p: Packet, frame: Frame, hash: number): number {
+    const t = this.now;
     const slot = this.allocate();
     const u = this.u32;
     const f = this.f64;
@@ -999,6 +1005,7 @@ export class FlowTable {
   private observeTcp(p: Packet, frame: Frame): void {
     this.tcpPackets++;
     const t = frame.tsSec + frame.tsNsec / 1e9;
+    this.now = t;
     if (t - this.lastSweepT > SWEEP_EVERY) this.sweep(t);
     const words = p.ipVersion === 4 ? 1 : 4;
     loadWords(srcWords, p.src, words);
@@ -1024,13 +1031,14 @@ export class FlowTable {
         this.sweep(t);
         if (this.size >= this.maxConnections) this.evictOldest();
       }
-      slot = this.create(p, frame, t, hash);
+      slot = this.create(p, frame, hash);
       srcIsA = !((p.flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK));
     } else this.touch(slot);
-    this.update(slot, srcIsA ? 0 : 1, p, frame, t);
+    this.update(slot, srcIsA ? 0 : 1, p, frame);
   }
 
-  private isCopy(slot: number, dir: Dir, p: Packet, t: number): number {
+  private isCopy(slot: number, dir: Dir, p: Packet): number {
+    const t = this.now;
     // The same packet seen again on another interface: identical TCP header fields and IP ID
     // (or TSval for IPv6) within a few milliseconds. Returns the ring index matched, or -1.
     const ring = this.ring;
@@ -1050,7 +1058,8 @@ export class FlowTable {
     return -1;
   }
 
-  private remember(slot: number, dir: Dir, p: Packet, t: number, eventIndex: number): void {
+  private remember(slot: number, dir: Dir, p: Packet, eventIndex: number): void {
+    const t = this.now;
     const u = this.u32;
     const posField = slot * U.Size + (dir === 0 ? U.RecentPos0 : U.RecentPos1);
     const pos = u[posField]!;
@@ -1128,7 +1137,8 @@ export class FlowTable {
     this.evSec[slot * INLINE_EVENTS + i] = frame.tsSec;
   }
 
-  private pushEvent(slot: number, frame: Frame, t: number, dir: Dir, p: Packet, retransmit: boolean): number {
+  private pushEvent(slot: number, frame: Frame, dir: Dir, p: Packet, retransmit: boolean): number {
+    const t = this.now;
     let log = this.logs[slot];
     if (log === undefined) {
       const countField = slot * U.Size + U.EventCount;
@@ -1145,7 +1155,8 @@ export class FlowTable {
   }
 
   /** Replaces the last event if it is a routine one (the rolling "latest routine packet"); its index or -1. */
-  private overwriteRoutine(slot: number, frame: Frame, t: number, dir: Dir, p: Packet, retransmit: boolean): number {
+  private overwriteRoutine(slot: number, frame: Frame, dir: Dir, p: Packet, retransmit: boolean): number {
+    const t = this.now;
     const notable = TcpFlag.SYN | TcpFlag.RST | TcpFlag.FIN;
     const log = this.logs[slot];
     if (log !== undefined) {
@@ -1162,7 +1173,8 @@ export class FlowTable {
     return last;
   }
 
-  private update(slot: number, dir: Dir, p: Packet, frame: Frame, t: number): void {
+  private update(slot: number, dir: Dir, p: Packet, frame: Frame): void {
+    const t = this.now;
     const u = this.u32;
     const f = this.f64;
     const b = slot * U.Size;
@@ -1170,7 +1182,7 @@ export class FlowTable {
     const d = b + U.Dir0 + dir * DU.Size;
     const fd = fb + F.Dir0 + dir * FD.Size;
     const flags = p.flags;
-    const copyAt = this.isCopy(slot, dir, p, t);
+    const copyAt = this.isCopy(slot, dir, p);
     if (copyAt >= 0) {
       u[d + DU.Duplicates]++;
       const evIndex = this.ring[slot * 2 * RING + dir * RING + copyAt * Sig.Size + Sig.Event]!;
@@ -1294,13 +1306,13 @@ export class FlowTable {
     let eventIndex = -1;
     const count = this.eventCount(slot);
     if (count < MAX_ROUTINE_EVENTS || (notable && count < MAX_EVENTS)) {
-      eventIndex = this.pushEvent(slot, frame, t, dir, p, retransmit);
+      eventIndex = this.pushEvent(slot, frame, dir, p, retransmit);
     } else {
       u[b + U.Dropped]++;
       // Keep the most recent routine packet in view: overwrite the last routine slot.
-      if (!notable && count >= MAX_ROUTINE_EVENTS) eventIndex = this.overwriteRoutine(slot, frame, t, dir, p, retransmit);
+      if (!notable && count >= MAX_ROUTINE_EVENTS) eventIndex = this.overwriteRoutine(slot, frame, dir, p, retransmit);
     }
-    this.remember(slot, dir, p, t, eventIndex);
+    this.remember(slot, dir, p, eventIndex);
   }
 
   private observeIcmp(p: Packet, frame: Frame): void {
