@@ -321,8 +321,20 @@ function hashTuple(words: number, srcPort: number, dstPort: number): number {
   }
   h1 = Math.imul(h1 ^ srcPort, 0x01000193);
   h2 = Math.imul(h2 ^ dstPort, 0x01000193);
-  const h = h1 ^ h2;
-  return (h ^ (h >>> 15)) >>> 0;
+  return mix32(h1 ^ h2) >>> 0;
+}
+
+/**
+ * Murmur3's finalizer: every input bit reaches every output bit. FNV alone leaves the low bits
+ * (which pick the bucket) to the last bytes hashed, so addresses one apart with ports one apart
+ * collided by the thousand (a capture of many short connections from a few clients).
+ */
+function mix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
 }
 
 /** A 31-bit hash of an endpoint's address words and port (a Map key V8 keeps unboxed). */
@@ -330,7 +342,7 @@ function endpointKey(u: Uint32Array, at: number, words: number, port: number): n
   let h = 0x811c9dc5;
   for (let i = 0; i < words; i++) h = Math.imul(h ^ u[at + i]!, 0x01000193);
   h = Math.imul(h ^ port, 0x01000193);
-  return (h << 1) >> 1;
+  return (mix32(h) << 1) >> 1;
 }
 
 /**

@@ -97,11 +97,12 @@ async function measure(name: string, gen: (path: string) => GenResult, format = 
 }
 
 // Scaled-down sizes for `npm test`; full sizes with HOSTILE_FULL=1.
-// Full sizes (HOSTILE_FULL=1), 2 CPUs, after the fixes of 2026-11-25: SYN flood 1M 16.4 s / 1.9 GiB
-// peak RSS, tiny connections 1M (5M packets) 16.6 s / 1.8 GiB: linear time. Before them (a walk of
-// the whole table on every batch, typed arrays per connection, no default table limit): 199 s /
-// 4.4 GiB and 231 s / 4.3 GiB. Memory is bounded by the table limit (100k held), but peak RSS is
-// mostly V8's slack over the live set (about 400 MB at the limit).
+// Full sizes (HOSTILE_FULL=1), 2 CPUs: SYN flood 1M 10.6 s / 377 MiB peak RSS, tiny connections 1M
+// (5M packets) 3.5 s / 295 MiB (second session of 2026-11-25: connections in typed arrays, healthy
+// ones released without records, endpoint keys mixed so that the counting filter spreads them).
+// First session: 16.4 s / 1.9 GiB and 16.6 s / 1.8 GiB; before its fixes (a walk of the whole table
+// on every batch, typed arrays per connection, no default table limit) 199 s / 4.4 GiB and
+// 231 s / 4.3 GiB. Memory is bounded by the table limit (100k held).
 
 const SMALL = 10_000;
 const LARGE = FULL ? 1_000_000 : 50_000;
