@@ -9,7 +9,7 @@
  * waits (asynchronously: a thread that dies is noticed, never waited on forever) and renders.
  */
 import { Worker } from 'node:worker_threads';
-import { statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import type { AnalyzeOptions } from './analyze.js';
 import { CaptureOpenError } from '../capture/types.js';
 import { startDecoder } from './decode-thread.js';
@@ -28,6 +28,19 @@ export type AnalysisMessage =
   | { type: 'done'; analysis: Analysis }
   | { type: 'error'; open: boolean; path: string; message: string };
 
+/** A gzipped capture counts as this many times its size (pcap compresses about 6:1). */
+const GZIP_RATIO = 6;
+
+function isGzip(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const magic = Buffer.alloc(2);
+    return readSync(fd, magic, 0, 2, 0) === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function workerScript(): URL | null {
   // Under a test runner loading the TypeScript sources there is no compiled script to start.
   return import.meta.url.endsWith('.js') ? new URL('./analysis-worker.js', import.meta.url) : null;
@@ -45,7 +58,7 @@ export function threadsWanted(paths: string[], minBytes = THREAD_MIN_BYTES): boo
     try {
       const st = statSync(p);
       if (!st.isFile()) return false;
-      total += st.size;
+      total += isGzip(p) ? st.size * GZIP_RATIO : st.size;
     } catch {
       // Missing or unreadable: the reader says so (one line), on the main thread.
       return false;

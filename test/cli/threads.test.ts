@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, truncateSync, copyFileSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, truncateSync, copyFileSync, statSync, writeFileSync, readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { CLI, ROOT, sampleCaptures } from '../helpers/samples.js';
@@ -34,6 +35,20 @@ describe('threads change nothing', () => {
     expect(threaded.code).toBe(1);
     expect(JSON.parse(threaded.stdout)).toEqual(JSON.parse(inline.stdout));
     expect(JSON.parse(threaded.stdout).summary.connections).toBe(20000);
+  });
+
+  test('a gzipped capture (decompressed on the decoding thread) gives the same report', () => {
+    const gz = join(dir, 'node.pcap.gz');
+    writeFileSync(gz, gzipSync(readFileSync(big)));
+    const threaded = run(['analyze', gz, '--format', 'json'], 'always');
+    const plain = run(['analyze', big, '--format', 'json'], 'never');
+    expect(threaded.code).toBe(1);
+    const a = JSON.parse(threaded.stdout);
+    const b = JSON.parse(plain.stdout);
+    expect(a.findings).toEqual(b.findings);
+    expect(a.summary).toEqual(b.summary);
+    expect(a.inputs[0].path).toBe(gz);
+    expect(a.inputs[0].bytes).toBe(b.inputs[0].bytes);
   });
 
   test('rstdiag flows (every connection) agrees too', () => {
