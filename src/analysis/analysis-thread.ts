@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import type { AnalyzeOptions } from './analyze.js';
 import { CaptureOpenError } from '../capture/types.js';
-import { startDecoder } from './decode-thread.js';
+import { startDecoder, type StartedDecoder } from './decode-thread.js';
 import type { Analysis } from '../report/types.js';
 
 /**
@@ -67,34 +67,100 @@ export function threadsWanted(paths: string[], minBytes = THREAD_MIN_BYTES): boo
   return env === 'always' || total >= minBytes;
 }
 
-/** analyze() on a worker thread; the same result, the same errors. */
-export function analyzeInThread(paths: string[], options: AnalyzeOptions = {}): Promise<Analysis> {
-  const script = workerScript();
-  if (script === null) return analyzeHere(paths, options);
-  const { onProgress, decoded: _decoded, ...rest } = options;
-  // Both threads start at once (each takes tens of milliseconds to load its modules).
-  const decoder = startDecoder(paths);
-  const worker = new Worker(script, {
-    workerData: { paths, options: rest, progress: onProgress !== undefined, channel: decoder.channel },
-    transferList: [decoder.channel.port],
-    resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
-  });
-  return new Promise<Analysis>((resolve, reject) => {
-    let settled = false;
-    const settle = (fn: () => void, failed: boolean): void => {
-      if (settled) return;
-      settled = true;
-      if (failed) decoder.abort();
-      fn();
-    };
+/**
+ * The decoding and analysis threads of one run. Started before the captures are known (they load
+ * their modules while the main thread loads the command line), then given the job by `run`.
+ */
+export class AnalysisThreads {
+  private settle: ((m: AnalysisMessage | Error) => void) | null = null;
+  /** What arrived before `run` was called (a thread that failed to start). */
+  private early: Error | null = null;
+  private onProgress: AnalyzeOptions['onProgress'];
+  private done = false;
+
+  private constructor(private readonly decoder: StartedDecoder, private readonly worker: Worker) {
     worker.on('message', (m: AnalysisMessage) => {
-      if (m.type === 'progress') onProgress?.(m.bytes, m.total, m.packets);
-      else if (m.type === 'done') settle(() => resolve(m.analysis), false);
-      else settle(() => reject(m.open ? new CaptureOpenError(m.path, m.message) : new Error(m.message)), true);
+      if (m.type === 'progress') this.onProgress?.(m.bytes, m.total, m.packets);
+      else this.finish(m);
     });
-    worker.on('error', (err) => settle(() => reject(err), true));
-    worker.on('exit', (code) => settle(() => reject(new Error(`the analysis thread stopped (exit code ${code})`)), true));
-  });
+    worker.on('error', (err) => this.finish(err));
+    worker.on('exit', (code) => this.finish(new Error(`the analysis thread stopped (exit code ${code})`)));
+  }
+
+  /** Starts both threads (null when there is no built worker script to start, under a test runner). */
+  static start(): AnalysisThreads | null {
+    const script = workerScript();
+    if (script === null) return null;
+    const decoder = startDecoder();
+    const worker = new Worker(script, {
+      workerData: { channel: decoder.channel },
+      transferList: [decoder.channel.port],
+      resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+    });
+    return new AnalysisThreads(decoder, worker);
+  }
+
+  private finish(m: AnalysisMessage | Error): void {
+    if (this.done) return;
+    if (this.settle === null) {
+      if (m instanceof Error) this.early ??= m;
+      return;
+    }
+    this.done = true;
+    this.settle(m);
+  }
+
+  /** analyze() on the threads; the same result, the same errors. */
+  run(paths: string[], options: AnalyzeOptions): Promise<Analysis> {
+    const { onProgress, decoded: _decoded, ...rest } = options;
+    this.onProgress = onProgress;
+    return new Promise<Analysis>((resolve, reject) => {
+      this.settle = (m) => {
+        if (m instanceof Error || m.type !== 'done') this.decoder.abort();
+        if (m instanceof Error) reject(m);
+        else if (m.type === 'done') resolve(m.analysis);
+        else if (m.type === 'error') reject(m.open ? new CaptureOpenError(m.path, m.message) : new Error(m.message));
+      };
+      if (this.early !== null) {
+        this.finish(this.early);
+        return;
+      }
+      this.decoder.begin(paths);
+      this.worker.postMessage({ paths, options: rest, progress: onProgress !== undefined });
+    });
+  }
+
+  /** Stops both threads (unused, or done with). */
+  dispose(): void {
+    this.done = true;
+    this.decoder.abort();
+    void this.worker.terminate();
+  }
+}
+
+/**
+ * Whether the entry point should start the threads before parsing the command line: `analyze` or
+ * `flows` with existing capture files of THREAD_MIN_BYTES in all among its arguments (a guess:
+ * option values are arguments too; analyzeCaptures decides for good, and unused threads are stopped).
+ */
+export function prestartWanted(argv: string[]): boolean {
+  if (argv[0] !== 'analyze' && argv[0] !== 'flows') return false;
+  const env = process.env['RSTDIAG_THREADS'];
+  if (env === 'never' || workerScript() === null) return false;
+  let total = 0;
+  let files = 0;
+  for (const a of argv.slice(1)) {
+    if (a.startsWith('-')) continue;
+    try {
+      const st = statSync(a);
+      if (!st.isFile()) continue;
+      files++;
+      total += isGzip(a) ? st.size * GZIP_RATIO : st.size;
+    } catch {
+      // Not a file (an option's value): not a capture.
+    }
+  }
+  return files > 0 && (env === 'always' || total >= THREAD_MIN_BYTES);
 }
 
 /** analyze() on this thread (loaded on demand: a threaded run's main thread never needs it). */
@@ -103,7 +169,15 @@ async function analyzeHere(paths: string[], options: AnalyzeOptions): Promise<An
   return analyze(paths, options);
 }
 
-/** The analysis of the CLI: on a thread for large captures, else here. */
-export function analyzeCaptures(paths: string[], options: AnalyzeOptions = {}): Promise<Analysis> {
-  return threadsWanted(paths) ? analyzeInThread(paths, options) : analyzeHere(paths, options);
+/**
+ * The analysis of the CLI: on threads for large captures (those started early, or new ones), else
+ * here (and early threads, if any, are stopped).
+ */
+export function analyzeCaptures(paths: string[], options: AnalyzeOptions = {}, early: AnalysisThreads | null = null): Promise<Analysis> {
+  if (threadsWanted(paths)) {
+    const threads = early ?? AnalysisThreads.start();
+    if (threads !== null) return threads.run(paths, options);
+  }
+  early?.dispose();
+  return analyzeHere(paths, options);
 }

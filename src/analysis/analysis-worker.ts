@@ -1,6 +1,5 @@
 /**
- * The analysis thread (worker_threads): runs analyze() on the captures named in workerData and
- * posts back the Analysis (plain data) or the error, with progress on the way. See
+ * The analysis thread (worker_threads): runs analyze() on the captures it is sent and posts back the Analysis (plain data) or the error, with progress on the way. See
  * analysis-thread.ts for why the analysis runs here rather than on the main thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -10,10 +9,13 @@ import type { AnalysisMessage } from './analysis-thread.js';
 import { DecodedStream } from './decode-thread.js';
 import type { DecodedChannel } from './decode-channel.js';
 
-const job = workerData as { paths: string[]; options: Omit<AnalyzeOptions, 'onProgress' | 'decoded'>; progress: boolean; channel: DecodedChannel };
+const { channel } = workerData as { channel: DecodedChannel };
+type Job = { paths: string[]; options: Omit<AnalyzeOptions, 'onProgress' | 'decoded'>; progress: boolean };
 const send = (m: AnalysisMessage): void => parentPort!.postMessage(m);
 let lastProgress = 0;
-const decoded = new DecodedStream(job.channel);
+const decoded = new DecodedStream(channel);
+// The job comes once the command line is parsed (this thread starts before that).
+const job = await new Promise<Job>((resolve) => parentPort!.once('message', resolve));
 try {
   const analysis = await analyze(job.paths, {
     ...job.options,

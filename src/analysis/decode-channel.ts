@@ -23,9 +23,8 @@ export const FULL = 1;
 
 export const DATA_WORDS = SLOTS * SLOT_PACKETS * R.Size;
 
-/** What the decoding thread is given: the captures, in order, and the shared memory. */
+/** What the decoding thread is started with: the shared memory (the captures come by message). */
 export interface DecodeJob {
-  paths: string[];
   control: SharedArrayBuffer;
   data: SharedArrayBuffer;
   /** Where its messages go (the analysis's end of a MessageChannel). */

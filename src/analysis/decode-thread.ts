@@ -17,23 +17,28 @@ const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
 export interface StartedDecoder {
   /** For the analysis (transfer `channel.port` to the thread that consumes it). */
   channel: DecodedChannel;
-  /** Stops the decoding thread (the analysis failed or ended early). */
+  /** The captures to decode, in order (the thread waits for them). */
+  begin(paths: string[]): void;
+  /** Stops the decoding thread (the analysis failed, ended early, or never began). */
   abort(): void;
 }
 
-/** Starts decoding `paths` on a new thread (a built script, dist/decode-worker.js, beside this one). */
-export function startDecoder(paths: string[]): StartedDecoder {
+/** Starts the decoding thread (a built script, dist/decode-worker.js, beside this one); it waits for `begin`. */
+export function startDecoder(): StartedDecoder {
   const control = new SharedArrayBuffer(C.Size * 4);
   const data = new SharedArrayBuffer(DATA_WORDS * 4);
   const { port1, port2 } = new MessageChannel();
-  const job: DecodeJob = { paths, control, data, port: port1 };
+  const job: DecodeJob = { control, data, port: port1 };
   // It allocates almost nothing per packet (a reused frame and packet): a small young generation.
   const worker = new Worker(new URL('./decode-worker.js', import.meta.url), {
     workerData: job, transferList: [port1], resourceLimits: { maxYoungGenerationSizeMb: 4 },
   });
+  // Its failures reach the analysis through the channel (a closed port); none may go unhandled here.
+  worker.on('error', () => undefined);
   const ctrl = new Int32Array(control);
   return {
     channel: { control, data, port: port2 },
+    begin: (paths) => worker.postMessage({ paths }),
     abort: () => {
       Atomics.store(ctrl, C.Abort, 1);
       void worker.terminate();

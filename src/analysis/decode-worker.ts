@@ -3,7 +3,7 @@
  * hands the packets to the analysis thread as records in shared memory (decode-channel.ts), so
  * reading, parsing and decoding run on a second core beside the flow table and the rules.
  */
-import { workerData } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { readCapture } from '../capture/reader.js';
 import { CaptureOpenError, type Frame } from '../capture/types.js';
 import { Decoder } from '../decode/decoder.js';
@@ -71,8 +71,10 @@ async function decodeOne(path: string): Promise<DecodeResult> {
   }
 }
 
+// The captures come once the command line is parsed (this thread starts before that).
+const paths = await new Promise<string[]>((resolve) => parentPort!.once('message', (m: { paths: string[] }) => resolve(m.paths)));
 try {
-  for (const path of job.paths) {
+  for (const path of paths) {
     waitFree(slot);
     const result = await decodeOne(path);
     // The capture's last slot (possibly empty) ends its stream; then its result.

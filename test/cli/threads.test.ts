@@ -81,6 +81,15 @@ describe('threads change nothing', () => {
     expect(report).toEqual(JSON.parse(inline.stdout));
   });
 
+  test('threads started early and not used (a usage error, a missing file) stop: exit 2, no hang', () => {
+    const bad = run(['analyze', big, '--format', 'bogus'], 'always');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^rstdiag: /);
+    const missing = run(['analyze', big, join(dir, 'missing.pcap')], 'always');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe(`rstdiag: ${join(dir, 'missing.pcap')}: no such file\n`);
+  });
+
   test('not a capture: one line on stderr, exit 2, either way', () => {
     for (const threads of ['always', 'never'] as const) {
       const r = run(['analyze', join(ROOT, 'README.md')], threads);
