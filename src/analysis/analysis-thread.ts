@@ -53,18 +53,26 @@ function workerScript(): URL | null {
 export function threadsWanted(paths: string[], minBytes = THREAD_MIN_BYTES): boolean {
   const env = process.env['RSTDIAG_THREADS'];
   if (env === 'never' || workerScript() === null || paths.includes('-')) return false;
-  let total = 0;
-  for (const p of paths) {
+  const weight = captureWeight(paths);
+  // Missing, unreadable or not a regular file: the reader says so (one line), on the main thread.
+  return weight.files === paths.length && (env === 'always' || weight.bytes >= minBytes);
+}
+
+/** How many of `candidates` are regular files, and their bytes (a gzipped file counted GZIP_RATIO times). */
+function captureWeight(candidates: string[]): { files: number; bytes: number } {
+  let files = 0;
+  let bytes = 0;
+  for (const p of candidates) {
     try {
       const st = statSync(p);
-      if (!st.isFile()) return false;
-      total += isGzip(p) ? st.size * GZIP_RATIO : st.size;
+      if (!st.isFile()) continue;
+      files++;
+      bytes += isGzip(p) ? st.size * GZIP_RATIO : st.size;
     } catch {
-      // Missing or unreadable: the reader says so (one line), on the main thread.
-      return false;
+      // Not there, or not readable: not counted.
     }
   }
-  return env === 'always' || total >= minBytes;
+  return { files, bytes };
 }
 
 /**
@@ -147,20 +155,9 @@ export function prestartWanted(argv: string[]): boolean {
   if (argv[0] !== 'analyze' && argv[0] !== 'flows') return false;
   const env = process.env['RSTDIAG_THREADS'];
   if (env === 'never' || workerScript() === null) return false;
-  let total = 0;
-  let files = 0;
-  for (const a of argv.slice(1)) {
-    if (a.startsWith('-')) continue;
-    try {
-      const st = statSync(a);
-      if (!st.isFile()) continue;
-      files++;
-      total += isGzip(a) ? st.size * GZIP_RATIO : st.size;
-    } catch {
-      // Not a file (an option's value): not a capture.
-    }
-  }
-  return files > 0 && (env === 'always' || total >= THREAD_MIN_BYTES);
+  // Arguments that are files (an option's value is not, mostly).
+  const weight = captureWeight(argv.slice(1).filter((a) => !a.startsWith('-')));
+  return weight.files > 0 && (env === 'always' || weight.bytes >= THREAD_MIN_BYTES);
 }
 
 /** analyze() on this thread (loaded on demand: a threaded run's main thread never needs it). */
