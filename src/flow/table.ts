@@ -401,11 +401,6 @@ export function seqDiff(a: number, b: number): number {
   return ((a - b) | 0);
 }
 
-export interface IcmpTie {
-  conn: Connection;
-  event: ConnEvent;
-}
-
 /**
  * The connection table: one entry per TCP 4-tuple, per-direction sequence state, copies of one
  * packet (several interfaces of `-i any`) counted once, Zeek-style history.
