@@ -86,7 +86,8 @@ interface Accumulator {
 
 /**
  * No rule fires on it: established, no RST or ICMP error either way, no NAT link, no SYN
- * retransmission, no long silence. Rules only cite such connections as context (witnesses).
+ * retransmission, no long silence. Rules only cite such connections as context (witnesses). The
+ * flow table makes the same test on a slot's numbers (FlowTable.plainlyHealthy): change both together.
  */
 function plainlyHealthy(c: Connection): boolean {
   return c.established && c.natPeer === null && !c.dirs[0].rstSeen && !c.dirs[1].rstSeen &&
@@ -183,7 +184,6 @@ export class Pipeline {
     this.table = new FlowTable({
       maxConnections: options.maxConnections,
       onHandshake: this.linker.onHandshake,
-      onSweep: this.linker.onSweep,
       releaseHealthy: this.releaseHealthy,
       onRetire: (c) => {
         this.pending.push(c);

@@ -77,8 +77,8 @@ try {
   for (const path of paths) {
     waitFree(slot);
     const result = await decodeOne(path);
-    // The capture's last slot (possibly empty) ends its stream; then its result.
-    waitFree(slot);
+    // The capture's last slot (possibly empty, and free: every publish above waited for the next)
+    // ends its stream; then its result.
     publish(true);
     job.port.postMessage(result);
     // The analysis stops at the first capture that cannot be read.

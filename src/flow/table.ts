@@ -275,8 +275,6 @@ export interface FlowTableOptions {
   idleRetireAfter?: number;
   /** Called for each new (not copied, not retransmitted) SYN or SYN-ACK: the NAT linker's feed. */
   onHandshake?: HandshakeHook;
-  /** Called on each sweep with the capture time, so hooks can prune their own indexes. */
-  onSweep?: (t: number) => void;
 }
 
 /**
@@ -461,7 +459,6 @@ export class FlowTable {
   private readonly onRetire: ((conn: Connection) => void) | undefined;
   private readonly releaseHealthy: ((slot: number) => boolean) | undefined;
   private readonly onHandshake: HandshakeHook | undefined;
-  private readonly onSweep: ((t: number) => void) | undefined;
   /** Connections ever seen. */
   total = 0;
   /** Times the table hit maxConnections and retired a connection early. */
@@ -480,7 +477,6 @@ export class FlowTable {
     this.onRetire = options.onRetire;
     this.releaseHealthy = options.releaseHealthy;
     this.onHandshake = options.onHandshake;
-    this.onSweep = options.onSweep;
     this.grow(INITIAL_SLOTS);
   }
 
@@ -842,7 +838,10 @@ export class FlowTable {
     else this.activeSize--;
   }
 
-  /** Plainly healthy: no rule can fire on it (see FlowTableOptions.releaseHealthy). */
+  /**
+   * Plainly healthy: no rule can fire on it (see FlowTableOptions.releaseHealthy). The same test
+   * as plainlyHealthy() in src/analysis/analyze.ts, on the slot's numbers: change both together.
+   */
   private plainlyHealthy(slot: number): boolean {
     const u = this.u32;
     const b = slot * U.Size;
@@ -958,7 +957,6 @@ export class FlowTable {
     // Retire finished or long-quiet connections so memory stays bounded on long captures. The
     // recency lists are ordered by last packet: stop at the first connection not yet due.
     this.lastSweepT = t;
-    this.onSweep?.(t);
     const u = this.u32;
     for (let s = this.activeHead; s !== 0 && t - this.f64[(s - 1) * F.Size + F.LastT]! > this.retireAfter; s = this.activeHead) {
       const slot = s - 1;

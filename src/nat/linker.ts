@@ -83,9 +83,6 @@ export class NatLinker {
     else if (synAck) this.onSynAck(table, slot, dir, p, t, frame);
   };
 
-  /** Flow-table hook on each sweep: nothing to prune (the SYN index overwrites its oldest entries). */
-  readonly onSweep = (_t: number): void => {};
-
   linksOf(conn: Connection): NatLink[] {
     const l = this.linkOf(conn);
     return l === undefined ? [] : [l];
