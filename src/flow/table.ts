@@ -4,6 +4,7 @@ import type { Frame } from '../capture/types.js';
 import type { Connection, ConnEvent, Dir, DirState, Endpoint } from './types.js';
 import { EventLog } from './events.js';
 import { EndpointCounts } from './endpoint-counts.js';
+import { seqDiff } from '../tcp/seq.js';
 
 /**
  * A connection as rules and reports read it: a snapshot of the table's numeric state for one
@@ -392,11 +393,6 @@ function endpointOf(u: Uint32Array, at: number, version: 4 | 6, port: number, sh
   }
   const addr = formatAddress(scratchBytes, 6);
   return { version, addr, port, text: `[${addr}]:${port}` };
-}
-
-/** seq comparison in 32-bit modular space: a - b as a signed number. */
-export function seqDiff(a: number, b: number): number {
-  return ((a - b) | 0);
 }
 
 /**

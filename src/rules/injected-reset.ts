@@ -1,7 +1,7 @@
 import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext } from './types.js';
 import { evidenceOf, isRst, sortEvidence } from './evidence.js';
 import { TcpFlag } from '../decode/packet.js';
-import { seqDiff } from '../flow/table.js';
+import { seqDiff } from '../tcp/seq.js';
 import { idleResetOf } from './idle-timeout.js';
 
 /**

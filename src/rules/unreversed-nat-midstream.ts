@@ -1,6 +1,6 @@
 import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext } from './types.js';
 import { evidenceOf, isRst, sortEvidence } from './evidence.js';
-import { seqDiff } from '../flow/table.js';
+import { seqDiff } from '../tcp/seq.js';
 
 /** How far (bytes of sequence space) a leaked segment may sit from the connection's edge. */
 const WINDOW = 1 << 22;
