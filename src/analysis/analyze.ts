@@ -11,7 +11,8 @@ import type { DecodedStream } from './decode-thread.js';
 import { connState } from '../flow/state.js';
 import type { Connection } from '../flow/types.js';
 import { NatLinker } from '../nat/linker.js';
-import { RULES } from '../rules/registry.js';
+import { RULES, ruleOf } from '../rules/registry.js';
+import { renderFinding } from '../rules/render.js';
 import type { FindingDraft, RuleContext, RuleId } from '../rules/types.js';
 import type { Analysis, ConnectionReport, FindingWithEvidence, InputReport, Report } from '../report/types.js';
 import { TOOL_VERSION } from '../version.js';
@@ -57,6 +58,8 @@ export interface CaptureResult {
   releasedRows: ConnectionReport[];
   /** Finding-id lists of released rows that a draft covers: buildAnalysis fills them. */
   releasedFindings: Map<FindingDraft, string[][]>;
+  /** Drafts whose count includes released attempts: how many attempts their evidence shows. */
+  shownAttempts: Map<FindingDraft, number>;
   tcpPackets: number;
   resets: number;
   connectionCount: number;
@@ -94,12 +97,15 @@ function plainlyHealthy(c: Connection): boolean {
     c.dirs[0].synRetransmits === 0 && c.maxIdle < 10 && !c.history.includes('u') && !c.history.includes('U');
 }
 
-/** The diagnosis a draft describes: the rules' own grouping keys, as far as a draft shows them. */
+/**
+ * The diagnosis a draft describes: its rule and message, the endpoints, and the data fields the
+ * rule declares as telling its diagnoses apart (ports and counts are not part of a diagnosis).
+ */
 function diagnosisKey(d: FindingDraft): string {
-  const clientAddr = d.client === null ? '' : d.client.replace(/:\d+$/, '');
-  // The summary tells apart variants a rule groups separately (abortive-close's reason, ICMP kind,
-  // hairpin); numbers in it (ports, counts) are not part of the diagnosis.
-  return [d.rule, clientAddr, d.server, d.backend, d.resetBy, d.resetSender, d.severity, d.summary.replace(/\d+/g, '#')].join('|');
+  const clientAddr = d.client === null ? '' : d.client.slice(0, d.client.lastIndexOf(':'));
+  const variant = (ruleOf(d.rule).meta.distinguishBy ?? []).map((k) => String(d.data[k]));
+  return [d.rule, d.messageId, clientAddr, d.server, d.backend, d.resetBy, d.resetSender, d.severity,
+    (d.detectors ?? []).join(','), ...variant].join('|');
 }
 
 /** A draft's connections as attempts: each connection with its NAT peer when the draft holds both. */
@@ -122,12 +128,6 @@ function unitsOf(d: FindingDraft): Unit[] {
   // Not one attempt per unit (e.g. a leak across two 4-tuples): keep the draft whole.
   const all = [...seen];
   return [{ conns: all, minId: Math.min(...all.map((x) => x.id)), weight: d.count }];
-}
-
-/** `n attempts` / `n separate connection attempts` / `n connections` in a rule's text, renumbered. */
-function renumber(text: string, from: number, to: number): string {
-  return text.replace(new RegExp(`\\b${from}( separate)?( connection)? (attempt|connection)s?\\b`, 'g'),
-    (_m, sep: string | undefined, conn: string | undefined, word: string) => `${to}${sep ?? ''}${conn ?? ''} ${word}${to === 1 ? '' : 's'}`);
 }
 
 /**
@@ -404,6 +404,7 @@ export class Pipeline {
     const drafts = this.evaluate(all);
     // Attempts counted but released: added to the finding their representatives now belong to.
     const releasedFindings = new Map<FindingDraft, string[][]>();
+    const shownAttempts = new Map<FindingDraft, number>();
     const used = new Set<Accumulator>();
     for (const d of drafts) {
       let dropped = 0;
@@ -418,10 +419,8 @@ export class Pipeline {
       }
       if (lists.length > 0) releasedFindings.set(d, lists);
       if (dropped > 0) {
-        const shown = d.count;
+        shownAttempts.set(d, d.count);
         d.count += dropped;
-        d.summary = renumber(d.summary, shown, d.count);
-        d.explanation = `${renumber(d.explanation, shown, d.count)} (${plural(d.count, 'attempt')} in all; the evidence shows the first ${shown}.)`;
       }
     }
     const decoderWarnings: string[] = [];
@@ -432,7 +431,7 @@ export class Pipeline {
       decoderWarnings.push(`connection table limit (${this.table.maxConnections}) reached: ${this.table.evictions} connections were closed early; findings about them may be incomplete`);
     }
     return {
-      info, drafts, connections: held, releasedRows: this.releasedRows, releasedFindings,
+      info, drafts, connections: held, releasedRows: this.releasedRows, releasedFindings, shownAttempts,
       tcpPackets: this.table.tcpPackets, resets: this.table.resets,
       connectionCount: this.table.total - this.linker.linkCount,
       translations: this.linker.observedTranslations(),
@@ -452,10 +451,6 @@ function witnessStub(c: Connection): Connection {
     maxIdleFrame: c.maxIdleFrame, established: c.established, establishedT: c.establishedT, natPeer: null, natRole: null,
     findingIds: [],
   };
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 /** One capture file through the whole pipeline. */
@@ -496,7 +491,7 @@ export function buildAnalysis(results: CaptureResult[], options: AnalyzeOptions 
       const id = `F${findings.length + 1}`;
       for (const c of d.connections) c.findingIds.push(id);
       for (const list of r.releasedFindings.get(d) ?? []) list.push(id);
-      findings.push(toFinding(id, d));
+      findings.push(toFinding(id, d, r.shownAttempts.get(d)));
       summary.findingsByRule[d.rule as RuleId] = (summary.findingsByRule[d.rule as RuleId] ?? 0) + 1;
     }
     if (options.connections) {
@@ -527,7 +522,15 @@ function firstEvidence(d: FindingDraft): number {
   return t;
 }
 
-function toFinding(id: string, d: FindingDraft): FindingWithEvidence {
+/** A finding's text: rendered once, from its message and data, after counting. */
+export function findingText(d: FindingDraft, shown?: number): { summary: string; explanation: string } {
+  // TRANSITIONAL: rules not yet converted to messages still carry their own text.
+  if (d.messageId === undefined) return d as unknown as { summary: string; explanation: string };
+  return renderFinding(ruleOf(d.rule), d, shown);
+}
+
+function toFinding(id: string, d: FindingDraft, shown: number | undefined): FindingWithEvidence {
+  const { summary, explanation } = findingText(d, shown);
   const ev = d.evidence;
   let lo = ev[0];
   let hi = ev[0];
@@ -540,7 +543,7 @@ function toFinding(id: string, d: FindingDraft): FindingWithEvidence {
     id, rule: d.rule, severity: d.severity, confidence: d.confidence, client: d.client, server: d.server,
     backend: d.backend, resetBy: d.resetBy, resetSender: d.resetSender, count: d.count, frames,
     firstTime: lo ? formatIsoTime(lo.sec, lo.nsec) : '', lastTime: hi ? formatIsoTime(hi.sec, hi.nsec) : '',
-    summary: d.summary, explanation: d.explanation, remediation: d.remediation, docs: `docs/rules/${d.rule}.md`,
+    summary, explanation, remediation: d.remediation, docs: `docs/rules/${d.rule}.md`,
     evidence: ev,
   };
 }

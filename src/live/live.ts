@@ -14,7 +14,7 @@
  */
 import type { CaptureInfo, Frame } from '../capture/types.js';
 import { formatIsoTime } from '../capture/time.js';
-import { Pipeline, buildAnalysis } from '../analysis/analyze.js';
+import { Pipeline, buildAnalysis, findingText } from '../analysis/analyze.js';
 import type { Analysis } from '../report/types.js';
 import type { FindingDraft } from '../rules/types.js';
 import { LiveError, linkTypeOf, loadCap, type CapHandle, type CapModule } from './cap.js';
@@ -74,7 +74,7 @@ export function findingLine(d: FindingDraft): string {
   let first = d.evidence[0];
   for (const e of d.evidence) if (first === undefined || e.sec < first.sec || (e.sec === first.sec && e.nsec < first.nsec)) first = e;
   const when = first ? formatIsoTime(first.sec, first.nsec) : '';
-  return `${when} ${d.severity} ${d.rule}: ${d.summary}`;
+  return `${when} ${d.severity} ${d.rule}: ${findingText(d).summary}`;
 }
 
 function openMessage(err: unknown, opts: LiveOptions, devices: () => string[]): string {

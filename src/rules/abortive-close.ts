@@ -1,5 +1,6 @@
 import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, Severity } from './types.js';
-import { evidenceOf, groupBy, isRst, sortEvidence } from './evidence.js';
+import { evidenceOf, groupBy, sortEvidence } from './evidence.js';
+import { isRst } from './tcp.js';
 import { TcpFlag } from '../decode/packet.js';
 import { noConnectionReply } from './stale-connection.js';
 
@@ -49,6 +50,9 @@ export const abortiveClose: Rule = {
     title: 'An endpoint reset an established connection',
     description: 'An endpoint resets an established connection (resetBy); reason: linger-0, unread data, data after close.',
     docs: 'docs/rules/abortive-close.md',
+    messages: {},
+    // Every more specific reason for a RST on an established connection comes first.
+    yieldsTo: ['unreversed-nat-midstream', 'injected-reset', 'idle-timeout', 'stale-connection'],
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const hits: Abort[] = [];

@@ -1,5 +1,6 @@
 import type { Connection, FindingDraft, Rule, RuleContext } from './types.js';
-import { evidenceOf, groupBy, isRst, isSynOnly, looksLikeService, plural, sortEvidence, translatedPeer } from './evidence.js';
+import { evidenceOf, groupBy, looksLikeService, plural, sortEvidence, translatedPeer } from './evidence.js';
+import { isRst, isSynOnly } from './tcp.js';
 import { TcpFlag } from '../decode/packet.js';
 
 interface Refusal {
@@ -23,6 +24,9 @@ export const connectionRefused: Rule = {
     title: 'Connection refused: the SYN was answered by RST+ACK',
     description: 'SYN answered by RST+ACK: no listener at the (translated) destination.',
     docs: 'docs/rules/connection-refused.md',
+    messages: {},
+    // A RST+ACK that does not fit its sender's own packets is examined as forged first.
+    yieldsTo: ['injected-reset'],
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const hits: Refusal[] = [];

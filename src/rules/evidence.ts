@@ -69,16 +69,6 @@ export function evidenceAcross(conn: Connection, ev: ConnEvent, isnOf: { client:
   return row;
 }
 
-export function isSynOnly(ev: ConnEvent): boolean {
-  return (ev.flags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN;
-}
-export function isSynAck(ev: ConnEvent): boolean {
-  return (ev.flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK);
-}
-export function isRst(ev: ConnEvent): boolean {
-  return (ev.flags & TcpFlag.RST) !== 0;
-}
-
 export function sortEvidence(rows: EvidencePacket[]): EvidencePacket[] {
   return rows.sort((a, b) => a.frame - b.frame);
 }

@@ -1,5 +1,6 @@
 import type { Connection, FindingDraft, Rule, RuleContext } from './types.js';
-import { evidenceOf, groupBy, icmpName, isSynOnly, looksLikeService, plural, sortEvidence } from './evidence.js';
+import { evidenceOf, groupBy, icmpName, looksLikeService, plural, sortEvidence } from './evidence.js';
+import { isSynOnly } from './tcp.js';
 
 /** Destination-unreachable (ICMP type 3 / ICMPv6 type 1) tied to a connection that never opened. */
 function rejection(c: Connection) {
@@ -17,6 +18,8 @@ export const icmpRejected: Rule = {
     title: 'The SYN was rejected with an ICMP unreachable',
     description: 'SYN answered by ICMP/ICMPv6 unreachable or prohibited; for a Service address sent by a node: a Service without endpoints (kube-proxy REJECT).',
     docs: 'docs/rules/icmp-rejected.md',
+    messages: {},
+    yieldsTo: ['connection-refused'],
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const hits: { conn: Connection; sender: string; kind: string }[] = [];

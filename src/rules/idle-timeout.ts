@@ -1,5 +1,6 @@
 import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext } from './types.js';
-import { evidenceOf, isRst, sortEvidence } from './evidence.js';
+import { evidenceOf, sortEvidence } from './evidence.js';
+import { isRst } from './tcp.js';
 
 /** An idle period this long, then a reset, is reported whoever the reset claims to come from. */
 export const IDLE_LONG = 60;
@@ -137,6 +138,8 @@ export const idleTimeout: Rule = {
     title: 'A connection idle for a long time was reset: a middlebox forgot it',
     description: 'A long idle period, then a reset: a load balancer, NAT or conntrack entry timed out.',
     docs: 'docs/rules/idle-timeout.md',
+    messages: {},
+    yieldsTo: ['unreversed-nat-midstream'],
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const out: FindingDraft[] = [];

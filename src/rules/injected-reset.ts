@@ -1,5 +1,6 @@
 import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext } from './types.js';
-import { evidenceOf, isRst, sortEvidence } from './evidence.js';
+import { evidenceOf, sortEvidence } from './evidence.js';
+import { isRst } from './tcp.js';
 import { TcpFlag } from '../decode/packet.js';
 import { seqDiff } from '../tcp/seq.js';
 import { idleResetOf } from './idle-timeout.js';
@@ -225,6 +226,9 @@ export const injectedReset: Rule = {
     title: 'A forged RST: its purported sender did not send it',
     description: 'A RST that its purported sender did not send: TTL / IP ID / timestamps out of line, or data continues after it (Weaver, Sommer, Paxson, NDSS 2009).',
     docs: 'docs/rules/injected-reset.md',
+    messages: {},
+    // A leaked reply's RST is the NAT's doing; a reset after a long idle is a middlebox that timed out, not a forger.
+    yieldsTo: ['unreversed-nat-midstream', 'idle-timeout'],
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const out: FindingDraft[] = [];

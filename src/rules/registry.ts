@@ -10,24 +10,43 @@ import { abortiveClose } from './abortive-close.js';
 import { injectedReset } from './injected-reset.js';
 import { idleTimeout } from './idle-timeout.js';
 
-/**
- * Every rule, in evaluation order: the more specific explanations first, so a connection they
- * claim is not explained again by a generic rule (synack-rejected after unreversed-dnat,
- * abortive-close last).
- */
-export const RULES: readonly Rule[] = [
-  unreversedDnat,
-  synackRejected,
-  unreversedNatMidstream,
-  injectedReset,
-  connectionRefused,
-  icmpRejected,
-  synTimeout,
-  idleTimeout,
-  staleConnection,
-  abortiveClose,
+const ALL: readonly Rule[] = [
+  abortiveClose, connectionRefused, icmpRejected, idleTimeout, injectedReset, staleConnection, synTimeout, synackRejected,
+  unreversedDnat, unreversedNatMidstream,
 ];
 
+/**
+ * The rules in evaluation order, derived from their `yieldsTo` declarations: a rule runs after
+ * every rule it yields to, so a connection the more specific explanation claims is not explained
+ * again by a generic one. Among rules free to run, the order is by id (file order means nothing).
+ * Throws on a cycle.
+ */
+export function evaluationOrder(rules: readonly Rule[]): Rule[] {
+  const byId = new Map(rules.map((r) => [r.meta.id, r]));
+  const waitingOn = new Map(rules.map((r) => [r.meta.id, new Set(r.meta.yieldsTo.filter((id) => byId.has(id)))]));
+  const order: Rule[] = [];
+  while (waitingOn.size > 0) {
+    const free = [...waitingOn].filter(([, deps]) => deps.size === 0).map(([id]) => id).sort();
+    const next = free[0];
+    if (next === undefined) throw new Error(`rule precedence has a cycle among: ${[...waitingOn.keys()].join(', ')}`);
+    waitingOn.delete(next);
+    for (const deps of waitingOn.values()) deps.delete(next);
+    order.push(byId.get(next)!);
+  }
+  return order;
+}
+
+export const RULES: readonly Rule[] = evaluationOrder(ALL);
+
+const RULE_BY_ID = new Map<string, Rule>(RULES.map((r) => [r.meta.id, r]));
+
 export function findRule(id: string): Rule | undefined {
-  return RULES.find((r) => r.meta.id === (id as RuleId));
+  return RULE_BY_ID.get(id as RuleId);
+}
+
+/** The rule of a finding (every finding's rule is registered). */
+export function ruleOf(id: RuleId): Rule {
+  const rule = RULE_BY_ID.get(id);
+  if (rule === undefined) throw new Error(`unknown rule ${id}`);
+  return rule;
 }

@@ -1,5 +1,6 @@
 import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext } from './types.js';
-import { evidenceOf, groupBy, isRst, sortEvidence } from './evidence.js';
+import { evidenceOf, groupBy, sortEvidence } from './evidence.js';
+import { isRst } from './tcp.js';
 import { TcpFlag } from '../decode/packet.js';
 
 interface Stale {
@@ -53,6 +54,9 @@ export const staleConnection: Rule = {
     title: 'A segment reached an endpoint that no longer had the connection',
     description: 'A segment for a connection the receiver no longer has (restart, failover), answered with RST.',
     docs: 'docs/rules/stale-connection.md',
+    messages: {},
+    // The server's RST after a leaked reply, a forged RST, and a RST after a long idle are explained by those rules.
+    yieldsTo: ['unreversed-nat-midstream', 'injected-reset', 'idle-timeout'],
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const hits: Stale[] = [];

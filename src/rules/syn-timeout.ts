@@ -1,5 +1,6 @@
 import type { Connection, FindingDraft, Rule, RuleContext } from './types.js';
-import { evidenceOf, groupBy, isSynOnly, plural, sortEvidence } from './evidence.js';
+import { evidenceOf, groupBy, plural, sortEvidence } from './evidence.js';
+import { isSynOnly } from './tcp.js';
 
 function unanswered(c: Connection): boolean {
   const r = c.dirs[1];
@@ -14,6 +15,9 @@ export const synTimeout: Rule = {
     title: 'SYNs went unanswered',
     description: 'SYNs retransmitted with no answer in the capture (a drop; hairpin or policy when S maps to the client itself).',
     docs: 'docs/rules/syn-timeout.md',
+    messages: {},
+    // Retried SYNs whose answer came back untranslated, or rejected with ICMP, have a known cause.
+    yieldsTo: ['unreversed-dnat', 'icmp-rejected'],
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const hits: { conn: Connection; hairpin: boolean; translated: Connection | null }[] = [];

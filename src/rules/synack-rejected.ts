@@ -1,6 +1,7 @@
 import type { Connection, FindingDraft, Rule, RuleContext } from './types.js';
-import { evidenceOf, isRst, isSynAck, isSynOnly, sortEvidence } from './evidence.js';
-import { BR_NETFILTER_REMEDIATION } from './unreversed-dnat.js';
+import { evidenceOf, sortEvidence } from './evidence.js';
+import { isRst, isSynAck, isSynOnly } from './tcp.js';
+import { BR_NETFILTER_REMEDIATION } from './remediation.js';
 
 /**
  * The client resets a SYN-ACK that acknowledges its own SYN, while the NAT'd half is not in the
@@ -15,6 +16,17 @@ export const synackRejected: Rule = {
     title: 'The client reset a SYN-ACK that answered its own SYN',
     description: 'The client resets a SYN-ACK that acks its own SYN, and the NAT\'d half is not in the capture: NAT asymmetry on the client\'s side.',
     docs: 'docs/rules/synack-rejected.md',
+    messages: {
+      rejected: {
+        summary: '{{clientAddr}} reset the SYN-ACK from {{server}} that answered its own SYN ({{count|plural:attempt}})',
+        explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame}}); {{server}} answered with a SYN-ACK acknowledging exactly that SYN (frame {{synAckFrame}}), and the client answered it with RST.' +
+          '{{#retried}} The client then retransmitted the same SYN (same ISN): its socket was still waiting for an answer, so it did not recognise this one as its own.{{/retried}}' +
+          ' A client rejects the answer to its own SYN when it arrives from an address it never called: the client most likely dialled a different address (a Service ClusterIP) that was translated to this one, and the reply reached the client without the reverse translation. The translated half is not in this capture (it was taken at the server); capture on the client\'s node with `tcpdump -i any` to see both halves.' +
+          ' On Kubernetes with client and server on one node: br_netfilter is not loaded (or net.bridge.bridge-nf-call-iptables is 0). The application sees a connect timeout.',
+      },
+    },
+    // With the NAT'd half in the capture, unreversed-dnat tells the whole story.
+    yieldsTo: ['unreversed-dnat'],
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const hits: { conn: Connection; retriedAfter: boolean }[] = [];
@@ -63,13 +75,11 @@ export const synackRejected: Rule = {
         resetBy: 'client',
         resetSender: c0.orig.addr,
         count: group.length,
-        summary: `${c0.orig.addr} reset the SYN-ACK from ${c0.resp.text} that answered its own SYN (${group.length} attempt${group.length > 1 ? 's' : ''})`,
-        explanation: [
-          `${c0.orig.text} sent a SYN to ${c0.resp.text} (frame ${c0.dirs[0].synFrame}); ${c0.resp.text} answered with a SYN-ACK acknowledging exactly that SYN (frame ${c0.dirs[1].synFrame}), and the client answered it with RST.`,
-          retried ? 'The client then retransmitted the same SYN (same ISN): its socket was still waiting for an answer, so it did not recognise this one as its own.' : '',
-          'A client rejects the answer to its own SYN when it arrives from an address it never called: the client most likely dialled a different address (a Service ClusterIP) that was translated to this one, and the reply reached the client without the reverse translation. The translated half is not in this capture (it was taken at the server); capture on the client\'s node with `tcpdump -i any` to see both halves.',
-          'On Kubernetes with client and server on one node: br_netfilter is not loaded (or net.bridge.bridge-nf-call-iptables is 0). The application sees a connect timeout.',
-        ].filter(Boolean).join(' '),
+        messageId: 'rejected',
+        data: {
+          clientAddr: c0.orig.addr, client: c0.orig.text, server: c0.resp.text, synFrame: c0.dirs[0].synFrame,
+          synAckFrame: c0.dirs[1].synFrame, retried,
+        },
         remediation: [
           'Capture on the client\'s node: tcpdump -i any -w node.pcap host ' + c0.orig.addr,
           ...BR_NETFILTER_REMEDIATION,

@@ -1,5 +1,6 @@
 import type { Connection, ConnEvent } from '../flow/types.js';
 import type { NatLink } from '../nat/linker.js';
+import type { MessageData, RuleMessages } from './messages.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -25,6 +26,18 @@ export interface RuleMeta {
   description: string;
   /** Relative path of the rule's documentation page. */
   docs: string;
+  /** Message ids → templates (src/rules/messages.ts); a finding names one, its fragments others. */
+  messages: RuleMessages;
+  /**
+   * Rules that explain a connection before this one when both would (registry.ts orders the rules
+   * by these declarations, not by file order).
+   */
+  yieldsTo: readonly RuleId[];
+  /**
+   * Data fields that tell two diagnoses of this rule apart beyond the message id and the finding's
+   * endpoints (icmp-rejected: the ICMP kind). Attempts of one diagnosis are counted together.
+   */
+  distinguishBy?: readonly string[];
 }
 
 /** One packet of a finding's evidence, for ladders and diagrams. */
@@ -47,9 +60,16 @@ export interface EvidencePacket {
   copies: number[];
 }
 
-/** What a rule reports; the engine numbers findings and fills times from the evidence. */
+/**
+ * What a rule reports: structured data; the engine counts attempts, then renders the message's
+ * text (src/rules/render.ts), numbers findings and fills times from the evidence.
+ */
 export interface FindingDraft {
   rule: RuleId;
+  /** A finding message of the rule's meta.messages. */
+  messageId: string;
+  /** The message's placeholders (the engine adds `count` and `several`). */
+  data: MessageData;
   severity: Severity;
   confidence: number;
   client: string | null;
@@ -58,8 +78,8 @@ export interface FindingDraft {
   resetBy: 'client' | 'server' | 'middlebox' | null;
   resetSender: string | null;
   count: number;
-  summary: string;
-  explanation: string;
+  /** Independent tests that fired (injected-reset's detectors), when the rule has such. */
+  detectors?: readonly string[];
   remediation: string[];
   evidence: EvidencePacket[];
   /** Connections this finding covers (both NAT halves where linked). */
@@ -85,3 +105,4 @@ export interface Rule {
 }
 
 export type { Connection, ConnEvent };
+export type { MessageData, MessageRef, RuleMessages } from './messages.js';

@@ -1,5 +1,6 @@
 import type { Connection, FindingDraft, Rule, RuleContext } from './types.js';
-import { evidenceAcross, evidenceOf, isRst, isSynAck, isSynOnly, sortEvidence } from './evidence.js';
+import { evidenceAcross, evidenceOf, sortEvidence } from './evidence.js';
+import { isRst, isSynAck, isSynOnly } from './tcp.js';
 import type { NatLink } from '../nat/linker.js';
 import ipaddr from 'ipaddr.js';
 
@@ -42,6 +43,8 @@ export const unreversedDnat: Rule = {
     title: 'SYN-ACK came back from the backend, not the Service address (reverse NAT skipped)',
     description: 'SYN to S; SYN-ACK to the same client port from B ≠ S acking the SYN\'s ISN + 1; the client resets it or keeps retrying.',
     docs: 'docs/rules/unreversed-dnat.md',
+    messages: {},
+    yieldsTo: [],
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const attempts: Attempt[] = [];

@@ -1,5 +1,6 @@
 import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext } from './types.js';
-import { evidenceOf, isRst, sortEvidence } from './evidence.js';
+import { evidenceOf, sortEvidence } from './evidence.js';
+import { isRst } from './tcp.js';
 import { seqDiff } from '../tcp/seq.js';
 
 /** How far (bytes of sequence space) a leaked segment may sit from the connection's edge. */
@@ -67,6 +68,8 @@ export const unreversedNatMidstream: Rule = {
     title: 'A reply mid-connection arrived untranslated from the backend; the client reset it',
     description: 'An established connection to S receives a segment from B ≠ S on the same client port (in window); the client resets it and the connection dies: conntrack marked it INVALID or lost it (kubernetes#74839).',
     docs: 'docs/rules/unreversed-nat-midstream.md',
+    messages: {},
+    yieldsTo: [],
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const leaks: Leak[] = [];
