@@ -1,5 +1,5 @@
 import type { Connection, FindingDraft, Rule, RuleContext } from './types.js';
-import { evidenceOf, groupBy, looksLikeService, plural, sortEvidence, translatedPeer } from './evidence.js';
+import { evidenceOf, groupBy, looksLikeService, sortEvidence, translatedPeer } from './evidence.js';
 import { isRst, isSynOnly } from './tcp.js';
 import { TcpFlag } from '../decode/packet.js';
 
@@ -24,7 +24,25 @@ export const connectionRefused: Rule = {
     title: 'Connection refused: the SYN was answered by RST+ACK',
     description: 'SYN answered by RST+ACK: no listener at the (translated) destination.',
     docs: 'docs/rules/connection-refused.md',
-    messages: {},
+    messages: {
+      refused: {
+        summary: '{{clientAddr}} → {{server}}: connection refused, nothing listens on port {{port}}',
+        explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame}}); {{whoAddr}} answered with RST+ACK acknowledging the SYN\'s ISN + 1: nothing is listening on port {{port}} there, and the application got "connection refused" (ECONNREFUSED) at once.'
+          + '{{#several}} {{count|plural:attempt}} were refused the same way.{{/several}}',
+      },
+      refusedBehindNat: {
+        summary: '{{clientAddr}} → {{server}} (→ {{backend}}): connection refused, nothing listens on port {{port}}',
+        explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame}}), which the node translated to {{backend}}; {{whoAddr}} answered with RST+ACK acknowledging the SYN\'s ISN + 1: nothing is listening on port {{port}} there, and the application got "connection refused" (ECONNREFUSED) at once.'
+          + '{{#several}} {{count|plural:attempt}} were refused the same way.{{/several}}'
+          + ' {{server}} is a Service address: its targetPort ({{port}}) does not match a port the backend container listens on, or the container has not started listening yet (a readiness probe that passes before the listener is up).',
+      },
+      refusedServiceUnseen: {
+        summary: '{{clientAddr}} → {{server}}: connection refused, nothing listens on the target port',
+        explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame}}); {{whoAddr}} answered with RST+ACK acknowledging the SYN\'s ISN + 1: nothing is listening on the port it was translated to, and the application got "connection refused" (ECONNREFUSED) at once.'
+          + '{{#several}} {{count|plural:attempt}} were refused the same way.{{/several}}'
+          + ' {{server}} looks like a Service address, and the backend\'s side of the NAT is not in this capture: the RST came back translated, so the port that refused is the Service\'s targetPort on the backend pod, which this vantage point cannot show (capture on the node with -i any to see it). Either the targetPort does not match a port the container listens on, or the container is not listening yet.',
+      },
+    },
     // A RST+ACK that does not fit its sender's own packets is examined as forged first.
     yieldsTo: ['injected-reset'],
   },
@@ -64,14 +82,6 @@ export const connectionRefused: Rule = {
       const port = (backend ?? server).port;
       const who = backend ?? server;
       const service = looksLikeService(h0.conn, ctx.isServiceAddress);
-      const explanation = [
-        `${client.text} sent a SYN to ${server.text} (frame ${h0.conn.dirs[0].synFrame})`,
-        backend ? `, which the node translated to ${backend.text};` : ';',
-        ` ${who.addr} answered with RST+ACK acknowledging the SYN's ISN + 1: nothing is listening on ${service && !backend ? 'the port it was translated to' : `port ${port} there`}, and the application got "connection refused" (ECONNREFUSED) at once.`,
-        group.length > 1 ? ` ${plural(group.length, 'attempt')} were refused the same way.` : '',
-        service && backend ? ` ${server.text} is a Service address: its targetPort (${port}) does not match a port the backend container listens on, or the container has not started listening yet (a readiness probe that passes before the listener is up).` : '',
-        service && !backend ? ` ${server.text} looks like a Service address, and the backend's side of the NAT is not in this capture: the RST came back translated, so the port that refused is the Service's targetPort on the backend pod, which this vantage point cannot show (capture on the node with -i any to see it). Either the targetPort does not match a port the container listens on, or the container is not listening yet.` : '',
-      ].join('');
       const remediation = service ? [
         `kubectl get svc -A -o wide | grep ${server.addr}   # find the Service; compare its targetPort with the container's port`,
         `kubectl get endpointslices -A -o wide | grep ${(backend ?? server).addr}`,
@@ -83,6 +93,11 @@ export const connectionRefused: Rule = {
       ];
       return {
         rule: 'connection-refused' as const,
+        messageId: backend ? 'refusedBehindNat' : service ? 'refusedServiceUnseen' : 'refused',
+        data: {
+          clientAddr: client.addr, client: client.text, server: server.text, backend: backend ? backend.text : '',
+          synFrame: h0.conn.dirs[0].synFrame, whoAddr: who.addr, port,
+        },
         severity: 'error' as const,
         confidence: 0.95,
         client: client.text,
@@ -91,8 +106,6 @@ export const connectionRefused: Rule = {
         resetBy: 'server' as const,
         resetSender: who.addr,
         count: group.length,
-        summary: `${client.addr} → ${server.text}${backend ? ` (→ ${backend.text})` : ''}: connection refused, nothing listens on ${service && !backend ? 'the target port' : `port ${port}`}`,
-        explanation,
         remediation,
         evidence,
         connections: conns,

@@ -1,5 +1,5 @@
 import type { Connection, FindingDraft, Rule, RuleContext } from './types.js';
-import { evidenceOf, groupBy, icmpName, looksLikeService, plural, sortEvidence } from './evidence.js';
+import { evidenceOf, groupBy, icmpName, looksLikeService, sortEvidence } from './evidence.js';
 import { isSynOnly } from './tcp.js';
 
 /** Destination-unreachable (ICMP type 3 / ICMPv6 type 1) tied to a connection that never opened. */
@@ -18,7 +18,29 @@ export const icmpRejected: Rule = {
     title: 'The SYN was rejected with an ICMP unreachable',
     description: 'SYN answered by ICMP/ICMPv6 unreachable or prohibited; for a Service address sent by a node: a Service without endpoints (kube-proxy REJECT).',
     docs: 'docs/rules/icmp-rejected.md',
-    messages: {},
+    messages: {
+      rejectedByHost: {
+        summary: '{{clientAddr}} → {{server}}: rejected with ICMP {{kind}} from {{sender}}',
+        explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame}}) and {{sender}} answered with ICMP {{kind}}{{#icmpFrame}} (frame {{icmpFrame}}){{/icmpFrame}}, quoting that SYN; the application got "connection refused" or "no route to host" at once.'
+          + ' The destination host itself rejected it (a firewall rule with REJECT on that host, or no socket and an ICMP-rejecting policy).'
+          + '{{#several}} {{count|plural:attempt}} were rejected the same way.{{/several}}',
+      },
+      rejectedOnPath: {
+        summary: '{{clientAddr}} → {{server}}: rejected with ICMP {{kind}} from {{sender}}',
+        explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame}}) and {{sender}} answered with ICMP {{kind}}{{#icmpFrame}} (frame {{icmpFrame}}){{/icmpFrame}}, quoting that SYN; the application got "connection refused" or "no route to host" at once.'
+          + ' The rejection came from {{sender}}, not from {{serverAddr}}: a router or firewall on the way (or the node itself) refused it.'
+          + '{{#several}} {{count|plural:attempt}} were rejected the same way.{{/several}}',
+      },
+      serviceWithoutEndpoints: {
+        summary: '{{clientAddr}} → {{server}}: rejected with ICMP {{kind}} from {{sender}} (Service without endpoints)',
+        explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame}}) and {{sender}} answered with ICMP {{kind}}{{#icmpFrame}} (frame {{icmpFrame}}){{/icmpFrame}}, quoting that SYN; the application got "connection refused" or "no route to host" at once.'
+          + ' The rejection came from {{sender}}, not from {{serverAddr}}: a router or firewall on the way (or the node itself) refused it.'
+          + ' {{server}} is a Service address and the ICMP came from a node: kube-proxy installs a REJECT rule for a Service that has no ready endpoints — no backend pod is Ready.'
+          + '{{#several}} {{count|plural:attempt}} were rejected the same way.{{/several}}',
+      },
+    },
+    // Rejections of one connection attempt differ by the ICMP kind (port vs host, prohibited…).
+    distinguishBy: ['kind'],
     yieldsTo: ['connection-refused'],
   },
   detect(ctx: RuleContext): FindingDraft[] {
@@ -54,12 +76,6 @@ export const icmpRejected: Rule = {
       sortEvidence(evidence);
       const icmpFrame = evidence.find((e) => e.label.startsWith('ICMP'))?.frame;
       const kubeProxy = service && !fromServer;
-      const explanation = [
-        `${c0.orig.text} sent a SYN to ${c0.resp.text} (frame ${c0.dirs[0].synFrame}) and ${h0.sender} answered with ICMP ${h0.kind}${icmpFrame ? ` (frame ${icmpFrame})` : ''}, quoting that SYN; the application got "connection refused" or "no route to host" at once.`,
-        fromServer ? ' The destination host itself rejected it (a firewall rule with REJECT on that host, or no socket and an ICMP-rejecting policy).' : ` The rejection came from ${h0.sender}, not from ${c0.resp.addr}: a router or firewall on the way (or the node itself) refused it.`,
-        kubeProxy ? ` ${c0.resp.text} is a Service address and the ICMP came from a node: kube-proxy installs a REJECT rule for a Service that has no ready endpoints — no backend pod is Ready.` : '',
-        group.length > 1 ? ` ${plural(group.length, 'attempt')} were rejected the same way.` : '',
-      ].join('');
       const remediation = kubeProxy ? [
         `kubectl get svc -A -o wide | grep ${c0.resp.addr}   # which Service is this`,
         'kubectl get endpointslices -n <ns> -l kubernetes.io/service-name=<svc>   # no ready endpoints?',
@@ -71,6 +87,11 @@ export const icmpRejected: Rule = {
       ];
       return {
         rule: 'icmp-rejected' as const,
+        messageId: fromServer ? 'rejectedByHost' : kubeProxy ? 'serviceWithoutEndpoints' : 'rejectedOnPath',
+        data: {
+          clientAddr: c0.orig.addr, client: c0.orig.text, server: c0.resp.text, serverAddr: c0.resp.addr,
+          synFrame: c0.dirs[0].synFrame, sender: h0.sender, kind: h0.kind, icmpFrame: icmpFrame ?? 0,
+        },
         severity: 'error' as const,
         confidence: 0.95,
         client: c0.orig.text,
@@ -79,8 +100,6 @@ export const icmpRejected: Rule = {
         resetBy: fromServer ? ('server' as const) : ('middlebox' as const),
         resetSender: h0.sender,
         count: group.length,
-        summary: `${c0.orig.addr} → ${c0.resp.text}: rejected with ICMP ${h0.kind} from ${h0.sender}${kubeProxy ? ' (Service without endpoints)' : ''}`,
-        explanation,
         remediation,
         evidence,
         connections: conns,

@@ -1,16 +1,9 @@
 import type { Connection, FindingDraft, Rule, RuleContext } from './types.js';
 import { evidenceAcross, evidenceOf, sortEvidence } from './evidence.js';
 import { isRst, isSynAck, isSynOnly } from './tcp.js';
+import { BR_NETFILTER_REMEDIATION } from './remediation.js';
 import type { NatLink } from '../nat/linker.js';
 import ipaddr from 'ipaddr.js';
-
-export const BR_NETFILTER_REMEDIATION = [
-  'modprobe br_netfilter',
-  "echo br_netfilter > /etc/modules-load.d/k8s.conf   # load it at every boot",
-  'sysctl -w net.bridge.bridge-nf-call-iptables=1 net.bridge.bridge-nf-call-ip6tables=1',
-  "printf 'net.bridge.bridge-nf-call-iptables = 1\\nnet.bridge.bridge-nf-call-ip6tables = 1\\n' > /etc/sysctl.d/k8s.conf",
-  'lsmod | grep br_netfilter; sysctl net.bridge.bridge-nf-call-iptables   # verify: module listed, value 1',
-];
 
 interface Attempt {
   link: NatLink;
@@ -43,7 +36,34 @@ export const unreversedDnat: Rule = {
     title: 'SYN-ACK came back from the backend, not the Service address (reverse NAT skipped)',
     description: 'SYN to S; SYN-ACK to the same client port from B ≠ S acking the SYN\'s ISN + 1; the client resets it or keeps retrying.',
     docs: 'docs/rules/unreversed-dnat.md',
-    messages: {},
+    messages: {
+      reset: {
+        summary: '{{clientAddr}} → Service {{service}}: SYN-ACK came back from backend {{backend}} untranslated; the client reset it ({{count|plural:attempt}})',
+        explanation: '{{clientAddr}} dialled the Service address {{service}} (frame {{synFrame}}).'
+          + '{{#sawCopy}} The node translated the SYN to the backend {{backend}} (DNAT, same ISN).{{/sawCopy}}'
+          + ' The SYN-ACK that answers it (it acknowledges the SYN\'s ISN + 1{{#tsEcho}} and echoes its TCP timestamp{{/tsEcho}}) came from {{backend}}{{#synAckFrame}} (frame {{synAckFrame}}){{/synAckFrame}}, not from {{service}}: the reply was not translated back.'
+          + ' The client\'s kernel has no socket for {{backend}}, so it reset that SYN-ACK{{#rstFrame}} (frame {{rstFrame}}){{/rstFrame}}; its real socket, still in SYN_SENT to {{service}}, drops the stray SYN-ACK and retransmits the SYN, so the application sees a connect timeout, not "connection reset".'
+          + '{{#several}} This happened on {{count}} separate connection attempts.{{/several}}'
+          + '{{#sameBridge}} Client and backend are on the same pod subnet: the reply was bridged between two ports of the node\'s bridge without passing iptables/conntrack — br_netfilter is not loaded or net.bridge.bridge-nf-call-iptables is 0.{{/sameBridge}}'
+          + '{{^sameBridge}} The reply took a path that bypassed the conntrack entry that did the DNAT (asymmetric routing, or a bridge without br_netfilter).{{/sameBridge}}'
+          + '{{#directFrame}} Direct connections from {{clientAddr}} to the backend {{backend}} succeed in this capture (frame {{directFrame}}): only the Service path fails — the signature of this cause.{{/directFrame}}'
+          + '{{#otherClient}} Clients elsewhere reach {{service}} fine (e.g. {{otherClient}}, frame {{otherFrame}}): their replies are routed, so conntrack reverses the NAT.{{/otherClient}}'
+          + ' kubeadm stopped checking br_netfilter in its preflight (v1.30), so new clusters meet this silently.',
+      },
+      retried: {
+        summary: '{{clientAddr}} → Service {{service}}: SYN-ACK came back from backend {{backend}} untranslated; the client kept retrying ({{count|plural:attempt}})',
+        explanation: '{{clientAddr}} dialled the Service address {{service}} (frame {{synFrame}}).'
+          + '{{#sawCopy}} The node translated the SYN to the backend {{backend}} (DNAT, same ISN).{{/sawCopy}}'
+          + ' The SYN-ACK that answers it (it acknowledges the SYN\'s ISN + 1{{#tsEcho}} and echoes its TCP timestamp{{/tsEcho}}) came from {{backend}}{{#synAckFrame}} (frame {{synAckFrame}}){{/synAckFrame}}, not from {{service}}: the reply was not translated back.'
+          + ' The client ignored it and kept retransmitting the SYN: the application sees a connect timeout.'
+          + '{{#several}} This happened on {{count}} separate connection attempts.{{/several}}'
+          + '{{#sameBridge}} Client and backend are on the same pod subnet: the reply was bridged between two ports of the node\'s bridge without passing iptables/conntrack — br_netfilter is not loaded or net.bridge.bridge-nf-call-iptables is 0.{{/sameBridge}}'
+          + '{{^sameBridge}} The reply took a path that bypassed the conntrack entry that did the DNAT (asymmetric routing, or a bridge without br_netfilter).{{/sameBridge}}'
+          + '{{#directFrame}} Direct connections from {{clientAddr}} to the backend {{backend}} succeed in this capture (frame {{directFrame}}): only the Service path fails — the signature of this cause.{{/directFrame}}'
+          + '{{#otherClient}} Clients elsewhere reach {{service}} fine (e.g. {{otherClient}}, frame {{otherFrame}}): their replies are routed, so conntrack reverses the NAT.{{/otherClient}}'
+          + ' kubeadm stopped checking br_netfilter in its preflight (v1.30), so new clusters meet this silently.',
+      },
+    },
     yieldsTo: [],
   },
   detect(ctx: RuleContext): FindingDraft[] {
@@ -123,25 +143,17 @@ export const unreversedDnat: Rule = {
       // Service works for clients elsewhere.
       const direct = establishedTo(backend.text).filter((c) => c.orig.addr === client.addr && c.natPeer === null);
       const others = establishedTo(service.text).filter((c) => c.orig.addr !== client.addr);
-      const synAckFrame = evidence.find((e) => e.label === 'SYN,ACK')?.frame;
-      const rstFrame = evidence.find((e) => e.label.startsWith('RST') && e.from === client.text)?.frame;
-      const parts = [
-        `${client.addr} dialled the Service address ${service.text} (frame ${first.original.dirs[0].synFrame}).`,
-        sawCopy ? `The node translated the SYN to the backend ${backend.text} (DNAT, same ISN).` : '',
-        `The SYN-ACK that answers it (it acknowledges the SYN's ISN + 1${tsEcho ? ' and echoes its TCP timestamp' : ''}) came from ${backend.text}${synAckFrame ? ` (frame ${synAckFrame})` : ''}, not from ${service.text}: the reply was not translated back.`,
-        rsts > 0
-          ? `The client's kernel has no socket for ${backend.text}, so it reset that SYN-ACK${rstFrame ? ` (frame ${rstFrame})` : ''}; its real socket, still in SYN_SENT to ${service.text}, drops the stray SYN-ACK and retransmits the SYN, so the application sees a connect timeout, not "connection reset".`
-          : `The client ignored it and kept retransmitting the SYN: the application sees a connect timeout.`,
-        group.length > 1 ? `This happened on ${group.length} separate connection attempts.` : '',
-        sameBridge
-          ? 'Client and backend are on the same pod subnet: the reply was bridged between two ports of the node\'s bridge without passing iptables/conntrack — br_netfilter is not loaded or net.bridge.bridge-nf-call-iptables is 0.'
-          : 'The reply took a path that bypassed the conntrack entry that did the DNAT (asymmetric routing, or a bridge without br_netfilter).',
-        direct.length > 0 ? `Direct connections from ${client.addr} to the backend ${backend.text} succeed in this capture (frame ${direct[0]!.firstFrame}): only the Service path fails — the signature of this cause.` : '',
-        others.length > 0 ? `Clients elsewhere reach ${service.text} fine (e.g. ${others[0]!.orig.addr}, frame ${others[0]!.firstFrame}): their replies are routed, so conntrack reverses the NAT.` : '',
-        'kubeadm stopped checking br_netfilter in its preflight (v1.30), so new clusters meet this silently.',
-      ];
+      const synAckFrame = evidence.find((e) => e.label === 'SYN,ACK')?.frame ?? 0;
+      const rstFrame = evidence.find((e) => e.label.startsWith('RST') && e.from === client.text)?.frame ?? 0;
       findings.push({
         rule: 'unreversed-dnat',
+        messageId: rsts > 0 ? 'reset' : 'retried',
+        data: {
+          clientAddr: client.addr, service: service.text, backend: backend.text, synFrame: first.original.dirs[0].synFrame,
+          sawCopy, tsEcho, synAckFrame, rstFrame, sameBridge,
+          directFrame: direct.length > 0 ? direct[0]!.firstFrame : 0,
+          otherClient: others.length > 0 ? others[0]!.orig.addr : '', otherFrame: others.length > 0 ? others[0]!.firstFrame : 0,
+        },
         severity: 'error',
         confidence: Math.min(0.99, Math.round(confidence * 100) / 100),
         client: client.text,
@@ -150,9 +162,7 @@ export const unreversedDnat: Rule = {
         resetBy: rsts > 0 ? 'client' : null,
         resetSender: rsts > 0 ? client.addr : null,
         count: group.length,
-        summary: `${client.addr} → Service ${service.text}: SYN-ACK came back from backend ${backend.text} untranslated; ${rsts > 0 ? 'the client reset it' : 'the client kept retrying'} (${group.length} attempt${group.length > 1 ? 's' : ''})`,
-        explanation: parts.filter(Boolean).join(' '),
-        remediation: sameBridge ? BR_NETFILTER_REMEDIATION : [
+        remediation: sameBridge ? [...BR_NETFILTER_REMEDIATION] : [
           'Check that replies from the backend pass the node that did the DNAT (no asymmetric routing).',
           ...BR_NETFILTER_REMEDIATION,
         ],

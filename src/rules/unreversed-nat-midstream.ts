@@ -68,7 +68,15 @@ export const unreversedNatMidstream: Rule = {
     title: 'A reply mid-connection arrived untranslated from the backend; the client reset it',
     description: 'An established connection to S receives a segment from B ≠ S on the same client port (in window); the client resets it and the connection dies: conntrack marked it INVALID or lost it (kubernetes#74839).',
     docs: 'docs/rules/unreversed-nat-midstream.md',
-    messages: {},
+    messages: {
+      leaked: {
+        summary: '{{client}} ↔ {{server}}: a reply arrived untranslated from {{backend}}; the client reset it and the connection died',
+        explanation: 'The connection {{client}} → {{server}} was established through the Service address (frame {{synFrame}}) and working.'
+          + ' Then a segment from the backend\'s own address {{backend}} reached the client on the same port (frame {{leakedFrame}}); its sequence numbers continue the connection\'s, so it is the server\'s reply that conntrack did not translate back to {{server}}.'
+          + ' The client\'s kernel has no connection with {{backend}}, so it answered with RST (frame {{clientRstFrame}}); that RST is in the backend\'s window and killed the server\'s side{{#serverRstFrame}}, and the client\'s next segment was answered with RST (frame {{serverRstFrame}}){{/serverRstFrame}}.'
+          + ' The application sees "connection reset by peer". Conntrack skips the reverse NAT when it judges a packet INVALID (out of its window tracking, e.g. after a retransmission storm or with offloads) or has lost the entry: kubernetes/kubernetes#74839.',
+      },
+    },
     yieldsTo: [],
   },
   detect(ctx: RuleContext): FindingDraft[] {
@@ -98,6 +106,11 @@ export const unreversedNatMidstream: Rule = {
       sortEvidence(evidence);
       return {
         rule: 'unreversed-nat-midstream' as const,
+        messageId: 'leaked',
+        data: {
+          client: x.orig.text, server: x.resp.text, backend: backendEp.text, synFrame: x.dirs[0].synFrame,
+          leakedFrame: l.leaked.frame, clientRstFrame: l.clientRst.frame, serverRstFrame: serverRst ? serverRst.frame : 0,
+        },
         severity: 'error' as const,
         confidence: serverRst ? 0.9 : 0.8,
         client: x.orig.text,
@@ -106,8 +119,6 @@ export const unreversedNatMidstream: Rule = {
         resetBy: 'client' as const,
         resetSender: x.orig.addr,
         count: 1,
-        summary: `${x.orig.text} ↔ ${x.resp.text}: a reply arrived untranslated from ${backendEp.text}; the client reset it and the connection died`,
-        explanation: `The connection ${x.orig.text} → ${x.resp.text} was established through the Service address (frame ${x.dirs[0].synFrame}) and working. Then a segment from the backend's own address ${backendEp.text} reached the client on the same port (frame ${l.leaked.frame}); its sequence numbers continue the connection's, so it is the server's reply that conntrack did not translate back to ${x.resp.text}. The client's kernel has no connection with ${backendEp.text}, so it answered with RST (frame ${l.clientRst.frame}); that RST is in the backend's window and killed the server's side${serverRst ? `, and the client's next segment was answered with RST (frame ${serverRst.frame})` : ''}. The application sees "connection reset by peer". Conntrack skips the reverse NAT when it judges a packet INVALID (out of its window tracking, e.g. after a retransmission storm or with offloads) or has lost the entry: kubernetes/kubernetes#74839.`,
         remediation: [
           'sysctl -w net.netfilter.nf_conntrack_tcp_be_liberal=1   # stop marking out-of-window packets INVALID; persist in /etc/sysctl.d/',
           'iptables -t filter -I FORWARD -m conntrack --ctstate INVALID -j DROP   # or: drop INVALID replies instead of forwarding them untranslated (kube-proxy adds this rule itself only while nf_conntrack_tcp_be_liberal is 0 — check iptables-save | grep INVALID)',
