@@ -1,114 +1,83 @@
 import { RuleTester, type TablePacket } from '../helpers/rule-tester.js';
+import { opening, REPLY, REQUEST } from './table-rows.js';
+import { BACKEND, BACKEND6, natHalves, POD, POD6, SERVICE, SERVICE6, type NatHalves, untranslatedSynAck, strayReset } from './nat-rows.js';
 
 // A pod's connection to a Service; mid-connection one reply skips the reverse NAT (kubernetes#74839).
-const C = '10.244.0.5:40000';
-const SVC = '10.96.0.10:80';
-const BE = '10.244.0.7:8080';
-const C6 = '[fd00:244::5]:40000';
-const SVC6 = '[fd00:96::10]:80';
-const BE6 = '[fd00:244::7]:8080';
-const ISN = 1000;
-const SISN = 5000;
-/** Where each side stands after `working`: two 36-byte requests and one 41-byte reply. */
-const C_NEXT = ISN + 1 + 72;
-const S_NEXT = SISN + 1 + 41;
+const nat = natHalves(POD, SERVICE, BACKEND);
+const nat6 = natHalves(POD6, SERVICE6, BACKEND6);
+const { cNext, sNext } = nat.original;
+/** The client's sequence after the second request. */
+const afterSecond = cNext + REQUEST;
 
-/** Client vantage: handshake, request, reply, ACK, a second request (frames 1–7). */
-function working(client: string, server: string): TablePacket[] {
-  return [
-    { t: 0, src: client, dst: server, flags: 'S', seq: ISN },
-    { t: 0.001, src: server, dst: client, flags: 'SA', seq: SISN, ack: ISN + 1 },
-    { t: 0.0011, src: client, dst: server, flags: 'A', seq: ISN + 1, ack: SISN + 1 },
-    { t: 0.002, src: client, dst: server, flags: 'PA', seq: ISN + 1, ack: SISN + 1, len: 36 },
-    { t: 0.003, src: server, dst: client, flags: 'PA', seq: SISN + 1, ack: ISN + 37, len: 41 },
-    { t: 0.0031, src: client, dst: server, flags: 'A', seq: ISN + 37, ack: S_NEXT },
-    { t: 1, src: client, dst: server, flags: 'PA', seq: ISN + 37, ack: S_NEXT, len: 36 },
-  ];
+/** Client vantage: handshake, request, reply, ACK (opening), then a second request at 1 s (frames 1–7). */
+function working(h: NatHalves): TablePacket[] {
+  return [...opening(h.original), h.original.c(1, 'PA', cNext, sNext, { len: REQUEST })];
 }
 
 /** The untranslated reply, the client's RST, its retransmission, and the server's RST (frames 8–11). */
-function leakAndDeath(client: string, server: string, backend: string): TablePacket[] {
+function leakAndDeath(h: NatHalves): TablePacket[] {
   return [
-    { t: 1.001, src: backend, dst: client, flags: 'PA', seq: S_NEXT, ack: C_NEXT, len: 41 },
-    { t: 1.0011, src: client, dst: backend, flags: 'R', seq: C_NEXT },
-    { t: 1.2, src: client, dst: server, flags: 'PA', seq: ISN + 37, ack: S_NEXT, len: 36 },
-    { t: 1.2001, src: server, dst: client, flags: 'R', seq: S_NEXT },
+    h.translated.s(1.001, 'PA', sNext, afterSecond, { len: REPLY }),
+    h.translated.c(1.0011, 'R', afterSecond),
+    h.original.c(1.2, 'PA', cNext, sNext, { len: REQUEST }),
+    h.original.s(1.2001, 'R', sNext),
   ];
 }
 
-/** Node vantage (-i any): one row per side of the DNAT, client veth (ifIndex 1) then backend veth (3). */
+/** Node vantage (-i any): a Service row is seen on the client's veth (1) and translated on the backend's (3). */
 function bothSides(rows: TablePacket[]): TablePacket[] {
   return rows.flatMap((r) => {
-    const toBackend = r.dst === SVC;
-    const fromBackend = r.src === SVC;
-    if (!toBackend && !fromBackend) return [r];
-    const translated = toBackend ? { ...r, dst: BE } : { ...r, src: BE };
-    const pre = { ...r, ifIndex: 1 };
-    const post = { ...translated, t: r.t + 0.00005, ifIndex: 3 };
-    return fromBackend ? [{ ...post, t: r.t }, { ...pre, t: r.t + 0.00005 }] : [pre, post];
+    if (r.dst === SERVICE) return [{ ...r, ifIndex: 1 }, { ...r, dst: BACKEND, t: r.t + 0.00005, ifIndex: 3 }];
+    if (r.src === SERVICE) return [{ ...r, src: BACKEND, ifIndex: 3 }, { ...r, t: r.t + 0.00005, ifIndex: 1 }];
+    return [r];
   });
 }
+
+const leakedReply = nat.translated.s(1.001, 'PA', sNext, afterSecond, { len: REPLY });
 
 new RuleTester().run('unreversed-nat-midstream', {
   valid: [
     {
       name: 'healthy: every reply comes from the Service address',
-      packets: [...working(C, SVC), { t: 1.001, src: SVC, dst: C, flags: 'PA', seq: S_NEXT, ack: C_NEXT, len: 41 }],
+      packets: [...working(nat), nat.original.s(1.001, 'PA', sNext, afterSecond, { len: REPLY })],
     },
     {
       name: 'a segment from the backend on a port with no other established connection',
-      packets: [
-        { t: 0, src: BE, dst: C, flags: 'PA', seq: S_NEXT, ack: C_NEXT, len: 41 },
-        { t: 0.0001, src: C, dst: BE, flags: 'R', seq: C_NEXT },
-      ],
+      packets: [{ ...leakedReply, t: 0 }, nat.translated.c(0.0001, 'R', afterSecond)],
     },
     {
       name: 'the backend segment does not continue the connection\'s sequence space',
-      packets: [
-        ...working(C, SVC),
-        { t: 1.001, src: BE, dst: C, flags: 'PA', seq: S_NEXT + 50_000_000, ack: C_NEXT, len: 41 },
-        { t: 1.0011, src: C, dst: BE, flags: 'R', seq: C_NEXT },
-      ],
+      packets: [...working(nat), { ...leakedReply, seq: sNext + 50_000_000 }, nat.translated.c(1.0011, 'R', afterSecond)],
     },
-    {
-      name: 'the client does not reset the untranslated segment',
-      packets: [...working(C, SVC), { t: 1.001, src: BE, dst: C, flags: 'PA', seq: S_NEXT, ack: C_NEXT, len: 41 }],
-    },
+    { name: 'the client does not reset the untranslated segment', packets: [...working(nat), leakedReply] },
     {
       name: 'the untranslated packet is the SYN-ACK at setup',
-      packets: [
-        { t: 0, src: C, dst: SVC, flags: 'S', seq: ISN },
-        { t: 0.001, src: BE, dst: C, flags: 'SA', seq: SISN, ack: ISN + 1 },
-        { t: 0.0011, src: C, dst: BE, flags: 'R', seq: ISN + 1 },
-        { t: 1, src: C, dst: SVC, flags: 'S', seq: ISN },
-      ],
+      packets: [...untranslatedSynAck(nat).filter((r) => r.dst !== BACKEND), strayReset(nat, 0.0011), nat.original.c(1, 'S', nat.original.ci)],
       firesInstead: 'unreversed-dnat',
     },
   ],
   invalid: [
     {
       name: 'client vantage: a reply from the backend\'s own address, reset; the connection dies (IPv4)',
-      packets: [...working(C, SVC), ...leakAndDeath(C, SVC, BE)],
+      packets: [...working(nat), ...leakAndDeath(nat)],
       findings: [{ messageId: 'leaked', severity: 'error', resetBy: 'client', count: 1, frames: [6, 7, 8, 9, 10, 11],
-        client: C, server: SVC, backend: BE }],
+        client: POD, server: SERVICE, backend: BACKEND }],
     },
     {
       name: 'client vantage, IPv6',
-      packets: [...working(C6, SVC6), ...leakAndDeath(C6, SVC6, BE6)],
+      packets: [...working(nat6), ...leakAndDeath(nat6)],
       findings: [{ messageId: 'leaked', severity: 'error', resetBy: 'client', count: 1, frames: [6, 7, 8, 9, 10, 11],
-        client: C6, server: SVC6, backend: BE6 }],
+        client: POD6, server: SERVICE6, backend: BACKEND6 }],
     },
     {
       name: 'node vantage (-i any): the leaked reply and the RST have no pre-NAT twin',
       packets: bothSides([
-        ...working(C, SVC),
-        { t: 1.001, src: BE, dst: C, flags: 'PA', seq: S_NEXT, ack: C_NEXT, len: 41, copy: true, ifIndex: 3 },
-        { t: 1.0011, src: C, dst: BE, flags: 'R', seq: C_NEXT, copy: true, ifIndex: 1 },
-        { t: 1.2, src: C, dst: SVC, flags: 'PA', seq: ISN + 37, ack: S_NEXT, len: 36 },
-        { t: 1.2001, src: SVC, dst: C, flags: 'R', seq: S_NEXT },
+        ...working(nat),
+        ...leakAndDeath(nat).map((r, i) => (i < 2 ? { ...r, copy: true, ifIndex: i === 0 ? 3 : 1 } : r)),
       ]),
       findings: [{ messageId: 'leaked', severity: 'error', resetBy: 'client', count: 1, frames: [11, 13, 15, 17, 19, 22],
-        client: C, server: SVC, backend: BE }],
+        client: POD, server: SERVICE, backend: BACKEND }],
     },
   ],
 });
+
