@@ -1,0 +1,80 @@
+import { RuleTester } from '../helpers/rule-tester.js';
+import { conversation, opening } from './table-rows.js';
+
+// abortive-close: an endpoint ends an established connection with RST; the reason comes from
+// what each side had sent before it (src/rules/abortive-close.ts, docs/rules/abortive-close.md,
+// samples/linger0). The evidence is the RST and the 4 packets before it.
+
+const k = conversation('10.0.0.2:40000', '10.0.0.3:8080');
+const second = conversation('10.0.0.2:40001', '10.0.0.3:8080', { ci: 3000, si: 8000 });
+const v6 = conversation('[fd00::2]:40000', '[fd00::3]:8080', { client: { copy: true }, server: { copy: true } });
+
+new RuleTester().run('abortive-close', {
+  valid: [
+    {
+      name: 'a graceful close: FIN each way',
+      packets: [...opening(k), k.c(0.01, 'FA', k.cNext, k.sNext), k.s(0.011, 'FA', k.sNext, k.cNext + 1), k.c(0.012, 'A', k.cNext + 1, k.sNext + 1)],
+    },
+    {
+      name: 'a bare RST answering a request with its ack: the server no longer had the connection',
+      packets: [...opening(k), k.c(4, 'PA', k.cNext, k.sNext, { len: 36 }), k.s(4.0001, 'R', k.sNext)],
+      firesInstead: 'stale-connection',
+    },
+    {
+      name: 'the RST+ACK arrives with TTL 50 while the server\'s packets come with 64: made in its name',
+      packets: [...opening(k), k.s(0.2, 'RA', k.sNext, k.cNext, { ttl: 50 })],
+      firesInstead: 'injected-reset',
+    },
+    {
+      name: 'the RST+ACK answers the first request after 300 s of silence',
+      packets: [...opening(k), k.c(300, 'PA', k.cNext, k.sNext, { len: 36 }), k.s(300.001, 'RA', k.sNext, k.cNext + 36)],
+      firesInstead: 'idle-timeout',
+    },
+    {
+      name: 'RST+ACK answering the SYN: never established',
+      packets: [k.c(0, 'S', k.ci), k.s(0.0001, 'RA', 0, k.ci + 1)],
+      firesInstead: 'connection-refused',
+    },
+  ],
+  invalid: [
+    {
+      name: 'SO_LINGER 0 after the reply: the server\'s RST+ACK right after its own last data (samples/linger0, port 8080)',
+      packets: [...opening(k), k.s(0.2, 'RA', k.sNext, k.cNext)],
+      findings: [{ messageId: 'lingerZero', severity: 'warning', resetBy: 'server', count: 1, frames: [3, 4, 5, 6, 7],
+        client: '10.0.0.2:40000', server: '10.0.0.3:8080', backend: null }],
+    },
+    {
+      name: 'two connections of one client address closed the same way: one finding, count 2',
+      packets: [...opening(k), k.s(0.2, 'RA', k.sNext, k.cNext), ...opening(second, 1), second.s(1.2, 'RA', second.sNext, second.cNext)],
+      findings: [{ messageId: 'lingerZero', severity: 'warning', resetBy: 'server', count: 2, frames: [3, 4, 5, 6, 7, 10, 11, 12, 13, 14] }],
+    },
+    {
+      name: 'IPv6, -i any: the client closes with the reply unread (samples/linger0, port 8081)',
+      packets: [...opening(v6), v6.c(0.5, 'RA', v6.cNext, v6.sNext)],
+      findings: [{ messageId: 'unreadData', severity: 'warning', resetBy: 'client', count: 1, frames: [5, 7, 9, 11, 13],
+        client: '[fd00::2]:40000', server: '[fd00::3]:8080' }],
+    },
+    {
+      name: 'the server sent FIN and the client kept sending: the server\'s bare RST resets the late data',
+      packets: [...opening(k), k.s(0.5, 'FA', k.sNext, k.cNext), k.c(0.5001, 'A', k.cNext, k.sNext + 1),
+        k.c(1, 'PA', k.cNext, k.sNext + 1, { len: 10 }), k.s(1.0001, 'R', k.sNext + 1)],
+      findings: [{ messageId: 'dataAfterClose', severity: 'warning', resetBy: 'server', count: 1, frames: [6, 7, 8, 9, 10] }],
+    },
+    {
+      name: 'FIN each way, then the client\'s RST+ACK: a fast close after the exchange finished',
+      packets: [...opening(k), k.s(0.01, 'FA', k.sNext, k.cNext), k.c(0.011, 'FA', k.cNext, k.sNext + 1),
+        k.s(0.012, 'A', k.sNext + 1, k.cNext + 1), k.c(0.02, 'RA', k.cNext + 1, k.sNext + 1)],
+      findings: [{ messageId: 'finished', severity: 'info', resetBy: 'client', count: 1, frames: [6, 7, 8, 9, 10] }],
+    },
+    {
+      name: 'the client closed with nothing outstanding, then reset instead of waiting for the server\'s FIN',
+      packets: [...opening(k), k.c(0.01, 'FA', k.cNext, k.sNext), k.s(0.011, 'A', k.sNext, k.cNext + 1), k.c(0.02, 'RA', k.cNext + 1, k.sNext)],
+      findings: [{ messageId: 'finished', severity: 'info', resetBy: 'client', count: 1, frames: [5, 6, 7, 8, 9] }],
+    },
+    {
+      name: 'the client aborts with data unread; the server\'s next push meets its bare RST (that one is stale-connection\'s)',
+      packets: [...opening(k), k.c(1, 'RA', k.cNext, k.sNext), k.s(1.1, 'PA', k.sNext, k.cNext, { len: 20 }), k.c(1.1001, 'R', k.cNext)],
+      findings: [{ messageId: 'unreadData', severity: 'warning', resetBy: 'client', count: 1, frames: [3, 4, 5, 6, 7] }],
+    },
+  ],
+});

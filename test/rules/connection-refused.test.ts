@@ -1,0 +1,77 @@
+import { RuleTester } from '../helpers/rule-tester.js';
+import { conversation } from './table-rows.js';
+import { BACKEND, handshake, HOST, HOST6, natHalves, nextPort, POD, refusal, SERVER, SERVER6, SERVICE, SERVICE6, strayReset, untranslatedSynAck } from './nat-rows.js';
+
+const k = conversation(HOST, SERVER);
+const kLater = conversation(nextPort(HOST), SERVER, { ci: 9000 });
+const k6 = conversation(HOST6, SERVER6);
+const k6Later = conversation(nextPort(HOST6), SERVER6, { ci: 9000 });
+// Kubernetes: a pod dials a Service whose targetPort has no listener on the backend.
+const nat = natHalves(POD, SERVICE, BACKEND);
+const toService = nat.original;
+const toBackend = nat.translated;
+const ci = k.ci;
+
+new RuleTester().run('connection-refused', {
+  valid: [
+    { name: 'healthy handshake', packets: handshake(k) },
+    { name: 'a bare RST without ACK is no answer to the SYN', packets: [k.c(0, 'S', ci), k.s(0.0002, 'R', 0)] },
+    { name: 'the RST+ACK acks another sequence number', packets: [k.c(0, 'S', ci), k.s(0.0002, 'RA', 0, ci + 900)] },
+    {
+      name: 'RST+ACK after a completed handshake',
+      packets: [...handshake(k), k.c(0.001, 'PA', ci + 1, k.si + 1, { len: 36 }), k.s(0.002, 'RA', k.si + 1, ci + 37)],
+      firesInstead: 'abortive-close',
+    },
+    {
+      name: 'an ICMP port unreachable instead of a RST',
+      packets: [k.c(0, 'S', ci), k.c(0.0002, 'S', ci, undefined, { icmp: { from: '10.0.0.3' } })],
+      firesInstead: 'icmp-rejected',
+    },
+    {
+      name: 'a SYN-ACK from the backend that the client resets',
+      packets: [...untranslatedSynAck(nat), strayReset(nat, 0.0003)],
+      firesInstead: 'unreversed-dnat',
+    },
+  ],
+  invalid: [
+    {
+      name: 'nothing listens on the port (IPv4)',
+      packets: refusal(k),
+      findings: [{ messageId: 'refused', severity: 'error', resetBy: 'server', count: 1, frames: [1, 2],
+        client: HOST, server: SERVER, backend: null }],
+    },
+    {
+      name: 'two attempts from one client, IPv6',
+      packets: [...refusal(k6), ...refusal(k6Later, 0.5)],
+      findings: [{ messageId: 'refused', severity: 'error', resetBy: 'server', count: 2, frames: [1, 2, 3, 4] }],
+    },
+    {
+      name: 'behind DNAT, -i any: the backend refuses and the RST comes back translated',
+      packets: [
+        toService.c(0, 'S', ci, undefined, { ifIndex: 1 }),
+        toBackend.c(0.0001, 'S', ci, undefined, { ifIndex: 3 }),
+        toBackend.s(0.0002, 'RA', 0, ci + 1, { ifIndex: 3 }),
+        toService.s(0.0003, 'RA', 0, ci + 1, { ifIndex: 1 }),
+      ],
+      findings: [{ messageId: 'refusedBehindNat', severity: 'error', resetBy: 'server', count: 1, frames: [1, 2, 3, 4],
+        client: POD, server: SERVICE, backend: BACKEND }],
+    },
+    {
+      name: 'a Service address in the default range, the backend half not in the capture',
+      packets: refusal(toService),
+      findings: [{ messageId: 'refusedServiceUnseen', severity: 'error', resetBy: 'server', count: 1, frames: [1, 2],
+        client: POD, server: SERVICE, backend: null }],
+    },
+    {
+      name: 'an IPv6 Service address named by --service-cidr, each packet seen twice',
+      serviceCidrs: ['fd00:96::/112'],
+      packets: refusal(conversation(HOST6, SERVICE6, { client: { copy: true }, server: { copy: true } })),
+      findings: [{ messageId: 'refusedServiceUnseen', severity: 'error', resetBy: 'server', count: 1, frames: [1, 3] }],
+    },
+    {
+      name: 'the same SYN sent again 1 s later and refused again: still one attempt per client port',
+      packets: [...refusal(k), ...refusal(k, 1), ...refusal(kLater, 1.5)],
+      findings: [{ messageId: 'refused', severity: 'error', resetBy: 'server', count: 2, frames: [1, 2, 3, 4, 5, 6] }],
+    },
+  ],
+});

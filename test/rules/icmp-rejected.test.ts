@@ -1,0 +1,91 @@
+import { RuleTester, type TablePacket } from '../helpers/rule-tester.js';
+import { conversation, type Conversation } from './table-rows.js';
+import { handshake, HOST, HOST6, nextPort, POD, refusal, SERVER, SERVER6, SERVICE } from './nat-rows.js';
+
+const k = conversation(HOST, SERVER);
+const far = conversation(HOST, '203.0.113.10:443');
+const k6 = conversation(HOST6, SERVER6);
+const far6 = conversation(HOST6, '[2001:db8::10]:443');
+const far6Later = conversation(nextPort(HOST6), far6.server, { ci: 9000 });
+const ROUTER = '10.0.0.1';
+const ROUTER6 = 'fd00::1';
+// Kubernetes: a pod dials a Service without ready endpoints; kube-proxy on the node REJECTs it.
+const toService = conversation(POD, SERVICE, { client: { copy: true } });
+const NODE = '10.244.0.1';
+
+/** A SYN and the ICMP error quoting it (IPv4 3/3 and IPv6 1/4 unless `icmp` says otherwise). */
+function rejected(c: Conversation, icmp: NonNullable<TablePacket['icmp']>, at = 0): TablePacket[] {
+  return [c.c(at, 'S', c.ci), c.c(at + 0.0003, 'S', c.ci, undefined, { icmp })];
+}
+
+new RuleTester().run('icmp-rejected', {
+  valid: [
+    {
+      name: 'healthy handshake',
+      packets: handshake(k),
+    },
+    {
+      name: 'ICMP fragmentation needed is path-MTU signalling, not a rejection',
+      packets: rejected(far, { type: 3, code: 4, from: ROUTER }),
+    },
+    {
+      name: 'ICMP time exceeded',
+      packets: rejected(far, { type: 11, code: 0, from: ROUTER }),
+    },
+    {
+      name: 'ICMPv6 packet too big',
+      packets: rejected(far6, { type: 2, code: 0, from: ROUTER6 }),
+    },
+    {
+      name: 'an ICMP unreachable quoting a segment after the handshake completed',
+      packets: [
+        ...handshake(k),
+        k.c(0.001, 'PA', k.ci + 1, k.si + 1, { len: 36 }),
+        k.c(0.0012, 'PA', k.ci + 1, k.si + 1, { len: 36, icmp: { from: ROUTER } }),
+      ],
+    },
+    {
+      name: 'SYNs with no answer at all (a DROP, not a REJECT)',
+      packets: [0, 1, 3].map((t) => far.c(t, 'S', far.ci)),
+      firesInstead: 'syn-timeout',
+    },
+    {
+      name: 'a SYN refused by RST+ACK',
+      packets: refusal(k),
+      firesInstead: 'connection-refused',
+    },
+  ],
+  invalid: [
+    {
+      name: 'port unreachable from the destination host (IPv4)',
+      packets: rejected(k, { from: '10.0.0.3' }),
+      findings: [{ messageId: 'rejectedByHost', severity: 'error', resetBy: 'server', count: 1, frames: [1, 2],
+        client: HOST, server: SERVER, backend: null }],
+    },
+    {
+      name: 'administratively prohibited by a router on the path (IPv4)',
+      packets: rejected(far, { type: 3, code: 13, from: ROUTER }),
+      findings: [{ messageId: 'rejectedOnPath', severity: 'error', resetBy: 'middlebox', count: 1, frames: [1, 2] }],
+    },
+    {
+      name: 'ICMPv6 administratively prohibited from a router, two attempts',
+      packets: [
+        ...rejected(far6, { type: 1, code: 1, from: ROUTER6 }),
+        ...rejected(far6Later, { type: 1, code: 1, from: ROUTER6 }, 0.5),
+      ],
+      findings: [{ messageId: 'rejectedOnPath', severity: 'error', resetBy: 'middlebox', count: 2, frames: [1, 2, 3, 4],
+        client: HOST6, server: far6.server }],
+    },
+    {
+      name: 'ICMPv6 port unreachable from the destination host',
+      packets: rejected(k6, { from: 'fd00::3' }),
+      findings: [{ messageId: 'rejectedByHost', severity: 'error', resetBy: 'server', count: 1, frames: [1, 2] }],
+    },
+    {
+      name: 'a Service without endpoints: the node rejects (-i any copies)',
+      packets: rejected(toService, { from: NODE }),
+      findings: [{ messageId: 'serviceWithoutEndpoints', severity: 'error', resetBy: 'middlebox', count: 1, frames: [1, 3],
+        client: POD, server: SERVICE }],
+    },
+  ],
+});

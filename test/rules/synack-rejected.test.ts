@@ -1,0 +1,59 @@
+import { RuleTester, type TablePacket } from '../helpers/rule-tester.js';
+import { conversation, type Conversation } from './table-rows.js';
+import { BACKEND, BACKEND6, handshake, natHalves, nextPort, POD, POD6, SERVICE } from './nat-rows.js';
+
+// Captured in the server pod: the client's SYN arrives already DNAT'd, the NAT'd half is elsewhere.
+const k = conversation(POD, BACKEND);
+const k6 = conversation(POD6, BACKEND6);
+const kCopies = conversation(POD, BACKEND, { client: { copy: true }, server: { copy: true } });
+const kLater = conversation(nextPort(POD), BACKEND, { ci: 9000 });
+
+/** SYN, the SYN-ACK that acks it, and the client's RST `rstAfter` seconds later. */
+function rejected(c: Conversation, at = 0, rstAfter = 0.0001): TablePacket[] {
+  return [c.c(at, 'S', c.ci), c.s(at + 0.0001, 'SA', c.si, c.ci + 1), c.c(at + 0.0001 + rstAfter, 'R', c.ci + 1)];
+}
+
+new RuleTester().run('synack-rejected', {
+  valid: [
+    { name: 'healthy handshake', packets: handshake(k) },
+    { name: 'a late SYN-ACK reset more than 1 s after it arrived, no retried SYN', packets: rejected(k, 0, 1.5) },
+    {
+      name: 'the RST does not carry the SYN\'s ISN + 1',
+      packets: [k.c(0, 'S', k.ci), k.s(0.0001, 'SA', k.si, k.ci + 1), k.c(0.0002, 'R', k.ci + 500), k.c(1, 'S', k.ci)],
+    },
+    {
+      name: 'the NAT\'d half is in the capture (node vantage)',
+      packets: [natHalves(POD, SERVICE, BACKEND).original.c(0, 'S', k.ci), ...rejected(k, 0.0001), k.c(1, 'S', k.ci)],
+      firesInstead: 'unreversed-dnat',
+    },
+    {
+      name: 'the SYN is answered by RST+ACK, not a SYN-ACK',
+      packets: [k.c(0, 'S', k.ci), k.s(0.0001, 'RA', 0, k.ci + 1)],
+      firesInstead: 'connection-refused',
+    },
+  ],
+  invalid: [
+    {
+      name: 'the client resets the answer to its own SYN and retransmits that SYN (IPv4)',
+      packets: [...rejected(k), k.c(1, 'S', k.ci), k.s(1.0001, 'SA', k.si + 7000, k.ci + 1), k.c(1.0002, 'R', k.ci + 1)],
+      findings: [{ messageId: 'rejected', severity: 'error', resetBy: 'client', count: 1, frames: [1, 2, 3, 4, 5, 6],
+        client: POD, server: BACKEND, backend: null }],
+    },
+    {
+      name: 'a prompt RST without a retry (IPv6)',
+      packets: rejected(k6),
+      findings: [{ messageId: 'rejected', severity: 'error', resetBy: 'client', count: 1, frames: [1, 2, 3],
+        client: POD6, server: BACKEND6 }],
+    },
+    {
+      name: '-i any: every packet seen on two interfaces',
+      packets: rejected(kCopies),
+      findings: [{ messageId: 'rejected', severity: 'error', resetBy: 'client', count: 1, frames: [1, 3, 5] }],
+    },
+    {
+      name: 'two client ports to one server make one finding',
+      packets: [...rejected(k), ...rejected(kLater, 0.5)],
+      findings: [{ messageId: 'rejected', severity: 'error', resetBy: 'client', count: 2, frames: [1, 2, 3, 4, 5, 6] }],
+    },
+  ],
+});
