@@ -14,7 +14,8 @@
  */
 import type { CaptureInfo, Frame } from '../capture/types.js';
 import { formatIsoTime } from '../capture/time.js';
-import { Pipeline, buildAnalysis, findingText } from '../analysis/analyze.js';
+import { Pipeline } from '../analysis/pipeline.js';
+import { buildAnalysis, findingText } from '../report/build.js';
 import type { Analysis } from '../report/types.js';
 import type { FindingDraft } from '../rules/types.js';
 import { LiveError, linkTypeOf, loadCap, type CapHandle, type CapModule } from './cap.js';

@@ -3,7 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { analyze, Pipeline } from '../../src/analysis/analyze.js';
+import { analyze } from '../../src/analysis/analyze.js';
+import { Pipeline } from '../../src/analysis/pipeline.js';
 import { readCapture } from '../../src/capture/reader.js';
 import { ROOT } from '../helpers/samples.js';
 

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from 'vitest';
 import { readCapture } from '../../src/capture/reader.js';
-import { Pipeline } from '../../src/analysis/analyze.js';
+import { Pipeline } from '../../src/analysis/pipeline.js';
 import { analyze } from '../../src/analysis/analyze.js';
 import { conversationWriter, type ConversationPacket } from '../helpers/conversation.js';
 

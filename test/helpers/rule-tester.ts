@@ -8,7 +8,8 @@
 
 import { describe, expect, it } from 'vitest';
 import ipaddr from 'ipaddr.js';
-import { buildAnalysis, Pipeline } from '../../src/analysis/analyze.js';
+import { Pipeline } from '../../src/analysis/pipeline.js';
+import { buildAnalysis } from '../../src/report/build.js';
 import type { CaptureInfo, Frame } from '../../src/capture/types.js';
 import type { FindingWithEvidence } from '../../src/report/types.js';
 import type { RuleId, Severity } from '../../src/rules/types.js';

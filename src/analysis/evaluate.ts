@@ -1,0 +1,32 @@
+import type { Connection } from '../flow/types.js';
+import type { NatLink } from '../nat/linker.js';
+import { RULES } from '../rules/registry.js';
+import type { FindingDraft, RuleContext } from '../rules/types.js';
+
+/**
+ * Every rule, in the registry's precedence order, over these connections: a connection one rule
+ * claims is not explained again by a later one.
+ */
+export function evaluateRules(connections: Connection[], links: readonly NatLink[],
+  isServiceAddress: (addr: string) => boolean | null): FindingDraft[] {
+  const claimed = new Set<Connection>();
+  const byClient = new Map<string, Connection[]>();
+  const present = new Set<Connection>();
+  for (const c of connections) {
+    present.add(c);
+    const list = byClient.get(c.orig.text);
+    if (list) list.push(c);
+    else byClient.set(c.orig.text, [c]);
+  }
+  const ctx: RuleContext = {
+    connections,
+    links: links.filter((l) => present.has(l.original)),
+    isClaimed: (c) => claimed.has(c),
+    claim: (c) => void claimed.add(c),
+    byClient: (e) => byClient.get(e) ?? [],
+    isServiceAddress,
+  };
+  const drafts: FindingDraft[] = [];
+  for (const rule of RULES) drafts.push(...rule.detect(ctx));
+  return drafts;
+}
