@@ -1,17 +1,19 @@
 import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, Severity } from './types.js';
 import { evidenceOf, groupBy, sortEvidence } from './evidence.js';
-import { isRst } from './tcp.js';
+import { isRst, noConnectionReply } from './tcp.js';
+import type { FindingMessage } from './messages.js';
 import { TcpFlag } from '../decode/packet.js';
-import { noConnectionReply } from './stale-connection.js';
 
-type Reason = 'finished' | 'data-after-close' | 'unread-data' | 'linger-zero';
+type Reason = 'finished' | 'dataAfterClose' | 'unreadData' | 'lingerZero';
 
-const REASON_TEXT: Record<Reason, string> = {
-  'finished': 'the exchange was already finished (both sides had sent FIN, or the resetting side had closed and had nothing outstanding): a fast close many HTTP clients and proxies use; harmless',
-  'data-after-close': 'the resetting side had already closed (sent FIN) and data kept arriving: the application closed while its peer was still sending, so the kernel answered the late data with RST',
-  'unread-data': 'the resetting side had received data it never answered: closing a socket with unread data in its receive buffer makes the kernel send RST instead of FIN',
-  'linger-zero': 'the resetting side closed right after its own last data, without FIN: close() with SO_LINGER {on, 0}, or an explicit abort (an application or proxy dropping the connection)',
-};
+/** One reason's message: the summary names the reason (`label`), the explanation says why. */
+function closeMessage(label: string, why: string, byNote = ''): FindingMessage {
+  return {
+    summary: `{{sender}} reset an established connection ({{by}}${byNote}): ${label}`,
+    explanation: `The connection {{client}} → {{server}} was established (frame {{establishedFrame}}) and {{sender}}, the {{by}}, ended it with RST (frame {{rstFrame}}); ${why}.` +
+      '{{#several}} {{count}} connections ended this way.{{/several}} The peer\'s application sees "connection reset by peer" on its next read or write.',
+  };
+}
 
 interface Abort {
   conn: Connection;
@@ -36,10 +38,10 @@ function classify(c: Connection, rst: ConnEvent): Reason {
   if (myFin && peerFin) return 'finished';
   if (myFin) {
     const lateData = before.some((e) => e.dir !== me && e.len > 0 && e.frame > myFin.frame);
-    return lateData ? 'data-after-close' : 'finished';
+    return lateData ? 'dataAfterClose' : 'finished';
   }
-  if (lastPeer && (!lastMine || lastPeer.frame > lastMine.frame)) return 'unread-data';
-  return 'linger-zero';
+  if (lastPeer && (!lastMine || lastPeer.frame > lastMine.frame)) return 'unreadData';
+  return 'lingerZero';
 }
 
 /** An endpoint resets an established connection. */
@@ -50,7 +52,13 @@ export const abortiveClose: Rule = {
     title: 'An endpoint reset an established connection',
     description: 'An endpoint resets an established connection (resetBy); reason: linger-0, unread data, data after close.',
     docs: 'docs/rules/abortive-close.md',
-    messages: {},
+    messages: {
+      finished: closeMessage('finished', 'the exchange was already finished (both sides had sent FIN, or the resetting side had closed and had nothing outstanding): a fast close many HTTP clients and proxies use; harmless',
+        ', after the exchange finished'),
+      dataAfterClose: closeMessage('data after close', 'the resetting side had already closed (sent FIN) and data kept arriving: the application closed while its peer was still sending, so the kernel answered the late data with RST'),
+      unreadData: closeMessage('unread data', 'the resetting side had received data it never answered: closing a socket with unread data in its receive buffer makes the kernel send RST instead of FIN'),
+      lingerZero: closeMessage('linger zero', 'the resetting side closed right after its own last data, without FIN: close() with SO_LINGER {on, 0}, or an explicit abort (an application or proxy dropping the connection)'),
+    },
     // Every more specific reason for a RST on an established connection comes first.
     yieldsTo: ['unreversed-nat-midstream', 'injected-reset', 'idle-timeout', 'stale-connection'],
   },
@@ -90,11 +98,14 @@ export const abortiveClose: Rule = {
         resetBy: by,
         resetSender: sender.addr,
         count: group.length,
-        summary: `${sender.text} reset an established connection (${by}${h0.reason === 'finished' ? ', after the exchange finished' : ''}): ${h0.reason.replace(/-/g, ' ')}`,
-        explanation: `The connection ${c0.orig.text} → ${c0.resp.text} was established (frame ${c0.dirs[0].synFrame || c0.firstFrame}) and ${sender.text}, the ${by}, ended it with RST (frame ${h0.rst.frame}); ${REASON_TEXT[h0.reason]}.${group.length > 1 ? ` ${group.length} connections ended this way.` : ''} The peer's application sees "connection reset by peer" on its next read or write.`,
+        messageId: h0.reason,
+        data: {
+          sender: sender.text, by, client: c0.orig.text, server: c0.resp.text,
+          establishedFrame: c0.dirs[0].synFrame || c0.firstFrame, rstFrame: h0.rst.frame,
+        },
         remediation: h0.reason === 'finished' ? ['Nothing to fix unless the peer logs errors: the data exchange had completed.'] : [
           `Look at how the ${by} application closes its sockets: SO_LINGER with a zero timeout, closing before reading the whole request/response, or a proxy/idle reaper aborting connections.`,
-          h0.reason === 'unread-data' ? 'Read (drain) the socket before close(), or shut down the write side first (shutdown(SHUT_WR)) and wait for the peer\'s FIN.' : 'Use a graceful close (FIN): remove SO_LINGER 0, or shutdown() before close().',
+          h0.reason === 'unreadData' ? 'Read (drain) the socket before close(), or shut down the write side first (shutdown(SHUT_WR)) and wait for the peer\'s FIN.' : 'Use a graceful close (FIN): remove SO_LINGER 0, or shutdown() before close().',
         ],
         evidence,
         connections: group.map((h) => h.conn),

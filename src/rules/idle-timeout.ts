@@ -1,6 +1,7 @@
 import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext } from './types.js';
 import { evidenceOf, sortEvidence } from './evidence.js';
 import { isRst } from './tcp.js';
+import type { MessageRef } from './messages.js';
 
 /** An idle period this long, then a reset, is reported whoever the reset claims to come from. */
 export const IDLE_LONG = 60;
@@ -26,7 +27,7 @@ const KNOWN: readonly KnownTimeout[] = [
   { seconds: 432000, who: 'a node\'s conntrack at the kernel default (nf_conntrack_tcp_timeout_established = 432000 s, 5 days)' },
 ];
 
-export interface IdleReset {
+interface IdleReset {
   conn: Connection;
   /** Seconds without any packet. */
   idle: number;
@@ -37,8 +38,8 @@ export interface IdleReset {
   /** The reset(s): one answering `after`, or one each way at the idle boundary. */
   rsts: ConnEvent[];
   pattern: 'next-segment' | 'both-ways';
-  /** Why the reset is taken for a middlebox's rather than its purported sender's, or null. */
-  middlebox: string | null;
+  /** Why the reset is taken for a middlebox's rather than its purported sender's (empty: nothing says so). */
+  betrayals: MessageRef[];
   /** The reset was seen made by the NAT node the capture was taken on. */
   natNode: boolean;
 }
@@ -55,8 +56,8 @@ function hasTwin(c: Connection, ev: ConnEvent): boolean {
 }
 
 /** Why the RST looks made by something other than its purported sender (empty: nothing says so). */
-function betrayal(c: Connection, rst: ConnEvent): string[] {
-  const out: string[] = [];
+function betrayal(c: Connection, rst: ConnEvent): MessageRef[] {
+  const out: MessageRef[] = [];
   const sender = rst.dir === 0 ? c.orig.addr : c.resp.addr;
   const own = c.events.filter((e) => e.dir === rst.dir && !isRst(e) && e.icmpType < 0);
   if (own.length >= 2) {
@@ -69,19 +70,20 @@ function betrayal(c: Connection, rst: ConnEvent): string[] {
     // Every other packet of the sender came with one TTL (or two adjacent ones): a RST with
     // another TTL was made at a different distance from the capture point.
     if (hi - lo <= 1 && (rst.ttl < lo || rst.ttl > hi)) {
-      const usual = lo === hi ? `${lo}` : `${lo}–${hi}`;
-      const hops = rst.ttl > hi ? rst.ttl - hi : lo - rst.ttl;
-      out.push(`its TTL is ${rst.ttl} while every other packet from ${sender} arrived with TTL ${usual}: it was made ${hops} hop${hops === 1 ? '' : 's'} ${rst.ttl > hi ? 'closer to' : 'farther from'} the capture point than ${sender}'s packets`);
+      const closer = rst.ttl > hi;
+      out.push({ messageId: 'betrayedByTtl', data: {
+        ttl: rst.ttl, sender, usualLow: lo, usualHigh: hi, usualRange: lo !== hi, hops: closer ? rst.ttl - hi : lo - rst.ttl, closer,
+      } });
     }
   }
   if (c.natRole === 'original' && c.natPeer !== null && !hasTwin(c, rst)) {
-    out.push(`it appears only on the client side of the NAT (no copy of it in the translated connection ${c.natPeer.orig.text} → ${c.natPeer.resp.text}): the NAT node itself made it`);
+    out.push({ messageId: 'betrayedByNat', data: { translatedOrig: c.natPeer.orig.text, translatedResp: c.natPeer.resp.text } });
   }
   return out;
 }
 
-/** The idle-then-reset pattern on one connection, or undefined. Shared with injected-reset (which leaves these alone). */
-export function idleResetOf(c: Connection): IdleReset | undefined {
+/** The idle-then-reset pattern on one connection, or undefined. */
+function idleResetOf(c: Connection): IdleReset | undefined {
   if (!c.established || c.maxIdle < IDLE_SHORT || c.maxIdleFrame <= 0) return undefined;
   if (c.natRole === 'translated' && c.natPeer !== null) return undefined;
   const k = c.events.findIndex((e) => e.frame === c.maxIdleFrame);
@@ -91,7 +93,7 @@ export function idleResetOf(c: Connection): IdleReset | undefined {
   // The event before it is the last packet before the silence unless the event cap dropped packets in between.
   const prevEv = k > 0 ? c.events[k - 1] : undefined;
   const before = prevEv !== undefined && Math.abs(after.t - prevEv.t - c.maxIdle) < 1e-3 ? prevEv : undefined;
-  let match: Omit<IdleReset, 'middlebox' | 'natNode'> | undefined;
+  let match: Omit<IdleReset, 'betrayals' | 'natNode'> | undefined;
   if (isRst(after)) {
     // Both ways at the boundary: a RST each way, nothing else in between.
     const other = c.events.slice(k + 1).find((e) => e.icmpType < 0);
@@ -107,28 +109,29 @@ export function idleResetOf(c: Connection): IdleReset | undefined {
     }
   }
   if (match === undefined) return undefined;
-  const reasons = match.pattern === 'both-ways'
-    ? ['a RST reached each side at the same moment, right at the end of the idle period: no endpoint resets both ends of its own connection']
-    : betrayal(c, match.rsts[0]!);
-  const middlebox = reasons.length > 0 ? reasons.join('; and ') : null;
-  const natNode = reasons.some((r) => r.includes('the NAT node itself'));
+  const betrayals = match.pattern === 'both-ways' ? [{ messageId: 'betrayedByBothWays', data: {} }] : betrayal(c, match.rsts[0]!);
+  const natNode = betrayals.some((r) => r.messageId === 'betrayedByNat');
   // Below a minute, an endpoint that lost the connection (stale-connection) is as likely as a timeout:
   // only a reset that betrays a middlebox is taken.
-  if (match.idle < IDLE_LONG && middlebox === null) return undefined;
-  return { ...match, middlebox, natNode };
+  if (match.idle < IDLE_LONG && betrayals.length === 0) return undefined;
+  return { ...match, betrayals, natNode };
 }
 
-function culprit(idle: number, exact: boolean, natNode: boolean): string {
+/** The sentence naming the likely timeout: a known default it matches, or the defaults it bounds. */
+function culprit(idle: number, exact: boolean, natNode: boolean): MessageRef {
   const near = KNOWN.find((k) => idle >= k.seconds * 0.98 && idle <= k.seconds * 1.1 + 30);
-  if (near !== undefined) {
-    return `${fmt(idle)} s matches the ${near.seconds} s idle timeout of ${near.who}.`;
-  }
+  if (near !== undefined) return { messageId: 'culpritKnown', data: { idle: fmt(idle), seconds: near.seconds, who: near.who } };
   const below = KNOWN.filter((k) => k.seconds <= idle);
-  if (below.length === 0) {
-    return `Idle ${fmt(idle)} s is shorter than any cloud default (Azure Load Balancer 240 s, AWS NLB / NAT gateway 350 s, GCP Cloud NAT 1200 s): a conntrack or middlebox timeout configured that low (${exact ? '' : `at most ${fmt(idle)} s: `}${natNode ? 'the conntrack of the NAT node this capture was taken on — check sysctl net.netfilter.nf_conntrack_tcp_timeout_established there — ' : 'a node\'s nf_conntrack_tcp_timeout_established tuned down, '}or a firewall, load balancer or proxy idle timeout).`;
-  }
-  return `The timeout is at most ${fmt(idle)} s (the idle period${exact ? '' : ' includes the time after the entry expired until the next segment'}); known defaults at or below it: ${below.map((k) => `${k.seconds} s ${k.who}`).join('; ')}.`;
+  if (below.length === 0) return { messageId: 'culpritBelowDefaults', data: { idle: fmt(idle), exact, natNode } };
+  return { messageId: 'culpritAtMost', data: {
+    idle: fmt(idle), exact, defaults: below.map((k) => ({ messageId: 'knownTimeout', data: { seconds: k.seconds, who: k.who } })),
+  } };
 }
+
+/** How the idle ended: a segment answered with RST, or a RST each way at once. */
+const HOW = '{{^bothWays}}After {{idle}} s without a single packet ({{#beforeFrame}}frame {{beforeFrame}} → {{/beforeFrame}}{{^beforeFrame}}until {{/beforeFrame}}frame {{afterFrame}}),' +
+  ' {{trigger}} sent a segment (frame {{afterFrame}}) and was answered with RST from {{claimed}} (frame {{rstFrame}}).{{/bothWays}}' +
+  '{{#bothWays}}After {{idle}} s without a single packet, both ends were reset at once (frames {{rstFrame}}, {{secondRstFrame}}).{{/bothWays}}';
 
 /** An established connection idle for a long time, then reset: a load balancer, NAT or conntrack entry timed out. */
 export const idleTimeout: Rule = {
@@ -138,7 +141,30 @@ export const idleTimeout: Rule = {
     title: 'A connection idle for a long time was reset: a middlebox forgot it',
     description: 'A long idle period, then a reset: a load balancer, NAT or conntrack entry timed out.',
     docs: 'docs/rules/idle-timeout.md',
-    messages: {},
+    messages: {
+      middlebox: {
+        summary: '{{client}} → {{server}}: reset after {{idle}} s idle — an idle timeout in a middlebox',
+        explanation: HOW + ' The RST was not sent by {{claimedAddr}}: {{betrayals|join:; and }}.' +
+          ' A stateful middlebox (load balancer, NAT gateway, conntrack) dropped the idle connection from its table and resets the flow it no longer knows. {{culprit}}',
+      },
+      onPath: {
+        summary: '{{client}} → {{server}}: reset after {{idle}} s idle — an idle timeout on the path',
+        explanation: HOW + ' The RST claims to come from {{claimedAddr}}; after an idle period this long the likely cause is a middlebox on the path that forgot the connection' +
+          ' and answers (or lets the segment reach a host) with a reset — less likely, {{claimedAddr}} itself restarted during the silence. {{culprit}}',
+      },
+      betrayedByTtl: 'its TTL is {{ttl}} while every other packet from {{sender}} arrived with TTL {{usualLow}}{{#usualRange}}–{{usualHigh}}{{/usualRange}}:' +
+        ' it was made {{hops|plural:hop}} {{#closer}}closer to{{/closer}}{{^closer}}farther from{{/closer}} the capture point than {{sender}}\'s packets',
+      betrayedByNat: 'it appears only on the client side of the NAT (no copy of it in the translated connection {{translatedOrig}} → {{translatedResp}}): the NAT node itself made it',
+      betrayedByBothWays: 'a RST reached each side at the same moment, right at the end of the idle period: no endpoint resets both ends of its own connection',
+      culpritKnown: '{{idle}} s matches the {{seconds}} s idle timeout of {{who}}.',
+      culpritBelowDefaults: 'Idle {{idle}} s is shorter than any cloud default (Azure Load Balancer 240 s, AWS NLB / NAT gateway 350 s, GCP Cloud NAT 1200 s):' +
+        ' a conntrack or middlebox timeout configured that low ({{^exact}}at most {{idle}} s: {{/exact}}' +
+        '{{#natNode}}the conntrack of the NAT node this capture was taken on — check sysctl net.netfilter.nf_conntrack_tcp_timeout_established there — {{/natNode}}' +
+        '{{^natNode}}a node\'s nf_conntrack_tcp_timeout_established tuned down, {{/natNode}}or a firewall, load balancer or proxy idle timeout).',
+      culpritAtMost: 'The timeout is at most {{idle}} s (the idle period{{^exact}} includes the time after the entry expired until the next segment{{/exact}});' +
+        ' known defaults at or below it: {{defaults|join:; }}.',
+      knownTimeout: '{{seconds}} s {{who}}',
+    },
     yieldsTo: ['unreversed-nat-midstream'],
   },
   detect(ctx: RuleContext): FindingDraft[] {
@@ -151,35 +177,35 @@ export const idleTimeout: Rule = {
       if (c.natPeer !== null) ctx.claim(c.natPeer);
       const rst = m.rsts[0]!;
       const claimed = rst.dir === 0 ? c.orig : c.resp;
-      const resetBy = m.middlebox !== null ? 'middlebox' as const : rst.dir === 0 ? 'client' as const : 'server' as const;
+      const middlebox = m.betrayals.length > 0;
+      const resetBy = middlebox ? 'middlebox' as const : rst.dir === 0 ? 'client' as const : 'server' as const;
       const trigger = m.pattern === 'next-segment' ? (m.after.dir === 0 ? c.orig : c.resp) : null;
       const evidence = [];
       if (m.before) evidence.push(evidenceOf(c, m.before, 'last packet before the idle period'));
       if (m.pattern === 'next-segment') evidence.push(evidenceOf(c, m.after, `first segment after ${fmt(m.idle)} s idle`));
       for (const r of m.rsts) {
-        evidence.push(evidenceOf(c, r, m.middlebox !== null ? `RST in ${(r.dir === 0 ? c.orig : c.resp).addr}'s name, made by a middlebox` : 'RST after the idle period'));
+        evidence.push(evidenceOf(c, r, middlebox ? `RST in ${(r.dir === 0 ? c.orig : c.resp).addr}'s name, made by a middlebox` : 'RST after the idle period'));
       }
       sortEvidence(evidence);
       const backend = c.natRole === 'original' && c.natPeer !== null ? c.natPeer.resp.text : null;
-      const how = m.pattern === 'next-segment'
-        ? `After ${fmt(m.idle)} s without a single packet (${m.before ? `frame ${m.before.frame} → ` : 'until '}frame ${m.after.frame}), ${trigger!.text} sent a segment (frame ${m.after.frame}) and was answered with RST from ${claimed.text} (frame ${rst.frame}).`
-        : `After ${fmt(m.idle)} s without a single packet, both ends were reset at once (frames ${m.rsts.map((r) => r.frame).join(', ')}).`;
-      const who = m.middlebox !== null
-        ? ` The RST was not sent by ${claimed.addr}: ${m.middlebox}. A stateful middlebox (load balancer, NAT gateway, conntrack) dropped the idle connection from its table and resets the flow it no longer knows.`
-        : ` The RST claims to come from ${claimed.addr}; after an idle period this long the likely cause is a middlebox on the path that forgot the connection and answers (or lets the segment reach a host) with a reset — less likely, ${claimed.addr} itself restarted during the silence.`;
       const keepalive = Math.max(10, Math.floor(Math.min(m.idle, 7200) * 0.5));
       out.push({
         rule: 'idle-timeout',
         severity: 'error',
-        confidence: m.middlebox !== null ? 0.9 : m.idle >= 300 ? 0.8 : 0.7,
+        confidence: middlebox ? 0.9 : m.idle >= 300 ? 0.8 : 0.7,
         client: c.orig.text,
         server: c.resp.text,
         backend,
         resetBy,
         resetSender: claimed.addr,
         count: 1,
-        summary: `${c.orig.text} → ${c.resp.text}: reset after ${fmt(m.idle)} s idle — an idle timeout ${m.middlebox !== null ? 'in a middlebox' : 'on the path'}`,
-        explanation: `${how}${who} ${culprit(m.idle, m.pattern === 'both-ways', m.natNode)}`,
+        messageId: middlebox ? 'middlebox' : 'onPath',
+        data: {
+          client: c.orig.text, server: c.resp.text, idle: fmt(m.idle), bothWays: m.pattern === 'both-ways',
+          beforeFrame: m.before ? m.before.frame : null, afterFrame: m.after.frame, trigger: trigger ? trigger.text : null,
+          claimed: claimed.text, claimedAddr: claimed.addr, rstFrame: rst.frame, secondRstFrame: m.rsts[1]?.frame ?? null,
+          betrayals: m.betrayals, culprit: [culprit(m.idle, m.pattern === 'both-ways', m.natNode)],
+        },
         remediation: [
           `Keep the connection from going idle that long: enable TCP keepalive (SO_KEEPALIVE) with a first probe well below the timeout, e.g. sysctl -w net.ipv4.tcp_keepalive_time=${keepalive} net.ipv4.tcp_keepalive_intvl=15 (per socket: TCP_KEEPIDLE), or send application-level pings (HTTP/2 PING, gRPC keepalive, database pool validation).`,
           'Or raise the middlebox timeout: AWS NLB TCP idle timeout attribute (60–6000 s), Azure Load Balancer idle timeout (up to 100 min, and enable "TCP reset on idle"), gcloud compute routers nats update --tcp-established-idle-timeout, sysctl net.netfilter.nf_conntrack_tcp_timeout_established on the node.',

@@ -1,9 +1,8 @@
 import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext } from './types.js';
 import { evidenceOf, sortEvidence } from './evidence.js';
-import { isRst } from './tcp.js';
+import { isRst, seqDiff } from './tcp.js';
+import type { MessageData } from './messages.js';
 import { TcpFlag } from '../decode/packet.js';
-import { seqDiff } from '../tcp/seq.js';
-import { idleResetOf } from './idle-timeout.js';
 
 /**
  * Detectors of a forged RST (Weaver, Sommer, Paxson, "Detecting Forged TCP Reset Packets", NDSS
@@ -35,9 +34,23 @@ const IPID_STEP = 256;
 /** Below this handshake RTT the capture's timing cannot tell a fast RST from a normal one. */
 const MIN_RTT = 0.001;
 
+/** The fragment message that says why each detector fired. */
+const DETECTOR_MESSAGE: Readonly<Record<Detector, string>> = {
+  RST_SEQ_DATA: 'detectorRstSeqData',
+  DATA_SEQ_RST: 'detectorDataSeqRst',
+  RST_SEQ_CHANGE: 'detectorRstSeqChange',
+  RST_ACK_CHANGE: 'detectorRstAckChange',
+  TTL: 'detectorTtl',
+  SYN_ACK_MISMATCH: 'detectorSynAckMismatch',
+  IP_ID: 'detectorIpId',
+  NO_TIMESTAMPS: 'detectorNoTimestamps',
+  TOO_FAST: 'detectorTooFast',
+};
+
 export interface Fired {
   detector: Detector;
-  text: string;
+  /** Why it fired: the data of its fragment message. */
+  data: MessageData;
   frames: number[];
 }
 
@@ -85,6 +98,11 @@ function usualTtl(own: readonly ConnEvent[]): [number, number] | null {
   return hi - lo <= 1 ? [lo, hi] : null;
 }
 
+/** An IP ID as the detectors quote it: 0x and four hex digits. */
+function hex4(ipId: number): string {
+  return `0x${ipId.toString(16).padStart(4, '0')}`;
+}
+
 function ipIdSequential(own: readonly ConnEvent[]): boolean {
   const ids = own.filter((e) => e.ipId !== 0);
   if (ids.length < 3) return false;
@@ -121,7 +139,7 @@ export function examine(c: Connection, i: number): Injection | undefined {
     seqDiff(e.seq, r.seq) >= 0 && e.t - r.t <= DATA_AFTER);
   if (dataAfter !== undefined) {
     fired.push({ detector: 'RST_SEQ_DATA', frames: [r.frame, dataAfter.frame],
-      text: `${senderAddr} kept sending new data after "its" RST: frame ${dataAfter.frame} carries ${dataAfter.len} bytes at seq ${seqDiff(dataAfter.seq, r.seq) === 0 ? 'equal to' : 'beyond'} the RST's (frame ${r.frame}); a stack that resets has no connection left to send from` });
+      data: { senderAddr, dataFrame: dataAfter.frame, len: dataAfter.len, atRstSeq: seqDiff(dataAfter.seq, r.seq) === 0, rstFrame: r.frame } });
   }
 
   // DATA_SEQ_RST: the RST's seq lies below data the sender had already sent (racing in-flight data).
@@ -132,7 +150,7 @@ export function examine(c: Connection, i: number): Injection | undefined {
   }
   if (answered === undefined && sentEnd !== -1 && seqDiff(sentEnd, r.seq) > 0) {
     fired.push({ detector: 'DATA_SEQ_RST', frames: [r.frame],
-      text: `the RST's seq is ${seqDiff(sentEnd, r.seq)} bytes below data ${senderAddr} had already sent (a stack resets at its next sequence number, past everything it sent)` });
+      data: { below: seqDiff(sentEnd, r.seq), senderAddr } });
   }
 
   // RST_SEQ_CHANGE / RST_ACK_CHANGE: back-to-back RSTs (no packet from either side between) that
@@ -144,11 +162,11 @@ export function examine(c: Connection, i: number): Injection | undefined {
     const ds = seqDiff(b.seq, prev.seq);
     if (Math.abs(ds) > SEQ_NOISE && !fired.some((f) => f.detector === 'RST_SEQ_CHANGE')) {
       fired.push({ detector: 'RST_SEQ_CHANGE', frames: [prev.frame, b.frame],
-        text: `back-to-back RSTs (frames ${prev.frame}, ${b.frame}) with seq ${ds > 0 ? '+' : ''}${ds} apart: one stack resetting once sends one RST, an injector sprays several to hit the window` });
+        data: { firstFrame: prev.frame, secondFrame: b.frame, ahead: ds > 0, seqChange: ds } });
     }
     if ((prev.flags & b.flags & TcpFlag.ACK) !== 0 && prev.ack !== b.ack && !fired.some((f) => f.detector === 'RST_ACK_CHANGE')) {
       fired.push({ detector: 'RST_ACK_CHANGE', frames: [prev.frame, b.frame],
-        text: `back-to-back RSTs (frames ${prev.frame}, ${b.frame}) acknowledge different sequence numbers` });
+        data: { firstFrame: prev.frame, secondFrame: b.frame } });
     }
     prev = b;
   }
@@ -156,9 +174,8 @@ export function examine(c: Connection, i: number): Injection | undefined {
   // TTL: the sender's packets arrive with one TTL (± 1); the RST with another (≥ 2 away).
   const ttl = usualTtl(own);
   if (ttl !== null && (r.ttl <= ttl[0] - 2 || r.ttl >= ttl[1] + 2)) {
-    const usual = ttl[0] === ttl[1] ? `${ttl[0]}` : `${ttl[0]}–${ttl[1]}`;
     fired.push({ detector: 'TTL', frames: [r.frame],
-      text: `TTL ${r.ttl} while all ${own.length} other packets from ${senderAddr} arrived with TTL ${usual}: it was made at another distance from the capture point (NAT rewriting TTL, or a path change, would change every packet alike)` });
+      data: { ttl: r.ttl, others: own.length, senderAddr, usualLow: ttl[0], usualHigh: ttl[1], usualRange: ttl[0] !== ttl[1] } });
   }
 
   // SYN_ACK_MISMATCH: a RST+ACK answering a SYN must ack the SYN's ISN + 1.
@@ -167,7 +184,7 @@ export function examine(c: Connection, i: number): Injection | undefined {
   if ((r.flags & TcpFlag.ACK) !== 0 && !c.established && !synAckBefore && syns.length > 0 &&
     !syns.some((s) => r.ack === ((s.seq + 1) >>> 0))) {
     fired.push({ detector: 'SYN_ACK_MISMATCH', frames: [syns[syns.length - 1]!.frame, r.frame],
-      text: `a RST+ACK to a SYN that does not acknowledge the SYN's ISN + 1 (ack ${r.ack}, the SYN's seq ${syns[syns.length - 1]!.seq}): the answering stack would have read the SYN it answers` });
+      data: { ack: r.ack, synSeq: syns[syns.length - 1]!.seq } });
   }
 
   // IP_ID: the sender's IP IDs count up (a per-connection or host counter); the RST's is off it.
@@ -177,7 +194,7 @@ export function examine(c: Connection, i: number): Injection | undefined {
     const step = last ? (r.ipId - last.ipId) & 0xffff : -1;
     if (last && (step < 1 || step > IPID_STEP)) {
       fired.push({ detector: 'IP_ID', frames: [last.frame, r.frame],
-        text: `IP ID 0x${r.ipId.toString(16).padStart(4, '0')} is off ${senderAddr}'s sequence (its previous packet, frame ${last.frame}, had 0x${last.ipId.toString(16).padStart(4, '0')}, and its IDs count up one by one)` });
+        data: { ipId: hex4(r.ipId), senderAddr, lastFrame: last.frame, lastIpId: hex4(last.ipId) } });
     }
   }
 
@@ -189,7 +206,7 @@ export function examine(c: Connection, i: number): Injection | undefined {
   const bareAnswer = (r.flags & TcpFlag.ACK) === 0 && answered !== undefined;
   if (!r.hasTs && !bareAnswer && c.established && afterSyn.length >= 2 && own.every((e) => e.hasTs)) {
     fired.push({ detector: 'NO_TIMESTAMPS', frames: [r.frame],
-      text: `no TCP timestamps on the RST, while all ${own.length} other segments from ${senderAddr} carry them (a Linux stack resetting a live connection includes them)` });
+      data: { others: own.length, senderAddr } });
   }
 
   // TOO_FAST: the RST answers a segment sooner than the path's RTT allows.
@@ -200,7 +217,7 @@ export function examine(c: Connection, i: number): Injection | undefined {
     const delay = r.t - answered.t;
     if (rtt >= MIN_RTT && delay < rtt / 2) {
       fired.push({ detector: 'TOO_FAST', frames: [answered.frame, r.frame],
-        text: `the RST answered frame ${answered.frame} after ${(delay * 1000).toFixed(2)} ms, under half the handshake's round trip (${(rtt * 1000).toFixed(2)} ms): it came from closer than ${senderAddr}` });
+        data: { answeredFrame: answered.frame, delayMs: (delay * 1000).toFixed(2), rttMs: (rtt * 1000).toFixed(2), senderAddr } });
     }
   }
 
@@ -226,7 +243,28 @@ export const injectedReset: Rule = {
     title: 'A forged RST: its purported sender did not send it',
     description: 'A RST that its purported sender did not send: TTL / IP ID / timestamps out of line, or data continues after it (Weaver, Sommer, Paxson, NDSS 2009).',
     docs: 'docs/rules/injected-reset.md',
-    messages: {},
+    messages: {
+      forged: {
+        summary: '{{victim}} got a RST in {{sender}}\'s name that {{senderAddr}} did not send ({{detectorCount|plural:detector}}: {{detectorNames}})',
+        explanation: 'The RST at frame {{rstFrame}}{{#burstCount}} (and {{burstCount}} more right after it, frames {{burstFrames}}){{/burstCount}} claims to come from {{sender}} but does not fit {{senderAddr}}\'s own packets.' +
+          ' Detectors that fired (Weaver, Sommer, Paxson, NDSS 2009): {{fired}}.' +
+          ' {{#agree}}{{detectorCount}} independent detectors agree.{{/agree}}{{^agree}}One detector fired: treat as likely, not certain.{{/agree}}' +
+          ' Benign look-alikes ruled out: NAT or a path change alters every packet\'s TTL alike (only the RST differs here); Linux RSTs for a connection it no longer has (bare, seq = the segment\'s ack, IP ID 0, no options) are not held against it;' +
+          ' stacks that omit options on RSTs or use a host-wide IP ID counter only add {{#supporting}}supporting {{/supporting}}weight, never a finding on their own.' +
+          ' Something on the path — a firewall or IDS killing the flow, a censor, a load balancer or proxy, an attacker — forged the reset; {{victimAddr}}\'s application saw "connection reset by peer".',
+      },
+      detectorRstSeqData: 'RST_SEQ_DATA — {{senderAddr}} kept sending new data after "its" RST: frame {{dataFrame}} carries {{len}} bytes at seq {{#atRstSeq}}equal to{{/atRstSeq}}{{^atRstSeq}}beyond{{/atRstSeq}} the RST\'s (frame {{rstFrame}});' +
+        ' a stack that resets has no connection left to send from',
+      detectorDataSeqRst: 'DATA_SEQ_RST — the RST\'s seq is {{below}} bytes below data {{senderAddr}} had already sent (a stack resets at its next sequence number, past everything it sent)',
+      detectorRstSeqChange: 'RST_SEQ_CHANGE — back-to-back RSTs (frames {{firstFrame}}, {{secondFrame}}) with seq {{#ahead}}+{{/ahead}}{{seqChange}} apart: one stack resetting once sends one RST, an injector sprays several to hit the window',
+      detectorRstAckChange: 'RST_ACK_CHANGE — back-to-back RSTs (frames {{firstFrame}}, {{secondFrame}}) acknowledge different sequence numbers',
+      detectorTtl: 'TTL — TTL {{ttl}} while all {{others}} other packets from {{senderAddr}} arrived with TTL {{usualLow}}{{#usualRange}}–{{usualHigh}}{{/usualRange}}:' +
+        ' it was made at another distance from the capture point (NAT rewriting TTL, or a path change, would change every packet alike)',
+      detectorSynAckMismatch: 'SYN_ACK_MISMATCH — a RST+ACK to a SYN that does not acknowledge the SYN\'s ISN + 1 (ack {{ack}}, the SYN\'s seq {{synSeq}}): the answering stack would have read the SYN it answers',
+      detectorIpId: 'IP_ID — IP ID {{ipId}} is off {{senderAddr}}\'s sequence (its previous packet, frame {{lastFrame}}, had {{lastIpId}}, and its IDs count up one by one)',
+      detectorNoTimestamps: 'NO_TIMESTAMPS — no TCP timestamps on the RST, while all {{others}} other segments from {{senderAddr}} carry them (a Linux stack resetting a live connection includes them)',
+      detectorTooFast: 'TOO_FAST — the RST answered frame {{answeredFrame}} after {{delayMs}} ms, under half the handshake\'s round trip ({{rttMs}} ms): it came from closer than {{senderAddr}}',
+    },
     // A leaked reply's RST is the NAT's doing; a reset after a long idle is a middlebox that timed out, not a forger.
     yieldsTo: ['unreversed-nat-midstream', 'idle-timeout'],
   },
@@ -234,8 +272,6 @@ export const injectedReset: Rule = {
     const out: FindingDraft[] = [];
     for (const c of ctx.connections) {
       if (ctx.isClaimed(c) || (c.natRole === 'translated' && c.natPeer !== null)) continue;
-      // A reset after a long idle is idle-timeout's (a middlebox that timed out, not an attacker).
-      if (idleResetOf(c) !== undefined) continue;
       let hit: Injection | undefined;
       for (let i = 0; i < c.events.length && hit === undefined; i++) {
         const ev = c.events[i]!;
@@ -248,7 +284,7 @@ export const injectedReset: Rule = {
       const sender = r.dir === 0 ? c.orig : c.resp;
       const victim = r.dir === 0 ? c.resp : c.orig;
       const n = hit.fired.length;
-      const names = hit.fired.map((f) => f.detector).join(', ');
+      const detectors = hit.fired.map((f) => f.detector);
       const evidence = sortEvidence(hit.evidence.map((x) => evidenceOf(c, x.ev, x.note)));
       const backend = c.natRole === 'original' && c.natPeer !== null ? c.natPeer.resp.text : null;
       const supporting = hit.fired.filter((f) => !STRONG.has(f.detector)).length;
@@ -262,8 +298,14 @@ export const injectedReset: Rule = {
         resetBy: 'middlebox',
         resetSender: sender.addr,
         count: 1,
-        summary: `${victim.text} got a RST in ${sender.text}'s name that ${sender.addr} did not send (${plural(n)}: ${names})`,
-        explanation: `The RST at frame ${r.frame}${hit.burst.length ? ` (and ${hit.burst.length} more right after it, frames ${hit.burst.map((b) => b.frame).join(', ')})` : ''} claims to come from ${sender.text} but does not fit ${sender.addr}'s own packets. Detectors that fired (Weaver, Sommer, Paxson, NDSS 2009): ${hit.fired.map((f) => `${f.detector} — ${f.text}`).join('; ')}. ${n >= 2 ? `${n} independent detectors agree.` : 'One detector fired: treat as likely, not certain.'} Benign look-alikes ruled out: NAT or a path change alters every packet's TTL alike (only the RST differs here); Linux RSTs for a connection it no longer has (bare, seq = the segment's ack, IP ID 0, no options) are not held against it; stacks that omit options on RSTs or use a host-wide IP ID counter only add ${supporting > 0 ? 'supporting ' : ''}weight, never a finding on their own. Something on the path — a firewall or IDS killing the flow, a censor, a load balancer or proxy, an attacker — forged the reset; ${victim.addr}'s application saw "connection reset by peer".`,
+        messageId: 'forged',
+        data: {
+          victim: victim.text, victimAddr: victim.addr, sender: sender.text, senderAddr: sender.addr, rstFrame: r.frame,
+          burstCount: hit.burst.length, burstFrames: hit.burst.map((b) => b.frame).join(', '),
+          detectorCount: n, detectorNames: detectors.join(', '), agree: n >= 2, supporting: supporting > 0,
+          fired: hit.fired.map((f) => ({ messageId: DETECTOR_MESSAGE[f.detector], data: f.data })),
+        },
+        detectors,
         remediation: [
           `Find the device between the capture point and ${sender.addr} that resets connections (the RST's TTL ${r.ttl} hints at its distance): IDS/IPS "reset" actions, firewall REJECT --reject-with tcp-reset rules, proxies or DPI appliances; check their logs at the RST's time.`,
           'Capture on both ends at once: a forged RST appears at the victim and is absent at its purported sender.',
@@ -276,7 +318,3 @@ export const injectedReset: Rule = {
     return out;
   },
 };
-
-function plural(n: number): string {
-  return n === 1 ? '1 detector' : `${n} detectors`;
-}

@@ -1,49 +1,23 @@
 import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext } from './types.js';
 import { evidenceOf, groupBy, sortEvidence } from './evidence.js';
-import { isRst } from './tcp.js';
-import { TcpFlag } from '../decode/packet.js';
+import { isRst, noConnectionReply } from './tcp.js';
+import type { FindingMessage } from './messages.js';
 
 interface Stale {
   conn: Connection;
   trigger: ConnEvent;
   rst: ConnEvent;
-  why: 'no-handshake' | 'after-reset' | 'lost';
-}
-
-/**
- * A bare RST whose seq equals the ack of the segment it answers: what a TCP stack sends for a
- * segment of a connection it does not have (RFC 9293 §3.10.7.1).
- */
-export function answersSegment(events: ConnEvent[], i: number): ConnEvent | undefined {
-  const rst = events[i]!;
-  if ((rst.flags & TcpFlag.ACK) !== 0) return undefined;
-  for (let j = i - 1; j >= 0 && j >= i - 4; j--) {
-    const e = events[j]!;
-    if (e.dir === rst.dir || e.icmpType >= 0) continue;
-    if ((e.flags & (TcpFlag.SYN | TcpFlag.RST)) !== 0 || (e.flags & TcpFlag.ACK) === 0) return undefined;
-    return e.ack === rst.seq ? e : undefined;
-  }
-  return undefined;
+  why: 'noHandshake' | 'afterReset' | 'lost';
 }
 
 const LOST = 'the receiver lost it since — a process or pod restart (a new pod with the same IP), a failover to another instance behind the same address, or a NAT/conntrack entry flushed so the segment reached a different host.';
-const WHY: Record<Stale['why'], string> = {
-  'no-handshake': `The connection's handshake is not in the capture: it was opened earlier, and ${LOST}`,
-  'lost': `The connection was established earlier in the capture (frame HANDSHAKE) and ${LOST}`,
-  'after-reset': 'The connection had already been reset earlier in the capture, and the other side kept sending on it.',
-};
 
-/**
- * The RST at events[i] is a "no such connection" answer: a bare RST answering a segment, from a
- * side that had not closed the connection itself (one that sent FIN and then resets late data
- * is an abortive close after close(), not a lost connection).
- */
-export function noConnectionReply(c: Connection, i: number): ConnEvent | undefined {
-  const rst = c.events[i]!;
-  const trigger = answersSegment(c.events, i);
-  if (trigger === undefined) return undefined;
-  const closedItself = c.events.some((e, j) => j < i && e.dir === rst.dir && (e.flags & TcpFlag.FIN) !== 0);
-  return closedItself ? undefined : trigger;
+/** The three variants differ only in what the capture shows of the connection before. */
+function staleMessage(before: string): FindingMessage {
+  return {
+    summary: '{{loser}} no longer had the connection with {{sender}} and answered its segment with RST',
+    explanation: '{{sender}} sent a segment (frame {{triggerFrame}}) on a connection that {{loser}} no longer had; {{loserAddr}} answered with a bare RST whose sequence number is that segment\'s acknowledgement number (frame {{rstFrame}}) — how a TCP stack answers a segment for which it has no connection. ' + before,
+  };
 }
 
 /** A segment for a connection the receiver no longer has, answered with RST. */
@@ -54,7 +28,11 @@ export const staleConnection: Rule = {
     title: 'A segment reached an endpoint that no longer had the connection',
     description: 'A segment for a connection the receiver no longer has (restart, failover), answered with RST.',
     docs: 'docs/rules/stale-connection.md',
-    messages: {},
+    messages: {
+      noHandshake: staleMessage(`The connection's handshake is not in the capture: it was opened earlier, and ${LOST}`),
+      lost: staleMessage(`The connection was established earlier in the capture (frame {{handshakeFrame}}) and ${LOST}`),
+      afterReset: staleMessage('The connection had already been reset earlier in the capture, and the other side kept sending on it.'),
+    },
     // The server's RST after a leaked reply, a forged RST, and a RST after a long idle are explained by those rules.
     yieldsTo: ['unreversed-nat-midstream', 'injected-reset', 'idle-timeout'],
   },
@@ -73,7 +51,7 @@ export const staleConnection: Rule = {
         const trigger = noConnectionReply(c, i);
         if (trigger !== undefined && !seenDir[ev.dir]) {
           seenDir[ev.dir] = true;
-          hits.push({ conn: c, trigger, rst: ev, why: noHandshake ? 'no-handshake' : earlierRst ? 'after-reset' : 'lost' });
+          hits.push({ conn: c, trigger, rst: ev, why: noHandshake ? 'noHandshake' : earlierRst ? 'afterReset' : 'lost' });
         }
         earlierRst = true;
       }
@@ -98,15 +76,18 @@ export const staleConnection: Rule = {
       return {
         rule: 'stale-connection' as const,
         severity: 'error' as const,
-        confidence: h0.why === 'after-reset' ? 0.8 : 0.7,
+        confidence: h0.why === 'afterReset' ? 0.8 : 0.7,
         client: clientEp.text,
         server: serverEp.text,
         backend: null,
         resetBy: by,
         resetSender: loser.addr,
         count: group.length,
-        summary: `${loser.text} no longer had the connection with ${sender.text} and answered its segment with RST`,
-        explanation: `${sender.text} sent a segment (frame ${h0.trigger.frame}) on a connection that ${loser.text} no longer had; ${loser.addr} answered with a bare RST whose sequence number is that segment's acknowledgement number (frame ${h0.rst.frame}) — how a TCP stack answers a segment for which it has no connection. ${WHY[h0.why].replace('HANDSHAKE', String(c.dirs[0].synFrame))}`,
+        messageId: h0.why,
+        data: {
+          loser: loser.text, loserAddr: loser.addr, sender: sender.text, triggerFrame: h0.trigger.frame,
+          rstFrame: h0.rst.frame, handshakeFrame: c.dirs[0].synFrame,
+        },
         remediation: [
           `Check whether ${loser.addr} restarted, failed over or had its conntrack table flushed around frame ${h0.rst.frame} (kubectl get pod -o wide; events; conntrack -S).`,
           'Clients should treat "connection reset" on a pooled connection as retryable: reconnect, and validate pooled connections before reuse.',

@@ -1,5 +1,5 @@
 import type { Connection, FindingDraft, Rule, RuleContext } from './types.js';
-import { evidenceOf, groupBy, plural, sortEvidence } from './evidence.js';
+import { evidenceOf, groupBy, sortEvidence } from './evidence.js';
 import { isSynOnly } from './tcp.js';
 
 function unanswered(c: Connection): boolean {
@@ -15,7 +15,19 @@ export const synTimeout: Rule = {
     title: 'SYNs went unanswered',
     description: 'SYNs retransmitted with no answer in the capture (a drop; hairpin or policy when S maps to the client itself).',
     docs: 'docs/rules/syn-timeout.md',
-    messages: {},
+    messages: {
+      unanswered: {
+        summary: '{{clientAddr}} → {{server}}: SYNs unanswered ({{count|plural:attempt}})',
+        explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame}}) and retransmitted it {{retries|plural:time}} over {{waited}} s with no answer in the capture: no SYN-ACK, no RST, no ICMP error.' +
+          ' The SYN or its answer was dropped silently — a firewall or NetworkPolicy with DROP, a security group, a routing black hole, a full accept queue, or a host that is down — or the answer took a path this capture does not see.' +
+          '{{#translatedTo}} The node translated it to {{translatedTo}}.{{/translatedTo}}',
+      },
+      hairpin: {
+        summary: '{{clientAddr}} → its own Service {{server}}: SYNs unanswered (hairpin)',
+        explanation: '{{client}} dialled {{server}} and the node translated it to {{translatedTo}} — the client\'s own address: a pod calling its own Service.' +
+          ' The translated SYN must go back out of the bridge port it came in on, which a Linux bridge does only with hairpin mode on that port; it never came back, and {{retries|plural:retransmission}} over {{waited}} s went unanswered (the application sees a connect timeout).',
+      },
+    },
     // Retried SYNs whose answer came back untranslated, or rejected with ICMP, have a known cause.
     yieldsTo: ['unreversed-dnat', 'icmp-rejected'],
   },
@@ -49,9 +61,6 @@ export const synTimeout: Rule = {
       // Nothing answered, so `backend` stays null; the translation is in the explanation.
       const backend = h0.translated ? h0.translated.resp.text : null;
       const waited = (c.lastT - c.firstT).toFixed(1);
-      const explanation = h0.hairpin
-        ? `${c.orig.text} dialled ${c.resp.text} and the node translated it to ${backend} — the client's own address: a pod calling its own Service. The translated SYN must go back out of the bridge port it came in on, which a Linux bridge does only with hairpin mode on that port; it never came back, and ${plural(retries, 'retransmission')} over ${waited} s went unanswered (the application sees a connect timeout).`
-        : `${c.orig.text} sent a SYN to ${c.resp.text} (frame ${c.dirs[0].synFrame}) and retransmitted it ${plural(retries, 'time')} over ${waited} s with no answer in the capture: no SYN-ACK, no RST, no ICMP error. The SYN or its answer was dropped silently — a firewall or NetworkPolicy with DROP, a security group, a routing black hole, a full accept queue, or a host that is down — or the answer took a path this capture does not see.${backend ? ` The node translated it to ${backend}.` : ''}`;
       const remediation = h0.hairpin ? [
         'Enable hairpin mode on the pod\'s bridge port: with a CNI bridge plugin, "hairpinMode": true in its config (/etc/cni/net.d/); kubelet\'s --hairpin-mode (hairpin-veth, promiscuous-bridge) applies only where kubelet manages the bridge',
         'bridge -d link show | grep hairpin   # on the node: "hairpin on" for the pod\'s veth',
@@ -71,10 +80,11 @@ export const synTimeout: Rule = {
         resetBy: null,
         resetSender: null,
         count: group.length,
-        summary: h0.hairpin
-          ? `${c.orig.addr} → its own Service ${c.resp.text}: SYNs unanswered (hairpin)`
-          : `${c.orig.addr} → ${c.resp.text}: SYNs unanswered (${plural(group.length, 'attempt')})`,
-        explanation,
+        messageId: h0.hairpin ? 'hairpin' : 'unanswered',
+        data: {
+          clientAddr: c.orig.addr, client: c.orig.text, server: c.resp.text, synFrame: c.dirs[0].synFrame,
+          retries, waited, translatedTo: backend,
+        },
         remediation,
         evidence,
         connections: conns,
