@@ -58,8 +58,6 @@ function firstEvidence(d: FindingDraft): number {
 
 /** A finding's text: rendered once, from its message and data, after counting. */
 export function findingText(d: FindingDraft, shown?: number): { summary: string; explanation: string } {
-  // TRANSITIONAL: rules not yet converted to messages still carry their own text.
-  if (d.messageId === undefined) return d as unknown as { summary: string; explanation: string };
   return renderFinding(ruleOf(d.rule), d, shown);
 }
 
@@ -78,12 +76,12 @@ function toFinding(id: string, d: FindingDraft, shown: number | undefined): Find
     backend: d.backend, resetBy: d.resetBy, resetSender: d.resetSender, count: d.count, frames,
     firstTime: lo ? formatIsoTime(lo.sec, lo.nsec) : '', lastTime: hi ? formatIsoTime(hi.sec, hi.nsec) : '',
     summary, explanation, remediation: d.remediation, docs: `docs/rules/${d.rule}.md`,
-    evidence: ev,
+    evidence: ev, messageId: d.messageId, detectors: d.detectors ?? [],
   };
 }
 
 function stripEvidence(f: FindingWithEvidence): Report['findings'][number] {
-  const { evidence: _evidence, ...rest } = f;
+  const { evidence: _evidence, messageId: _messageId, detectors: _detectors, ...rest } = f;
   return rest;
 }
 

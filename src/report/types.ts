@@ -112,9 +112,16 @@ export interface ConnectionReport {
   findings: string[];
 }
 
-/** Internal: a finding with its evidence rows, for the text, markdown and HTML renderers. */
+/**
+ * Internal: a finding with its evidence rows (for the text, markdown and HTML renderers) and the
+ * rule's structured verdict (for tests and tools; not in the JSON report).
+ */
 export interface FindingWithEvidence extends FindingReport {
   evidence: EvidencePacket[];
+  /** The rule's message id (its meta.messages) the text was rendered from. */
+  messageId: string;
+  /** Independent tests that fired (injected-reset's detectors); empty for other rules. */
+  detectors: readonly string[];
 }
 
 /** Internal: everything the renderers need. */

@@ -169,15 +169,13 @@ export function analyzeTable(rows: readonly TablePacket[], options: RuleTesterOp
   return buildAnalysis([pipeline.finish(info)]).findings;
 }
 
-/** A finding reduced to the fields a case states (messageId / detectors only where the finding has them). */
+/** A finding reduced to the fields a case states (detectors where the case names them). */
 function observed(f: FindingWithEvidence, want: ExpectedFinding | undefined): Partial<ExpectedFinding> {
   const got: Partial<ExpectedFinding> = {
-    messageId: want?.messageId, severity: f.severity, resetBy: f.resetBy, count: f.count, frames: f.frames,
+    messageId: f.messageId, severity: f.severity, resetBy: f.resetBy, count: f.count, frames: f.frames,
   };
-  const extra = f as FindingWithEvidence & { messageId?: string; detectors?: string[] };
-  if ('messageId' in extra) got.messageId = extra.messageId;
   for (const key of ['client', 'server', 'backend'] as const) if (want !== undefined && key in want) got[key] = f[key];
-  if (want?.detectors !== undefined) got.detectors = 'detectors' in extra ? extra.detectors : want.detectors;
+  if (want?.detectors !== undefined) got.detectors = [...f.detectors];
   return got;
 }
 

@@ -28,6 +28,8 @@ export function brnfFinding(): FindingWithEvidence {
   return {
     id: 'F1',
     rule: 'unreversed-dnat',
+    messageId: 'reset',
+    detectors: [],
     severity: 'error',
     confidence: 0.98,
     client,
