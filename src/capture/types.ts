@@ -71,3 +71,6 @@ export class CaptureOpenError extends Error {
 }
 
 export type FrameCallback = (frame: Frame) => void;
+
+/** Bytes read so far from the source (compressed bytes for gzip) and its size when known. */
+export type ProgressCallback = (bytesRead: number, totalBytes: number | null) => void;
