@@ -1,5 +1,5 @@
 import type { Frame } from '../capture/types.js';
-import { intField, secondsField, uintField, type FieldSpec, type Schema } from '../decode/field-schema.js';
+import { intField, secondsField, uintField, type FieldKind, type FieldSpec, type Schema } from '../decode/field-schema.js';
 import { PACKET_FIELDS, Transport, type Packet } from '../decode/packet.js';
 
 /**
@@ -41,8 +41,10 @@ interface PlacedField {
 }
 
 const PACKED_WORD = 0;
-const WORDS_OF: Record<string, number> = { int: 1, uint: 1, optionalUint: 1, seconds: 2, address: 4, nibble: 0, bool: 0 };
-const BITS_OF: Record<string, number> = { nibble: 4, bool: 1, optionalUint: 1 };
+/** Row words per kind (text is never carried). */
+const WORDS_OF: Partial<Record<FieldKind, number>> = { int: 1, uint: 1, optionalUint: 1, seconds: 2, address: 4, nibble: 0, bool: 0 };
+/** Bits of the packed word per kind. */
+const BITS_OF: Partial<Record<FieldKind, number>> = { nibble: 4, bool: 1, optionalUint: 1 };
 
 function placeFields(): { fields: PlacedField[]; words: number } {
   const sectionNames = SECTIONS.map((s) => s.name);
