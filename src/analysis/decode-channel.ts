@@ -3,7 +3,7 @@
  * SLOT_PACKETS packet records (src/analysis/packet-record.ts), handed back and forth through a
  * small control array of 32-bit words.
  */
-import { R } from './packet-record.js';
+import { RECORD_WORDS } from './packet-record.js';
 
 export const SLOTS = 8;
 export const SLOT_PACKETS = 4096;
@@ -21,7 +21,7 @@ export const enum C {
 export const EMPTY = 0;
 export const FULL = 1;
 
-export const DATA_WORDS = SLOTS * SLOT_PACKETS * R.Size;
+export const DATA_WORDS = SLOTS * SLOT_PACKETS * RECORD_WORDS;
 
 /** What the decoding thread is started with: the shared memory (the captures come by message). */
 export interface DecodeJob {

@@ -7,7 +7,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { CaptureOpenError, type CaptureInfo, type Frame } from '../capture/types.js';
 import { Packet } from '../decode/packet.js';
 import { C, DATA_WORDS, EMPTY, FULL, SLOT_PACKETS, SLOTS, type DecodedChannel, type DecodeJob, type DecodeResult } from './decode-channel.js';
-import { R, readRecord } from './packet-record.js';
+import { readRecord, RECORD_WORDS } from './packet-record.js';
 
 /** Atomics.waitAsync (Node 16+; typed in TypeScript's ES2024 lib, which this build does not use). */
 type WaitAsync = (array: Int32Array, index: number, value: number, timeout?: number) =>
@@ -106,9 +106,9 @@ export class DecodedStream {
         if (w.async) await w.value;
       }
       const count = control[C.Count + slot]!;
-      const base = slot * SLOT_PACKETS * R.Size;
+      const base = slot * SLOT_PACKETS * RECORD_WORDS;
       for (let i = 0; i < count; i++) {
-        readRecord(data, base + i * R.Size, frame, packet);
+        readRecord(data, base + i * RECORD_WORDS, frame, packet);
         onPacket(frame, packet);
       }
       ended = control[C.Final + slot] === 1;

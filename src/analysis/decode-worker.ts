@@ -9,7 +9,7 @@ import { CaptureOpenError, type Frame } from '../capture/types.js';
 import { Decoder } from '../decode/decoder.js';
 import { Packet } from '../decode/packet.js';
 import { C, FULL, SLOT_PACKETS, SLOTS, type DecodeJob, type DecodeResult } from './decode-channel.js';
-import { R, writeRecord } from './packet-record.js';
+import { RECORD_WORDS, writeRecord } from './packet-record.js';
 
 const job = workerData as DecodeJob;
 const control = new Int32Array(job.control);
@@ -48,7 +48,7 @@ async function decodeOne(path: string): Promise<DecodeResult> {
   let nextProgress = PROGRESS_STEP;
   const onFrame = (frame: Frame): void => {
     decoder.decode(frame, packet);
-    writeRecord(data, (slot * SLOT_PACKETS + count) * R.Size, frame, packet);
+    writeRecord(data, (slot * SLOT_PACKETS + count) * RECORD_WORDS, frame, packet);
     if (++count === SLOT_PACKETS) {
       publish(false);
       waitFree(slot);

@@ -5,6 +5,11 @@
  * everything else is plain numbers. Consumers copy what they keep.
  */
 
+import {
+  addressField, boolField, enumField, intField, layerClearer, nibbleField, optionalUintField, recordClass, textField, uintField,
+  type RecordOf, type Schema,
+} from './field-schema.js';
+
 export const enum TcpFlag {
   FIN = 0x01,
   SYN = 0x02,
@@ -44,145 +49,106 @@ export const enum Transport {
   Other = 4,
 }
 
-export class Packet {
+/**
+ * The Packet's fields, declared once: the class, its reset, the clearing on entering a tunnel and
+ * the shared-memory row the decoding thread writes (src/analysis/packet-record.ts) derive from it.
+ * `layer` groups fields for clearing; `row` says which part of the row carries a field (null: not
+ * carried; nothing downstream of the decoding thread reads it).
+ */
+export const PACKET_FIELDS = {
   // --- link layer ---
   /** Interface index from SLL2 (or pcapng interface id when no SLL2); -1 if unknown. */
-  ifIndex = -1;
-  direction: LinkDirection = LinkDirection.Unknown;
-  vlanId = -1;
+  ifIndex: intField(-1, 'link'),
+  direction: enumField<LinkDirection>(LinkDirection.Unknown, 'link'),
+  vlanId: intField(-1, 'link'),
   /** LINKTYPE_* of the frame (copied from the Frame). */
-  linkType = -1;
+  linkType: intField(-1, 'link'),
   /** 802.1Q/802.1ad tags walked (QinQ: 2); vlanId is the outermost one's id. */
-  vlanCount = 0;
+  vlanCount: intField(0, 'link'),
   /** The last ethertype dispatched (after VLAN tags, innermost after decapsulation); -1 if none. */
-  etherType = -1;
+  etherType: intField(-1, 'link'),
 
   // --- network layer (innermost IP header after decapsulation) ---
   /** 0 when no IP header was found. */
-  ipVersion: 0 | 4 | 6 = 0;
-  readonly src = new Uint8Array(16);
-  readonly dst = new Uint8Array(16);
-  ttl = 0;
+  ipVersion: nibbleField<0 | 4 | 6>(0, 'network', 'always'),
+  src: addressField('network', 'ipVersion', 'transport'),
+  dst: addressField('network', 'ipVersion', 'transport'),
+  ttl: intField(0, 'network', 'transport'),
   /** IPv4 identification, or the fragment-header id for IPv6 (-1 when absent). */
-  ipId = -1;
+  ipId: intField(-1, 'network', 'transport'),
   /** IP total length as the header claims (IPv4 total length; IPv6 payload length + 40). */
-  ipLength = 0;
+  ipLength: intField(0, 'network', 'transport'),
   /** The IP protocol of the transport (after IPv6 extension headers). */
-  ipProtocol = 0;
+  ipProtocol: intField(0, 'network'),
   /** A non-first fragment: no transport header in it. */
-  isFragment = false;
+  isFragment: boolField('network'),
   /** IPv4 DF bit. */
-  dontFragment = false;
+  dontFragment: boolField('network'),
   /** IPv4 MF bit / IPv6 fragment header M flag (a first fragment has it set, offset 0). */
-  moreFragments = false;
+  moreFragments: boolField('network'),
   /** Fragment offset in bytes (IPv4, or the IPv6 fragment header); 0 when not fragmented. */
-  fragmentOffset = 0;
+  fragmentOffset: intField(0, 'network'),
   /** Offset of the innermost IP header in the frame's data; -1 when none. */
-  ipOffset = -1;
+  ipOffset: intField(-1, 'network'),
 
   // --- tunnel (outermost encapsulation, when one was removed) ---
-  tunnel: TunnelKind = TunnelKind.None;
-  outerIpVersion: 0 | 4 | 6 = 0;
-  readonly outerSrc = new Uint8Array(16);
-  readonly outerDst = new Uint8Array(16);
+  tunnel: enumField<TunnelKind>(TunnelKind.None, 'tunnel'),
+  outerIpVersion: nibbleField<0 | 4 | 6>(0, 'tunnel'),
+  outerSrc: addressField('tunnel', 'outerIpVersion'),
+  outerDst: addressField('tunnel', 'outerIpVersion'),
   /** VXLAN VNI / Geneve VNI / GRE key; -1 when none. */
-  tunnelId = -1;
+  tunnelId: intField(-1, 'tunnel'),
   /** Encapsulations removed (0 when none; nested tunnels count each). */
-  tunnelDepth = 0;
+  tunnelDepth: intField(0, 'tunnel'),
 
-  transport: Transport = Transport.None;
+  /** The innermost transport the decoder reached. */
+  transport: nibbleField<Transport>(Transport.None, 'transport', 'always'),
 
   // --- TCP ---
-  srcPort = 0;
-  dstPort = 0;
-  /** Unsigned 32-bit. */
-  seq = 0;
-  /** Unsigned 32-bit. */
-  ack = 0;
-  flags = 0;
-  window = 0;
+  srcPort: intField(0, 'transport', 'transport'),
+  dstPort: intField(0, 'transport', 'transport'),
+  seq: uintField(0, 'transport', 'transport'),
+  ack: uintField(0, 'transport', 'transport'),
+  flags: intField(0, 'transport', 'transport'),
+  window: intField(0, 'transport', 'transport'),
   /** TCP payload bytes according to the IP length (not the captured length). */
-  payloadLength = 0;
+  payloadLength: intField(0, 'transport', 'transport'),
   /** TCP header length in bytes (data offset × 4); 0 when no TCP header. */
-  tcpHeaderLength = 0;
+  tcpHeaderLength: intField(0, 'transport'),
   /** Offset of the TCP/UDP payload in the frame's data; -1 when none. */
-  payloadOffset = -1;
+  payloadOffset: intField(-1, 'transport'),
   /** Payload bytes actually present in the frame (≤ payloadLength when the snaplen cut it). */
-  capturedPayloadLength = 0;
+  capturedPayloadLength: intField(0, 'transport'),
   /** TCP options; -1 when absent. */
-  mss = -1;
-  windowScale = -1;
-  sackPermitted = false;
-  sackBlocks = 0;
-  hasTimestamps = false;
-  tsVal = 0;
-  tsEcr = 0;
+  mss: intField(-1, 'transport'),
+  windowScale: intField(-1, 'transport'),
+  sackPermitted: boolField('transport'),
+  sackBlocks: intField(0, 'transport'),
+  hasTimestamps: boolField('transport', 'transport'),
+  tsVal: uintField(0, 'transport', 'transport'),
+  tsEcr: uintField(0, 'transport', 'transport'),
 
   // --- ICMP / ICMPv6 error carrying an embedded IP + transport header ---
-  icmpType = -1;
-  icmpCode = -1;
+  icmpType: intField(-1, 'icmp', 'icmp'),
+  icmpCode: intField(-1, 'icmp', 'icmp'),
   /** Embedded (offending) packet: the one this error is about. */
-  innerIpVersion: 0 | 4 | 6 = 0;
-  readonly innerSrc = new Uint8Array(16);
-  readonly innerDst = new Uint8Array(16);
-  innerProtocol = 0;
-  innerSrcPort = -1;
-  innerDstPort = -1;
+  innerIpVersion: nibbleField<0 | 4 | 6>(0, 'icmp', 'icmp'),
+  innerSrc: addressField('icmp', 'innerIpVersion', 'icmp'),
+  innerDst: addressField('icmp', 'innerIpVersion', 'icmp'),
+  innerProtocol: intField(0, 'icmp', 'icmp'),
+  innerSrcPort: intField(-1, 'icmp', 'icmp'),
+  innerDstPort: intField(-1, 'icmp', 'icmp'),
   /** Embedded TCP sequence number; -1 when not present in the quote. */
-  innerSeq = -1;
+  innerSeq: optionalUintField('icmp', 'icmp'),
 
   /** The frame was cut by the snaplen (or truncated) before the headers the decoder wanted ended. */
-  truncatedHeaders = false;
+  truncatedHeaders: boolField('status'),
   /** Short reason the decoder stopped early, or '' (a constant string, never built per packet). */
-  undecodedReason = '';
+  undecodedReason: textField('', 'status'),
+} as const satisfies Schema;
 
-  reset(): void {
-    this.ifIndex = -1;
-    this.direction = LinkDirection.Unknown;
-    this.vlanId = -1;
-    this.linkType = -1;
-    this.vlanCount = 0;
-    this.etherType = -1;
-    this.ipVersion = 0;
-    this.ttl = 0;
-    this.ipId = -1;
-    this.ipLength = 0;
-    this.ipProtocol = 0;
-    this.isFragment = false;
-    this.dontFragment = false;
-    this.moreFragments = false;
-    this.fragmentOffset = 0;
-    this.ipOffset = -1;
-    this.tunnel = TunnelKind.None;
-    this.outerIpVersion = 0;
-    this.tunnelId = -1;
-    this.tunnelDepth = 0;
-    this.transport = Transport.None;
-    this.srcPort = 0;
-    this.dstPort = 0;
-    this.seq = 0;
-    this.ack = 0;
-    this.flags = 0;
-    this.window = 0;
-    this.payloadLength = 0;
-    this.tcpHeaderLength = 0;
-    this.payloadOffset = -1;
-    this.capturedPayloadLength = 0;
-    this.mss = -1;
-    this.windowScale = -1;
-    this.sackPermitted = false;
-    this.sackBlocks = 0;
-    this.hasTimestamps = false;
-    this.tsVal = 0;
-    this.tsEcr = 0;
-    this.icmpType = -1;
-    this.icmpCode = -1;
-    this.innerIpVersion = 0;
-    this.innerProtocol = 0;
-    this.innerSrcPort = -1;
-    this.innerDstPort = -1;
-    this.innerSeq = -1;
-    this.truncatedHeaders = false;
-    this.undecodedReason = '';
-  }
-}
+export type Packet = RecordOf<typeof PACKET_FIELDS> & { reset(): void };
+export const Packet = recordClass('Packet', PACKET_FIELDS);
+
+/** Entering a tunnel: the network and transport view is the inner packet's from here on (addresses are overwritten by it). */
+export const clearInnerLayers: (p: Packet) => void = layerClearer(PACKET_FIELDS, ['network', 'transport', 'icmp']);

@@ -1,0 +1,28 @@
+/** The decoder's limits, its reasons for stopping early and the ethertypes more than one layer names. */
+
+/** Maximum number of encapsulations removed from one frame (then decoding stops). */
+export const MAX_ENCAPSULATION = 4;
+/** Maximum 802.1Q/802.1ad tags walked in one frame. */
+export const MAX_VLAN_TAGS = 8;
+/** Maximum IPv6 extension headers (and AH) walked per IP header (each is >= 8 bytes, so also bounded by the frame; libpcap's ipv6_ext_headers.pcap has 82). */
+export const MAX_EXT_HEADERS = 128;
+
+// Reasons (constants: never built per packet).
+export const REASON_UNKNOWN_LINKTYPE = 'unsupported link type';
+export const REASON_UNKNOWN_ETHERTYPE = 'unsupported ethertype';
+export const REASON_TRUNCATED = 'truncated';
+export const REASON_MALFORMED = 'malformed header';
+export const REASON_BAD_IP_VERSION = 'bad IP version';
+export const REASON_FRAGMENT = 'non-first fragment';
+export const REASON_TOO_DEEP = 'too many encapsulations';
+export const REASON_ENCRYPTED = 'ESP (encrypted)';
+export const REASON_NO_NEXT = 'no next header';
+export const REASON_UNSUPPORTED_TUNNEL = 'unsupported tunnel variant';
+export const REASON_LLC = '802.3/LLC frame';
+
+export const ETHERTYPE_IPV4 = 0x0800;
+export const ETHERTYPE_IPV6 = 0x86dd;
+export const ETHERTYPE_VLAN = 0x8100;
+export const ETHERTYPE_QINQ = 0x88a8;
+export const ETHERTYPE_QINQ_OLD = 0x9100;
+export const ETHERTYPE_TEB = 0x6558;
