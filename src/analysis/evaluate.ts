@@ -10,6 +10,7 @@ import type { FindingDraft, RuleContext } from '../rules/types.js';
 export function evaluateRules(connections: Connection[], links: readonly NatLink[],
   isServiceAddress: (addr: string) => boolean | null): FindingDraft[] {
   const claimed = new Set<Connection>();
+  const named = new Set<Connection>();
   const byClient = new Map<string, Connection[]>();
   const present = new Set<Connection>();
   for (const c of connections) {
@@ -23,10 +24,16 @@ export function evaluateRules(connections: Connection[], links: readonly NatLink
     links: links.filter((l) => present.has(l.original)),
     isClaimed: (c) => claimed.has(c),
     claim: (c) => void claimed.add(c),
+    isExplained: (c) => claimed.has(c) || named.has(c),
     byClient: (e) => byClient.get(e) ?? [],
     isServiceAddress,
   };
   const drafts: FindingDraft[] = [];
-  for (const rule of RULES) drafts.push(...rule.detect(ctx));
+  for (const rule of RULES) {
+    for (const d of rule.detect(ctx)) {
+      drafts.push(d);
+      for (const c of d.connections) named.add(c);
+    }
+  }
   return drafts;
 }

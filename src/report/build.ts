@@ -3,7 +3,7 @@ import { connState } from '../flow/state.js';
 import type { Connection } from '../flow/types.js';
 import type { CaptureResult } from '../analysis/pipeline.js';
 import { ruleOf } from '../rules/registry.js';
-import { renderFinding } from '../rules/render.js';
+import { renderFinding, type FindingText } from '../rules/render.js';
 import type { FindingDraft, RuleId } from '../rules/types.js';
 import type { Analysis, ConnectionReport, FindingWithEvidence, InputReport, Report } from './types.js';
 import { TOOL_VERSION } from '../version.js';
@@ -57,12 +57,12 @@ function firstEvidence(d: FindingDraft): number {
 }
 
 /** A finding's text: rendered once, from its message and data, after counting. */
-export function findingText(d: FindingDraft, shown?: number): { summary: string; explanation: string } {
+export function findingText(d: FindingDraft, shown?: number): FindingText {
   return renderFinding(ruleOf(d.rule), d, shown);
 }
 
 function toFinding(id: string, d: FindingDraft, shown: number | undefined): FindingWithEvidence {
-  const { summary, explanation } = findingText(d, shown);
+  const { summary, explanation, ruledOut } = findingText(d, shown);
   const ev = d.evidence;
   let lo = ev[0];
   let hi = ev[0];
@@ -75,7 +75,7 @@ function toFinding(id: string, d: FindingDraft, shown: number | undefined): Find
     id, rule: d.rule, severity: d.severity, confidence: d.confidence, client: d.client, server: d.server,
     backend: d.backend, resetBy: d.resetBy, resetSender: d.resetSender, count: d.count, frames,
     firstTime: lo ? formatIsoTime(lo.sec, lo.nsec) : '', lastTime: hi ? formatIsoTime(hi.sec, hi.nsec) : '',
-    summary, explanation, remediation: d.remediation, docs: `docs/rules/${d.rule}.md`,
+    summary, explanation, remediation: d.remediation, docs: `docs/rules/${d.rule}.md`, ruledOut,
     evidence: ev, messageId: d.messageId, detectors: d.detectors ?? [],
   };
 }

@@ -224,6 +224,10 @@ function findingSection(f: FindingWithEvidence): string {
     const lines = f.remediation.map((s) => isShellStep(s) ? s : `# ${s}`);
     parts.push(`<h4>Fix</h4><pre class="remediation">${escapeHtml(lines.join('\n'))}</pre>`);
   }
+  if (f.ruledOut.length > 0) {
+    const items = f.ruledOut.map((r) => `<li><code>${escapeHtml(r.rule)}</code>: ${escapeHtml(r.why)}</li>`).join('');
+    parts.push(`<h4>Ruled out</h4><ul class="ruled-out">${items}</ul>`);
+  }
   if (f.evidence.length > 0) {
     const ladder = buildLadder(f, DIAGRAM_STEPS);
     parts.push(`<h4>Packet ladder</h4><div class="ladder">${ladderSvg(ladder, `f-${id}`)}</div>`);

@@ -163,6 +163,10 @@ function findingSection(f: FindingWithEvidence): string {
     parts.push('#### Fix');
     parts.push(remediation(f.remediation));
   }
+  if (f.ruledOut.length > 0) {
+    parts.push('#### Ruled out');
+    parts.push(f.ruledOut.map((r) => `- ${mdCode(r.rule)}: ${mdText(r.why)}`).join('\n'));
+  }
   parts.push('#### Evidence');
   parts.push(evidenceTable(f));
   if (f.evidence.length > 0) {

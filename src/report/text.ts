@@ -68,7 +68,9 @@ export function renderText(a: Analysis): string {
     out.push('NAT seen: ' + a.translations.map((t) => `${t.from} → ${t.to} (${t.kind.toUpperCase()}, ${t.connections} conn${t.connections > 1 ? 's' : ''})`).join('; '));
   }
   if (a.findings.length === 0) {
-    out.push('', 'No resets or failed connections to explain.');
+    // Never "nothing to explain" while resets were counted.
+    out.push('', s.resets === 0 ? 'No resets or failed connections to explain.'
+      : `${s.resets} reset${s.resets === 1 ? ' was' : 's were'} counted but no finding covers ${s.resets === 1 ? 'it' : 'them'}: list them with rstdiag flows.`);
     return out.join('\n') + '\n';
   }
   const table = new Table({
@@ -87,6 +89,10 @@ export function renderText(a: Analysis): string {
     if (f.remediation.length > 0) {
       out.push('  Fix:');
       for (const step of f.remediation) out.push(`    ${step}`);
+    }
+    if (f.ruledOut.length > 0) {
+      out.push('  Ruled out:');
+      for (const r of f.ruledOut) out.push(wrap(`${r.rule}: ${r.why}`, 100, '    '));
     }
     out.push(`  Docs: ${f.docs}  (rstdiag explain ${f.rule})`);
   }

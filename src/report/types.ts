@@ -82,6 +82,8 @@ export interface FindingReport {
   remediation: string[];
   /** The rule's documentation page. */
   docs: string;
+  /** The nearest alternative causes considered, and what in the packets excludes each. */
+  ruledOut: { rule: string; why: string }[];
 }
 
 export interface ConnectionReport {

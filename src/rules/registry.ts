@@ -9,10 +9,11 @@ import { staleConnection } from './stale-connection.js';
 import { abortiveClose } from './abortive-close.js';
 import { injectedReset } from './injected-reset.js';
 import { idleTimeout } from './idle-timeout.js';
+import { unexplainedReset } from './unexplained-reset.js';
 
 const ALL: readonly Rule[] = [
   abortiveClose, connectionRefused, icmpRejected, idleTimeout, injectedReset, staleConnection, synTimeout, synackRejected,
-  unreversedDnat, unreversedNatMidstream,
+  unexplainedReset, unreversedDnat, unreversedNatMidstream,
 ];
 
 /**

@@ -15,7 +15,13 @@ function messageOf(rule: Rule, messageId: string): FindingMessage {
  * attempts: `count` (and `several`, count > 1) are the engine's; `shown`, when given and smaller
  * than the count, is how many attempts the evidence shows.
  */
-export function renderFinding(rule: Rule, d: FindingDraft, shown = d.count): { summary: string; explanation: string } {
+export interface FindingText {
+  summary: string;
+  explanation: string;
+  ruledOut: { rule: string; why: string }[];
+}
+
+export function renderFinding(rule: Rule, d: FindingDraft, shown = d.count): FindingText {
   const message = messageOf(rule, d.messageId);
   const data: MessageData = { ...d.data, count: d.count, several: d.count > 1, shown };
   const fragment = (id: string): string => {
@@ -26,5 +32,6 @@ export function renderFinding(rule: Rule, d: FindingDraft, shown = d.count): { s
   const summary = renderTemplate(message.summary, data, fragment);
   let explanation = renderTemplate(message.explanation, data, fragment);
   if (shown < d.count) explanation += renderTemplate(SHOWN_NOTE, data, fragment);
-  return { summary, explanation };
+  const ruledOut = (d.ruledOut ?? []).map((r) => ({ rule: r.rule, why: renderTemplate(fragment(r.messageId), r.data, fragment) }));
+  return { summary, explanation, ruledOut };
 }

@@ -14,7 +14,8 @@ export type RuleId =
   | 'idle-timeout'
   | 'injected-reset'
   | 'stale-connection'
-  | 'syn-timeout';
+  | 'syn-timeout'
+  | 'unexplained-reset';
 
 /** A rule's metadata, beside its logic (ESLint style). */
 export interface RuleMeta {
@@ -80,10 +81,22 @@ export interface FindingDraft {
   count: number;
   /** Independent tests that fired (injected-reset's detectors), when the rule has such. */
   detectors?: readonly string[];
+  /**
+   * The nearest alternative causes the rule considered and what in the packets excludes each:
+   * a fragment message of this rule with its data.
+   */
+  ruledOut?: readonly RuledOutDraft[];
   remediation: string[];
   evidence: EvidencePacket[];
   /** Connections this finding covers (both NAT halves where linked). */
   connections: Connection[];
+}
+
+/** An alternative cause a finding excludes, and the rule's fragment message that says why. */
+export interface RuledOutDraft {
+  rule: RuleId;
+  messageId: string;
+  data: MessageData;
 }
 
 /** What rules see: the connections of one capture, the NAT links, and shared helpers. */
@@ -93,6 +106,8 @@ export interface RuleContext {
   /** Connections already explained by an earlier rule (rules run in registry order). */
   isClaimed(conn: Connection): boolean;
   claim(conn: Connection): void;
+  /** The connection is claimed, or named by a finding an earlier rule reported. */
+  isExplained(conn: Connection): boolean;
   /** All connections whose originator is this endpoint text. */
   byClient(endpoint: string): readonly Connection[];
   /** The address is in a --service-cidr the user gave; null when no hint was given. */

@@ -30,6 +30,7 @@ export function brnfFinding(): FindingWithEvidence {
     rule: 'unreversed-dnat',
     messageId: 'reset',
     detectors: [],
+    ruledOut: [],
     severity: 'error',
     confidence: 0.98,
     client,

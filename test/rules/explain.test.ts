@@ -19,6 +19,7 @@ const DESIGN_RULE_IDS: readonly RuleId[] = [
   'injected-reset',
   'stale-connection',
   'syn-timeout',
+  'unexplained-reset',
 ];
 
 /** Section headings every page has, in this order (`rstdiag explain` prints the page as is). */

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { RULES, evaluationOrder } from '../../src/rules/registry.js';
-import { renderTemplate, templateNames } from '../../src/rules/messages.js';
+import { renderTemplate, templateNames, type MessageData } from '../../src/rules/messages.js';
 import type { Rule } from '../../src/rules/types.js';
 
 describe('rule precedence: declared by yieldsTo, not by file order', () => {
@@ -8,6 +8,7 @@ describe('rule precedence: declared by yieldsTo, not by file order', () => {
     expect(RULES.map((r) => r.meta.id)).toEqual([
       'unreversed-dnat', 'synack-rejected', 'unreversed-nat-midstream', 'idle-timeout', 'injected-reset',
       'connection-refused', 'icmp-rejected', 'stale-connection', 'abortive-close', 'syn-timeout',
+      'unexplained-reset',
     ]);
   });
   test('every rule runs after the rules it yields to', () => {
@@ -48,7 +49,7 @@ describe('message templates', () => {
   });
   test('fragment lists, joined', () => {
     const fragments: Record<string, string> = { ttl: 'TTL {{ttl}}', ipid: 'IP ID {{id}}' };
-    const data = { why: [{ messageId: 'ttl', data: { ttl: 61 } }, { messageId: 'ipid', data: { id: '0x0001' } }] };
+    const data: MessageData = { why: [{ messageId: 'ttl', data: { ttl: 61 } }, { messageId: 'ipid', data: { id: '0x0001' } }] };
     expect(renderTemplate('{{why}}', data, (id) => fragments[id]!)).toBe('TTL 61; IP ID 0x0001');
     expect(renderTemplate('{{why|join: and }}', data, (id) => fragments[id]!)).toBe('TTL 61 and IP ID 0x0001');
   });

@@ -1,0 +1,129 @@
+import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, RuledOutDraft } from './types.js';
+import { evidenceOf, flagText, groupBy, sortEvidence } from './evidence.js';
+import { answersSegment, isRst, isSynAck } from './tcp.js';
+import { TcpFlag } from '../decode/packet.js';
+
+interface Unexplained {
+  /** The connection the finding names (the original half when NAT was seen). */
+  conn: Connection;
+  /** The connection whose events hold the reset (the translated half when only it has one). */
+  holder: Connection;
+  rst: ConnEvent;
+  /** The other side's last packet before the reset. */
+  before: ConnEvent | undefined;
+}
+
+/** The first reset of a connection or of its translated half. */
+function firstReset(c: Connection): Unexplained | undefined {
+  for (const holder of c.natRole === 'original' && c.natPeer !== null ? [c, c.natPeer] : [c]) {
+    const i = holder.events.findIndex((e) => e.icmpType < 0 && isRst(e));
+    if (i < 0) continue;
+    const rst = holder.events[i]!;
+    let before: ConnEvent | undefined;
+    for (let j = i - 1; j >= 0 && before === undefined; j--) {
+      const e = holder.events[j]!;
+      if (e.icmpType < 0 && e.dir !== rst.dir) before = e;
+    }
+    return { conn: c, holder, rst, before };
+  }
+  return undefined;
+}
+
+/** What the nearest rules need and these packets do not show. */
+function ruledOutOf(u: Unexplained): RuledOutDraft[] {
+  const c = u.holder;
+  const out: RuledOutDraft[] = [];
+  const synSeen = c.dirs[0].synSeen;
+  if (!c.established) out.push({ rule: 'abortive-close', messageId: 'notEstablished', data: { synSeen } });
+  const i = c.events.indexOf(u.rst);
+  if (answersSegment(c.events, i) === undefined) out.push({ rule: 'stale-connection', messageId: 'notAnAnswer', data: {} });
+  if (synSeen && !c.established && u.rst.dir === 1 && !c.events.some((e) => e.dir === 1 && isSynAck(e))) {
+    out.push({ rule: 'connection-refused', messageId: 'notRefusal', data: { ack: (u.rst.flags & TcpFlag.ACK) !== 0 } });
+  }
+  return out;
+}
+
+/**
+ * A reset no other rule explains, stated plainly: who sent it, in which state of the connection,
+ * after what, and why the nearest rules do not fit. Never silence where resets were counted.
+ */
+export const unexplainedReset: Rule = {
+  meta: {
+    id: 'unexplained-reset',
+    severity: 'info',
+    title: 'A reset that no rule explains',
+    description: 'A reset that no rule explains: the packets around it, stated plainly, with the closest rules and why each does not fit.',
+    docs: 'docs/rules/unexplained-reset.md',
+    messages: {
+      unexplained: {
+        summary: '{{sender}} sent {{flags}} to {{receiver}}; no rule explains it ({{count|plural:connection}})',
+        explanation: '{{sender}}{{#role}}, the {{role}},{{/role}} sent {{flags}} to {{receiver}} (frame {{frame}}).'
+          + '{{#established}} The connection was established (frame {{synFrame}}); {{origBytes}} bytes of data from the client and {{respBytes}} from the server were seen before the end of the capture.{{/established}}'
+          + '{{^established}}{{#synSeen}} The handshake is not complete in the capture (SYN at frame {{synFrame}}).{{/synSeen}}{{^synSeen}} The connection\'s handshake is not in the capture (it began before the capture did).{{/synSeen}}{{/established}}'
+          + '{{#beforeFrame}} The last packet from {{receiver}} before it was {{beforeFlags}}{{#beforeLen}} with {{beforeLen}} bytes{{/beforeLen}} (frame {{beforeFrame}}, {{beforeMs}} ms earlier).{{/beforeFrame}}'
+          + '{{^beforeFrame}} No packet from {{receiver}} precedes it in the capture.{{/beforeFrame}}'
+          + '{{#several}} {{count}} connections were reset this way.{{/several}}'
+          + ' The packets do not show why: the rules that explain resets need more than this capture shows (see "ruled out"). Capture at both ends at once, or on the node with -i any, to see which side sent it and what it had seen.',
+      },
+      notEstablished: '{{#synSeen}}the handshake is not complete in the capture{{/synSeen}}{{^synSeen}}no handshake in the capture{{/synSeen}}, so the connection is not shown established',
+      notAnAnswer: 'the RST is not a bare RST whose sequence number is the acknowledgement of the segment it answers (how a stack without the connection answers)',
+      notRefusal: '{{#ack}}the RST+ACK does not acknowledge the SYN\'s ISN + 1{{/ack}}{{^ack}}the RST has no ACK: a refusal acknowledges the SYN{{/ack}}',
+    },
+    // Last: it speaks only for resets no other rule covers.
+    yieldsTo: [
+      'abortive-close', 'connection-refused', 'icmp-rejected', 'idle-timeout', 'injected-reset', 'stale-connection',
+      'syn-timeout', 'synack-rejected', 'unreversed-dnat', 'unreversed-nat-midstream',
+    ],
+  },
+  detect(ctx: RuleContext): FindingDraft[] {
+    const hits: Unexplained[] = [];
+    for (const c of ctx.connections) {
+      if (ctx.isExplained(c) || (c.natRole === 'translated' && c.natPeer !== null)) continue;
+      if (c.natPeer !== null && ctx.isExplained(c.natPeer)) continue;
+      const u = firstReset(c);
+      if (u !== undefined) hits.push(u);
+    }
+    const endpoints = (u: Unexplained) => u.rst.dir === 0 ? [u.holder.orig, u.holder.resp] as const : [u.holder.resp, u.holder.orig] as const;
+    return groupBy(hits, (u) => `${endpoints(u)[0].addr}|${endpoints(u)[1].text}|${u.rst.dir}|${flagText(u.rst.flags)}`).map((group) => {
+      const u0 = group[0]!;
+      const c = u0.holder;
+      const [sender, receiver] = endpoints(u0);
+      const role = c.originKnown ? (u0.rst.dir === 0 ? 'client' : 'server') : '';
+      const evidence = [];
+      for (const u of group) {
+        ctx.claim(u.conn);
+        if (u.conn.natPeer !== null) ctx.claim(u.conn.natPeer);
+        if (u.before !== undefined) evidence.push(evidenceOf(u.holder, u.before, ''));
+        evidence.push(evidenceOf(u.holder, u.rst, 'the reset'));
+      }
+      sortEvidence(evidence);
+      const before = u0.before;
+      return {
+        rule: 'unexplained-reset' as const,
+        messageId: 'unexplained',
+        data: {
+          sender: sender.text, receiver: receiver.text, role, flags: flagText(u0.rst.flags), frame: u0.rst.frame,
+          established: c.established, synSeen: c.dirs[0].synSeen, synFrame: c.dirs[0].synFrame,
+          origBytes: c.dirs[0].payloadBytes, respBytes: c.dirs[1].payloadBytes,
+          beforeFrame: before?.frame ?? 0, beforeFlags: before ? flagText(before.flags) : '', beforeLen: before?.len ?? 0,
+          beforeMs: before ? ((u0.rst.t - before.t) * 1000).toFixed(1) : '',
+        },
+        severity: 'info' as const,
+        confidence: 0.5,
+        client: u0.conn.orig.text,
+        server: u0.conn.resp.text,
+        backend: u0.conn.natRole === 'original' && u0.conn.natPeer !== null ? u0.conn.natPeer.resp.text : null,
+        resetBy: role === '' ? null : role as 'client' | 'server',
+        resetSender: sender.addr,
+        count: group.length,
+        ruledOut: ruledOutOf(u0),
+        remediation: [
+          `rstdiag flows <capture> --host ${sender.addr}   # the connection's history and state`,
+          'Capture at both ends at once (client pod, server pod, node -i any): which side sent the RST, and what it had received.',
+        ],
+        evidence,
+        connections: group.flatMap((u) => u.conn.natPeer !== null ? [u.conn, u.conn.natPeer] : [u.conn]),
+      };
+    });
+  },
+};
