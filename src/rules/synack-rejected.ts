@@ -20,7 +20,7 @@ export const synackRejected: Rule = {
       rejected: {
         summary: '{{clientAddr}} reset the SYN-ACK from {{server}} that answered its own SYN ({{count|plural:attempt}})',
         explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame}}); {{server}} answered with a SYN-ACK acknowledging exactly that SYN (frame {{synAckFrame}}), and the client answered it with RST.' +
-          '{{#retried}} The client then retransmitted the same SYN (same ISN): its socket was still waiting for an answer, so it did not recognise this one as its own.{{/retried}}' +
+          ' The client then retransmitted the same SYN (same ISN): its socket was still waiting for an answer, so it did not recognise this one as its own.' +
           ' A client rejects the answer to its own SYN when it arrives from an address it never called: the client most likely dialled a different address (a Service ClusterIP) that was translated to this one, and the reply reached the client without the reverse translation. The translated half is not in this capture (it was taken at the server); capture on the client\'s node with `tcpdump -i any` to see both halves.' +
           ' On Kubernetes with client and server on one node: br_netfilter is not loaded (or net.bridge.bridge-nf-call-iptables is 0). The application sees a connect timeout.',
       },
@@ -29,7 +29,7 @@ export const synackRejected: Rule = {
     yieldsTo: ['unreversed-dnat'],
   },
   detect(ctx: RuleContext): FindingDraft[] {
-    const hits: { conn: Connection; retriedAfter: boolean }[] = [];
+    const hits: { conn: Connection }[] = [];
     for (const c of ctx.connections) {
       if (ctx.isClaimed(c) || c.natPeer !== null || c.established) continue;
       const o = c.dirs[0];
@@ -39,10 +39,12 @@ export const synackRejected: Rule = {
       const rst = c.events.find((e) => e.dir === 0 && isRst(e) && synAck !== undefined && e.frame > synAck.frame &&
         e.seq === r.synAckAck);
       if (synAck === undefined || rst === undefined) continue;
-      // The client answered promptly (not a SYN-ACK arriving after the client gave up).
+      // The client retransmits the same SYN after its RST: its socket is still waiting, so the
+      // SYN-ACK it reset was not its own in its eyes. Without that retry the RST is what a client
+      // that cancelled the connect (a browser's spare connection) or gave up also sends.
       const retriedAfter = c.events.some((e) => e.dir === 0 && isSynOnly(e) && e.frame > rst.frame);
-      if (!retriedAfter && rst.t - synAck.t > 1) continue;
-      hits.push({ conn: c, retriedAfter });
+      if (!retriedAfter) continue;
+      hits.push({ conn: c });
     }
     const groups = new Map<string, typeof hits>();
     for (const h of hits) {
@@ -64,11 +66,10 @@ export const synackRejected: Rule = {
         }
       }
       sortEvidence(evidence);
-      const retried = group.some((h) => h.retriedAfter);
       findings.push({
         rule: 'synack-rejected',
         severity: 'error',
-        confidence: retried ? 0.8 : 0.6,
+        confidence: 0.8,
         client: c0.orig.text,
         server: c0.resp.text,
         backend: null,
@@ -78,7 +79,7 @@ export const synackRejected: Rule = {
         messageId: 'rejected',
         data: {
           clientAddr: c0.orig.addr, client: c0.orig.text, server: c0.resp.text, synFrame: c0.dirs[0].synFrame,
-          synAckFrame: c0.dirs[1].synFrame, retried,
+          synAckFrame: c0.dirs[1].synFrame,
         },
         remediation: [
           'Capture on the client\'s node: tcpdump -i any -w node.pcap host ' + c0.orig.addr,

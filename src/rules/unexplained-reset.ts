@@ -37,6 +37,10 @@ function ruledOutOf(u: Unexplained): RuledOutDraft[] {
   if (!c.established) out.push({ rule: 'abortive-close', messageId: 'notEstablished', data: { synSeen } });
   const i = c.events.indexOf(u.rst);
   if (answersSegment(c.events, i) === undefined) out.push({ rule: 'stale-connection', messageId: 'notAnAnswer', data: {} });
+  const synAck = c.dirs[1].synAckSeen;
+  if (synSeen && synAck && !c.established && u.rst.dir === 0 && u.rst.seq === c.dirs[1].synAckAck) {
+    out.push({ rule: 'synack-rejected', messageId: 'notRetried', data: {} });
+  }
   if (synSeen && !c.established && u.rst.dir === 1 && !c.events.some((e) => e.dir === 1 && isSynAck(e))) {
     out.push({ rule: 'connection-refused', messageId: 'notRefusal', data: { ack: (u.rst.flags & TcpFlag.ACK) !== 0 } });
   }
@@ -67,6 +71,7 @@ export const unexplainedReset: Rule = {
       },
       notEstablished: '{{#synSeen}}the handshake is not complete in the capture{{/synSeen}}{{^synSeen}}no handshake in the capture{{/synSeen}}, so the connection is not shown established',
       notAnAnswer: 'the RST is not a bare RST whose sequence number is the acknowledgement of the segment it answers (how a stack without the connection answers)',
+      notRetried: 'the client did not retransmit its SYN after resetting the SYN-ACK: a client that cancelled the connect (or had given up on it) sends the same RST; only a retried SYN shows that its socket was still waiting for an answer from another address',
       notRefusal: '{{#ack}}the RST+ACK does not acknowledge the SYN\'s ISN + 1{{/ack}}{{^ack}}the RST has no ACK: a refusal acknowledges the SYN{{/ack}}',
     },
     // Last: it speaks only for resets no other rule covers.

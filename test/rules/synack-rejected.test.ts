@@ -13,10 +13,20 @@ function rejected(c: Conversation, at = 0, rstAfter = 0.0001): TablePacket[] {
   return [c.c(at, 'S', c.ci), c.s(at + 0.0001, 'SA', c.si, c.ci + 1), c.c(at + 0.0001 + rstAfter, 'R', c.ci + 1)];
 }
 
+/** The same, then the client retransmits its SYN 1 s later: its socket was still waiting. */
+function rejectedAndRetried(c: Conversation, at = 0): TablePacket[] {
+  return [...rejected(c, at), c.c(at + 1, 'S', c.ci)];
+}
+
 new RuleTester().run('synack-rejected', {
   valid: [
     { name: 'healthy handshake', packets: handshake(k) },
-    { name: 'a late SYN-ACK reset more than 1 s after it arrived, no retried SYN', packets: rejected(k, 0, 1.5) },
+    { name: 'a late SYN-ACK reset more than 1 s after it arrived, no retried SYN', packets: rejected(k, 0, 1.5), firesInstead: 'unexplained-reset' },
+    {
+      name: 'a client that cancelled its connect (a browser\'s spare connection): prompt RST, no retried SYN',
+      packets: rejected(k),
+      firesInstead: 'unexplained-reset',
+    },
     {
       name: 'the RST does not carry the SYN\'s ISN + 1',
       packets: [k.c(0, 'S', k.ci), k.s(0.0001, 'SA', k.si, k.ci + 1), k.c(0.0002, 'R', k.ci + 500), k.c(1, 'S', k.ci)],
@@ -40,20 +50,20 @@ new RuleTester().run('synack-rejected', {
         client: POD, server: BACKEND, backend: null }],
     },
     {
-      name: 'a prompt RST without a retry (IPv6)',
-      packets: rejected(k6),
-      findings: [{ messageId: 'rejected', severity: 'error', resetBy: 'client', count: 1, frames: [1, 2, 3],
+      name: 'the same in IPv6',
+      packets: rejectedAndRetried(k6),
+      findings: [{ messageId: 'rejected', severity: 'error', resetBy: 'client', count: 1, frames: [1, 2, 3, 4],
         client: POD6, server: BACKEND6 }],
     },
     {
       name: '-i any: every packet seen on two interfaces',
-      packets: rejected(kCopies),
-      findings: [{ messageId: 'rejected', severity: 'error', resetBy: 'client', count: 1, frames: [1, 3, 5] }],
+      packets: rejectedAndRetried(kCopies),
+      findings: [{ messageId: 'rejected', severity: 'error', resetBy: 'client', count: 1, frames: [1, 3, 5, 7] }],
     },
     {
       name: 'two client ports to one server make one finding',
-      packets: [...rejected(k), ...rejected(kLater, 0.5)],
-      findings: [{ messageId: 'rejected', severity: 'error', resetBy: 'client', count: 2, frames: [1, 2, 3, 4, 5, 6] }],
+      packets: [...rejected(k), ...rejected(kLater, 0.5), k.c(1, 'S', k.ci), kLater.c(1.5, 'S', kLater.ci)],
+      findings: [{ messageId: 'rejected', severity: 'error', resetBy: 'client', count: 2, frames: [1, 2, 3, 4, 5, 6, 7, 8] }],
     },
   ],
 });
