@@ -1,10 +1,10 @@
 import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, Severity } from './types.js';
 import { evidenceOf, groupBy, sortEvidence } from './evidence.js';
-import { isRst, noConnectionReply } from './tcp.js';
+import { answersFin, isRst, noConnectionReply } from './tcp.js';
 import type { FindingMessage } from './messages.js';
 import { TcpFlag } from '../decode/packet.js';
 
-type Reason = 'finished' | 'dataAfterClose' | 'unreadData' | 'lingerZero';
+type Reason = 'finished' | 'finAnswered' | 'dataAfterClose' | 'unreadData' | 'lingerZero';
 
 /** One reason's message: the summary names the reason (`label`), the explanation says why. */
 function closeMessage(label: string, why: string, byNote = ''): FindingMessage {
@@ -29,6 +29,7 @@ function firstRstAfterEstablished(c: Connection): ConnEvent | undefined {
 }
 
 function classify(c: Connection, rst: ConnEvent): Reason {
+  if (answersFin(c, c.events.indexOf(rst)) !== undefined) return 'finAnswered';
   const me = rst.dir;
   const before = c.events.filter((e) => e.frame < rst.frame);
   const myFin = before.find((e) => e.dir === me && (e.flags & TcpFlag.FIN) !== 0);
@@ -55,6 +56,8 @@ export const abortiveClose: Rule = {
     messages: {
       finished: closeMessage('finished', 'the exchange was already finished (both sides had sent FIN, or the resetting side had closed and had nothing outstanding): a fast close many HTTP clients and proxies use; harmless',
         ', after the exchange finished'),
+      finAnswered: closeMessage('FIN answered with RST', 'that bare RST answers the peer\'s FIN (its sequence number is the FIN\'s acknowledgement): the resetting side no longer had the socket — it had closed it earlier (its own FIN not in the capture) or torn it down — while the peer was closing too; the connection was ending anyway',
+        ', as the peer closed'),
       dataAfterClose: closeMessage('data after close', 'the resetting side had already closed (sent FIN) and data kept arriving: the application closed while its peer was still sending, so the kernel answered the late data with RST'),
       unreadData: closeMessage('unread data', 'the resetting side had received data it never answered: closing a socket with unread data in its receive buffer makes the kernel send RST instead of FIN'),
       lingerZero: closeMessage('linger zero', 'the resetting side closed right after its own last data, without FIN: close() with SO_LINGER {on, 0}, or an explicit abort (an application or proxy dropping the connection)'),
@@ -77,7 +80,7 @@ export const abortiveClose: Rule = {
       const c0 = h0.conn;
       const by = h0.rst.dir === 0 ? 'client' as const : 'server' as const;
       const sender = h0.rst.dir === 0 ? c0.orig : c0.resp;
-      const severity: Severity = h0.reason === 'finished' ? 'info' : 'warning';
+      const severity: Severity = h0.reason === 'finished' || h0.reason === 'finAnswered' ? 'info' : 'warning';
       const evidence = [];
       for (const h of group) {
         const idx = h.conn.events.indexOf(h.rst);
@@ -103,7 +106,7 @@ export const abortiveClose: Rule = {
           sender: sender.text, by, client: c0.orig.text, server: c0.resp.text,
           establishedFrame: c0.dirs[0].synFrame || c0.firstFrame, rstFrame: h0.rst.frame,
         },
-        remediation: h0.reason === 'finished' ? ['Nothing to fix unless the peer logs errors: the data exchange had completed.'] : [
+        remediation: h0.reason === 'finished' || h0.reason === 'finAnswered' ? ['Nothing to fix unless the peer logs errors: the data exchange had completed.'] : [
           `Look at how the ${by} application closes its sockets: SO_LINGER with a zero timeout, closing before reading the whole request/response, or a proxy/idle reaper aborting connections.`,
           h0.reason === 'unreadData' ? 'Read (drain) the socket before close(), or shut down the write side first (shutdown(SHUT_WR)) and wait for the peer\'s FIN.' : 'Use a graceful close (FIN): remove SO_LINGER 0, or shutdown() before close().',
         ],

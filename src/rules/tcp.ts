@@ -5,7 +5,9 @@
 import { TcpFlag } from '../decode/packet.js';
 import type { Connection, ConnEvent } from '../flow/types.js';
 
-export { seqDiff } from '../tcp/seq.js';
+import { seqDiff } from '../tcp/seq.js';
+
+export { seqDiff };
 
 export function isSynOnly(ev: ConnEvent): boolean {
   return (ev.flags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN;
@@ -17,31 +19,63 @@ export function isRst(ev: ConnEvent): boolean {
   return (ev.flags & TcpFlag.RST) !== 0;
 }
 
+/** A stack answers a segment at once: the answer reaches any capture point within a round trip. */
+const ANSWER_WITHIN = 2;
+
 /**
  * A bare RST whose seq equals the ack of the segment it answers: what a TCP stack sends for a
- * segment of a connection it does not have (RFC 9293 §3.10.7.1).
+ * segment of a connection it does not have (RFC 9293 §3.10.7.1). The answered segment is the
+ * other side's latest packet, with nothing from the RST's sender in between (a sender that
+ * acknowledged or sent anything after it still had the connection), and the RST follows it at once.
  */
-export function answersSegment(events: ConnEvent[], i: number): ConnEvent | undefined {
+export function answersSegment(events: readonly ConnEvent[], i: number): ConnEvent | undefined {
   const rst = events[i]!;
   if ((rst.flags & TcpFlag.ACK) !== 0) return undefined;
   for (let j = i - 1; j >= 0 && j >= i - 4; j--) {
     const e = events[j]!;
-    if (e.dir === rst.dir || e.icmpType >= 0) continue;
+    if (e.icmpType >= 0) continue;
+    if (e.dir === rst.dir) {
+      if (isRst(e)) continue;
+      return undefined;
+    }
     if ((e.flags & (TcpFlag.SYN | TcpFlag.RST)) !== 0 || (e.flags & TcpFlag.ACK) === 0) return undefined;
-    return e.ack === rst.seq ? e : undefined;
+    return e.ack === rst.seq && rst.t - e.t <= ANSWER_WITHIN ? e : undefined;
   }
   return undefined;
 }
 
 /**
- * The RST at events[i] is a "no such connection" answer: a bare RST answering a segment, from a
- * side that had not closed the connection itself (one that sent FIN and then resets late data
- * is an abortive close after close(), not a lost connection).
+ * A keepalive probe: no data (or one byte) at a sequence number its sender already used. It asks
+ * the peer for an answer, as data does; a bare ACK does not.
+ */
+function isKeepalive(events: readonly ConnEvent[], k: number): boolean {
+  const e = events[k]!;
+  if (e.len > 1) return false;
+  for (let j = k - 1; j >= 0; j--) {
+    const o = events[j]!;
+    if (o.dir === e.dir && o.icmpType < 0 && seqDiff((o.seq + o.len) >>> 0, e.seq) > 0) return true;
+  }
+  return false;
+}
+
+/**
+ * The RST at events[i] is a "no such connection" answer: a bare RST answering a segment that asks
+ * for an answer (data, or a keepalive probe), from a side that had not closed the connection
+ * itself (one that sent FIN and then resets late data is an abortive close after close(), not a
+ * lost connection). A bare RST answering a pure ACK proves nothing more: a live socket that aborts
+ * after everything it sent was acknowledged sends the same packet.
  */
 export function noConnectionReply(c: Connection, i: number): ConnEvent | undefined {
   const rst = c.events[i]!;
   const trigger = answersSegment(c.events, i);
-  if (trigger === undefined) return undefined;
+  if (trigger === undefined || (trigger.flags & TcpFlag.FIN) !== 0) return undefined;
+  if (trigger.len === 0 && !isKeepalive(c.events, c.events.indexOf(trigger))) return undefined;
   const closedItself = c.events.some((e, j) => j < i && e.dir === rst.dir && (e.flags & TcpFlag.FIN) !== 0);
   return closedItself ? undefined : trigger;
+}
+
+/** The RST at events[i] answers the other side's FIN (bare, seq = the FIN's ack): the FIN, if so. */
+export function answersFin(c: Connection, i: number): ConnEvent | undefined {
+  const trigger = answersSegment(c.events, i);
+  return trigger !== undefined && (trigger.flags & TcpFlag.FIN) !== 0 ? trigger : undefined;
 }

@@ -38,6 +38,17 @@ new RuleTester().run('abortive-close', {
   ],
   invalid: [
     {
+      name: 'the peer\'s FIN answered by a bare RST (seq = the FIN\'s ack): the resetter had no socket any more, the connection was ending',
+      packets: [...opening(k), k.s(5, 'FA', k.sNext, k.cNext), k.c(5.0002, 'R', k.cNext)],
+      findings: [{ messageId: 'finAnswered', severity: 'info', resetBy: 'client', count: 1, frames: [4, 5, 6, 7, 8] }],
+    },
+    {
+      name: 'a bare RST right after the peer acked everything the resetter sent: a live socket\'s abort, not a lost connection',
+      packets: [...opening(k), k.s(0.2, 'PA', k.sNext, k.cNext, { len: 100 }), k.c(0.2002, 'A', k.cNext, k.sNext + 100),
+        k.s(0.2003, 'R', k.sNext + 100)],
+      findings: [{ messageId: 'lingerZero', severity: 'warning', resetBy: 'server', count: 1, frames: [5, 6, 7, 8, 9] }],
+    },
+    {
       name: 'SO_LINGER 0 after the reply: the server\'s RST+ACK right after its own last data (samples/linger0, port 8080)',
       packets: [...opening(k), k.s(0.2, 'RA', k.sNext, k.cNext)],
       findings: [{ messageId: 'lingerZero', severity: 'warning', resetBy: 'server', count: 1, frames: [3, 4, 5, 6, 7],

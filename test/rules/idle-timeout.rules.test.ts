@@ -46,9 +46,9 @@ new RuleTester().run('idle-timeout', {
     },
     { name: '30 s idle, RST with the server\'s own TTL: the server lost the connection', packets: resetAfter(k, 30), firesInstead: 'stale-connection' },
     {
-      name: '300 s idle, but the RST comes 40 s after the request: not an answer to it',
+      name: '300 s idle, but the RST comes 40 s after the request: not an answer to it (nor a lost connection\'s)',
       packets: resetAfter(k, 300, 62, 40),
-      firesInstead: 'stale-connection',
+      firesInstead: 'abortive-close',
     },
     { name: '4 s idle, RST 2 hops closer than the server: below the threshold, a RST made in its name', packets: resetAfter(k, 4, 64), firesInstead: 'injected-reset' },
     {

@@ -17,6 +17,11 @@ function lostByServer(c: Conversation, idle = 4, at = 0): TablePacket[] {
 
 new RuleTester().run('stale-connection', {
   valid: [
+    {
+      name: 'a bare RST that follows the resetter\'s own ACK of the segment: it still had the connection',
+      packets: [...opening(k), k.c(4, 'PA', k.cNext, k.sNext, { len: 36 }), k.s(4.0001, 'A', k.sNext, k.cNext + 36), k.s(4.0002, 'R', k.sNext)],
+      firesInstead: 'abortive-close',
+    },
     { name: 'a healthy exchange', packets: opening(k) },
     {
       name: 'a live socket aborts: RST+ACK, not a "no such connection" answer',
@@ -52,6 +57,11 @@ new RuleTester().run('stale-connection', {
     },
   ],
   invalid: [
+    {
+      name: 'a keepalive probe (no data, an old sequence number) meets a bare RST: the server lost the connection',
+      packets: [...opening(k), k.c(30, 'A', k.cNext - 1, k.sNext), k.s(30.0002, 'R', k.sNext)],
+      findings: [{ messageId: 'lost', severity: 'error', resetBy: 'server', count: 1, frames: [7, 8] }],
+    },
     {
       name: 'the server lost the connection: a request after 4 s idle meets a bare RST (samples/stale)',
       packets: lostByServer(k),
