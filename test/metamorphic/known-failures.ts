@@ -18,7 +18,7 @@ export const KNOWN_FAILURES: Readonly<Record<string, string>> = {
   'brnf-off/client-eth0.pcap × drop #11': 'different-error syn-timeout: the same for attempt 40002 (its first SYN-ACK, frame 11)',
   'brnf-off/node-cni0.pcap × drop #1': 'different-error synack-rejected + syn-timeout: attempt 40001 loses its pre-DNAT SYN (frame 1); the DNAT\'d half is reported as synack-rejected (NAT half "not in the capture" although its retransmitted SYNs are) and the retransmitted Service SYNs as syn-timeout',
   'brnf-off/node-cni0.pcap × drop #13': 'different-error synack-rejected + syn-timeout: the same for attempt 40002 (its pre-DNAT SYN, frame 13)',
-  'nat-midstream/node-any.pcap × drop #5': 'different-error unreversed-dnat: the translated SYN-ACK (frame 5) lost; the untranslated one (4) is taken as unreversed DNAT with the client RST 26 s later (31, the midstream reset) as "the client reset it", although the client\'s connection to 10.96.0.10:80 then carried data both ways',
+  'nat-midstream/node-any.pcap × drop #5': 'different-error unreversed-dnat: the translated SYN-ACK (frame 5) lost; the untranslated one (4) is taken as unreversed DNAT with the client\'s RST 0.9 s later (32, its answer to the midstream POISON) as "the client reset it", although the client\'s connection to 10.96.0.10:80 then carried data both ways',
 
   // The handshake lost: rules that need an established connection no longer apply; stale-connection claims the reset at error.
   'idle/client-eth0.pcap × drop #2': 'different-error stale-connection: without the SYN-ACK (frame 2) the connection is not "established" for idle-timeout although data flowed both ways; stale-connection blames the server for the middlebox RST (9, TTL 64 vs 63, IP ID 0)',
