@@ -8,10 +8,6 @@
  * the same thing (messageId) as for the IPv4 original.
  */
 export const KNOWN_FAILURES: Readonly<Record<string, string>> = {
-  // unexplained-reset (info) is not in this tree yet: a reset no rule explains gives no finding.
-  'idle/lb-any.pcap × drop #1': 'silent: without the client-side SYN (frame 1) the client half starts at the SYN-ACK; idle-timeout does not fire and no rule explains the RST (16); unexplained-reset should',
-  'refused/client-eth0.pcap × drop #1': 'silent: only the RST+ACK (frame 2) is left, no SYN: connection-refused needs the SYN; unexplained-reset should report the reset',
-  'refused/server-eth0.pcap × drop #1': 'silent: only the RST+ACK (frame 2) is left, no SYN: connection-refused needs the SYN; unexplained-reset should report the reset',
 
   // A handshake packet lost: the NAT link (SYN ISN acked by the SYN-ACK) is not made, other rules claim the attempt at error.
   'brnf-off/client-eth0.pcap × drop #2': 'different-error syn-timeout: attempt 40001 loses its first SYN-ACK (frame 2); the client RST (3) opens the backend half, the later untranslated SYN-ACKs (5, 8) are not linked, and syn-timeout says "SYNs unanswered" for SYNs that were answered',
@@ -28,17 +24,7 @@ export const KNOWN_FAILURES: Readonly<Record<string, string>> = {
   'nat-midstream/client-eth0.pcap × drop #2': 'different-error stale-connection ×2: as drop #1, for the SYN-ACK (frame 2)',
   'nat-midstream/node-any.pcap × drop #1': 'different-error stale-connection ×2: as nat-midstream/client-eth0.pcap × drop #1 (the client\'s SYN, frame 1)',
 
-  // The segment a RST answers lost: stale-connection pairs the RST with an older segment.
-  'idle/client-eth0.pcap × drop #8': 'different-error stale-connection: the request after the idle gap (frame 8) lost; stale-connection pairs the middlebox RST (9) with the ACK 25 s before it (7) and blames the server; idle-timeout (idle then a RST, TTL out of line) no longer fires',
-  'idle/client-eth0-350s.pcap × drop #8': 'different-error stale-connection: as idle/client-eth0.pcap × drop #8 (355 s gap)',
-  'idle/lb-any.pcap × drop #15': 'different-error stale-connection: the client-side request after the gap (frame 15) lost; as idle/client-eth0.pcap × drop #8',
-
   // The proving packet lost; what is left is reported as a stale connection at error.
   'nat-midstream/client-eth0.pcap × drop #15': 'different-error stale-connection: the untranslated POISON (15) lost; the client\'s RST to 10.244.0.3:8080 (16) is unexplained and the server RST (18) answering the retransmission (17) is called stale-connection at error, which does not exclude the NAT cause the client RST hints at (warning at most)',
   'nat-midstream/client-eth0.pcap × drop #16': 'different-error stale-connection: the client\'s RST (16) lost; the untranslated POISON (15) is still there but unreversed-nat-midstream requires the client\'s reset; the server RST (18) becomes stale-connection at error',
-
-  // IPv6: looksLikeService (src/rules/evidence.ts) knows only 10.96.0.0/12; IPv6 Services are recognised only when DNAT is seen or with --service-cidr.
-  'icmp-reject/client-eth0.pcap × ipv6 messages': 'rejectedOnPath instead of serviceWithoutEndpoints: [fd00:96::c]:80 is not recognised as a Service (no default IPv6 Service range, no DNAT in the capture); with --service-cidr fd00:96::/108 it is',
-  'icmp-reject/node-any.pcap × ipv6 messages': 'rejectedOnPath instead of serviceWithoutEndpoints: as icmp-reject/client-eth0.pcap',
-  'refused/client-eth0.pcap × ipv6 messages': 'refused instead of refusedServiceUnseen: [fd00:96::b]:80 is not recognised as a Service (the DNAT is not in the client\'s capture)',
 };

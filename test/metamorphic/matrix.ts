@@ -128,10 +128,12 @@ export function runCase(sample: LoadedSample, c: VariantCase): Cell {
 
 /**
  * Variants that must not change what the report says (the same messages, not only the same
- * rules): the IPv6 translation, in which the Service range is still a Service range.
+ * rules): the IPv6 translation with its Service range given. Without the hint an IPv6 Service
+ * is recognised only where its DNAT is in the capture: Kubernetes has no default IPv6 Service
+ * range to infer one from (kubeadm's default 10.96.0.0/12 is IPv4's).
  */
 export function keepsMessages(c: { family: Family }): boolean {
-  return c.family === 'ipv6' || c.family === 'ipv6+service-cidr';
+  return c.family === 'ipv6+service-cidr';
 }
 
 /** sample × family → outcome counts, as a Markdown table (empty cells: no such variant). */
