@@ -39,10 +39,10 @@ export const synackRejected: Rule = {
       const rst = c.events.find((e) => e.dir === 0 && isRst(e) && synAck !== undefined && e.frame > synAck.frame &&
         e.seq === r.synAckAck);
       if (synAck === undefined || rst === undefined) continue;
-      // The client retransmits the same SYN after its RST: its socket is still waiting, so the
+      // The client retransmits the same SYN (same ISN) after its RST: its socket is still waiting, so the
       // SYN-ACK it reset was not its own in its eyes. Without that retry the RST is what a client
       // that cancelled the connect (a browser's spare connection) or gave up also sends.
-      const retriedAfter = c.events.some((e) => e.dir === 0 && isSynOnly(e) && e.frame > rst.frame);
+      const retriedAfter = c.events.some((e) => e.dir === 0 && isSynOnly(e) && e.seq === o.isn && e.frame > rst.frame);
       if (!retriedAfter) continue;
       hits.push({ conn: c });
     }

@@ -60,9 +60,9 @@ function isKeepalive(events: readonly ConnEvent[], k: number): boolean {
 
 /**
  * The RST at events[i] is a "no such connection" answer: a bare RST answering a segment that asks
- * for an answer (data, or a keepalive probe), from a side that had not closed the connection
- * itself (one that sent FIN and then resets late data is an abortive close after close(), not a
- * lost connection). A bare RST answering a pure ACK proves nothing more: a live socket that aborts
+ * for an answer (data, or a keepalive probe), from a side that had not ended the connection
+ * itself (one that sent FIN or RST and then resets late data is an abortive close, not a lost
+ * connection). A bare RST answering a pure ACK proves nothing more: a live socket that aborts
  * after everything it sent was acknowledged sends the same packet.
  */
 export function noConnectionReply(c: Connection, i: number): ConnEvent | undefined {
@@ -70,8 +70,10 @@ export function noConnectionReply(c: Connection, i: number): ConnEvent | undefin
   const trigger = answersSegment(c.events, i);
   if (trigger === undefined || (trigger.flags & TcpFlag.FIN) !== 0) return undefined;
   if (trigger.len === 0 && !isKeepalive(c.events, c.events.indexOf(trigger))) return undefined;
-  const closedItself = c.events.some((e, j) => j < i && e.dir === rst.dir && (e.flags & TcpFlag.FIN) !== 0);
-  return closedItself ? undefined : trigger;
+  // A side that had sent FIN, or reset the connection itself, is answering late segments of a
+  // connection it ended: that reset is a consequence, not a lost connection.
+  const endedItself = c.events.some((e, j) => j < i && e.dir === rst.dir && (e.flags & (TcpFlag.FIN | TcpFlag.RST)) !== 0);
+  return endedItself ? undefined : trigger;
 }
 
 /** The RST at events[i] answers the other side's FIN (bare, seq = the FIN's ack): the FIN, if so. */

@@ -18,6 +18,17 @@ function lostByServer(c: Conversation, idle = 4, at = 0): TablePacket[] {
 new RuleTester().run('stale-connection', {
   valid: [
     {
+      name: 'after a reset: the server\'s RST ended the connection, yet the server kept sending and met the client\'s bare RST',
+      // The server's data after its own RST+ACK says the server never sent that RST.
+      packets: [...opening(k), k.s(1, 'RA', k.sNext, k.cNext), k.s(1.1, 'PA', k.sNext, k.cNext, { len: 20 }), k.c(1.1001, 'R', k.cNext)],
+      firesInstead: 'injected-reset',
+    },
+    {
+      name: 'the resetter had aborted the connection itself (RST+ACK), then answers the peer\'s late data with a bare RST',
+      packets: [...opening(k), k.c(1, 'RA', k.cNext, k.sNext), k.s(1.009, 'PA', k.sNext, k.cNext, { len: 20 }), k.c(1.0091, 'R', k.cNext)],
+      firesInstead: 'abortive-close',
+    },
+    {
       name: 'a bare RST that follows the resetter\'s own ACK of the segment: it still had the connection',
       packets: [...opening(k), k.c(4, 'PA', k.cNext, k.sNext, { len: 36 }), k.s(4.0001, 'A', k.sNext, k.cNext + 36), k.s(4.0002, 'R', k.sNext)],
       firesInstead: 'abortive-close',
@@ -88,12 +99,6 @@ new RuleTester().run('stale-connection', {
       packets: [v6.c(0, 'A', 7000, 9000), v6.c(1, 'PA', 7000, 9000, { len: 36 }), v6.s(1.0001, 'R', 9000)],
       findings: [{ messageId: 'noHandshake', severity: 'error', resetBy: 'server', count: 1, frames: [3, 5],
         client: '[fd00::2]:40000', server: '[fd00::3]:8080' }],
-    },
-    {
-      name: 'after a reset: the client aborted, the server kept sending and met the client\'s bare RST',
-      // The client's RST+ACK is abortive-close's; the later bare RST is this rule's.
-      packets: [...opening(k), k.c(1, 'RA', k.cNext, k.sNext), k.s(1.1, 'PA', k.sNext, k.cNext, { len: 20 }), k.c(1.1001, 'R', k.cNext)],
-      findings: [{ messageId: 'afterReset', severity: 'error', resetBy: 'client', count: 1, frames: [8, 9] }],
     },
   ],
 });

@@ -23,6 +23,11 @@ new RuleTester().run('synack-rejected', {
     { name: 'healthy handshake', packets: handshake(k) },
     { name: 'a late SYN-ACK reset more than 1 s after it arrived, no retried SYN', packets: rejected(k, 0, 1.5), firesInstead: 'unexplained-reset' },
     {
+      name: 'a later SYN with another ISN is a new attempt, not a retry (suricata urgent11: a raw-socket tool)',
+      packets: [...rejected(k), k.c(0.08, 'S', k.ci + 1000000)],
+      firesInstead: 'unexplained-reset',
+    },
+    {
       name: 'a client that cancelled its connect (a browser\'s spare connection): prompt RST, no retried SYN',
       packets: rejected(k),
       firesInstead: 'unexplained-reset',
