@@ -1,4 +1,4 @@
-import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext } from './types.js';
+import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, RuledOutDraft } from './types.js';
 import { evidenceOf, groupBy, sortEvidence } from './evidence.js';
 import { isRst, noConnectionReply } from './tcp.js';
 import type { FindingMessage } from './messages.js';
@@ -8,6 +8,33 @@ interface Stale {
   trigger: ConnEvent;
   rst: ConnEvent;
   why: 'noHandshake' | 'afterReset' | 'lost';
+  /** Seconds the RST's sender had been silent before the segment it answers; null: nothing from it before. */
+  silence: number | null;
+}
+
+/** Silence of the RST's sender before the segment, long enough for a restart in between. */
+const RESTART_GAP = 1;
+
+/** The sender's own packets came with one TTL (or two adjacent ones) and the RST with another. */
+function ttlOutOfLine(c: Connection, rst: ConnEvent): boolean {
+  let lo = 256;
+  let hi = -1;
+  for (const e of c.events) {
+    if (e.dir !== rst.dir || e.icmpType >= 0 || isRst(e)) continue;
+    lo = Math.min(lo, e.ttl);
+    hi = Math.max(hi, e.ttl);
+  }
+  return hi >= 0 && hi - lo <= 1 && (rst.ttl < lo - 1 || rst.ttl > hi + 1);
+}
+
+/** Seconds between the RST sender's last packet before the trigger and the trigger. */
+function silenceBefore(c: Connection, trigger: ConnEvent, dir: number): number | null {
+  let last: ConnEvent | undefined;
+  for (const e of c.events) {
+    if (e.frame >= trigger.frame) break;
+    if (e.dir === dir && e.icmpType < 0) last = e;
+  }
+  return last === undefined ? null : trigger.t - last.t;
 }
 
 const LOST = 'the receiver lost it since — a process or pod restart (a new pod with the same IP), a failover to another instance behind the same address, or a NAT/conntrack entry flushed so the segment reached a different host.';
@@ -16,7 +43,9 @@ const LOST = 'the receiver lost it since — a process or pod restart (a new pod
 function staleMessage(before: string): FindingMessage {
   return {
     summary: '{{loser}} no longer had the connection with {{sender}} and answered its segment with RST',
-    explanation: '{{sender}} sent a segment (frame {{triggerFrame}}) on a connection that {{loser}} no longer had; {{loserAddr}} answered with a bare RST whose sequence number is that segment\'s acknowledgement number (frame {{rstFrame}}) — how a TCP stack answers a segment for which it has no connection. ' + before,
+    explanation: '{{sender}} sent a segment (frame {{triggerFrame}}) on a connection that {{loser}} no longer had; {{loserAddr}} answered with a bare RST whose sequence number is that segment\'s acknowledgement number (frame {{rstFrame}}) — how a TCP stack answers a segment for which it has no connection. ' + before
+      + '{{#recent}} But {{loserAddr}} had sent its own last packet only {{silenceMs}} ms before that segment: a restart in between is unlikely, and a socket its application had closed (its FIN lost or not captured) or a stack that aborts with a bare RST answers the same way — probable, not proven.{{/recent}}'
+      + '{{#unseen}} The capture holds nothing from {{loserAddr}} before: a socket closed before the capture began answers the same way — probable, not proven.{{/unseen}}',
   };
 }
 
@@ -32,6 +61,8 @@ export const staleConnection: Rule = {
       noHandshake: staleMessage(`The connection's handshake is not in the capture: it was opened earlier, and ${LOST}`),
       lost: staleMessage(`The connection was established earlier in the capture (frame {{handshakeFrame}}) and ${LOST}`),
       afterReset: staleMessage('The connection had already been reset earlier in the capture, and the other side kept sending on it.'),
+      notClosed: '{{loserAddr}} had sent neither FIN nor RST on this connection and was silent for {{silence}} s before the segment: an application that closes its socket makes the kernel send FIN (or RST+ACK), not a bare RST later',
+      ttlInLine: 'the RST came with TTL {{ttl}}, as {{loserAddr}}\'s other packets did: its own stack sent it, not a device in its name',
     },
     // The server's RST after a leaked reply, a forged RST, and a RST after a long idle are explained by those rules.
     yieldsTo: ['unreversed-nat-midstream', 'injected-reset', 'idle-timeout'],
@@ -49,9 +80,11 @@ export const staleConnection: Rule = {
         const ev = c.events[i]!;
         if (!isRst(ev)) continue;
         const trigger = noConnectionReply(c, i);
-        if (trigger !== undefined && !seenDir[ev.dir]) {
+        // A RST whose TTL is out of line with its sender's packets was not made by its stack.
+        if (trigger !== undefined && !seenDir[ev.dir] && !ttlOutOfLine(c, ev)) {
           seenDir[ev.dir] = true;
-          hits.push({ conn: c, trigger, rst: ev, why: noHandshake ? 'noHandshake' : earlierRst ? 'afterReset' : 'lost' });
+          hits.push({ conn: c, trigger, rst: ev, why: noHandshake ? 'noHandshake' : earlierRst ? 'afterReset' : 'lost',
+            silence: silenceBefore(c, trigger, ev.dir) });
         }
         earlierRst = true;
       }
@@ -73,9 +106,16 @@ export const staleConnection: Rule = {
         evidence.push(evidenceOf(h.conn, h.rst, 'bare RST, seq = the segment\'s ack: "no such connection"'));
       }
       sortEvidence(evidence);
+      // Proven when the sender had time to lose the connection (silent ≥ 1 s) and had not closed it itself.
+      const proven = h0.silence !== null && h0.silence >= RESTART_GAP;
+      const ttl = h0.rst.ttl;
+      const ownTtlKnown = c.events.some((e) => e.dir === h0.rst.dir && e.icmpType < 0 && !isRst(e));
+      const ruledOut: RuledOutDraft[] = [];
+      if (proven) ruledOut.push({ rule: 'abortive-close', messageId: 'notClosed', data: { loserAddr: loser.addr, silence: h0.silence!.toFixed(1) } });
+      if (ownTtlKnown) ruledOut.push({ rule: 'injected-reset', messageId: 'ttlInLine', data: { ttl, loserAddr: loser.addr } });
       return {
         rule: 'stale-connection' as const,
-        severity: 'error' as const,
+        severity: proven ? 'error' as const : 'warning' as const,
         confidence: h0.why === 'afterReset' ? 0.8 : 0.7,
         client: clientEp.text,
         server: serverEp.text,
@@ -87,7 +127,10 @@ export const staleConnection: Rule = {
         data: {
           loser: loser.text, loserAddr: loser.addr, sender: sender.text, triggerFrame: h0.trigger.frame,
           rstFrame: h0.rst.frame, handshakeFrame: c.dirs[0].synFrame,
+          recent: h0.silence !== null && !proven, silenceMs: h0.silence === null ? '' : (h0.silence * 1000).toFixed(1),
+          unseen: h0.silence === null,
         },
+        ruledOut,
         remediation: [
           `Check whether ${loser.addr} restarted, failed over or had its conntrack table flushed around frame ${h0.rst.frame} (kubectl get pod -o wide; events; conntrack -S).`,
           'Clients should treat "connection reset" on a pooled connection as retryable: reconnect, and validate pooled connections before reuse.',

@@ -18,6 +18,12 @@ function lostByServer(c: Conversation, idle = 4, at = 0): TablePacket[] {
 new RuleTester().run('stale-connection', {
   valid: [
     {
+      name: 'the bare RST comes with TTL 80 while the server\'s SYN-ACK came with 106: not its stack\'s answer (mercury capture2)',
+      packets: [k.c(0, 'S', k.ci), k.s(0.195, 'SA', k.si, k.ci + 1, { ttl: 106 }), k.c(0.1951, 'A', k.ci + 1, k.si + 1),
+        k.c(1.3, 'PA', k.ci + 1, k.si + 1, { len: 12 }), k.s(1.367, 'R', k.si + 1, undefined, { ttl: 80 })],
+      firesInstead: 'unexplained-reset',
+    },
+    {
       name: 'after a reset: the server\'s RST ended the connection, yet the server kept sending and met the client\'s bare RST',
       // The server's data after its own RST+ACK says the server never sent that RST.
       packets: [...opening(k), k.s(1, 'RA', k.sNext, k.cNext), k.s(1.1, 'PA', k.sNext, k.cNext, { len: 20 }), k.c(1.1001, 'R', k.cNext)],
@@ -69,6 +75,12 @@ new RuleTester().run('stale-connection', {
   ],
   invalid: [
     {
+      name: 'the server answers 1 ms after its own last data: a restart in between is unlikely (warning; suricata bug-4702)',
+      packets: [...opening(k), k.c(0.004, 'PA', k.cNext, k.sNext, { len: 5 }), k.s(0.0042, 'PA', k.sNext, k.cNext + 5, { len: 15 }),
+        k.c(0.0043, 'PA', k.cNext + 5, k.sNext + 15, { len: 5 }), k.s(0.0044, 'R', k.sNext + 15)],
+      findings: [{ messageId: 'lost', severity: 'warning', resetBy: 'server', count: 1, frames: [9, 10] }],
+    },
+    {
       name: 'a keepalive probe (no data, an old sequence number) meets a bare RST: the server lost the connection',
       packets: [...opening(k), k.c(30, 'A', k.cNext - 1, k.sNext), k.s(30.0002, 'R', k.sNext)],
       findings: [{ messageId: 'lost', severity: 'error', resetBy: 'server', count: 1, frames: [7, 8] }],
@@ -95,9 +107,9 @@ new RuleTester().run('stale-connection', {
       findings: [{ messageId: 'lost', severity: 'error', resetBy: 'server', count: 2, frames: [7, 8, 15, 16] }],
     },
     {
-      name: 'IPv6, -i any, no handshake in the capture: the side still sending is taken as the client',
+      name: 'IPv6, -i any, no handshake and nothing from the server before: a socket closed before the capture looks the same (warning)',
       packets: [v6.c(0, 'A', 7000, 9000), v6.c(1, 'PA', 7000, 9000, { len: 36 }), v6.s(1.0001, 'R', 9000)],
-      findings: [{ messageId: 'noHandshake', severity: 'error', resetBy: 'server', count: 1, frames: [3, 5],
+      findings: [{ messageId: 'noHandshake', severity: 'warning', resetBy: 'server', count: 1, frames: [3, 5],
         client: '[fd00::2]:40000', server: '[fd00::3]:8080' }],
     },
   ],
