@@ -42,7 +42,7 @@ describe('rstdiag analyze: exit codes and formats', () => {
     expect(Object.keys(rep)).toEqual(['schemaVersion', 'tool', 'inputs', 'summary', 'findings']);
     expect(rep.schemaVersion).toBe(1);
     expect(Object.keys(rep.findings[0]!).sort()).toEqual(['backend', 'client', 'confidence', 'count', 'docs', 'explanation',
-      'firstTime', 'frames', 'id', 'lastTime', 'remediation', 'resetBy', 'resetSender', 'rule', 'server', 'severity', 'summary'].sort());
+      'firstTime', 'frames', 'id', 'lastTime', 'remediation', 'resetBy', 'resetSender', 'rule', 'ruledOut', 'server', 'severity', 'summary'].sort());
   });
 
   test('--output writes the file; stdin and gzip are read', () => {
