@@ -1,5 +1,6 @@
 import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext } from './types.js';
 import { evidenceOf, sortEvidence } from './evidence.js';
+import { TcpFlag } from '../decode/packet.js';
 import { isRst } from './tcp.js';
 import type { MessageRef } from './messages.js';
 
@@ -104,7 +105,11 @@ function idleResetOf(c: Connection): IdleReset | undefined {
     // The first segment after the idle; the other side's next packet is a RST answering it.
     const later = c.events.slice(k + 1).filter((e) => e.icmpType < 0 && e.dir !== after.dir);
     const first = later[0];
-    if (first !== undefined && isRst(first) && first.t - after.t <= ANSWER_WITHIN) {
+    // A side that sends FIN after the silence closes its own idle connection (an application
+    // idle timeout): the RST that meets it is the endpoints' business, not a middlebox's.
+    const closesItself = first !== undefined && c.events.some((e, j) => j >= k && e.frame < first.frame && e.dir === after.dir &&
+      (e.flags & TcpFlag.FIN) !== 0);
+    if (first !== undefined && isRst(first) && !closesItself && first.t - after.t <= ANSWER_WITHIN) {
       match = { conn: c, idle: c.maxIdle, before, after, rsts: [first], pattern: 'next-segment' };
     }
   }

@@ -40,6 +40,17 @@ function natNodeIdle(): TablePacket[] {
 new RuleTester().run('idle-timeout', {
   valid: [
     {
+      name: 'after 300 s the client closes its own idle connection (close_notify, FIN); the server acks and aborts (mercury surfshark)',
+      packets: [...opening(k), k.c(300, 'PA', k.cNext, k.sNext, { len: 24 }), k.c(300.0004, 'FA', k.cNext + 24, k.sNext),
+        k.s(300.0005, 'A', k.sNext, k.cNext + 24), k.s(300.0006, 'RA', k.sNext, k.cNext + 25)],
+      firesInstead: 'abortive-close',
+    },
+    {
+      name: 'after 120 s the server closes its idle connection with FIN, and the client answers with RST (mercury emix LDAP)',
+      packets: [...opening(k), k.s(120, 'FA', k.sNext, k.cNext), k.c(120.0002, 'R', k.cNext)],
+      firesInstead: 'abortive-close',
+    },
+    {
       name: 'a long idle, then the server answers normally',
       packets: [...opening(k), k.c(400, 'PA', k.cNext, k.sNext, { len: 36 }), k.s(400.001, 'PA', k.sNext, k.cNext + 36, { len: 41 }),
         k.c(400.002, 'A', k.cNext + 36, k.sNext + 41)],
