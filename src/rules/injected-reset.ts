@@ -160,7 +160,11 @@ export function examine(c: Connection, i: number): Injection | undefined {
     const between = events.some((e) => tcpEv(e) && e.dir !== d && e.frame > prev.frame && e.frame < b.frame);
     if (between) break;
     const ds = seqDiff(b.seq, prev.seq);
-    if (Math.abs(ds) > SEQ_NOISE && !fired.some((f) => f.detector === 'RST_SEQ_CHANGE')) {
+    // A stack answering several in-flight segments sends one RST per segment, each at that
+    // segment's ack: differing seqs that are all acks of the peer's segments are no spraying.
+    const answersEach = peerAcks(events, d, b.frame);
+    if (Math.abs(ds) > SEQ_NOISE && !(answersEach.has(prev.seq) && answersEach.has(b.seq)) &&
+      !fired.some((f) => f.detector === 'RST_SEQ_CHANGE')) {
       fired.push({ detector: 'RST_SEQ_CHANGE', frames: [prev.frame, b.frame],
         data: { firstFrame: prev.frame, secondFrame: b.frame, ahead: ds > 0, seqChange: ds } });
     }
@@ -235,6 +239,36 @@ export function examine(c: Connection, i: number): Injection | undefined {
   return { conn: c, rst: r, burst, fired, evidence };
 }
 
+/** The ack numbers of the other side's segments before a frame. */
+function peerAcks(events: readonly ConnEvent[], d: number, before: number): Set<number> {
+  const acks = new Set<number>();
+  for (const e of events) {
+    if (e.frame >= before) break;
+    if (e.dir !== d && tcpEv(e) && (e.flags & TcpFlag.ACK) !== 0) acks.add(e.ack);
+  }
+  return acks;
+}
+
+/** The frame at which the connection had ended before this RST (a RST, or FIN both ways), or 0. */
+function endedBefore(events: readonly ConnEvent[], r: ConnEvent): number {
+  const fin = [0, 0];
+  for (const e of events) {
+    if (e.frame >= r.frame) break;
+    if (!tcpEv(e)) continue;
+    if (isRst(e)) return e.frame;
+    if ((e.flags & TcpFlag.FIN) !== 0 && fin[e.dir] === 0) fin[e.dir] = e.frame;
+    if (fin[0] !== 0 && fin[1] !== 0) return Math.max(fin[0], fin[1]);
+  }
+  return 0;
+}
+
+/** A RST that also carries SYN or FIN is no reset a stack sends: a scan or garbage probe. */
+function plainRst(ev: ConnEvent): boolean {
+  return isRst(ev) && (ev.flags & (TcpFlag.SYN | TcpFlag.FIN)) === 0;
+}
+
+const DETECTORS_SENTENCE = ' Detectors that fired (Weaver, Sommer, Paxson, NDSS 2009): {{fired}}.';
+
 /** A RST that its purported sender did not send. */
 export const injectedReset: Rule = {
   meta: {
@@ -247,11 +281,17 @@ export const injectedReset: Rule = {
       forged: {
         summary: '{{victim}} got a RST in {{sender}}\'s name that {{senderAddr}} did not send ({{detectorCount|plural:detector}}: {{detectorNames}})',
         explanation: 'The RST at frame {{rstFrame}}{{#burstCount}} (and {{burstCount}} more right after it, frames {{burstFrames}}){{/burstCount}} claims to come from {{sender}} but does not fit {{senderAddr}}\'s own packets.' +
-          ' Detectors that fired (Weaver, Sommer, Paxson, NDSS 2009): {{fired}}.' +
+          DETECTORS_SENTENCE +
           ' {{#agree}}{{detectorCount}} independent detectors agree.{{/agree}}{{^agree}}One detector fired: treat as likely, not certain.{{/agree}}' +
           ' Benign look-alikes ruled out: NAT or a path change alters every packet\'s TTL alike (only the RST differs here); Linux RSTs for a connection it no longer has (bare, seq = the segment\'s ack, IP ID 0, no options) are not held against it;' +
           ' stacks that omit options on RSTs or use a host-wide IP ID counter only add {{#supporting}}supporting {{/supporting}}weight, never a finding on their own.' +
           ' Something on the path — a firewall or IDS killing the flow, a censor, a load balancer or proxy, an attacker — forged the reset; {{victimAddr}}\'s application saw "connection reset by peer".',
+      },
+      forgedAfterEnd: {
+        summary: '{{victim}} got a RST in {{sender}}\'s name after the connection had ended ({{detectorCount|plural:detector}}: {{detectorNames}})',
+        explanation: 'The RST at frame {{rstFrame}}{{#burstCount}} (and {{burstCount}} more right after it, frames {{burstFrames}}){{/burstCount}} claims to come from {{sender}} but does not fit {{senderAddr}}\'s own packets.' +
+          DETECTORS_SENTENCE +
+          ' The connection had already ended (frame {{endFrame}}: a reset, or FIN both ways), so this reset broke nothing: a device on the path (the capture host\'s firewall or VPN client, a NAT, an IDS) resets flows it sees closing.',
       },
       detectorRstSeqData: 'RST_SEQ_DATA — {{senderAddr}} kept sending new data after "its" RST: frame {{dataFrame}} carries {{len}} bytes at seq {{#atRstSeq}}equal to{{/atRstSeq}}{{^atRstSeq}}beyond{{/atRstSeq}} the RST\'s (frame {{rstFrame}});' +
         ' a stack that resets has no connection left to send from',
@@ -275,7 +315,7 @@ export const injectedReset: Rule = {
       let hit: Injection | undefined;
       for (let i = 0; i < c.events.length && hit === undefined; i++) {
         const ev = c.events[i]!;
-        if (tcpEv(ev) && isRst(ev)) hit = examine(c, i);
+        if (tcpEv(ev) && plainRst(ev)) hit = examine(c, i);
       }
       if (hit === undefined) continue;
       ctx.claim(c);
@@ -288,9 +328,10 @@ export const injectedReset: Rule = {
       const evidence = sortEvidence(hit.evidence.map((x) => evidenceOf(c, x.ev, x.note)));
       const backend = c.natRole === 'original' && c.natPeer !== null ? c.natPeer.resp.text : null;
       const supporting = hit.fired.filter((f) => !STRONG.has(f.detector)).length;
+      const endFrame = endedBefore(c.events, r);
       out.push({
         rule: 'injected-reset',
-        severity: n >= 2 ? 'error' : 'warning',
+        severity: endFrame !== 0 ? 'info' : n >= 2 ? 'error' : 'warning',
         confidence: Math.min(0.95, 0.5 + 0.1 * n),
         client: c.orig.text,
         server: c.resp.text,
@@ -298,8 +339,9 @@ export const injectedReset: Rule = {
         resetBy: 'middlebox',
         resetSender: sender.addr,
         count: 1,
-        messageId: 'forged',
+        messageId: endFrame !== 0 ? 'forgedAfterEnd' : 'forged',
         data: {
+          endFrame,
           victim: victim.text, victimAddr: victim.addr, sender: sender.text, senderAddr: sender.addr, rstFrame: r.frame,
           burstCount: hit.burst.length, burstFrames: hit.burst.map((b) => b.frame).join(', '),
           detectorCount: n, detectorNames: detectors.join(', '), agree: n >= 2, supporting: supporting > 0,

@@ -119,3 +119,45 @@ const cases: RuleCases = {
 };
 
 new RuleTester().run('injected-reset', cases);
+
+// Public captures (issue 14's sweep): resets a real stack sends, and a forgery that broke nothing.
+const wild = conversation('192.168.1.184:56626', '178.128.195.220:30303', { server: { ttl: 52 } });
+const lo = conversation('127.0.0.1:57228', '127.0.0.1:8080');
+
+new RuleTester().run('injected-reset', {
+  valid: [
+    {
+      name: 'the server closed and its stack answers each in-flight segment with a bare RST at that segment\'s ack (ndpi ethereum)',
+      packets: [
+        wild.c(0, 'S', wild.ci), wild.s(0.05, 'SA', wild.si, wild.ci + 1), wild.c(0.0501, 'A', wild.ci + 1, wild.si + 1),
+        wild.s(0.1, 'PA', wild.si + 1, wild.ci + 1, { len: 40 }),
+        wild.c(0.2, 'PA', wild.ci + 1, wild.si + 41, { len: 32 }), wild.s(0.2001, 'FA', wild.si + 41, wild.ci + 1),
+        wild.c(0.2002, 'PA', wild.ci + 33, wild.si + 41, { len: 20 }), wild.c(0.2003, 'PA', wild.ci + 53, wild.si + 42, { len: 20 }),
+        wild.s(0.25, 'R', wild.si + 41), wild.s(0.2501, 'R', wild.si + 42),
+      ],
+      firesInstead: 'abortive-close',
+    },
+    {
+      name: 'a packet with all eight flags set is no reset; the connection carries on (suricata transform-base64, loopback)',
+      packets: [
+        lo.c(0, 'S', lo.ci), lo.s(0.0001, 'SA', lo.si, lo.ci + 1), lo.c(0.0002, 'A', lo.ci + 1, lo.si + 1),
+        lo.c(0.01, 'PA', lo.ci + 1, lo.si + 1, { len: 24 }), lo.s(0.0101, 255, lo.si + 1, lo.ci + 25),
+        lo.s(0.0102, 'A', lo.si + 1, lo.ci + 25), lo.s(0.0103, 'PA', lo.si + 1, lo.ci + 25, { len: 13 }),
+      ],
+    },
+  ],
+  invalid: [
+    {
+      name: 'TTL-255 RSTs after the server had already reset the connection: forged, but they broke nothing (info; mercury tls_sgt)',
+      packets: [
+        wild.c(0, 'S', wild.ci, undefined, { ttl: 61 }), wild.s(0.01, 'SA', wild.si, wild.ci + 1, { ttl: 61 }),
+        wild.c(0.0101, 'A', wild.ci + 1, wild.si + 1, { ttl: 61 }),
+        wild.s(0.1, 'PA', wild.si + 1, wild.ci + 1, { len: 224, ttl: 61 }), wild.s(0.1008, 'FA', wild.si + 225, wild.ci + 1, { ttl: 61 }),
+        wild.c(0.1012, 'PA', wild.ci + 1, wild.si + 225, { len: 94, ttl: 61 }),
+        wild.s(0.1018, 'R', wild.si + 225, undefined, { ttl: 61 }),
+        wild.s(0.1019, 'RA', wild.si + 226, wild.ci + 95, { ttl: 255 }),
+      ],
+      findings: [{ messageId: 'forgedAfterEnd', severity: 'info', resetBy: 'middlebox', count: 1, frames: [5, 8], detectors: ['TTL'] }],
+    },
+  ],
+});
