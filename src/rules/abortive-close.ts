@@ -63,7 +63,7 @@ export const abortiveClose: Rule = {
       lingerZero: closeMessage('linger zero', 'the resetting side closed right after its own last data, without FIN: close() with SO_LINGER {on, 0}, or an explicit abort (an application or proxy dropping the connection)'),
     },
     // Every more specific reason for a RST on an established connection comes first.
-    yieldsTo: ['unreversed-nat-midstream', 'injected-reset', 'idle-timeout', 'stale-connection'],
+    yieldsTo: ['challenge-ack', 'unreversed-nat-midstream', 'injected-reset', 'idle-timeout', 'stale-connection'],
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const hits: Abort[] = [];

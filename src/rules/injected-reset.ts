@@ -306,7 +306,7 @@ export const injectedReset: Rule = {
       detectorTooFast: 'TOO_FAST — the RST answered frame {{answeredFrame}} after {{delayMs}} ms, under half the handshake\'s round trip ({{rttMs}} ms): it came from closer than {{senderAddr}}',
     },
     // A leaked reply's RST is the NAT's doing; a reset after a long idle is a middlebox that timed out, not a forger.
-    yieldsTo: ['unreversed-nat-midstream', 'idle-timeout'],
+    yieldsTo: ['challenge-ack', 'unreversed-nat-midstream', 'idle-timeout'],
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const out: FindingDraft[] = [];

@@ -10,9 +10,10 @@ import { abortiveClose } from './abortive-close.js';
 import { injectedReset } from './injected-reset.js';
 import { idleTimeout } from './idle-timeout.js';
 import { unexplainedReset } from './unexplained-reset.js';
+import { challengeAck } from './challenge-ack.js';
 
 const ALL: readonly Rule[] = [
-  abortiveClose, connectionRefused, icmpRejected, idleTimeout, injectedReset, staleConnection, synTimeout, synackRejected,
+  abortiveClose, challengeAck, connectionRefused, icmpRejected, idleTimeout, injectedReset, staleConnection, synTimeout, synackRejected,
   unexplainedReset, unreversedDnat, unreversedNatMidstream,
 ];
 

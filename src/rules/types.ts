@@ -15,7 +15,8 @@ export type RuleId =
   | 'injected-reset'
   | 'stale-connection'
   | 'syn-timeout'
-  | 'unexplained-reset';
+  | 'unexplained-reset'
+  | 'challenge-ack';
 
 /** A rule's metadata, beside its logic (ESLint style). */
 export interface RuleMeta {

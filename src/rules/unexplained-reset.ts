@@ -75,7 +75,7 @@ export const unexplainedReset: Rule = {
       notRefusal: '{{#ack}}the RST+ACK does not acknowledge the SYN\'s ISN + 1{{/ack}}{{^ack}}the RST has no ACK: a refusal acknowledges the SYN{{/ack}}',
     },
     // Last: it speaks only for resets no other rule covers.
-    yieldsTo: [
+    yieldsTo: ['challenge-ack', 
       'abortive-close', 'connection-refused', 'icmp-rejected', 'idle-timeout', 'injected-reset', 'stale-connection',
       'syn-timeout', 'synack-rejected', 'unreversed-dnat', 'unreversed-nat-midstream',
     ],

@@ -20,6 +20,7 @@ const DESIGN_RULE_IDS: readonly RuleId[] = [
   'stale-connection',
   'syn-timeout',
   'unexplained-reset',
+  'challenge-ack',
 ];
 
 /** Section headings every page has, in this order (`rstdiag explain` prints the page as is). */

@@ -6,7 +6,7 @@ import type { Rule } from '../../src/rules/types.js';
 describe('rule precedence: declared by yieldsTo, not by file order', () => {
   test('the evaluation order the declarations give', () => {
     expect(RULES.map((r) => r.meta.id)).toEqual([
-      'unreversed-dnat', 'synack-rejected', 'unreversed-nat-midstream', 'idle-timeout', 'injected-reset',
+      'unreversed-dnat', 'challenge-ack', 'synack-rejected', 'unreversed-nat-midstream', 'idle-timeout', 'injected-reset',
       'connection-refused', 'icmp-rejected', 'stale-connection', 'abortive-close', 'syn-timeout',
       'unexplained-reset',
     ]);

@@ -1,0 +1,128 @@
+import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext } from './types.js';
+import { evidenceOf, groupBy, sortEvidence } from './evidence.js';
+import { isRst, isSynAck, isSynOnly } from './tcp.js';
+import type { FindingMessage } from './messages.js';
+import { TcpFlag } from '../decode/packet.js';
+
+interface Challenge {
+  conn: Connection;
+  syn: ConnEvent;
+  /** The bare ACK that answered the SYN without acknowledging it. */
+  challenge: ConnEvent;
+  rst: ConnEvent;
+  /** The same SYN again after the client's RST. */
+  retry: ConnEvent | undefined;
+  /** The SYN-ACK that finally answered it. */
+  synAck: ConnEvent | undefined;
+  /** An earlier connection on the same 4-tuple in the capture. */
+  older: Connection | undefined;
+}
+
+/** RFC 5961 §4: a SYN on a 4-tuple the receiver holds a connection for gets a bare ACK of that connection. */
+function challengeOf(c: Connection): Omit<Challenge, 'older'> | undefined {
+  const o = c.dirs[0];
+  if (!o.synSeen) return undefined;
+  const want = (o.isn + 1) >>> 0;
+  const syn = c.events.find((e) => e.dir === 0 && isSynOnly(e) && e.seq === o.isn);
+  if (syn === undefined) return undefined;
+  const challenge = c.events.find((e) => e.dir === 1 && e.icmpType < 0 && e.frame > syn.frame &&
+    (e.flags & (TcpFlag.SYN | TcpFlag.RST | TcpFlag.FIN | TcpFlag.ACK)) === TcpFlag.ACK && e.ack !== want);
+  if (challenge === undefined) return undefined;
+  // Before any SYN-ACK: the receiver answered the SYN with its older connection's ACK.
+  if (c.events.some((e) => e.dir === 1 && isSynAck(e) && e.frame < challenge.frame)) return undefined;
+  const rst = c.events.find((e) => e.dir === 0 && isRst(e) && e.frame > challenge.frame && e.seq === challenge.ack);
+  if (rst === undefined) return undefined;
+  const retry = c.events.find((e) => e.dir === 0 && isSynOnly(e) && e.seq === o.isn && e.frame > rst.frame);
+  const synAck = retry === undefined ? undefined
+    : c.events.find((e) => e.dir === 1 && isSynAck(e) && e.frame > retry.frame && e.ack === want);
+  return { conn: c, syn, challenge, rst, retry, synAck };
+}
+
+function challengeMessage(summaryEnd: string, outcome: string): FindingMessage {
+  return {
+    summary: `{{clientAddr}} → {{server}}: SYN answered by a challenge ACK — the server still held an older connection on port {{clientPort}}; ${summaryEnd}`,
+    explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame}}) and the server answered with a bare ACK (frame {{challengeFrame}}) that does not acknowledge the SYN (ack {{challengeAck}}, the SYN\'s ISN + 1 would be {{want}}):' +
+      ' a challenge ACK (RFC 5961 §4), what a stack sends for a SYN on a 4-tuple it still holds a connection for. The client, which has no such connection, answered with RST at that ack (frame {{rstFrame}}), which closes the server\'s old connection.' +
+      '{{#olderFrame}} The older connection on this 4-tuple is in the capture (frames {{olderFrame}}–{{olderLastFrame}}); it was never closed on the server\'s side.{{/olderFrame}} ' + outcome +
+      '{{#several}} {{count}} connection attempts met this.{{/several}}' +
+      ' The client reused a source port while the server still had a connection on it: a client port reused after TIME_WAIT or with tcp_tw_reuse, a NAT or SNAT mapping reused for another client, or a client that vanished without a RST (pod deleted, node lost).',
+  };
+}
+
+/** A SYN answered by a bare ACK of an older connection on the same 4-tuple (RFC 5961 challenge ACK). */
+export const challengeAck: Rule = {
+  meta: {
+    id: 'challenge-ack',
+    severity: 'warning',
+    title: 'A SYN met a challenge ACK: the server still held an older connection on that port',
+    description: 'A SYN answered by a bare ACK that does not ack its ISN + 1 (RFC 5961 challenge ACK); the client resets it and retries.',
+    docs: 'docs/rules/challenge-ack.md',
+    messages: {
+      recovered: challengeMessage('the retry connected after {{delayMs}} ms',
+        'The client retransmitted the same SYN (frame {{retryFrame}}) and the server answered it with a SYN-ACK (frame {{synAckFrame}}): the connection opened {{delayMs}} ms late (at once on recent Linux, after about 1 s on older kernels).'),
+      keptFailing: challengeMessage('the retries did not connect',
+        'The client retransmitted the same SYN (frame {{retryFrame}}) but no SYN-ACK acknowledging it followed in the capture: the connection failed.'),
+      noRetry: challengeMessage('no retry in the capture',
+        'No retransmission of the SYN follows in the capture, so how the attempt ended is not shown.'),
+    },
+    yieldsTo: ['unreversed-dnat'],
+  },
+  detect(ctx: RuleContext): FindingDraft[] {
+    const hits: Challenge[] = [];
+    for (const c of ctx.connections) {
+      if (ctx.isClaimed(c) || (c.natRole === 'translated' && c.natPeer !== null)) continue;
+      const hit = challengeOf(c);
+      if (hit === undefined) continue;
+      const older = ctx.byClient(c.orig.text).filter((x) => x.id < c.id && x.resp.text === c.resp.text).pop();
+      hits.push({ ...hit, older });
+    }
+    const outcome = (h: Challenge): 'recovered' | 'keptFailing' | 'noRetry' =>
+      h.retry === undefined ? 'noRetry' : h.synAck !== undefined ? 'recovered' : 'keptFailing';
+    return groupBy(hits, (h) => `${h.conn.orig.addr}|${h.conn.resp.text}|${outcome(h)}`).map((group) => {
+      const h0 = group[0]!;
+      const c = h0.conn;
+      const messageId = outcome(h0);
+      const evidence = [];
+      for (const h of group) {
+        ctx.claim(h.conn);
+        if (h.conn.natPeer !== null) ctx.claim(h.conn.natPeer);
+        evidence.push(evidenceOf(h.conn, h.syn, 'SYN'));
+        evidence.push(evidenceOf(h.conn, h.challenge, 'challenge ACK: acks an older connection, not this SYN'));
+        evidence.push(evidenceOf(h.conn, h.rst, 'the client has no such connection: RST at that ack'));
+        if (h.retry) evidence.push(evidenceOf(h.conn, h.retry, 'the same SYN again'));
+        if (h.synAck) evidence.push(evidenceOf(h.conn, h.synAck, 'the retry is answered'));
+      }
+      sortEvidence(evidence);
+      const backend = c.natRole === 'original' && c.natPeer !== null ? c.natPeer.resp.text : null;
+      return {
+        rule: 'challenge-ack' as const,
+        messageId,
+        data: {
+          clientAddr: c.orig.addr, client: c.orig.text, clientPort: c.orig.port, server: c.resp.text,
+          synFrame: h0.syn.frame, challengeFrame: h0.challenge.frame, challengeAck: h0.challenge.ack,
+          want: (c.dirs[0].isn + 1) >>> 0, rstFrame: h0.rst.frame, retryFrame: h0.retry?.frame ?? 0,
+          synAckFrame: h0.synAck?.frame ?? 0,
+          delayMs: h0.synAck ? ((h0.synAck.t - h0.syn.t) * 1000).toFixed(1) : '',
+          olderFrame: h0.older?.firstFrame ?? 0, olderLastFrame: h0.older?.lastFrame ?? 0,
+        },
+        severity: messageId === 'keptFailing' ? 'error' as const : 'warning' as const,
+        confidence: messageId === 'noRetry' ? 0.7 : 0.9,
+        client: c.orig.text,
+        server: c.resp.text,
+        backend,
+        resetBy: 'client' as const,
+        resetSender: c.orig.addr,
+        count: group.length,
+        remediation: [
+          `ss -tan 'sport = :${c.resp.port}' | grep ${c.orig.addr}   # on the server: the connection it still holds for ${c.orig.text} (TIME_WAIT, ESTABLISHED, CLOSE_WAIT)`,
+          'Do not bind fixed client source ports; leave net.ipv4.tcp_tw_reuse at its default (2: loopback only) unless you know the server side.',
+          'Behind SNAT (a NAT gateway, kube-proxy masquerade): a mapping reused for another client meets the old connection; use --random-fully on MASQUERADE and check conntrack -S (insert_failed).',
+          'With IPVS kube-proxy: sysctl net.ipv4.vs.conn_reuse_mode (1 reschedules a reused port instead of reusing the old connection).',
+          'A client that vanished without a RST leaves the server\'s connection open: the server\'s TCP keepalive (net.ipv4.tcp_keepalive_time) frees it.',
+        ],
+        evidence,
+        connections: group.flatMap((h) => h.conn.natPeer !== null ? [h.conn, h.conn.natPeer] : [h.conn]),
+      };
+    });
+  },
+};
