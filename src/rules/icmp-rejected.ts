@@ -10,6 +10,9 @@ function rejection(c: Connection) {
     ((c.orig.version === 4 && e.icmpType === 3 && e.icmpCode !== 4) || (c.orig.version === 6 && e.icmpType === 1)));
 }
 
+/** The kinds a router sends when the destination does not answer address resolution. */
+const UNRESOLVED_KINDS = new Set(['host-unreachable', 'net-unreachable', 'address-unreachable']);
+
 /** SYN answered by ICMP/ICMPv6 unreachable or prohibited. */
 export const icmpRejected: Rule = {
   meta: {
@@ -31,6 +34,12 @@ export const icmpRejected: Rule = {
           + ' The rejection came from {{sender}}, not from {{serverAddr}}: a router or firewall on the way (or the node itself) refused it.'
           + '{{#several}} {{count|plural:attempt}} were rejected the same way.{{/several}}',
       },
+      hostUnreachable: {
+        summary: '{{clientAddr}} → {{server}}: {{sender}} could not reach {{serverAddr}} (ICMP {{kind}} {{delay}} s after the SYN)',
+        explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame}}) and {{sender}} answered with ICMP {{kind}}{{#icmpFrame}} (frame {{icmpFrame}}){{/icmpFrame}}, quoting that SYN, {{delay}} s later.'
+          + ' An unreachable that comes seconds after the SYN is not a firewall\'s rejection (that is immediate): the router or node that should deliver the SYN found no one answering address resolution (ARP or IPv6 neighbour discovery) for {{serverAddr}} — the host is down or gone (a deleted pod whose address is not reused yet), or the address is not in use.'
+          + '{{#several}} {{count|plural:attempt}} ended the same way.{{/several}}',
+      },
       serviceWithoutEndpoints: {
         summary: '{{clientAddr}} → {{server}}: rejected with ICMP {{kind}} from {{sender}} (Service without endpoints)',
         explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame}}) and {{sender}} answered with ICMP {{kind}}{{#icmpFrame}} (frame {{icmpFrame}}){{/icmpFrame}}, quoting that SYN; the application got "connection refused" or "no route to host" at once.'
@@ -39,12 +48,13 @@ export const icmpRejected: Rule = {
           + '{{#several}} {{count|plural:attempt}} were rejected the same way.{{/several}}',
       },
     },
+    // (hostUnreachable: see UNRESOLVED_KINDS.)
     // Rejections of one connection attempt differ by the ICMP kind (port vs host, prohibited…).
     distinguishBy: ['kind'],
     yieldsTo: ['connection-refused'],
   },
   detect(ctx: RuleContext): FindingDraft[] {
-    const hits: { conn: Connection; sender: string; kind: string }[] = [];
+    const hits: { conn: Connection; sender: string; kind: string; delay: number }[] = [];
     for (const c of ctx.connections) {
       if (ctx.isClaimed(c)) continue;
       let ev = rejection(c);
@@ -54,7 +64,8 @@ export const icmpRejected: Rule = {
         conn = c.natPeer;
       }
       if (ev === undefined || c.natRole === 'translated') continue;
-      hits.push({ conn: c, sender: ev.icmpSender ?? '?', kind: icmpName(conn.orig.version, ev.icmpType, ev.icmpCode) });
+      hits.push({ conn: c, sender: ev.icmpSender ?? '?', kind: icmpName(conn.orig.version, ev.icmpType, ev.icmpCode),
+        delay: ev.t - conn.firstT });
     }
     return groupBy(hits, (h) => `${h.conn.orig.addr}|${h.conn.resp.text}|${h.sender}|${h.kind}`).map((group) => {
       const h0 = group[0]!;
@@ -76,7 +87,14 @@ export const icmpRejected: Rule = {
       sortEvidence(evidence);
       const icmpFrame = evidence.find((e) => e.label.startsWith('ICMP'))?.frame;
       const kubeProxy = service && !fromServer;
-      const remediation = kubeProxy ? [
+      // Host/net unreachable a second or more after the SYN: the last router's address resolution
+      // (ARP / neighbour discovery) went unanswered, which takes ~3 s on Linux — no rejection.
+      const unresolved = UNRESOLVED_KINDS.has(h0.kind) && h0.delay >= 1;
+      const remediation = unresolved ? [
+        `ip neigh show ${c0.resp.addr}   # on ${h0.sender}: FAILED or INCOMPLETE means nothing answered ARP / neighbour discovery`,
+        `kubectl get pods -A -o wide | grep ${c0.resp.addr}   # is a pod still using this address? Stale endpoints or DNS answers point clients at deleted pods`,
+        'Check that the destination host is up and on the expected network; clients should resolve the name again and retry another address.',
+      ] : kubeProxy ? [
         `kubectl get svc -A -o wide | grep ${c0.resp.addr}   # which Service is this`,
         'kubectl get endpointslices -n <ns> -l kubernetes.io/service-name=<svc>   # no ready endpoints?',
         'kubectl get pods -n <ns> -l <the Service selector>   # are the pods Running and Ready; does the selector match their labels',
@@ -87,10 +105,11 @@ export const icmpRejected: Rule = {
       ];
       return {
         rule: 'icmp-rejected' as const,
-        messageId: fromServer ? 'rejectedByHost' : kubeProxy ? 'serviceWithoutEndpoints' : 'rejectedOnPath',
+        messageId: unresolved ? 'hostUnreachable' : fromServer ? 'rejectedByHost' : kubeProxy ? 'serviceWithoutEndpoints' : 'rejectedOnPath',
         data: {
           clientAddr: c0.orig.addr, client: c0.orig.text, server: c0.resp.text, serverAddr: c0.resp.addr,
           synFrame: c0.dirs[0].synFrame, sender: h0.sender, kind: h0.kind, icmpFrame: icmpFrame ?? 0,
+          delay: h0.delay.toFixed(1),
         },
         severity: 'error' as const,
         confidence: 0.95,

@@ -57,6 +57,17 @@ new RuleTester().run('icmp-rejected', {
   ],
   invalid: [
     {
+      name: 'host unreachable from the router 3 s after the first SYN: nothing answered ARP (ndpi gnutella), not a rejection',
+      packets: [far.c(0, 'S', far.ci), far.c(1, 'S', far.ci, undefined, { id: 1 }), far.c(2, 'S', far.ci, undefined, { id: 2 }),
+        far.c(3.1, 'S', far.ci, undefined, { icmp: { type: 3, code: 1, from: ROUTER } })],
+      findings: [{ messageId: 'hostUnreachable', severity: 'error', resetBy: 'middlebox', count: 1, frames: [1, 2, 3, 4] }],
+    },
+    {
+      name: 'IPv6 address unreachable after 3 s (neighbour discovery failed)',
+      packets: [far6.c(0, 'S', far6.ci), far6.c(3.05, 'S', far6.ci, undefined, { icmp: { type: 1, code: 3, from: ROUTER6 } })],
+      findings: [{ messageId: 'hostUnreachable', severity: 'error', resetBy: 'middlebox', count: 1, frames: [1, 2] }],
+    },
+    {
       name: 'port unreachable from the destination host (IPv4)',
       packets: rejected(k, { from: '10.0.0.3' }),
       findings: [{ messageId: 'rejectedByHost', severity: 'error', resetBy: 'server', count: 1, frames: [1, 2],
