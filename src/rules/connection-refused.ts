@@ -16,6 +16,26 @@ function refusedBy(c: Connection): boolean {
   return c.events.some((e) => e.dir === 1 && isRst(e) && (e.flags & TcpFlag.ACK) !== 0 && e.ack === want);
 }
 
+/**
+ * The TTLs `addr`'s own packets arrive with on the other connections of the capture, when they agree
+ * (one value or two adjacent ones) and are ordinary (not GTSM's 255 or 1): else null.
+ */
+function usualTtl(connections: readonly Connection[], addr: string, except: ReadonlySet<Connection>): [number, number] | null {
+  let lo = 256;
+  let hi = -1;
+  for (const x of connections) {
+    if (except.has(x)) continue;
+    for (const d of [0, 1] as const) {
+      const ep = d === 0 ? x.orig : x.resp;
+      const dir = x.dirs[d];
+      if (ep.addr !== addr || dir.packets === 0 || dir.maxTtl < 0) continue;
+      lo = Math.min(lo, dir.minTtl);
+      hi = Math.max(hi, dir.maxTtl);
+    }
+  }
+  return hi >= 0 && hi - lo <= 1 && hi < 250 && lo > 1 ? [lo, hi] : null;
+}
+
 /** SYN answered by RST+ACK acking its ISN + 1: nothing listens at the (translated) destination. */
 export const connectionRefused: Rule = {
   meta: {
@@ -35,6 +55,12 @@ export const connectionRefused: Rule = {
         explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame}}), which the node translated to {{backend}}; {{whoAddr}} answered with RST+ACK acknowledging the SYN\'s ISN + 1: nothing is listening on port {{port}} there, and the application got "connection refused" (ECONNREFUSED) at once.'
           + '{{#several}} {{count|plural:attempt}} were refused the same way.{{/several}}'
           + ' {{server}} is a Service address: its targetPort ({{port}}) does not match a port the backend container listens on, or the container has not started listening yet (a readiness probe that passes before the listener is up).',
+      },
+      refusedInItsName: {
+        summary: '{{clientAddr}} → {{server}}: refused with a RST+ACK that {{whoAddr}} did not send itself (TTL {{rstTtl}}, its packets arrive with {{usualTtl}})',
+        explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame}}) and got a RST+ACK acknowledging the SYN\'s ISN + 1 in {{whoAddr}}\'s name, with TTL {{rstTtl}}; {{whoAddr}}\'s own packets on the other connections of this capture arrive with TTL {{usualTtl}}.'
+          + ' The refusal was made closer to the capture point, or by another stack: a firewall or NAT on the path answered for the host (REJECT --reject-with tcp-reset, a NAT or VPN gateway refusing a port it does not forward). Whether anything listens on port {{port}} of {{whoAddr}} is not shown.'
+          + '{{#several}} {{count|plural:attempt}} were refused the same way.{{/several}}',
       },
       refusedServiceUnseen: {
         summary: '{{clientAddr}} → {{server}}: connection refused, nothing listens on the target port',
@@ -81,6 +107,11 @@ export const connectionRefused: Rule = {
       sortEvidence(evidence);
       const port = (backend ?? server).port;
       const who = backend ?? server;
+      // A refusal whose TTL is above what the host's own packets arrive with was made closer to
+      // the capture point, or by another stack: a firewall or NAT answering in the host's name.
+      const rstEv = h0.answered.events.find((e) => isRst(e) && e.dir === 1);
+      const usual = rstEv === undefined ? null : usualTtl(ctx.connections, who.addr, new Set(conns));
+      const inItsName = rstEv !== undefined && usual !== null && rstEv.ttl >= usual[1] + 2;
       const service = looksLikeService(h0.conn, ctx.isServiceAddress);
       const remediation = service ? [
         `kubectl get svc -A -o wide | grep ${server.addr}   # find the Service; compare its targetPort with the container's port`,
@@ -93,17 +124,18 @@ export const connectionRefused: Rule = {
       ];
       return {
         rule: 'connection-refused' as const,
-        messageId: backend ? 'refusedBehindNat' : service ? 'refusedServiceUnseen' : 'refused',
+        messageId: inItsName ? 'refusedInItsName' : backend ? 'refusedBehindNat' : service ? 'refusedServiceUnseen' : 'refused',
         data: {
           clientAddr: client.addr, client: client.text, server: server.text, backend: backend ? backend.text : '',
           synFrame: h0.conn.dirs[0].synFrame, whoAddr: who.addr, port,
+          rstTtl: rstEv?.ttl ?? 0, usualTtl: usual === null ? '' : usual[0] === usual[1] ? `${usual[0]}` : `${usual[0]}–${usual[1]}`,
         },
-        severity: 'error' as const,
-        confidence: 0.95,
+        severity: inItsName ? 'warning' as const : 'error' as const,
+        confidence: inItsName ? 0.6 : 0.95,
         client: client.text,
         server: server.text,
         backend: backend ? backend.text : null,
-        resetBy: 'server' as const,
+        resetBy: inItsName ? 'middlebox' as const : 'server' as const,
         resetSender: who.addr,
         count: group.length,
         remediation,

@@ -11,6 +11,11 @@ const nat = natHalves(POD, SERVICE, BACKEND);
 const toService = nat.original;
 const toBackend = nat.translated;
 const ci = k.ci;
+// A host seen on two ports (ndpi smb: 445 answers, 139 is refused) and a BGP speaker (GTSM).
+const smb = conversation('192.168.0.10:50000', '192.168.0.20:445');
+const nb = conversation('192.168.0.10:50001', '192.168.0.20:139', { ci: 7000 });
+const bgp = conversation('10.1.0.1:50179', '10.1.0.2:179');
+const bgpAlt = conversation('10.1.0.1:50180', '10.1.0.2:1790', { ci: 7000 });
 
 new RuleTester().run('connection-refused', {
   valid: [
@@ -34,6 +39,24 @@ new RuleTester().run('connection-refused', {
     },
   ],
   invalid: [
+    {
+      name: 'a BGP speaker sends with TTL 255 (GTSM) and its kernel refuses with TTL 64: not held against it',
+      packets: [
+        bgp.c(0, 'S', bgp.ci), bgp.s(0.001, 'SA', bgp.si, bgp.ci + 1, { ttl: 255 }), bgp.c(0.0011, 'A', bgp.ci + 1, bgp.si + 1),
+        bgp.s(0.002, 'PA', bgp.si + 1, bgp.ci + 1, { len: 19, ttl: 255 }),
+        bgpAlt.c(0.01, 'S', bgpAlt.ci), bgpAlt.s(0.0102, 'RA', 0, bgpAlt.ci + 1, { ttl: 64 }),
+      ],
+      findings: [{ messageId: 'refused', severity: 'error', resetBy: 'server', count: 1, frames: [5, 6] }],
+    },
+    {
+      name: 'a RST+ACK with TTL 246 from a host whose port 445 answers with TTL 64: refused in its name (warning; ndpi smb)',
+      packets: [
+        smb.c(0, 'S', smb.ci), smb.s(0.001, 'SA', smb.si, smb.ci + 1, { ttl: 64 }), smb.c(0.0011, 'A', smb.ci + 1, smb.si + 1),
+        smb.c(0.002, 'PA', smb.ci + 1, smb.si + 1, { len: 20 }), smb.s(0.003, 'PA', smb.si + 1, smb.ci + 21, { len: 30, ttl: 64 }),
+        nb.c(0.01, 'S', nb.ci), nb.s(0.0102, 'RA', 0, nb.ci + 1, { ttl: 246 }),
+      ],
+      findings: [{ messageId: 'refusedInItsName', severity: 'warning', resetBy: 'middlebox', count: 1, frames: [6, 7] }],
+    },
     {
       name: 'nothing listens on the port (IPv4)',
       packets: refusal(k),
