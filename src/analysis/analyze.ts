@@ -5,6 +5,7 @@ import { formatIsoTime } from '../capture/time.js';
 import { Decoder } from '../decode/decoder.js';
 import { Packet } from '../decode/packet.js';
 import { FlowTable, type ConnectionRecord } from '../flow/table.js';
+import { connectionStub } from '../flow/connection.js';
 import { EndpointCounts } from '../flow/endpoint-counts.js';
 import { WitnessIndex, witnessHash } from './witnesses.js';
 import type { DecodedStream } from './decode-thread.js';
@@ -145,7 +146,7 @@ function renumber(text: string, from: number, to: number): string {
 export class Pipeline {
   private readonly decoder = new Decoder();
   private readonly packet = new Packet();
-  readonly linker = new NatLinker();
+  readonly linker: NatLinker;
   readonly table: FlowTable;
   private firstSec = -1;
   private firstNsec = 0;
@@ -183,7 +184,7 @@ export class Pipeline {
     this.keepRows = options.connections === true;
     this.table = new FlowTable({
       maxConnections: options.maxConnections,
-      onHandshake: this.linker.onHandshake,
+      onHandshake: (slot, dir, p, t, frame) => this.linker.onHandshake(slot, dir, p, t, frame),
       releaseHealthy: this.releaseHealthy,
       onRetire: (c) => {
         this.pending.push(c);
@@ -191,7 +192,7 @@ export class Pipeline {
         if (++this.retiredSinceBatch >= this.batchSize) this.runBatch();
       },
     });
-    this.linker.attach(this.table);
+    this.linker = new NatLinker(this.table);
   }
 
   private countSuspect(c: ConnectionRecord, delta: 1 | -1): void {
@@ -386,7 +387,7 @@ export class Pipeline {
     if (c.established && c.natRole !== 'translated' && accs === undefined && !c.dirs[0].rstSeen && !c.dirs[1].rstSeen) {
       const rec = c as ConnectionRecord;
       const hash = witnessHash(rec.clientKey, rec.serverKey);
-      if (this.witnesses.wants(hash, rec.clientKey, rec.serverKey, c.id)) this.witnesses.keep(hash, rec.clientKey, rec.serverKey, witnessStub(c));
+      if (this.witnesses.wants(hash, rec.clientKey, rec.serverKey, c.id)) this.witnesses.keep(hash, rec.clientKey, rec.serverKey, connectionStub(c));
     }
   }
 
@@ -441,17 +442,6 @@ export class Pipeline {
       decoderWarnings,
     };
   }
-}
-
-/** A released connection kept as context: its numbers, no evidence, no links. */
-function witnessStub(c: Connection): Connection {
-  return {
-    id: c.id, orig: c.orig, resp: c.resp, originKnown: c.originKnown, firstFrame: c.firstFrame, lastFrame: c.lastFrame,
-    firstSec: c.firstSec, firstNsec: c.firstNsec, lastSec: c.lastSec, lastNsec: c.lastNsec, firstT: c.firstT, lastT: c.lastT,
-    dirs: c.dirs, history: c.history, events: [], droppedEvents: c.droppedEvents, maxIdle: c.maxIdle,
-    maxIdleFrame: c.maxIdleFrame, established: c.established, establishedT: c.establishedT, natPeer: null, natRole: null,
-    findingIds: [],
-  };
 }
 
 function plural(n: number, word: string): string {
