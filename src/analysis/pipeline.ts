@@ -4,6 +4,7 @@ import { formatIsoTime } from '../capture/time.js';
 import { Decoder } from '../decode/decoder.js';
 import { Packet } from '../decode/packet.js';
 import { FlowTable, type ConnectionRecord } from '../flow/table.js';
+import { connectionStub } from '../flow/connection.js';
 import { EndpointCounts } from '../flow/endpoint-counts.js';
 import type { Connection } from '../flow/types.js';
 import { NatLinker } from '../nat/linker.js';
@@ -92,7 +93,7 @@ function plainlyHealthy(c: Connection): boolean {
 export class Pipeline {
   private readonly decoder = new Decoder();
   private readonly packet = new Packet();
-  readonly linker = new NatLinker();
+  readonly linker: NatLinker;
   readonly table: FlowTable;
   private firstSec = -1;
   private firstNsec = 0;
@@ -127,7 +128,7 @@ export class Pipeline {
     this.keepRows = options.connections === true;
     this.table = new FlowTable({
       maxConnections: options.maxConnections,
-      onHandshake: this.linker.onHandshake,
+      onHandshake: (slot, dir, p, t, frame) => this.linker.onHandshake(slot, dir, p, t, frame),
       releaseHealthy: this.releaseHealthy,
       onRetire: (c) => {
         this.pending.push(c);
@@ -135,7 +136,7 @@ export class Pipeline {
         if (++this.retiredSinceBatch >= this.batchSize) this.runBatch();
       },
     });
-    this.linker.attach(this.table);
+    this.linker = new NatLinker(this.table);
   }
 
   private countSuspect(c: ConnectionRecord, delta: 1 | -1): void {
@@ -264,7 +265,7 @@ export class Pipeline {
     if (c.established && c.natRole !== 'translated' && diagnoses === undefined && !c.dirs[0].rstSeen && !c.dirs[1].rstSeen) {
       const rec = c as ConnectionRecord;
       const hash = witnessHash(rec.clientKey, rec.serverKey);
-      if (this.witnesses.wants(hash, rec.clientKey, rec.serverKey, c.id)) this.witnesses.keep(hash, rec.clientKey, rec.serverKey, witnessStub(c));
+      if (this.witnesses.wants(hash, rec.clientKey, rec.serverKey, c.id)) this.witnesses.keep(hash, rec.clientKey, rec.serverKey, connectionStub(c));
     }
   }
 
@@ -300,14 +301,4 @@ export class Pipeline {
   }
 }
 
-/** A released connection kept as context: its numbers, no evidence, no links. */
-function witnessStub(c: Connection): Connection {
-  return {
-    id: c.id, orig: c.orig, resp: c.resp, originKnown: c.originKnown, firstFrame: c.firstFrame, lastFrame: c.lastFrame,
-    firstSec: c.firstSec, firstNsec: c.firstNsec, lastSec: c.lastSec, lastNsec: c.lastNsec, firstT: c.firstT, lastT: c.lastT,
-    dirs: c.dirs, history: c.history, events: [], droppedEvents: c.droppedEvents, maxIdle: c.maxIdle,
-    maxIdleFrame: c.maxIdleFrame, established: c.established, establishedT: c.establishedT, natPeer: null, natRole: null,
-    findingIds: [],
-  };
-}
 

@@ -1,5 +1,5 @@
 import type { Connection } from '../flow/types.js';
-import { witnessHashOf } from '../flow/table.js';
+import { witnessHashOf } from '../flow/endpoints.js';
 
 /**
  * Released healthy connections kept as context for the rules ("direct connections to the backend

@@ -1,27 +1,7 @@
 import type { ConnEvent, Dir } from './types.js';
-
-/** Field offsets of one event in EventLog's flat array. */
-const enum F {
-  Frame = 0,
-  Sec,
-  Nsec,
-  T,
-  Dir,
-  Flags,
-  Seq,
-  Ack,
-  Len,
-  Window,
-  Ttl,
-  IpId,
-  HasTs,
-  TsVal,
-  TsEcr,
-  Retransmit,
-  IcmpType,
-  IcmpCode,
-  Size,
-}
+import type { Frame } from '../capture/types.js';
+import type { Packet } from '../decode/packet.js';
+import { EventField, readEvent, WRITTEN_CELLS, writeIcmpEvent, writePacketEvent } from './event-schema.js';
 
 /**
  * Events a new log has room for before its array grows: most connections have fewer packets.
@@ -30,15 +10,18 @@ const enum F {
 const INITIAL_EVENTS = 8;
 /** Copied by slice(): a double array of exactly this size, no holes, no elements-kind transition. */
 const TEMPLATE: number[] = [];
-for (let i = 0; i < INITIAL_EVENTS * F.Size; i++) TEMPLATE.push(0.5);
+for (let i = 0; i < INITIAL_EVENTS * EventField.Count; i++) TEMPLATE.push(0.5);
+/** The row pushPacket and overwritePacket write (32-bit cells) before copying it in. */
+const staging = new Uint32Array(WRITTEN_CELLS);
 
 /**
- * A connection's evidence packets, stored flat in one number array and turned into ConnEvent
- * objects only when a rule or report reads them. Most connections are healthy and are never
- * read, so the hot path writes numbers instead of allocating an object per packet.
+ * A connection's evidence packets, stored flat in one number array (cells as src/flow/event-schema.ts
+ * lays them out) and turned into ConnEvent objects only when a rule or report reads them. Most
+ * connections are healthy and are never read, so the hot path writes numbers instead of
+ * allocating an object per packet.
  */
 export class EventLog {
-  /** Flat fields, F.Size per event: a plain array (on the V8 heap, cheap to allocate). */
+  /** Flat cells, EventField.Count per event: a plain array (on the V8 heap, cheap to allocate). */
   private data: number[] = TEMPLATE.slice();
   length = 0;
   /** Copy frames and ICMP senders, per event, created only when there are any. */
@@ -47,61 +30,62 @@ export class EventLog {
   /** Materialized events, kept in step with appends once created. */
   private cache: ConnEvent[] | null = null;
 
-  private set(i: number, frame: number, sec: number, nsec: number, t: number, dir: Dir, flags: number, seq: number,
-    ack: number, len: number, window: number, ttl: number, ipId: number, hasTs: boolean, tsVal: number, tsEcr: number,
-    retransmit: boolean, icmpType: number, icmpCode: number): void {
-    const d = this.data;
-    const o = i * F.Size;
-    d[o + F.Frame] = frame;
-    d[o + F.Sec] = sec;
-    d[o + F.Nsec] = nsec;
-    d[o + F.T] = t;
-    d[o + F.Dir] = dir;
-    d[o + F.Flags] = flags;
-    d[o + F.Seq] = seq;
-    d[o + F.Ack] = ack;
-    d[o + F.Len] = len;
-    d[o + F.Window] = window;
-    d[o + F.Ttl] = ttl;
-    d[o + F.IpId] = ipId;
-    d[o + F.HasTs] = hasTs ? 1 : 0;
-    d[o + F.TsVal] = tsVal;
-    d[o + F.TsEcr] = tsEcr;
-    d[o + F.Retransmit] = retransmit ? 1 : 0;
-    d[o + F.IcmpType] = icmpType;
-    d[o + F.IcmpCode] = icmpCode;
-  }
-
-  /** Appends an event; returns its index. */
-  push(frame: number, sec: number, nsec: number, t: number, dir: Dir, flags: number, seq: number, ack: number,
-    len: number, window: number, ttl: number, ipId: number, hasTs: boolean, tsVal: number, tsEcr: number,
-    retransmit: boolean, icmpType: number, icmpCode: number, icmpSender: string | null): number {
+  /** Appends a TCP packet's event; returns its index. */
+  pushPacket(frame: Frame, dir: Dir, p: Packet, retransmit: boolean): number {
+    writePacketEvent(staging, 0, frame, dir, p, retransmit);
     const i = this.length;
-    this.set(i, frame, sec, nsec, t, dir, flags, seq, ack, len, window, ttl, ipId, hasTs, tsVal, tsEcr, retransmit, icmpType, icmpCode);
-    this.length = i + 1;
-    if (icmpSender !== null) {
-      this.senders ??= [];
-      this.senders[i] = icmpSender;
-    }
-    if (this.cache !== null) this.cache.push(this.materialize(i));
+    this.pushCells(staging, 0, frame.tsSec);
     return i;
   }
 
-  /** Replaces event i (the rolling "latest routine packet" slot). */
-  overwrite(i: number, frame: number, sec: number, nsec: number, t: number, dir: Dir, flags: number, seq: number,
-    ack: number, len: number, window: number, ttl: number, ipId: number, hasTs: boolean, tsVal: number, tsEcr: number,
-    retransmit: boolean): void {
-    this.set(i, frame, sec, nsec, t, dir, flags, seq, ack, len, window, ttl, ipId, hasTs, tsVal, tsEcr, retransmit, -1, -1);
+  /** Appends an ICMP error's event, sent by `sender`; returns its index. */
+  pushIcmp(frame: Frame, dir: Dir, p: Packet, sender: string): number {
+    const i = this.length;
+    writeIcmpEvent(this.data, i * EventField.Count, frame, dir, p);
+    // The sender first: appended() materializes the event when the log is already being read.
+    this.senders ??= [];
+    this.senders[i] = sender;
+    this.appended(i);
+    return i;
+  }
+
+  /** Appends the event in `cells` at offset o (an inline buffer's, or the staging row), its seconds given apart. */
+  pushCells(cells: Uint32Array, o: number, sec: number): void {
+    const i = this.length;
+    this.setCells(i, cells, o, sec);
+    this.appended(i);
+  }
+
+  private appended(i: number): void {
+    this.length = i + 1;
+    if (this.cache !== null) this.cache.push(this.materialize(i));
+  }
+
+  /** Replaces event i with a TCP packet's (the rolling "latest routine packet" slot). */
+  overwritePacket(i: number, frame: Frame, dir: Dir, p: Packet, retransmit: boolean): void {
+    writePacketEvent(staging, 0, frame, dir, p, retransmit);
+    this.setCells(i, staging, 0, frame.tsSec);
     if (this.copies !== null) this.copies[i] = null;
     if (this.cache !== null) this.cache[i] = this.materialize(i);
   }
 
+  /** Event i from 32-bit cells: in order (the array stays packed), signed fields turned back from 2^32 - 1. */
+  private setCells(i: number, cells: Uint32Array, o: number, sec: number): void {
+    const d = this.data;
+    const at = i * EventField.Count;
+    for (let k = 0; k < WRITTEN_CELLS; k++) d[at + k] = cells[o + k]!;
+    d[at + EventField.Sec] = sec;
+    d[at + EventField.IpId] = cells[o + EventField.IpId]! | 0;
+    d[at + EventField.IcmpType] = cells[o + EventField.IcmpType]! | 0;
+    d[at + EventField.IcmpCode] = cells[o + EventField.IcmpCode]! | 0;
+  }
+
   flagsAt(i: number): number {
-    return this.data[i * F.Size + F.Flags]!;
+    return this.data[i * EventField.Count + EventField.Flags]!;
   }
 
   icmpTypeAt(i: number): number {
-    return this.data[i * F.Size + F.IcmpType]!;
+    return this.data[i * EventField.Count + EventField.IcmpType]!;
   }
 
   /** Records another copy (same packet, another interface) of event i. */
@@ -117,15 +101,7 @@ export class EventLog {
   }
 
   private materialize(i: number): ConnEvent {
-    const d = this.data;
-    const o = i * F.Size;
-    return {
-      frame: d[o + F.Frame]!, sec: d[o + F.Sec]!, nsec: d[o + F.Nsec]!, t: d[o + F.T]!, dir: d[o + F.Dir] as Dir,
-      flags: d[o + F.Flags]!, seq: d[o + F.Seq]!, ack: d[o + F.Ack]!, len: d[o + F.Len]!, window: d[o + F.Window]!,
-      ttl: d[o + F.Ttl]!, ipId: d[o + F.IpId]!, hasTs: d[o + F.HasTs] === 1, tsVal: d[o + F.TsVal]!, tsEcr: d[o + F.TsEcr]!,
-      copies: this.copies?.[i] ?? null, retransmit: d[o + F.Retransmit] === 1, icmpType: d[o + F.IcmpType]!,
-      icmpCode: d[o + F.IcmpCode]!, icmpSender: this.senders?.[i] ?? null,
-    };
+    return readEvent(this.data, i * EventField.Count, this.copies?.[i] ?? null, this.senders?.[i] ?? null);
   }
 
   /** The events as objects (created on first read, then kept in step). */

@@ -67,21 +67,16 @@ export class NatLinker {
     if (conn.natRole === 'original') this.byOriginal.delete(conn);
   }
 
-  /** The flow table whose slots the hooks receive (set once, by the pipeline). */
-  private table: FlowTable | null = null;
+  /** @param table the flow table whose slots onHandshake receives. */
+  constructor(private readonly table: FlowTable) {}
 
-  attach(table: FlowTable): void {
-    this.table = table;
-  }
-
-  /** Flow-table hook: a new SYN or SYN-ACK. */
-  readonly onHandshake = (slot: number, dir: Dir, p: Packet, t: number, frame: number): void => {
+  /** Flow-table hook (FlowTableOptions.onHandshake): a new SYN or SYN-ACK. */
+  onHandshake(slot: number, dir: Dir, p: Packet, t: number, frame: number): void {
     const table = this.table;
-    if (table === null) return;
     const synAck = (p.flags & TcpFlag.ACK) !== 0;
     if (!synAck && dir === 0) this.onSyn(table, slot, p, t, frame);
     else if (synAck) this.onSynAck(table, slot, dir, p, t, frame);
-  };
+  }
 
   linksOf(conn: Connection): NatLink[] {
     const l = this.linkOf(conn);

@@ -1,0 +1,106 @@
+import type { Packet } from '../decode/packet.js';
+import type { Dir } from './types.js';
+
+/** A copy of a packet on another interface of `-i any` arrives within this many seconds. */
+export const COPY_WINDOW = 0.05;
+/** How many recent packets per direction are remembered for copy detection. */
+const RECENT = 6;
+
+/** One remembered packet's signature in a ring (32-bit cells); its time is kept apart. */
+const enum Signature {
+  Seq = 0,
+  Ack,
+  /** TCP flags | has timestamps << 9 */
+  Flags,
+  Len,
+  IpId,
+  TsVal,
+  /** Index of the evidence event the packet became, or -1. */
+  Event,
+  Size,
+}
+/**
+ * One direction's row in CopyRings.rows: the next entry to write, the entries written so far (up
+ * to RECENT: the rest are not compared), then the ring of signatures.
+ */
+const POS = 0;
+const FILL = 1;
+const RING_AT = 2;
+const ROW = RING_AT + RECENT * Signature.Size;
+
+/**
+ * Copy detection: per slot and direction (index slot × 2 + dir), a ring of the last RECENT
+ * packets' signatures. The same packet seen again on another interface has identical TCP header
+ * fields and IP ID (or TSval for IPv6) within a few milliseconds.
+ */
+export class CopyRings {
+  private rows = new Int32Array(0);
+  private time = new Float64Array(0);
+  /**
+   * The current packet's capture time, set by the table. A field, not an argument: a double
+   * passed to a method that is not inlined is boxed (allocated) at each call.
+   */
+  now = 0.5;
+
+  grow(capacity: number): void {
+    const rows = new Int32Array(capacity * 2 * ROW);
+    rows.set(this.rows);
+    this.rows = rows;
+    const time = new Float64Array(capacity * 2 * RECENT);
+    time.set(this.time);
+    this.time = time;
+  }
+
+  reset(slot: number): void {
+    const o = slot * 2 * ROW;
+    this.rows[o + POS] = 0;
+    this.rows[o + FILL] = 0;
+    this.rows[o + ROW + POS] = 0;
+    this.rows[o + ROW + FILL] = 0;
+  }
+
+  /** The ring entry of an earlier copy of this packet (sent now), or -1. */
+  find(slot: number, dir: Dir, p: Packet): number {
+    const t = this.now;
+    const ring = this.rows;
+    const sd = slot * 2 + dir;
+    const base = sd * ROW + RING_AT;
+    const timeBase = sd * RECENT;
+    const flags = p.flags | (p.hasTimestamps ? 1 << 9 : 0);
+    const tsVal = p.hasTimestamps ? p.tsVal | 0 : 0;
+    const filled = ring[sd * ROW + FILL]!;
+    for (let i = 0; i < filled; i++) {
+      if (t - this.time[timeBase + i]! > COPY_WINDOW) continue;
+      const o = base + i * Signature.Size;
+      if (ring[o + Signature.Seq] === (p.seq | 0) && ring[o + Signature.Ack] === (p.ack | 0) && ring[o + Signature.Flags] === flags &&
+        ring[o + Signature.Len] === p.payloadLength && ring[o + Signature.IpId] === p.ipId && ring[o + Signature.TsVal] === tsVal) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** The evidence event index remembered with entry i. */
+  eventAt(slot: number, dir: Dir, i: number): number {
+    return this.rows[(slot * 2 + dir) * ROW + RING_AT + i * Signature.Size + Signature.Event]!;
+  }
+
+  remember(slot: number, dir: Dir, p: Packet, eventIndex: number): void {
+    const t = this.now;
+    const sd = slot * 2 + dir;
+    const ring = this.rows;
+    const row = sd * ROW;
+    const pos = ring[row + POS]!;
+    const o = row + RING_AT + pos * Signature.Size;
+    ring[o + Signature.Seq] = p.seq;
+    ring[o + Signature.Ack] = p.ack;
+    ring[o + Signature.Flags] = p.flags | (p.hasTimestamps ? 1 << 9 : 0);
+    ring[o + Signature.Len] = p.payloadLength;
+    ring[o + Signature.IpId] = p.ipId;
+    ring[o + Signature.TsVal] = p.hasTimestamps ? p.tsVal : 0;
+    ring[o + Signature.Event] = eventIndex;
+    this.time[sd * RECENT + pos] = t;
+    ring[row + POS] = pos + 1 === RECENT ? 0 : pos + 1;
+    if (ring[row + FILL]! < RECENT) ring[row + FILL]++;
+  }
+}

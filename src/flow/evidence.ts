@@ -1,0 +1,130 @@
+import { TcpFlag, type Packet } from '../decode/packet.js';
+import type { Frame } from '../capture/types.js';
+import type { Dir } from './types.js';
+import { EventLog } from './events.js';
+import { WRITTEN_CELLS, writePacketEvent } from './event-schema.js';
+import { COPY_WINDOW } from './copies.js';
+import { PartWord, type ConnSlots } from './slots.js';
+
+/** Evidence kept per connection: the first ones, plus every SYN/RST/FIN/ICMP up to the hard cap. */
+const MAX_EVENTS = 64;
+const MAX_ROUTINE_EVENTS = 24;
+/**
+ * Evidence events kept in the buffer's own arrays per connection; past that (or at the first copy
+ * or ICMP error) the connection's evidence moves to an EventLog object. Most connections are short.
+ */
+const INLINE_EVENTS = 12;
+const NOTABLE_FLAGS = TcpFlag.SYN | TcpFlag.RST | TcpFlag.FIN;
+
+/**
+ * The evidence buffer: per slot, its first INLINE_EVENTS events in cells laid out as
+ * src/flow/event-schema.ts says (seconds kept exactly beside them), then an EventLog.
+ */
+export class EvidenceBuffer {
+  private cells = new Uint32Array(0);
+  private secs = new Float64Array(0);
+  /** Its counts are in the connections' rows (PartWord.EventCount, EventsDropped). */
+  constructor(private readonly conns: ConnSlots) {}
+
+  /** Evidence moved out of the inline arrays (long connections, copies, ICMP errors). */
+  private logs: (EventLog | undefined)[] = [];
+
+  grow(capacity: number): void {
+    const cells = new Uint32Array(capacity * INLINE_EVENTS * WRITTEN_CELLS);
+    cells.set(this.cells);
+    this.cells = cells;
+    const secs = new Float64Array(capacity * INLINE_EVENTS);
+    secs.set(this.secs);
+    this.secs = secs;
+  }
+
+  /** The slot is free: its log goes with it. */
+  release(slot: number): void {
+    this.logs[slot] = undefined;
+  }
+
+  dropped(slot: number): number {
+    return this.conns.word(slot, PartWord.EventsDropped);
+  }
+
+  length(slot: number): number {
+    const log = this.logs[slot];
+    return log === undefined ? this.conns.word(slot, PartWord.EventCount) : log.length;
+  }
+
+  /** Moves the slot's evidence to an EventLog (kept for the rest of its life); returns it. */
+  logOf(slot: number): EventLog {
+    let log = this.logs[slot];
+    if (log !== undefined) return log;
+    log = new EventLog();
+    const n = this.conns.word(slot, PartWord.EventCount);
+    for (let i = 0; i < n; i++) {
+      const e = slot * INLINE_EVENTS + i;
+      log.pushCells(this.cells, e * WRITTEN_CELLS, this.secs[e]!);
+    }
+    this.logs[slot] = log;
+    return log;
+  }
+
+  /**
+   * Keeps a TCP packet as evidence if the bounds allow: the first MAX_ROUTINE_EVENTS, notable
+   * ones up to MAX_EVENTS, and past that the latest routine one in the last routine event's
+   * place. Returns the event's index, or -1.
+   */
+  add(slot: number, frame: Frame, dir: Dir, p: Packet, retransmit: boolean, notable: boolean): number {
+    // The common case first, small enough to inline: room in the inline buffer (INLINE_EVENTS < MAX_ROUTINE_EVENTS).
+    if (this.logs[slot] === undefined) {
+      const n = this.conns.word(slot, PartWord.EventCount);
+      if (n < INLINE_EVENTS) {
+        this.writeInline(slot, n, frame, dir, p, retransmit);
+        this.conns.setWord(slot, PartWord.EventCount, n + 1);
+        return n;
+      }
+    }
+    const log = this.logOf(slot);
+    const count = log.length;
+    if (count < MAX_ROUTINE_EVENTS || (notable && count < MAX_EVENTS)) return log.pushPacket(frame, dir, p, retransmit);
+    this.conns.setWord(slot, PartWord.EventsDropped, this.conns.word(slot, PartWord.EventsDropped) + 1);
+    if (!notable && count >= MAX_ROUTINE_EVENTS) return this.overwriteRoutine(log, frame, dir, p, retransmit);
+    return -1;
+  }
+
+  /** Another copy (same packet, another interface) of event `index`, if it is still kept. */
+  addCopy(slot: number, index: number, frameNumber: number): void {
+    if (index >= 0 && index < this.length(slot)) this.logOf(slot).addCopy(index, frameNumber);
+  }
+
+  /**
+   * An ICMP error about the connection, sent now (t). False when it is a copy of one just seen
+   * (the same error on several interfaces is one error).
+   */
+  addIcmpError(slot: number, frame: Frame, t: number, dir: Dir, p: Packet, sender: string): boolean {
+    const log = this.logOf(slot);
+    const events = log.events;
+    for (let i = events.length - 1; i >= 0 && i >= events.length - 4; i--) {
+      const ev = events[i]!;
+      if (ev.icmpType === p.icmpType && ev.icmpCode === p.icmpCode && ev.icmpSender === sender &&
+        ev.seq === p.innerSeq && t - ev.t <= COPY_WINDOW) {
+        log.addCopy(i, frame.frameNumber);
+        return false;
+      }
+    }
+    if (log.length < MAX_EVENTS) log.pushIcmp(frame, dir, p, sender);
+    else this.conns.setWord(slot, PartWord.EventsDropped, this.conns.word(slot, PartWord.EventsDropped) + 1);
+    return true;
+  }
+
+  private writeInline(slot: number, i: number, frame: Frame, dir: Dir, p: Packet, retransmit: boolean): void {
+    const e = slot * INLINE_EVENTS + i;
+    writePacketEvent(this.cells, e * WRITTEN_CELLS, frame, dir, p, retransmit);
+    this.secs[e] = frame.tsSec;
+  }
+
+  /** Replaces the last event if it is a routine one (the rolling "latest routine packet"); its index or -1. */
+  private overwriteRoutine(log: EventLog, frame: Frame, dir: Dir, p: Packet, retransmit: boolean): number {
+    const last = log.length - 1;
+    if ((log.flagsAt(last) & NOTABLE_FLAGS) !== 0 || log.icmpTypeAt(last) >= 0) return -1;
+    log.overwritePacket(last, frame, dir, p, retransmit);
+    return last;
+  }
+}

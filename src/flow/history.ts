@@ -1,0 +1,75 @@
+import { TcpFlag } from '../decode/packet.js';
+import type { Dir } from './types.js';
+import { PartWord, type ConnSlots } from './slots.js';
+
+/** History letters (Zeek), one per letter and direction: upper case from the originator. */
+const HISTORY_LETTERS = 'shadfrtu';
+const HISTORY_UPPER = HISTORY_LETTERS.toUpperCase();
+
+/** Indexes into HISTORY_LETTERS. */
+export const enum HistoryLetter {
+  Syn = 0,
+  SynAck,
+  Ack,
+  Data,
+  Fin,
+  Rst,
+  Retransmit,
+  IcmpError,
+}
+
+/** History bits of an ICMP error either way ('u' / 'U'). */
+const ICMP_BITS = (1 << HistoryLetter.IcmpError) | (1 << (HistoryLetter.IcmpError + 8));
+
+/**
+ * Per slot, the history's letters in order of first occurrence, in the connection's row
+ * (PartWord.History*). Each (letter, direction) enters once, so at most 16 letters.
+ */
+export class HistoryLetters {
+  constructor(private readonly conns: ConnSlots) {}
+
+  add(slot: number, dir: Dir, letter: HistoryLetter): void {
+    const c = this.conns;
+    const k = letter + (dir === 0 ? 0 : 8);
+    const bit = 1 << k;
+    const seen = c.word(slot, PartWord.HistorySeen);
+    if ((seen & bit) !== 0) return;
+    c.setWord(slot, PartWord.HistorySeen, seen | bit);
+    const n = c.word(slot, PartWord.HistoryLength);
+    const w = n < 8 ? PartWord.HistoryLo : PartWord.HistoryHi;
+    c.setWord(slot, w, (c.word(slot, w) | (k << ((n & 7) * 4))) >>> 0);
+    c.setWord(slot, PartWord.HistoryLength, n + 1);
+  }
+
+  /** A TCP packet's letters (Zeek): s h a d f r t, each on its first occurrence per direction. */
+  addPacket(slot: number, dir: Dir, flags: number, len: number, retransmit: boolean): void {
+    const syn = (flags & TcpFlag.SYN) !== 0;
+    const ack = (flags & TcpFlag.ACK) !== 0;
+    const rst = (flags & TcpFlag.RST) !== 0;
+    const fin = (flags & TcpFlag.FIN) !== 0;
+    if (syn && !ack) this.add(slot, dir, HistoryLetter.Syn);
+    else if (syn && ack) this.add(slot, dir, HistoryLetter.SynAck);
+    if (rst) this.add(slot, dir, HistoryLetter.Rst);
+    if (fin) this.add(slot, dir, HistoryLetter.Fin);
+    if (len > 0) this.add(slot, dir, HistoryLetter.Data);
+    else if (ack && !syn && !fin && !rst) this.add(slot, dir, HistoryLetter.Ack);
+    if (retransmit && len > 0) this.add(slot, dir, HistoryLetter.Retransmit);
+  }
+
+  /** An ICMP error was tied to the connection (either way). */
+  hasIcmpError(slot: number): boolean {
+    return (this.conns.word(slot, PartWord.HistorySeen) & ICMP_BITS) !== 0;
+  }
+
+  /** The Zeek-style history string. */
+  text(slot: number): string {
+    const n = this.conns.word(slot, PartWord.HistoryLength);
+    let out = '';
+    for (let i = 0; i < n; i++) {
+      const word = this.conns.word(slot, i < 8 ? PartWord.HistoryLo : PartWord.HistoryHi);
+      const k = (word >>> ((i & 7) * 4)) & 15;
+      out += k < 8 ? HISTORY_UPPER[k]! : HISTORY_LETTERS[k - 8]!;
+    }
+    return out;
+  }
+}

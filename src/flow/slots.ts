@@ -1,0 +1,213 @@
+import { endpointKey, endpointOf } from './endpoints.js';
+import type { Endpoint } from './types.js';
+
+/**
+ * Slot storage: the held connections' numbers. Each record is a row of one typed array (its
+ * 32-bit fields) and of another (its doubles), reached only through the named accessors below:
+ * a packet touches a few cache lines of one connection, not one line per field. Rows are
+ * indexed by slot (ConnSlots) or by slot × 2 + direction (DirSlots). V8 inlines the accessors.
+ */
+
+/** ConnSlots.bits */
+export const enum ConnFlag {
+  OriginKnown = 1,
+  Established = 2,
+  /** The responder endpoint is counted in the held-endpoint counts too (no SYN seen). */
+  CountedResp = 4,
+  NatLinked = 8,
+}
+
+/** Address words per endpoint: one for IPv4, four for IPv6. */
+export const ADDRESS_WORDS = 4;
+
+/** A connection row's 32-bit fields. Side A is the originator, side B the responder. */
+const enum ConnWord {
+  /** Connection id; 0 for a free slot. */
+  Id = 0,
+  Version,
+  PortA,
+  PortB,
+  /** ConnFlag bits. */
+  Bits,
+  FirstFrame,
+  LastFrame,
+  FirstNsec,
+  LastNsec,
+  MaxIdleFrame,
+  /** Endpoint keys (31-bit hashes of address and port), for the held-endpoint counts. */
+  OrigKey,
+  RespKey,
+  AddrA,
+  AddrB = AddrA + ADDRESS_WORDS,
+  Parts = AddrB + ADDRESS_WORDS,
+}
+
+/**
+ * Words the other parts (tuple index, recency lists, history, evidence buffer) keep in the
+ * connection's row, through word / setWord: one packet then touches few cache lines.
+ */
+export const enum PartWord {
+  /** The tuple hash, and slot + 1 of the next slot in the bucket (0: none). */
+  IndexHash = ConnWord.Parts,
+  IndexChain,
+  /** Neighbours (slot + 1) on the recency list, and 1 while on the idle list. */
+  RecencyPrev,
+  RecencyNext,
+  RecencyIdle,
+  /** History letters seen (bits), their order (4 bits each, two words) and count. */
+  HistorySeen,
+  HistoryLo,
+  HistoryHi,
+  HistoryLength,
+  /** Inline evidence events, and events not kept (past the bounds). */
+  EventCount,
+  EventsDropped,
+  End,
+}
+
+/** 32-bit words per connection row. */
+const enum Row {
+  Words = PartWord.End,
+}
+
+/** A connection row's doubles. */
+const enum ConnDouble {
+  FirstSec = 0,
+  LastSec,
+  FirstT,
+  LastT,
+  MaxIdle,
+  EstablishedT,
+  Count,
+}
+
+export function grownU32(old: Uint32Array, length: number): Uint32Array<ArrayBuffer> {
+  const a = new Uint32Array(length);
+  a.set(old);
+  return a;
+}
+
+export function grownF64(old: Float64Array, length: number): Float64Array<ArrayBuffer> {
+  const a = new Float64Array(length);
+  a.set(old);
+  return a;
+}
+
+/** Per-connection fields. */
+export class ConnSlots {
+  private u = new Uint32Array(0);
+  private f = new Float64Array(0);
+
+  grow(capacity: number): void {
+    this.u = grownU32(this.u, capacity * Row.Words);
+    this.f = grownF64(this.f, capacity * ConnDouble.Count);
+  }
+
+  /** A new connection's row: all zero, no establishment time (the caller sets the rest). */
+  reset(slot: number): void {
+    const b = slot * Row.Words;
+    // Loops, not fill(): a builtin call costs more than these few stores.
+    for (let i = b; i < b + Row.Words; i++) this.u[i] = 0;
+    const fb = slot * ConnDouble.Count;
+    for (let i = fb; i < fb + ConnDouble.Count; i++) this.f[i] = 0;
+    this.f[fb + ConnDouble.EstablishedT] = NaN;
+  }
+
+  /** A word another part keeps in the row. */
+  word(s: number, w: PartWord): number { return this.u[s * Row.Words + w]!; }
+  setWord(s: number, w: PartWord, v: number): void { this.u[s * Row.Words + w] = v; }
+
+  id(s: number): number { return this.u[s * Row.Words + ConnWord.Id]!; }
+  setId(s: number, v: number): void { this.u[s * Row.Words + ConnWord.Id] = v; }
+  version(s: number): number { return this.u[s * Row.Words + ConnWord.Version]!; }
+  setVersion(s: number, v: number): void { this.u[s * Row.Words + ConnWord.Version] = v; }
+  portA(s: number): number { return this.u[s * Row.Words + ConnWord.PortA]!; }
+  setPortA(s: number, v: number): void { this.u[s * Row.Words + ConnWord.PortA] = v; }
+  portB(s: number): number { return this.u[s * Row.Words + ConnWord.PortB]!; }
+  setPortB(s: number, v: number): void { this.u[s * Row.Words + ConnWord.PortB] = v; }
+  bits(s: number): number { return this.u[s * Row.Words + ConnWord.Bits]!; }
+  setBits(s: number, v: number): void { this.u[s * Row.Words + ConnWord.Bits] = v; }
+  firstFrame(s: number): number { return this.u[s * Row.Words + ConnWord.FirstFrame]!; }
+  setFirstFrame(s: number, v: number): void { this.u[s * Row.Words + ConnWord.FirstFrame] = v; }
+  lastFrame(s: number): number { return this.u[s * Row.Words + ConnWord.LastFrame]!; }
+  setLastFrame(s: number, v: number): void { this.u[s * Row.Words + ConnWord.LastFrame] = v; }
+  firstNsec(s: number): number { return this.u[s * Row.Words + ConnWord.FirstNsec]!; }
+  setFirstNsec(s: number, v: number): void { this.u[s * Row.Words + ConnWord.FirstNsec] = v; }
+  lastNsec(s: number): number { return this.u[s * Row.Words + ConnWord.LastNsec]!; }
+  setLastNsec(s: number, v: number): void { this.u[s * Row.Words + ConnWord.LastNsec] = v; }
+  maxIdleFrame(s: number): number { return this.u[s * Row.Words + ConnWord.MaxIdleFrame]!; }
+  setMaxIdleFrame(s: number, v: number): void { this.u[s * Row.Words + ConnWord.MaxIdleFrame] = v; }
+  /** Signed (a Map key V8 keeps unboxed). */
+  origKey(s: number): number { return this.u[s * Row.Words + ConnWord.OrigKey]! | 0; }
+  setOrigKey(s: number, v: number): void { this.u[s * Row.Words + ConnWord.OrigKey] = v; }
+  respKey(s: number): number { return this.u[s * Row.Words + ConnWord.RespKey]! | 0; }
+  setRespKey(s: number, v: number): void { this.u[s * Row.Words + ConnWord.RespKey] = v; }
+
+  firstSec(s: number): number { return this.f[s * ConnDouble.Count + ConnDouble.FirstSec]!; }
+  setFirstSec(s: number, v: number): void { this.f[s * ConnDouble.Count + ConnDouble.FirstSec] = v; }
+  lastSec(s: number): number { return this.f[s * ConnDouble.Count + ConnDouble.LastSec]!; }
+  setLastSec(s: number, v: number): void { this.f[s * ConnDouble.Count + ConnDouble.LastSec] = v; }
+  firstT(s: number): number { return this.f[s * ConnDouble.Count + ConnDouble.FirstT]!; }
+  setFirstT(s: number, v: number): void { this.f[s * ConnDouble.Count + ConnDouble.FirstT] = v; }
+  lastT(s: number): number { return this.f[s * ConnDouble.Count + ConnDouble.LastT]!; }
+  setLastT(s: number, v: number): void { this.f[s * ConnDouble.Count + ConnDouble.LastT] = v; }
+  maxIdle(s: number): number { return this.f[s * ConnDouble.Count + ConnDouble.MaxIdle]!; }
+  setMaxIdle(s: number, v: number): void { this.f[s * ConnDouble.Count + ConnDouble.MaxIdle] = v; }
+  establishedT(s: number): number { return this.f[s * ConnDouble.Count + ConnDouble.EstablishedT]!; }
+  setEstablishedT(s: number, v: number): void { this.f[s * ConnDouble.Count + ConnDouble.EstablishedT] = v; }
+
+  private addrAt(s: number, sideA: boolean): number {
+    return s * Row.Words + (sideA ? ConnWord.AddrA : ConnWord.AddrB);
+  }
+
+  /** The first address word of a side (the whole address for IPv4). */
+  addrWord(s: number, sideA: boolean): number {
+    return this.u[this.addrAt(s, sideA)]!;
+  }
+
+  /** Sets a side's address from `words` 32-bit words of `from`. */
+  setAddress(s: number, sideA: boolean, from: Uint32Array, words: number): void {
+    const o = this.addrAt(s, sideA);
+    for (let i = 0; i < words; i++) this.u[o + i] = from[i]!;
+  }
+
+  /**
+   * Whether the slot holds the tuple src:srcPort → dst:dstPort (address words in `src`, `dst`):
+   * 1 with side A the source, -1 with side B the source, 0 not at all.
+   */
+  tupleSide(s: number, srcPort: number, dstPort: number, src: Uint32Array, dst: Uint32Array, words: number): number {
+    const u = this.u;
+    const b = s * Row.Words;
+    if (u[b + ConnWord.PortA] === srcPort && u[b + ConnWord.PortB] === dstPort && sameTuple(u, b, src, dst, words)) return 1;
+    if (u[b + ConnWord.PortA] === dstPort && u[b + ConnWord.PortB] === srcPort && sameTuple(u, b, dst, src, words)) return -1;
+    return 0;
+  }
+
+  /** The side's endpoint. `shared`: its text is cached (a responder; clients' ports rarely recur). */
+  endpoint(s: number, sideA: boolean, shared: boolean): Endpoint {
+    return endpointOf(this.u, this.addrAt(s, sideA), this.version(s) as 4 | 6, sideA ? this.portA(s) : this.portB(s), shared);
+  }
+
+  /** The side's endpoint key (endpointKey of its address words and port). */
+  endpointKey(s: number, sideA: boolean): number {
+    const n = this.version(s) === 4 ? 1 : ADDRESS_WORDS;
+    return endpointKey(this.u, this.addrAt(s, sideA), n, sideA ? this.portA(s) : this.portB(s));
+  }
+
+  /** Endpoint `sideA` (true: the originator) of slot a equals endpoint `sideB` of slot b. */
+  sameEndpoint(a: number, sideA: boolean, b: number, sideB: boolean): boolean {
+    if (this.version(a) !== this.version(b)) return false;
+    if ((sideA ? this.portA(a) : this.portB(a)) !== (sideB ? this.portA(b) : this.portB(b))) return false;
+    const words = this.version(a) === 4 ? 1 : ADDRESS_WORDS;
+    const oa = this.addrAt(a, sideA);
+    const ob = this.addrAt(b, sideB);
+    for (let i = 0; i < words; i++) if (this.u[oa + i] !== this.u[ob + i]) return false;
+    return true;
+  }
+}
+
+/** The row at b has side A's address `a` and side B's `b` (their first `words` words). */
+function sameTuple(u: Uint32Array, row: number, a: Uint32Array, b: Uint32Array, words: number): boolean {
+  for (let i = 0; i < words; i++) if (u[row + ConnWord.AddrA + i] !== a[i] || u[row + ConnWord.AddrB + i] !== b[i]) return false;
+  return true;
+}
