@@ -1,7 +1,13 @@
 import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext } from './types.js';
 import { evidenceOf, sortEvidence } from './evidence.js';
-import { isRst } from './tcp.js';
-import { seqDiff } from '../tcp/seq.js';
+import { answersSegment, isRst, seqDiff } from './tcp.js';
+import { TcpFlag } from '../decode/packet.js';
+
+const MIDSTREAM_REMEDIATION: readonly string[] = [
+  'sysctl -w net.netfilter.nf_conntrack_tcp_be_liberal=1   # stop marking out-of-window packets INVALID; persist in /etc/sysctl.d/',
+  'iptables -t filter -I FORWARD -m conntrack --ctstate INVALID -j DROP   # or: drop INVALID replies instead of forwarding them untranslated (kube-proxy adds this rule itself only while nf_conntrack_tcp_be_liberal is 0 — check iptables-save | grep INVALID)',
+  'conntrack -S   # on the node: watch the "invalid" counter grow while it happens',
+];
 
 /** How far (bytes of sequence space) a leaked segment may sit from the connection's edge. */
 const WINDOW = 1 << 22;
@@ -56,6 +62,44 @@ function leakInTranslatedHalf(x: Connection): Leak | undefined {
   return { original: x, leakConn: y, leaked, clientRst, clientDir: 0 };
 }
 
+/** A reset seen from the server's side, whose NAT half the capture lacks. */
+interface UnseenReply {
+  conn: Connection;
+  /** The server's segment the client's stack answered as unknown. */
+  reply: ConnEvent;
+  clientRst: ConnEvent;
+  /** The client's later segment: its socket carried on without having received `reply`. */
+  carriedOn: ConnEvent;
+  serverRst: ConnEvent | undefined;
+}
+
+/**
+ * Server vantage (the server pod, or a bridge before the reverse NAT): the client's stack answers
+ * a server segment with the bare RST of a stack that has no such connection (seq = its ack, TTL in
+ * line), yet the client's socket carries on: its next segment continues its own sequence and does
+ * not acknowledge that segment. The segment reached the client under other addresses than its
+ * socket's: the reply escaped the reverse NAT.
+ */
+function replyUnseenByClient(c: Connection): UnseenReply | undefined {
+  if (!c.established || c.natPeer !== null) return undefined;
+  const ev = c.events;
+  for (let i = 0; i < ev.length; i++) {
+    const r = ev[i]!;
+    if (r.dir !== 0 || !isRst(r) || (r.flags & TcpFlag.ACK) !== 0) continue;
+    const trigger = answersSegment(ev, i);
+    if (trigger === undefined || trigger.len === 0) return undefined;
+    const ownTtls = ev.filter((e) => e.dir === 0 && e.icmpType < 0 && !isRst(e)).map((e) => e.ttl);
+    if (ownTtls.length === 0 || r.ttl < Math.min(...ownTtls) - 1 || r.ttl > Math.max(...ownTtls) + 1) return undefined;
+    const replyEnd = (trigger.seq + trigger.len) >>> 0;
+    const carriedOn = ev.find((e) => e.frame > r.frame && e.dir === 0 && e.icmpType < 0 && !isRst(e) &&
+      (e.flags & TcpFlag.ACK) !== 0 && seqDiff(e.ack, replyEnd) < 0 && seqDiff(e.seq, r.seq) <= 0);
+    if (carriedOn === undefined) return undefined;
+    const serverRst = ev.find((e) => e.frame > carriedOn.frame && e.dir === 1 && isRst(e));
+    return { conn: c, reply: trigger, clientRst: r, carriedOn, serverRst };
+  }
+  return undefined;
+}
+
 /**
  * An established connection to S receives a segment from B ≠ S on the same client port; the
  * client resets it and the connection dies: conntrack judged the reply INVALID (or lost the
@@ -76,10 +120,48 @@ export const unreversedNatMidstream: Rule = {
           + ' The client\'s kernel has no connection with {{backend}}, so it answered with RST (frame {{clientRstFrame}}); that RST is in the backend\'s window and killed the server\'s side{{#serverRstFrame}}, and the client\'s next segment was answered with RST (frame {{serverRstFrame}}){{/serverRstFrame}}.'
           + ' The application sees "connection reset by peer". Conntrack skips the reverse NAT when it judges a packet INVALID (out of its window tracking, e.g. after a retransmission storm or with offloads) or has lost the entry: kubernetes/kubernetes#74839.',
       },
+      unseenReply: {
+        summary: '{{client}} ↔ {{server}}: the client\'s stack reset a reply its socket never received (a reply that escaped the reverse NAT)',
+        explanation: 'The connection {{client}} → {{server}} was established (frame {{synFrame}}). {{server}} sent a segment (frame {{replyFrame}}) and the client\'s stack answered it with a bare RST whose sequence number is that segment\'s acknowledgement (frame {{clientRstFrame}}, TTL in line with the client\'s packets) — how a stack answers a segment of a connection it does not have.'
+          + ' Yet the client\'s socket carried on: its next segment (frame {{carriedOnFrame}}) continues its own sequence and does not acknowledge the server\'s segment, which it never received.'
+          + ' The segment reached the client\'s stack under other addresses than its socket\'s: the client dialled another address (a Service ClusterIP) and this reply was not translated back (conntrack judged it INVALID or had lost the entry: kubernetes/kubernetes#74839).'
+          + ' The client\'s RST killed the server\'s side{{#serverRstFrame}}, so the client\'s next segment was answered with RST (frame {{serverRstFrame}}){{/serverRstFrame}}. The NAT\'d half is not in this capture (taken at the server): capture on the client\'s node with -i any to see the untranslated segment.',
+      },
+      stackNotSocket: 'the client\'s socket kept the connection (frame {{carriedOnFrame}} continues it): only its stack, looking the segment up under other addresses, found none',
+      ttlInLine: 'the client\'s RST has its stack\'s signature (bare, seq = the segment\'s ack) and a TTL in line with its own packets',
     },
     yieldsTo: [],
   },
   detect(ctx: RuleContext): FindingDraft[] {
+    const unseen: FindingDraft[] = [];
+    for (const c of ctx.connections) {
+      if (ctx.isClaimed(c)) continue;
+      const u = replyUnseenByClient(c);
+      if (u === undefined) continue;
+      ctx.claim(c);
+      const evidence = [
+        evidenceOf(c, u.reply, 'the server\'s segment'),
+        evidenceOf(c, u.clientRst, 'the client\'s stack: "no such connection"'),
+        evidenceOf(c, u.carriedOn, 'yet the client\'s socket carries on, without that segment'),
+        ...(u.serverRst ? [evidenceOf(c, u.serverRst, 'the server no longer has the connection')] : []),
+      ];
+      sortEvidence(evidence);
+      unseen.push({
+        rule: 'unreversed-nat-midstream', messageId: 'unseenReply',
+        data: {
+          client: c.orig.text, server: c.resp.text, synFrame: c.dirs[0].synFrame, replyFrame: u.reply.frame,
+          clientRstFrame: u.clientRst.frame, carriedOnFrame: u.carriedOn.frame, serverRstFrame: u.serverRst?.frame ?? 0,
+        },
+        ruledOut: [
+          { rule: 'stale-connection', messageId: 'stackNotSocket', data: { carriedOnFrame: u.carriedOn.frame } },
+          { rule: 'injected-reset', messageId: 'ttlInLine', data: {} },
+        ],
+        severity: 'error', confidence: 0.8, client: c.orig.text, server: c.resp.text, backend: null,
+        resetBy: 'client', resetSender: c.orig.addr, count: 1,
+        remediation: [...MIDSTREAM_REMEDIATION],
+        evidence, connections: [c],
+      });
+    }
     const leaks: Leak[] = [];
     for (const c of ctx.connections) {
       if (ctx.isClaimed(c)) continue;
@@ -90,7 +172,7 @@ export const unreversedNatMidstream: Rule = {
         ctx.claim(leak.leakConn);
       }
     }
-    return leaks.map((l) => {
+    return [...unseen, ...leaks.map((l) => {
       const x = l.original;
       const backendEp = l.clientDir === 0 ? l.leakConn.resp : l.leakConn.orig;
       const evidence = [];
@@ -119,14 +201,10 @@ export const unreversedNatMidstream: Rule = {
         resetBy: 'client' as const,
         resetSender: x.orig.addr,
         count: 1,
-        remediation: [
-          'sysctl -w net.netfilter.nf_conntrack_tcp_be_liberal=1   # stop marking out-of-window packets INVALID; persist in /etc/sysctl.d/',
-          'iptables -t filter -I FORWARD -m conntrack --ctstate INVALID -j DROP   # or: drop INVALID replies instead of forwarding them untranslated (kube-proxy adds this rule itself only while nf_conntrack_tcp_be_liberal is 0 — check iptables-save | grep INVALID)',
-          'conntrack -S   # on the node: watch the "invalid" counter grow while it happens',
-        ],
+        remediation: [...MIDSTREAM_REMEDIATION],
         evidence,
         connections: [x, l.leakConn],
       };
-    });
+    })];
   },
 };

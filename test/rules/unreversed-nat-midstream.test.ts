@@ -1,5 +1,5 @@
 import { RuleTester, type TablePacket } from '../helpers/rule-tester.js';
-import { opening, REPLY, REQUEST } from './table-rows.js';
+import { conversation, opening, REPLY, REQUEST, type Conversation } from './table-rows.js';
 import { BACKEND, BACKEND6, natHalves, POD, POD6, SERVICE, SERVICE6, type NatHalves, untranslatedSynAck, strayReset } from './nat-rows.js';
 
 // A pod's connection to a Service; mid-connection one reply skips the reverse NAT (kubernetes#74839).
@@ -81,3 +81,47 @@ new RuleTester().run('unreversed-nat-midstream', {
   ],
 });
 
+
+// Server vantage (issue 14): the client's stack resets a reply its socket never received, and the
+// socket carries on — the reply reached the client under other addresses (lab/midstream-ct.sh,
+// samples/nat-midstream/server-eth0.pcap). Neither a restart (stale-connection) nor a forgery.
+const pod = conversation('10.244.0.2:40241', '10.244.0.3:8080');
+const pod6 = conversation('[fd00:10:244::2]:40241', '[fd00:10:244::3]:8080');
+
+function unseenReply(c: Conversation): TablePacket[] {
+  return [
+    ...opening(c),
+    c.s(1.5, 'PA', c.sNext, c.cNext, { len: 10 }),
+    c.c(1.5001, 'R', c.cNext),
+    c.c(2.5, 'PA', c.cNext, c.sNext, { len: 5 }),
+    c.s(2.5001, 'R', c.sNext),
+  ];
+}
+
+new RuleTester().run('unreversed-nat-midstream', {
+  valid: [
+    {
+      name: 'the client resets the reply and sends nothing more: a lost connection or an abort, not shown to be NAT',
+      packets: [...opening(pod), pod.s(1.5, 'PA', pod.sNext, pod.cNext, { len: 10 }), pod.c(1.5001, 'R', pod.cNext)],
+      firesInstead: 'stale-connection',
+    },
+    {
+      name: 'the client\'s next segment acknowledges the reply: its socket had it, the RST is something else',
+      packets: [...opening(pod), pod.s(1.5, 'PA', pod.sNext, pod.cNext, { len: 10 }), pod.c(1.5001, 'R', pod.cNext),
+        pod.c(2.5, 'PA', pod.cNext, pod.sNext + 10, { len: 5 })],
+    },
+  ],
+  invalid: [
+    {
+      name: 'from the server pod: the client\'s stack resets the reply, its socket carries on, the server resets it',
+      packets: unseenReply(pod),
+      findings: [{ messageId: 'unseenReply', severity: 'error', resetBy: 'client', count: 1, frames: [7, 8, 9, 10],
+        client: '10.244.0.2:40241', server: '10.244.0.3:8080', backend: null }],
+    },
+    {
+      name: 'the same in IPv6',
+      packets: unseenReply(pod6),
+      findings: [{ messageId: 'unseenReply', severity: 'error', resetBy: 'client', count: 1, frames: [7, 8, 9, 10] }],
+    },
+  ],
+});
