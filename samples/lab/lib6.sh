@@ -11,8 +11,10 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 LAB_OUT_ROOT="${LAB_OUT_ROOT:-/work/lab-out}"
-# what the captures keep: TCP, ICMP errors, ICMPv6 errors (types < 128: no NDP, MLD or echo)
-CAP6_FILTER='tcp or icmp or (icmp6 and ip6[40] < 128)'
+# what the captures keep, one address family per capture: TCP and ICMP (IPv4), or TCP and ICMPv6
+# errors (types < 128: no NDP, MLD or echo) (IPv6)
+CAP_FILTER4='ip and (tcp or icmp)'
+CAP_FILTER6='ip6 and (tcp or (icmp6 and ip6[40] < 128))'
 
 lab_init() {
     [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 2; }
@@ -123,8 +125,8 @@ peer_client() {
     nsx "$pod" "$PY" -u "$LAB_DIR/peer.py" client "$@" || true
 }
 
-# cap6_start <ns-role> <iface> <file>: cap_start with the dual-stack filter
-cap6_start() { cap_start "$1" "$2" "$3" "$CAP6_FILTER"; }
+# cap6_start <ns-role> <iface> <file> <4|6>: cap_start keeping one address family
+cap6_start() { local f="CAP_FILTER$4"; cap_start "$1" "$2" "$3" "${!f}"; }
 
 # frames <capture> <display-filter>: matching frame numbers, comma-separated (for editcap)
 frames() { tshark -r "$1" -Y "$2" -T fields -e frame.number 2>/dev/null | paste -sd, -; }

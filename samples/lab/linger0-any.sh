@@ -16,10 +16,10 @@ for v in 4 6; do
     c="$(addr $v 2)"; s="$(addr $v 3)"; port=$((40137 + v))   # 40141 (IPv4), 40143 (IPv6)
     [ "$v" = 4 ] && bind=0.0.0.0 || bind=::
     peer_server server "$bind" $((8076 + v)) linger0now         # 8080 (IPv4), 8082 (IPv6)
-    cap6_start client eth0 "$OUT/client-eth0-v$v.pcap"
-    cap6_start server eth0 "$OUT/server-eth0-v$v.pcap"
-    cap6_start node any "$OUT/node-any-v$v.pcap"
-    cap6_start node cni0 "$OUT/node-cni0-v$v.pcap"
+    cap6_start client eth0 "$OUT/client-eth0-v$v.pcap" "$v"
+    cap6_start server eth0 "$OUT/server-eth0-v$v.pcap" "$v"
+    cap6_start node any "$OUT/node-any-v$v.pcap" "$v"
+    cap6_start node cni0 "$OUT/node-cni0-v$v.pcap" "$v"
     peer_client client "$s" $((8076 + v)) get "$port"
     cap_stop 1
     f="[{\"rule\":\"abortive-close\",\"client\":\"$(hp "$c" "$port")\",\"server\":\"$(hp "$s" $((8076 + v)))\",\"backend\":null,\"resetBy\":\"server\",\"count\":1}]"

@@ -40,24 +40,31 @@ play() {  # play <4|6>
 }
 for v in 4 6; do
     build
-    cap6_start client eth0 "$OUT/client-eth0-v$v.pcap"
-    cap6_start node any "$OUT/node-any-v$v.pcap"
-    cap6_start server eth0 "$OUT/server-eth0-v$v.pcap"
+    cap6_start client eth0 "$OUT/client-eth0-v$v.pcap" "$v"
+    cap6_start node any "$OUT/node-any-v$v.pcap" "$v"
+    cap6_start server eth0 "$OUT/server-eth0-v$v.pcap" "$v"
     play "$v"
     cap_stop 1
     lab_cleanup
     build
-    cap6_start node cni0 "$OUT/node-cni0-v$v.pcap"
+    cap6_start node cni0 "$OUT/node-cni0-v$v.pcap" "$v"
     play "$v"
     cap_stop 1
     lab_cleanup
     p=$((40237 + v)); c="$(hp "$(addr $v 2)" $p)"; b="$(hp "$(addr $v 3)" 8080)"
     f="[{\"rule\":\"unreversed-nat-midstream\",\"client\":\"$c\",\"server\":\"$(hp "$(vip $v)" 80)\",\"backend\":\"$b\",\"resetBy\":\"client\",\"count\":1}]"
-    for x in client-eth0 node-any node-cni0; do expect "$OUT/$x-v$v.pcap" "$f"; done
-    # From the server pod the NAT is invisible (as in samples/nat-midstream/server-eth0.pcap): the
-    # client's bare RST answers the server's segment as "no such connection", and the server's RST
-    # answers the client's next segment for a connection the client's RST had just killed.
-    expect "$OUT/server-eth0-v$v.pcap" "[{\"rule\":\"stale-connection\",\"client\":\"$c\",\"server\":\"$b\",\"backend\":null,\"resetBy\":\"client\",\"count\":1},
-        {\"rule\":\"stale-connection\",\"client\":\"$c\",\"server\":\"$b\",\"backend\":null,\"resetBy\":\"server\",\"count\":1}]"
+    for x in client-eth0 node-any; do expect "$OUT/$x-v$v.pcap" "$f"; done
+    # On cni0 (bridge-nf-call on) the client's packets are seen already DNAT'd and the server's
+    # replies not yet un-NAT'd, and in the server pod the NAT is not visible either: the ClusterIP
+    # never appears. What the packets still prove there: the client answered the server's segment
+    # with a bare "no such connection" RST (seq = the segment's ack, IP ID 0, no options) and then
+    # went on sending on the same 4-tuple, continuing the old sequence space (its socket was alive:
+    # not a restart, not a forged RST): its stack knows the connection under other addresses, i.e.
+    # a translation between the client and this vantage point lost that one segment. The server's
+    # RST is the consequence (the client's RST had killed its socket), not a second cause.
+    # (samples/nat-midstream/server-eth0.pcap pins stale-connection x2 for the same situation.)
+    for x in node-cni0 server-eth0; do
+        expect "$OUT/$x-v$v.pcap" "[{\"rule\":\"unreversed-nat-midstream\",\"client\":\"$c\",\"server\":\"$b\",\"backend\":null,\"resetBy\":\"client\",\"count\":1}]"
+    done
 done
 cap_check "$OUT"/*.pcap
