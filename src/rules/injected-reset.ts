@@ -135,8 +135,10 @@ export function examine(c: Connection, i: number): Injection | undefined {
   }
 
   // RST_SEQ_DATA: the "resetting" side goes on sending new data (seq at or past the RST's).
+  // Data after a new SYN from that side is a new connection on the same 4-tuple, not this one.
+  const newSyn = events.find((e) => e.frame > r.frame && e.dir === d && tcpEv(e) && (e.flags & TcpFlag.SYN) !== 0);
   const dataAfter = events.find((e) => e.frame > r.frame && e.dir === d && tcpEv(e) && !isRst(e) && e.len > 0 &&
-    seqDiff(e.seq, r.seq) >= 0 && e.t - r.t <= DATA_AFTER);
+    seqDiff(e.seq, r.seq) >= 0 && e.t - r.t <= DATA_AFTER && (newSyn === undefined || e.frame < newSyn.frame));
   if (dataAfter !== undefined) {
     fired.push({ detector: 'RST_SEQ_DATA', frames: [r.frame, dataAfter.frame],
       data: { senderAddr, dataFrame: dataAfter.frame, len: dataAfter.len, atRstSeq: seqDiff(dataAfter.seq, r.seq) === 0, rstFrame: r.frame } });

@@ -24,7 +24,7 @@ function ttlOutOfLine(c: Connection, rst: ConnEvent): boolean {
     lo = Math.min(lo, e.ttl);
     hi = Math.max(hi, e.ttl);
   }
-  return hi >= 0 && hi - lo <= 1 && (rst.ttl < lo - 1 || rst.ttl > hi + 1);
+  return hi >= 0 && hi - lo <= 1 && (rst.ttl < lo || rst.ttl > hi);
 }
 
 /** Seconds between the RST sender's last packet before the trigger and the trigger. */
@@ -44,8 +44,8 @@ function staleMessage(before: string): FindingMessage {
   return {
     summary: '{{loser}} no longer had the connection with {{sender}} and answered its segment with RST',
     explanation: '{{sender}} sent a segment (frame {{triggerFrame}}) on a connection that {{loser}} no longer had; {{loserAddr}} answered with a bare RST whose sequence number is that segment\'s acknowledgement number (frame {{rstFrame}}) — how a TCP stack answers a segment for which it has no connection. ' + before
-      + '{{#recent}} But {{loserAddr}} had sent its own last packet only {{silenceMs}} ms before that segment: a restart in between is unlikely, and a socket its application had closed (its FIN lost or not captured) or a stack that aborts with a bare RST answers the same way — probable, not proven.{{/recent}}'
-      + '{{#unseen}} The capture holds nothing from {{loserAddr}} before: a socket closed before the capture began answers the same way — probable, not proven.{{/unseen}}',
+      + ' Probable, not proven: a socket its application had closed answers the same way when its FIN is not in the capture ({{#unseen}}the capture holds nothing from {{loserAddr}} before this RST{{/unseen}}{{^unseen}}lost by the capture, as -i any on a busy node does{{/unseen}}).'
+      + '{{#recent}} And {{loserAddr}} had sent its own last packet only {{silenceMs}} ms before that segment: a restart in between is unlikely.{{/recent}}',
   };
 }
 
@@ -53,7 +53,7 @@ function staleMessage(before: string): FindingMessage {
 export const staleConnection: Rule = {
   meta: {
     id: 'stale-connection',
-    severity: 'error',
+    severity: 'warning',
     title: 'A segment reached an endpoint that no longer had the connection',
     description: 'A segment for a connection the receiver no longer has (restart, failover), answered with RST.',
     docs: 'docs/rules/stale-connection.md',
@@ -61,7 +61,6 @@ export const staleConnection: Rule = {
       noHandshake: staleMessage(`The connection's handshake is not in the capture: it was opened earlier, and ${LOST}`),
       lost: staleMessage(`The connection was established earlier in the capture (frame {{handshakeFrame}}) and ${LOST}`),
       afterReset: staleMessage('The connection had already been reset earlier in the capture, and the other side kept sending on it.'),
-      notClosed: '{{loserAddr}} had sent neither FIN nor RST on this connection and was silent for {{silence}} s before the segment: an application that closes its socket makes the kernel send FIN (or RST+ACK), not a bare RST later',
       ttlInLine: 'the RST came with TTL {{ttl}}, as {{loserAddr}}\'s other packets did: its own stack sent it, not a device in its name',
     },
     // The server's RST after a leaked reply, a forged RST, and a RST after a long idle are explained by those rules.
@@ -106,17 +105,18 @@ export const staleConnection: Rule = {
         evidence.push(evidenceOf(h.conn, h.rst, 'bare RST, seq = the segment\'s ack: "no such connection"'));
       }
       sortEvidence(evidence);
-      // Proven when the sender had time to lose the connection (silent ≥ 1 s) and had not closed it itself.
-      const proven = h0.silence !== null && h0.silence >= RESTART_GAP;
+      // Never proven: a closed socket whose FIN the capture lost answers the same way (the same
+      // packets, one dropped, as an endpoint's own close). More likely after a silence long enough
+      // to restart in.
+      const likely = h0.silence !== null && h0.silence >= RESTART_GAP;
       const ttl = h0.rst.ttl;
       const ownTtlKnown = c.events.some((e) => e.dir === h0.rst.dir && e.icmpType < 0 && !isRst(e));
       const ruledOut: RuledOutDraft[] = [];
-      if (proven) ruledOut.push({ rule: 'abortive-close', messageId: 'notClosed', data: { loserAddr: loser.addr, silence: h0.silence!.toFixed(1) } });
       if (ownTtlKnown) ruledOut.push({ rule: 'injected-reset', messageId: 'ttlInLine', data: { ttl, loserAddr: loser.addr } });
       return {
         rule: 'stale-connection' as const,
-        severity: proven ? 'error' as const : 'warning' as const,
-        confidence: h0.why === 'afterReset' ? 0.8 : 0.7,
+        severity: 'warning' as const,
+        confidence: likely ? 0.7 : 0.5,
         client: clientEp.text,
         server: serverEp.text,
         backend: null,
@@ -127,7 +127,7 @@ export const staleConnection: Rule = {
         data: {
           loser: loser.text, loserAddr: loser.addr, sender: sender.text, triggerFrame: h0.trigger.frame,
           rstFrame: h0.rst.frame, handshakeFrame: c.dirs[0].synFrame,
-          recent: h0.silence !== null && !proven, silenceMs: h0.silence === null ? '' : (h0.silence * 1000).toFixed(1),
+          recent: h0.silence !== null && !likely, silenceMs: h0.silence === null ? '' : (h0.silence * 1000).toFixed(1),
           unseen: h0.silence === null,
         },
         ruledOut,

@@ -7,6 +7,17 @@ function unanswered(c: Connection): boolean {
   return c.dirs[0].synSeen && !r.synAckSeen && !r.rstSeen && r.packets === 0 && !c.history.includes('u');
 }
 
+/**
+ * A SYN-ACK acknowledging this SYN reached the client's port from another address (a reply that
+ * escaped the reverse NAT whose link the capture could not make): the SYN was answered.
+ */
+function answeredElsewhere(connections: readonly Connection[], c: Connection): boolean {
+  const want = (c.dirs[0].isn + 1) >>> 0;
+  return connections.some((x) => x !== c && (
+    (x.orig.text === c.orig.text && x.dirs[1].synAckSeen && x.dirs[1].synAckAck === want) ||
+    (x.resp.text === c.orig.text && x.dirs[0].synAckSeen && x.dirs[0].synAckAck === want)));
+}
+
 /** SYNs retransmitted with no answer in the capture. */
 export const synTimeout: Rule = {
   meta: {
@@ -38,6 +49,7 @@ export const synTimeout: Rule = {
       if (!unanswered(c) || c.dirs[0].synRetransmits === 0) continue;
       const y = c.natRole === 'original' ? c.natPeer : null;
       if (y !== null && !unanswered(y)) continue;
+      if (answeredElsewhere(ctx.connections, c)) continue;
       hits.push({ conn: c, translated: y, hairpin: y !== null && y.resp.addr === c.orig.addr });
     }
     return groupBy(hits, (h) => `${h.conn.orig.addr}|${h.conn.resp.text}|${h.hairpin}`).map((group) => {

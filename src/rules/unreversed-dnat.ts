@@ -74,8 +74,9 @@ export const unreversedDnat: Rule = {
       const y = link.translated;
       const clientIsn = x.dirs[0].isn;
       if (clientIsn < 0) continue;
-      // The client never got a SYN-ACK from the address it dialled…
-      if (x.dirs[1].synAckSeen || x.established) continue;
+      // The client never got a SYN-ACK from the address it dialled, nor data from it (a connection
+      // whose translated SYN-ACK the capture lost still carries the Service's data)…
+      if (x.dirs[1].synAckSeen || x.established || x.dirs[1].payloadBytes > 0) continue;
       // …but the backend's SYN-ACK for this very SYN reached the capture.
       const ySynAck = y.dirs[1].synAckSeen ? y.dirs[1] : null;
       if (ySynAck === null || ySynAck.synAckAck !== ((clientIsn + 1) >>> 0)) continue;

@@ -83,28 +83,28 @@ new RuleTester().run('stale-connection', {
     {
       name: 'a keepalive probe (no data, an old sequence number) meets a bare RST: the server lost the connection',
       packets: [...opening(k), k.c(30, 'A', k.cNext - 1, k.sNext), k.s(30.0002, 'R', k.sNext)],
-      findings: [{ messageId: 'lost', severity: 'error', resetBy: 'server', count: 1, frames: [7, 8] }],
+      findings: [{ messageId: 'lost', severity: 'warning', resetBy: 'server', count: 1, frames: [7, 8] }],
     },
     {
       name: 'the server lost the connection: a request after 4 s idle meets a bare RST (samples/stale)',
       packets: lostByServer(k),
-      findings: [{ messageId: 'lost', severity: 'error', resetBy: 'server', count: 1, frames: [7, 8],
+      findings: [{ messageId: 'lost', severity: 'warning', resetBy: 'server', count: 1, frames: [7, 8],
         client: '10.0.0.2:40000', server: '10.0.0.3:8080', backend: null }],
     },
     {
       name: 'the same seen on a node (-i any): every packet twice, the evidence names the first copies',
       packets: lostByServer(copied),
-      findings: [{ messageId: 'lost', severity: 'error', resetBy: 'server', count: 1, frames: [13, 15] }],
+      findings: [{ messageId: 'lost', severity: 'warning', resetBy: 'server', count: 1, frames: [13, 15] }],
     },
     {
       name: 'the client lost it: the server\'s push answered by the client\'s bare RST',
       packets: [...opening(k), k.s(4, 'PA', k.sNext, k.cNext, { len: 20 }), k.c(4.0001, 'R', k.cNext)],
-      findings: [{ messageId: 'lost', severity: 'error', resetBy: 'client', count: 1, frames: [7, 8] }],
+      findings: [{ messageId: 'lost', severity: 'warning', resetBy: 'client', count: 1, frames: [7, 8] }],
     },
     {
       name: 'two connections from one client address lost by the same server: one finding, count 2',
       packets: [...lostByServer(k), ...lostByServer(conversation('10.0.0.2:40001', k.server, { ci: 3000, si: 8000 }), 4, 10)],
-      findings: [{ messageId: 'lost', severity: 'error', resetBy: 'server', count: 2, frames: [7, 8, 15, 16] }],
+      findings: [{ messageId: 'lost', severity: 'warning', resetBy: 'server', count: 2, frames: [7, 8, 15, 16] }],
     },
     {
       name: 'IPv6, -i any, no handshake and nothing from the server before: a socket closed before the capture looks the same (warning)',
