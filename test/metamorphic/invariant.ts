@@ -46,10 +46,21 @@ export function passes(o: Outcome): boolean {
 }
 
 /** The outcome of one variant, and one line saying what was found. */
+/**
+ * Rules that name one cause seen from different places: synack-rejected is unreversed-dnat seen
+ * where the NAT'd half is not linked (DESIGN.md: "NAT asymmetry on the client's side").
+ */
+const SAME_CAUSE: readonly (readonly RuleId[])[] = [['unreversed-dnat', 'synack-rejected']];
+
+function withSameCause(rules: Set<RuleId>): Set<RuleId> {
+  for (const family of SAME_CAUSE) if (family.some((r) => rules.has(r))) for (const r of family) rules.add(r);
+  return rules;
+}
+
 export function classify(baseline: Baseline, result: Result): { outcome: Outcome; detail: string } {
   const found = result.findings.map((f) => `${f.rule}/${f.severity}`).join(', ') || 'no findings';
   const detail = `${found}; ${result.resets} resets`;
-  const expectedRules = new Set(baseline.expected.map((e) => e.rule));
+  const expectedRules = withSameCause(new Set(baseline.expected.map((e) => e.rule)));
   const wrong = result.findings.find((f) => f.severity === 'error' && !expectedRules.has(f.rule));
   if (wrong !== undefined) return { outcome: 'different-error', detail };
   if (baseline.expected.length === 0) return { outcome: result.findings.length === 0 ? 'same' : 'weaker', detail };
