@@ -131,6 +131,9 @@ export function examine(c: Connection, i: number): Injection | undefined {
     const e = events[j]!;
     if (!tcpEv(e)) continue;
     if (e.dir !== d || !isRst(e) || e.t - r.t > BURST) break;
+    // One injector's spray shares its TTL; a RST with another TTL was made elsewhere (a genuine
+    // RST and a device's cleanup can follow each other when the packets between are not kept).
+    if (e.ttl !== r.ttl) break;
     burst.push(e);
   }
 

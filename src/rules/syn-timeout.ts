@@ -1,10 +1,13 @@
 import type { Connection, FindingDraft, Rule, RuleContext } from './types.js';
 import { evidenceOf, groupBy, sortEvidence } from './evidence.js';
 import { isSynOnly } from './tcp.js';
+import { TcpFlag } from '../decode/packet.js';
 
 function unanswered(c: Connection): boolean {
   const r = c.dirs[1];
-  return c.dirs[0].synSeen && !r.synAckSeen && !r.rstSeen && r.packets === 0 && !c.history.includes('u');
+  // The client's own ACK or data after its SYN says a SYN-ACK reached it by a path not captured.
+  const clientAcked = c.events.some((e) => e.dir === 0 && e.icmpType < 0 && (e.flags & (TcpFlag.ACK | TcpFlag.RST)) === TcpFlag.ACK);
+  return c.dirs[0].synSeen && !r.synAckSeen && !r.rstSeen && r.packets === 0 && !c.history.includes('u') && !clientAcked;
 }
 
 /**

@@ -2,6 +2,7 @@ import type { Connection, FindingDraft, Rule, RuleContext } from './types.js';
 import { evidenceOf, sortEvidence } from './evidence.js';
 import { isRst, isSynAck, isSynOnly } from './tcp.js';
 import { BR_NETFILTER_REMEDIATION } from './remediation.js';
+import { TcpFlag } from '../decode/packet.js';
 
 /**
  * The client resets a SYN-ACK that acknowledges its own SYN, while the NAT'd half is not in the
@@ -39,6 +40,8 @@ export const synackRejected: Rule = {
       const rst = c.events.find((e) => e.dir === 0 && isRst(e) && synAck !== undefined && e.frame > synAck.frame &&
         e.seq === r.synAckAck);
       if (synAck === undefined || rst === undefined) continue;
+      // A client that acknowledged the SYN-ACK before its RST recognised the answer as its own.
+      if (c.events.some((e) => e.dir === 0 && e.frame > synAck.frame && e.frame < rst.frame && !isRst(e) && (e.flags & TcpFlag.ACK) !== 0)) continue;
       // The client retransmits the same SYN (same ISN) after its RST: its socket is still waiting, so the
       // SYN-ACK it reset was not its own in its eyes. Without that retry the RST is what a client
       // that cancelled the connect (a browser's spare connection) or gave up also sends.

@@ -53,6 +53,9 @@ function leakFromOtherTuple(ctx: RuleContext, z: Connection): Leak | undefined {
 function leakInTranslatedHalf(x: Connection): Leak | undefined {
   const y = x.natPeer;
   if (x.natRole !== 'original' || y === null || !x.established) return undefined;
+  // DNAT changes the destination, not the client's port: halves on two client ports are two
+  // connections (e.g. two loopback connections whose rewritten ISNs are both 1).
+  if (y.orig.port !== x.orig.port) return undefined;
   const twin = (e: ConnEvent): boolean => x.events.some((o) => o.dir === e.dir && o.flags === e.flags && o.len === e.len &&
     Math.abs(o.t - e.t) <= COPY_WINDOW);
   const clientRst = y.events.find((e) => e.dir === 0 && isRst(e) && e.t > x.establishedT && !twin(e));

@@ -87,3 +87,18 @@ new RuleTester().run('syn-timeout', {
     },
   ],
 });
+
+// Public captures (issue 14's sweep): answers the capture does not show.
+const oneWayClient = conversation('10.9.0.2:40500', '10.9.0.3:22', { ci: 9000 });
+
+new RuleTester().run('syn-timeout', {
+  valid: [
+    {
+      name: 'the client later ACKs and sends data on the 4-tuple: a SYN-ACK reached it by a path not captured (zeek ssh half-duplex)',
+      packets: [oneWayClient.c(0, 'S', oneWayClient.ci), oneWayClient.c(1, 'S', oneWayClient.ci, undefined, { id: 1 }),
+        oneWayClient.c(1.2, 'A', oneWayClient.ci + 1, 5001), oneWayClient.c(1.3, 'PA', oneWayClient.ci + 1, 5001, { len: 20 })],
+    },
+  ],
+  invalid: [
+  ],
+});

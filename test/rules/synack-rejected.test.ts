@@ -72,3 +72,20 @@ new RuleTester().run('synack-rejected', {
     },
   ],
 });
+
+new RuleTester().run('synack-rejected', {
+  valid: [
+    {
+      name: 'the client ACKed the SYN-ACK before its RST: it recognised the answer (arkime tcp_handshake_synthetic)',
+      packets: [k.c(0, 'S', k.ci), k.s(0.001, 'SA', k.si, k.ci + 1), k.c(0.002, 'A', k.ci + 1, 123456789), k.c(0.1, 'R', k.ci + 1),
+        k.c(1, 'S', k.ci)],
+    },
+  ],
+  invalid: [
+    {
+      name: 'the retried SYN counts only with the same ISN (the rule\'s own condition, once more)',
+      packets: rejectedAndRetried(k),
+      findings: [{ messageId: 'rejected', severity: 'error', resetBy: 'client', count: 1, frames: [1, 2, 3, 4] }],
+    },
+  ],
+});
