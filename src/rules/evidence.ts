@@ -85,10 +85,6 @@ export function groupBy<T>(items: readonly T[], key: (t: T) => string): T[][] {
   return [...m.values()];
 }
 
-export function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
-
 /** The DNAT'd half of a connection, when the capture linked one. */
 export function translatedPeer(c: Connection): Connection | null {
   return c.natRole === 'original' ? c.natPeer : null;
