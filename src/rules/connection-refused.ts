@@ -17,18 +17,16 @@ function refusedBy(c: Connection): boolean {
 }
 
 /**
- * The TTLs `addr`'s own packets arrive with on the other connections of the capture, when they agree
- * (one value or two adjacent ones) and are ordinary (not GTSM's 255 or 1): else null.
+ * The TTLs `addr`'s own packets arrive with on its connections that carry no RST from it, when they
+ * agree (one value or two adjacent ones) and are ordinary (not GTSM's 255 or 1): else null.
  */
-function usualTtl(connections: readonly Connection[], addr: string, except: ReadonlySet<Connection>): [number, number] | null {
+function usualTtl(connections: readonly Connection[], addr: string): [number, number] | null {
   let lo = 256;
   let hi = -1;
   for (const x of connections) {
-    if (except.has(x)) continue;
     for (const d of [0, 1] as const) {
-      const ep = d === 0 ? x.orig : x.resp;
       const dir = x.dirs[d];
-      if (ep.addr !== addr || dir.packets === 0 || dir.maxTtl < 0) continue;
+      if ((d === 0 ? x.orig.addr : x.resp.addr) !== addr || dir.rstSeen || dir.packets === 0 || dir.maxTtl < 0) continue;
       lo = Math.min(lo, dir.minTtl);
       hi = Math.max(hi, dir.maxTtl);
     }
@@ -84,6 +82,23 @@ export const connectionRefused: Rule = {
     for (const c of ctx.connections) {
       if (!ctx.isClaimed(c) && c.natRole === 'translated' && c.natPeer === null && refusedBy(c)) hits.push({ conn: c, answered: c });
     }
+    // Each host's usual TTL, worked out once per address and only when a refusal needs it.
+    let byAddress: Map<string, Connection[]> | null = null;
+    const usualByAddress = new Map<string, [number, number] | null>();
+    const usualTtlOf = (addr: string): [number, number] | null => {
+      if (byAddress === null) {
+        byAddress = new Map();
+        for (const x of ctx.connections) {
+          for (const a of x.orig.addr === x.resp.addr ? [x.orig.addr] : [x.orig.addr, x.resp.addr]) {
+            const list = byAddress.get(a);
+            if (list) list.push(x);
+            else byAddress.set(a, [x]);
+          }
+        }
+      }
+      if (!usualByAddress.has(addr)) usualByAddress.set(addr, usualTtl(byAddress.get(addr) ?? [], addr));
+      return usualByAddress.get(addr)!;
+    };
     return groupBy(hits, (h) => `${h.conn.orig.addr}|${h.conn.resp.text}|${h.answered.resp.text}`).map((group) => {
       const h0 = group[0]!;
       const client = h0.conn.orig;
@@ -110,7 +125,7 @@ export const connectionRefused: Rule = {
       // A refusal whose TTL is above what the host's own packets arrive with was made closer to
       // the capture point, or by another stack: a firewall or NAT answering in the host's name.
       const rstEv = h0.answered.events.find((e) => isRst(e) && e.dir === 1);
-      const usual = rstEv === undefined ? null : usualTtl(ctx.connections, who.addr, new Set(conns));
+      const usual = rstEv === undefined ? null : usualTtlOf(who.addr);
       const inItsName = rstEv !== undefined && usual !== null && rstEv.ttl >= usual[1] + 2;
       const service = looksLikeService(h0.conn, ctx.isServiceAddress);
       const remediation = service ? [
