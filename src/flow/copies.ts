@@ -1,5 +1,6 @@
 import type { Packet } from '../decode/packet.js';
 import type { Dir } from './types.js';
+import { PartWord, type ConnSlots } from './slots.js';
 
 /** A copy of a packet on another interface of `-i any` arrives within this many seconds. */
 export const COPY_WINDOW = 0.05;
@@ -19,14 +20,8 @@ const enum Signature {
   Event,
   Size,
 }
-/**
- * One direction's row in CopyRings.rows: the next entry to write, the entries written so far (up
- * to RECENT: the rest are not compared), then the ring of signatures.
- */
-const POS = 0;
-const FILL = 1;
-const RING_AT = 2;
-const ROW = RING_AT + RECENT * Signature.Size;
+/** One direction's ring in CopyRings.rows (its position and fill are in the connection's row). */
+const ROW = RECENT * Signature.Size;
 
 /**
  * Copy detection: per slot and direction (index slot × 2 + dir), a ring of the last RECENT
@@ -42,6 +37,9 @@ export class CopyRings {
    */
   now = 0.5;
 
+  /** Each ring's position and fill live in the connection's row (PartWord.CopyPos, CopyFill), zeroed with it. */
+  constructor(private readonly conns: ConnSlots) {}
+
   grow(capacity: number): void {
     const rows = new Int32Array(capacity * 2 * ROW);
     rows.set(this.rows);
@@ -51,24 +49,16 @@ export class CopyRings {
     this.time = time;
   }
 
-  reset(slot: number): void {
-    const o = slot * 2 * ROW;
-    this.rows[o + POS] = 0;
-    this.rows[o + FILL] = 0;
-    this.rows[o + ROW + POS] = 0;
-    this.rows[o + ROW + FILL] = 0;
-  }
-
   /** The ring entry of an earlier copy of this packet (sent now), or -1. */
   find(slot: number, dir: Dir, p: Packet): number {
     const t = this.now;
     const ring = this.rows;
     const sd = slot * 2 + dir;
-    const base = sd * ROW + RING_AT;
+    const base = sd * ROW;
     const timeBase = sd * RECENT;
     const flags = p.flags | (p.hasTimestamps ? 1 << 9 : 0);
     const tsVal = p.hasTimestamps ? p.tsVal | 0 : 0;
-    const filled = ring[sd * ROW + FILL]!;
+    const filled = this.conns.word(slot, PartWord.CopyFill + dir);
     for (let i = 0; i < filled; i++) {
       if (t - this.time[timeBase + i]! > COPY_WINDOW) continue;
       const o = base + i * Signature.Size;
@@ -82,16 +72,16 @@ export class CopyRings {
 
   /** The evidence event index remembered with entry i. */
   eventAt(slot: number, dir: Dir, i: number): number {
-    return this.rows[(slot * 2 + dir) * ROW + RING_AT + i * Signature.Size + Signature.Event]!;
+    return this.rows[(slot * 2 + dir) * ROW + i * Signature.Size + Signature.Event]!;
   }
 
   remember(slot: number, dir: Dir, p: Packet, eventIndex: number): void {
     const t = this.now;
     const sd = slot * 2 + dir;
     const ring = this.rows;
-    const row = sd * ROW;
-    const pos = ring[row + POS]!;
-    const o = row + RING_AT + pos * Signature.Size;
+    const c = this.conns;
+    const pos = c.word(slot, PartWord.CopyPos + dir);
+    const o = sd * ROW + pos * Signature.Size;
     ring[o + Signature.Seq] = p.seq;
     ring[o + Signature.Ack] = p.ack;
     ring[o + Signature.Flags] = p.flags | (p.hasTimestamps ? 1 << 9 : 0);
@@ -100,7 +90,8 @@ export class CopyRings {
     ring[o + Signature.TsVal] = p.hasTimestamps ? p.tsVal : 0;
     ring[o + Signature.Event] = eventIndex;
     this.time[sd * RECENT + pos] = t;
-    ring[row + POS] = pos + 1 === RECENT ? 0 : pos + 1;
-    if (ring[row + FILL]! < RECENT) ring[row + FILL]++;
+    c.setWord(slot, PartWord.CopyPos + dir, pos + 1 === RECENT ? 0 : pos + 1);
+    const filled = c.word(slot, PartWord.CopyFill + dir);
+    if (filled < RECENT) c.setWord(slot, PartWord.CopyFill + dir, filled + 1);
   }
 }

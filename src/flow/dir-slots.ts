@@ -93,23 +93,22 @@ export class DirSlots {
   minTtl(d: number): number { return this.u[d * DirWord.Count + DirWord.MinTtl]!; }
   maxTtl(d: number): number { return this.u[d * DirWord.Count + DirWord.MaxTtl]! | 0; }
 
-  /** Widens the direction's TTL range to include `ttl`. */
-  seeTtl(d: number, ttl: number): void {
-    const o = d * DirWord.Count;
-    if (ttl < this.u[o + DirWord.MinTtl]!) this.u[o + DirWord.MinTtl] = ttl;
-    if (ttl > (this.u[o + DirWord.MaxTtl]! | 0)) this.u[o + DirWord.MaxTtl] = ttl;
-  }
-
   packets(d: number): number { return this.f[d * DirDouble.Count + DirDouble.Packets]!; }
   payloadBytes(d: number): number { return this.f[d * DirDouble.Count + DirDouble.PayloadBytes]!; }
   ipBytes(d: number): number { return this.f[d * DirDouble.Count + DirDouble.IpBytes]!; }
 
-  /** One more packet (not a copy) this way, of `payload` TCP and `ip` IP bytes. */
-  countPacket(d: number, payload: number, ip: number): void {
+  /**
+   * One more packet (not a copy) this way, of `payload` TCP and `ip` IP bytes; the direction's TTL
+   * range widened to include `ttl`. One call, for V8's inlining budget.
+   */
+  countPacket(d: number, payload: number, ip: number, ttl: number): void {
     const o = d * DirDouble.Count;
     this.f[o + DirDouble.Packets]++;
     this.f[o + DirDouble.PayloadBytes] += payload;
     this.f[o + DirDouble.IpBytes] += ip;
+    const w = d * DirWord.Count;
+    if (ttl < this.u[w + DirWord.MinTtl]!) this.u[w + DirWord.MinTtl] = ttl;
+    if (ttl > (this.u[w + DirWord.MaxTtl]! | 0)) this.u[w + DirWord.MaxTtl] = ttl;
   }
 
   lastT(d: number): number { return this.f[d * DirDouble.Count + DirDouble.LastT]!; }

@@ -10,8 +10,8 @@ import type { ConnEvent, Dir } from './types.js';
 export const enum EventField {
   Frame = 0,
   Nsec,
-  Dir,
-  Flags,
+  /** dir, flags, hasTs and retransmit, packed as MetaBit says. */
+  Meta,
   Seq,
   Ack,
   Len,
@@ -19,25 +19,32 @@ export const enum EventField {
   Ttl,
   /** -1 when the packet has none (IPv6). */
   IpId,
-  HasTs,
   TsVal,
   TsEcr,
-  Retransmit,
+  /**
+   * The cells before IcmpType are a TCP packet's (PACKET_CELLS, 44 bytes: the inline store keeps
+   * only these; its events are never ICMP errors). Each store keeps the seconds itself, exactly.
+   */
   IcmpType,
   IcmpCode,
-  /**
-   * Last: the writers fill the cells before it (WRITTEN_CELLS, 64 bytes of 32-bit cells, one
-   * cache line per inline event); each store keeps the seconds itself, exactly.
-   */
   Sec,
   Count,
 }
 
-/** Cells the writers fill (all but Sec). */
-export const WRITTEN_CELLS = EventField.Sec;
+/** Bit positions of the fields packed in EventField.Meta (flags takes 9 bits). */
+export const enum MetaBit {
+  Dir = 0,
+  Flags = 1,
+  HasTs = 10,
+  Retransmit = 11,
+}
+const FLAGS_MASK = 511;
 
-/** ConnEvent's field names as EventField spells them (frame → Frame). */
-type SchemaName = Uncapitalize<Exclude<keyof typeof EventField, 'Count'>>;
+/** Cells of a TCP packet's event (what writePacketEvent fills). */
+export const PACKET_CELLS = EventField.IcmpType;
+
+/** ConnEvent's field names as the schema spells them (frame → Frame), the packed ones included. */
+type SchemaName = Uncapitalize<Exclude<keyof typeof EventField, 'Count' | 'Meta'> | keyof typeof MetaBit>;
 /**
  * Not in the cells: copies and ICMP senders are kept beside them, per event, only when there are
  * any; t is sec + nsec / 1e9, the expression the table computes each packet's time with.
@@ -48,46 +55,52 @@ type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const schemaMatchesConnEvent: Same<SchemaName, Exclude<keyof ConnEvent, SideFields>> = true;
 void schemaMatchesConnEvent;
 
+function meta(dir: Dir, flags: number, hasTs: boolean, retransmit: boolean): number {
+  return (dir << MetaBit.Dir) | (flags << MetaBit.Flags) | (hasTs ? 1 << MetaBit.HasTs : 0) | (retransmit ? 1 << MetaBit.Retransmit : 0);
+}
+
+/** The flags in a Meta cell. */
+export function metaFlags(cell: number): number {
+  return (cell >>> MetaBit.Flags) & FLAGS_MASK;
+}
+
+function metaBit(cell: number, bit: MetaBit): boolean {
+  return ((cell >>> bit) & 1) === 1;
+}
+
 /**
- * A TCP packet's event, in unsigned 32-bit cells (the table's inline buffer, or the row an
- * EventLog copies in): ipId -1 becomes 2^32 - 1, which EventLog turns back; the seconds are kept
- * exactly beside the cells (not written here). One array kind per writer keeps V8's element stores monomorphic.
+ * A TCP packet's event, its PACKET_CELLS in unsigned 32-bit cells (the table's inline buffer, or
+ * the row an EventLog copies in): ipId -1 becomes 2^32 - 1, which EventLog turns back; the
+ * seconds are kept exactly beside the cells (not written here). One array kind per writer keeps
+ * V8's element stores monomorphic.
  */
 export function writePacketEvent(d: Uint32Array, o: number, frame: Frame, dir: Dir, p: Packet, retransmit: boolean): void {
   d[o + EventField.Frame] = frame.frameNumber;
   d[o + EventField.Nsec] = frame.tsNsec;
-  d[o + EventField.Dir] = dir;
-  d[o + EventField.Flags] = p.flags;
+  d[o + EventField.Meta] = meta(dir, p.flags, p.hasTimestamps, retransmit);
   d[o + EventField.Seq] = p.seq;
   d[o + EventField.Ack] = p.ack;
   d[o + EventField.Len] = p.payloadLength;
   d[o + EventField.Window] = p.window;
   d[o + EventField.Ttl] = p.ttl;
   d[o + EventField.IpId] = p.ipId;
-  d[o + EventField.HasTs] = p.hasTimestamps ? 1 : 0;
   d[o + EventField.TsVal] = p.tsVal;
   d[o + EventField.TsEcr] = p.tsEcr;
-  d[o + EventField.Retransmit] = retransmit ? 1 : 0;
-  d[o + EventField.IcmpType] = -1;
-  d[o + EventField.IcmpCode] = -1;
 }
 
 /** An ICMP error's event, in an EventLog's cells (it quotes the offending packet's sequence number, -1 when cut short). */
 export function writeIcmpEvent(d: number[], o: number, frame: Frame, dir: Dir, p: Packet): void {
   d[o + EventField.Frame] = frame.frameNumber;
   d[o + EventField.Nsec] = frame.tsNsec;
-  d[o + EventField.Dir] = dir;
-  d[o + EventField.Flags] = 0;
+  d[o + EventField.Meta] = meta(dir, 0, false, false);
   d[o + EventField.Seq] = p.innerSeq;
   d[o + EventField.Ack] = 0;
   d[o + EventField.Len] = 0;
   d[o + EventField.Window] = 0;
   d[o + EventField.Ttl] = p.ttl;
   d[o + EventField.IpId] = p.ipId;
-  d[o + EventField.HasTs] = 0;
   d[o + EventField.TsVal] = 0;
   d[o + EventField.TsEcr] = 0;
-  d[o + EventField.Retransmit] = 0;
   d[o + EventField.IcmpType] = p.icmpType;
   d[o + EventField.IcmpCode] = p.icmpCode;
   d[o + EventField.Sec] = frame.tsSec;
@@ -97,12 +110,13 @@ export function writeIcmpEvent(d: number[], o: number, frame: Frame, dir: Dir, p
 export function readEvent(d: number[], o: number, copies: number[] | null, icmpSender: string | null): ConnEvent {
   const sec = d[o + EventField.Sec]!;
   const nsec = d[o + EventField.Nsec]!;
+  const m = d[o + EventField.Meta]!;
   return {
-    frame: d[o + EventField.Frame]!, sec, nsec, t: sec + nsec / 1e9, dir: d[o + EventField.Dir] as Dir,
-    flags: d[o + EventField.Flags]!, seq: d[o + EventField.Seq]!, ack: d[o + EventField.Ack]!, len: d[o + EventField.Len]!,
+    frame: d[o + EventField.Frame]!, sec, nsec, t: sec + nsec / 1e9, dir: (metaBit(m, MetaBit.Dir) ? 1 : 0) as Dir,
+    flags: metaFlags(m), seq: d[o + EventField.Seq]!, ack: d[o + EventField.Ack]!, len: d[o + EventField.Len]!,
     window: d[o + EventField.Window]!, ttl: d[o + EventField.Ttl]!, ipId: d[o + EventField.IpId]!,
-    hasTs: d[o + EventField.HasTs] === 1, tsVal: d[o + EventField.TsVal]!, tsEcr: d[o + EventField.TsEcr]!, copies,
-    retransmit: d[o + EventField.Retransmit] === 1, icmpType: d[o + EventField.IcmpType]!,
+    hasTs: metaBit(m, MetaBit.HasTs), tsVal: d[o + EventField.TsVal]!, tsEcr: d[o + EventField.TsEcr]!, copies,
+    retransmit: metaBit(m, MetaBit.Retransmit), icmpType: d[o + EventField.IcmpType]!,
     icmpCode: d[o + EventField.IcmpCode]!, icmpSender,
   };
 }

@@ -1,7 +1,7 @@
 import type { ConnEvent, Dir } from './types.js';
 import type { Frame } from '../capture/types.js';
 import type { Packet } from '../decode/packet.js';
-import { EventField, readEvent, WRITTEN_CELLS, writeIcmpEvent, writePacketEvent } from './event-schema.js';
+import { EventField, metaFlags, PACKET_CELLS, readEvent, writeIcmpEvent, writePacketEvent } from './event-schema.js';
 
 /**
  * Events a new log has room for before its array grows: most connections have fewer packets.
@@ -12,7 +12,7 @@ const INITIAL_EVENTS = 8;
 const TEMPLATE: number[] = [];
 for (let i = 0; i < INITIAL_EVENTS * EventField.Count; i++) TEMPLATE.push(0.5);
 /** The row pushPacket and overwritePacket write (32-bit cells) before copying it in. */
-const staging = new Uint32Array(WRITTEN_CELLS);
+const staging = new Uint32Array(PACKET_CELLS);
 
 /**
  * A connection's evidence packets, stored flat in one number array (cells as src/flow/event-schema.ts
@@ -69,19 +69,22 @@ export class EventLog {
     if (this.cache !== null) this.cache[i] = this.materialize(i);
   }
 
-  /** Event i from 32-bit cells: in order (the array stays packed), signed fields turned back from 2^32 - 1. */
+  /**
+   * Event i, a TCP packet's, from its 32-bit cells: in order (the array stays packed), ipId turned
+   * back from 2^32 - 1, no ICMP type or code.
+   */
   private setCells(i: number, cells: Uint32Array, o: number, sec: number): void {
     const d = this.data;
     const at = i * EventField.Count;
-    for (let k = 0; k < WRITTEN_CELLS; k++) d[at + k] = cells[o + k]!;
+    for (let k = 0; k < PACKET_CELLS; k++) d[at + k] = cells[o + k]!;
+    d[at + EventField.IcmpType] = -1;
+    d[at + EventField.IcmpCode] = -1;
     d[at + EventField.Sec] = sec;
     d[at + EventField.IpId] = cells[o + EventField.IpId]! | 0;
-    d[at + EventField.IcmpType] = cells[o + EventField.IcmpType]! | 0;
-    d[at + EventField.IcmpCode] = cells[o + EventField.IcmpCode]! | 0;
   }
 
   flagsAt(i: number): number {
-    return this.data[i * EventField.Count + EventField.Flags]!;
+    return metaFlags(this.data[i * EventField.Count + EventField.Meta]!);
   }
 
   icmpTypeAt(i: number): number {

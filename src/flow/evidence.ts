@@ -2,7 +2,7 @@ import { TcpFlag, type Packet } from '../decode/packet.js';
 import type { Frame } from '../capture/types.js';
 import type { Dir } from './types.js';
 import { EventLog } from './events.js';
-import { WRITTEN_CELLS, writePacketEvent } from './event-schema.js';
+import { PACKET_CELLS, writePacketEvent } from './event-schema.js';
 import { COPY_WINDOW } from './copies.js';
 import { PartWord, type ConnSlots } from './slots.js';
 
@@ -30,7 +30,7 @@ export class EvidenceBuffer {
   private logs: (EventLog | undefined)[] = [];
 
   grow(capacity: number): void {
-    const cells = new Uint32Array(capacity * INLINE_EVENTS * WRITTEN_CELLS);
+    const cells = new Uint32Array(capacity * INLINE_EVENTS * PACKET_CELLS);
     cells.set(this.cells);
     this.cells = cells;
     const secs = new Float64Array(capacity * INLINE_EVENTS);
@@ -60,7 +60,7 @@ export class EvidenceBuffer {
     const n = this.conns.word(slot, PartWord.EventCount);
     for (let i = 0; i < n; i++) {
       const e = slot * INLINE_EVENTS + i;
-      log.pushCells(this.cells, e * WRITTEN_CELLS, this.secs[e]!);
+      log.pushCells(this.cells, e * PACKET_CELLS, this.secs[e]!);
     }
     this.logs[slot] = log;
     return log;
@@ -73,14 +73,18 @@ export class EvidenceBuffer {
    */
   add(slot: number, frame: Frame, dir: Dir, p: Packet, retransmit: boolean, notable: boolean): number {
     // The common case first, small enough to inline: room in the inline buffer (INLINE_EVENTS < MAX_ROUTINE_EVENTS).
-    if (this.logs[slot] === undefined) {
-      const n = this.conns.word(slot, PartWord.EventCount);
-      if (n < INLINE_EVENTS) {
-        this.writeInline(slot, n, frame, dir, p, retransmit);
-        this.conns.setWord(slot, PartWord.EventCount, n + 1);
-        return n;
-      }
+    const n = this.conns.word(slot, PartWord.EventCount);
+    if (n < INLINE_EVENTS && this.logs[slot] === undefined) {
+      const e = slot * INLINE_EVENTS + n;
+      writePacketEvent(this.cells, e * PACKET_CELLS, frame, dir, p, retransmit);
+      this.secs[e] = frame.tsSec;
+      this.conns.setWord(slot, PartWord.EventCount, n + 1);
+      return n;
     }
+    return this.addToLog(slot, frame, dir, p, retransmit, notable);
+  }
+
+  private addToLog(slot: number, frame: Frame, dir: Dir, p: Packet, retransmit: boolean, notable: boolean): number {
     const log = this.logOf(slot);
     const count = log.length;
     if (count < MAX_ROUTINE_EVENTS || (notable && count < MAX_EVENTS)) return log.pushPacket(frame, dir, p, retransmit);
@@ -112,12 +116,6 @@ export class EvidenceBuffer {
     if (log.length < MAX_EVENTS) log.pushIcmp(frame, dir, p, sender);
     else this.conns.setWord(slot, PartWord.EventsDropped, this.conns.word(slot, PartWord.EventsDropped) + 1);
     return true;
-  }
-
-  private writeInline(slot: number, i: number, frame: Frame, dir: Dir, p: Packet, retransmit: boolean): void {
-    const e = slot * INLINE_EVENTS + i;
-    writePacketEvent(this.cells, e * WRITTEN_CELLS, frame, dir, p, retransmit);
-    this.secs[e] = frame.tsSec;
   }
 
   /** Replaces the last event if it is a routine one (the rolling "latest routine packet"); its index or -1. */

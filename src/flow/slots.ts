@@ -1,5 +1,6 @@
 import { endpointKey, endpointOf } from './endpoints.js';
 import type { Endpoint } from './types.js';
+import type { Frame } from '../capture/types.js';
 
 /**
  * Slot storage: the held connections' numbers. Each record is a row of one typed array (its
@@ -43,7 +44,7 @@ const enum ConnWord {
 }
 
 /**
- * Words the other parts (tuple index, recency lists, history, evidence buffer) keep in the
+ * Words the other parts (tuple index, recency lists, history, evidence buffer, copy rings) keep in the
  * connection's row, through word / setWord: one packet then touches few cache lines.
  */
 export const enum PartWord {
@@ -62,7 +63,13 @@ export const enum PartWord {
   /** Inline evidence events, and events not kept (past the bounds). */
   EventCount,
   EventsDropped,
-  End,
+  /**
+   * Per direction (+ dir), the copy ring's next entry to write and the entries written so far
+   * (up to its length: the rest are not compared).
+   */
+  CopyPos,
+  CopyFill = CopyPos + 2,
+  End = CopyFill + 2,
 }
 
 /** 32-bit words per connection row. */
@@ -134,7 +141,6 @@ export class ConnSlots {
   firstNsec(s: number): number { return this.u[s * Row.Words + ConnWord.FirstNsec]!; }
   setFirstNsec(s: number, v: number): void { this.u[s * Row.Words + ConnWord.FirstNsec] = v; }
   lastNsec(s: number): number { return this.u[s * Row.Words + ConnWord.LastNsec]!; }
-  setLastNsec(s: number, v: number): void { this.u[s * Row.Words + ConnWord.LastNsec] = v; }
   maxIdleFrame(s: number): number { return this.u[s * Row.Words + ConnWord.MaxIdleFrame]!; }
   setMaxIdleFrame(s: number, v: number): void { this.u[s * Row.Words + ConnWord.MaxIdleFrame] = v; }
   /** Signed (a Map key V8 keeps unboxed). */
@@ -146,13 +152,21 @@ export class ConnSlots {
   firstSec(s: number): number { return this.f[s * ConnDouble.Count + ConnDouble.FirstSec]!; }
   setFirstSec(s: number, v: number): void { this.f[s * ConnDouble.Count + ConnDouble.FirstSec] = v; }
   lastSec(s: number): number { return this.f[s * ConnDouble.Count + ConnDouble.LastSec]!; }
-  setLastSec(s: number, v: number): void { this.f[s * ConnDouble.Count + ConnDouble.LastSec] = v; }
   firstT(s: number): number { return this.f[s * ConnDouble.Count + ConnDouble.FirstT]!; }
   setFirstT(s: number, v: number): void { this.f[s * ConnDouble.Count + ConnDouble.FirstT] = v; }
   lastT(s: number): number { return this.f[s * ConnDouble.Count + ConnDouble.LastT]!; }
-  setLastT(s: number, v: number): void { this.f[s * ConnDouble.Count + ConnDouble.LastT] = v; }
   maxIdle(s: number): number { return this.f[s * ConnDouble.Count + ConnDouble.MaxIdle]!; }
   setMaxIdle(s: number, v: number): void { this.f[s * ConnDouble.Count + ConnDouble.MaxIdle] = v; }
+  /** The connection's last packet: sent at t (seconds), in `frame`. One call, for V8's inlining budget. */
+  setLastPacket(s: number, t: number, frame: Frame): void {
+    const b = s * Row.Words;
+    this.u[b + ConnWord.LastFrame] = frame.frameNumber;
+    this.u[b + ConnWord.LastNsec] = frame.tsNsec;
+    const fb = s * ConnDouble.Count;
+    this.f[fb + ConnDouble.LastSec] = frame.tsSec;
+    this.f[fb + ConnDouble.LastT] = t;
+  }
+
   establishedT(s: number): number { return this.f[s * ConnDouble.Count + ConnDouble.EstablishedT]!; }
   setEstablishedT(s: number, v: number): void { this.f[s * ConnDouble.Count + ConnDouble.EstablishedT] = v; }
 

@@ -38,7 +38,7 @@ export class FlowTable {
   private readonly dirs = new DirSlots();
   private readonly index = new TupleIndex(this.conns);
   private readonly recency = new RecencyLists(this.conns);
-  private readonly copies = new CopyRings();
+  private readonly copies = new CopyRings(this.conns);
   private readonly history = new HistoryLetters(this.conns);
   private readonly evidence = new EvidenceBuffer(this.conns);
   /** Records made for held connections (see handleOf). */
@@ -290,7 +290,6 @@ export class FlowTable {
     const c = this.conns;
     c.reset(slot);
     this.dirs.reset(slot);
-    this.copies.reset(slot);
     const version = p.ipVersion as 4 | 6;
     const words = version === 4 ? 1 : ADDRESS_WORDS;
     // A SYN-ACK seen first means the responder spoke first in the capture: the originator is
@@ -305,13 +304,10 @@ export class FlowTable {
     c.setPortB(slot, portB);
     c.setVersion(slot, version);
     c.setFirstFrame(slot, frame.frameNumber);
-    c.setLastFrame(slot, frame.frameNumber);
     c.setFirstNsec(slot, frame.tsNsec);
-    c.setLastNsec(slot, frame.tsNsec);
     c.setFirstSec(slot, frame.tsSec);
-    c.setLastSec(slot, frame.tsSec);
     c.setFirstT(slot, t);
-    c.setLastT(slot, t);
+    c.setLastPacket(slot, t, frame);
     const origKey = c.endpointKey(slot, true);
     const respKey = c.endpointKey(slot, false);
     c.setOrigKey(slot, origKey);
@@ -424,9 +420,6 @@ export class FlowTable {
     if (!this.evidence.addIcmpError(slot, frame, t, dir, p, sender)) return;
     this.history.add(slot, dir, HistoryLetter.IcmpError);
     const c = this.conns;
-    c.setLastT(slot, t);
-    c.setLastFrame(slot, frame.frameNumber);
-    c.setLastSec(slot, frame.tsSec);
-    c.setLastNsec(slot, frame.tsNsec);
+    c.setLastPacket(slot, t, frame);
   }
 }

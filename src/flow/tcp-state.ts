@@ -94,8 +94,7 @@ export class TcpState {
       this.resets++;
     }
     d.setBits(i, dbits);
-    d.countPacket(i, len, p.ipLength);
-    d.seeTtl(i, p.ttl);
+    d.countPacket(i, len, p.ipLength, p.ttl);
     d.setLastT(i, t);
     if (len > 0 || syn || fin) d.setLastDataT(i, t);
 
@@ -112,10 +111,7 @@ export class TcpState {
 
     this.history.addPacket(slot, dir, flags, len, retransmit);
 
-    c.setLastT(slot, t);
-    c.setLastFrame(slot, frame.frameNumber);
-    c.setLastSec(slot, frame.tsSec);
-    c.setLastNsec(slot, frame.tsNsec);
+    c.setLastPacket(slot, t, frame);
 
     // Packets after a RST are evidence too (data continuing after a forged RST, segments answered
     // by a "no such connection" RST), however long the connection was before it.
