@@ -45,7 +45,8 @@ export const synackRejected: Rule = {
       // The client retransmits the same SYN (same ISN) after its RST: its socket is still waiting, so the
       // SYN-ACK it reset was not its own in its eyes. Without that retry the RST is what a client
       // that cancelled the connect (a browser's spare connection) or gave up also sends.
-      const retriedAfter = c.events.some((e) => e.dir === 0 && isSynOnly(e) && e.seq === o.isn && e.frame > rst.frame);
+      const retriedAfter = c.events.some((e) => e.dir === 0 && isSynOnly(e) && (e.flags & (TcpFlag.FIN | TcpFlag.RST)) === 0 &&
+        e.seq === o.isn && e.frame > rst.frame);
       if (!retriedAfter) continue;
       hits.push({ conn: c });
     }

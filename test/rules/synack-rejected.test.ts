@@ -76,6 +76,11 @@ new RuleTester().run('synack-rejected', {
 new RuleTester().run('synack-rejected', {
   valid: [
     {
+      name: 'a SYN+FIN+URG probe at the same ISN is no retry (suricata urgent11: a raw-socket tool)',
+      packets: [...rejected(k), k.c(0.04, 0x23, k.ci)],
+      firesInstead: 'unexplained-reset',
+    },
+    {
       name: 'the client ACKed the SYN-ACK before its RST: it recognised the answer (arkime tcp_handshake_synthetic)',
       packets: [k.c(0, 'S', k.ci), k.s(0.001, 'SA', k.si, k.ci + 1), k.c(0.002, 'A', k.ci + 1, 123456789), k.c(0.1, 'R', k.ci + 1),
         k.c(1, 'S', k.ci)],
