@@ -87,13 +87,11 @@ export const connectionRefused: Rule = {
     const usualByAddress = new Map<string, [number, number] | null>();
     const usualTtlOf = (addr: string): [number, number] | null => {
       if (byAddress === null) {
-        byAddress = new Map();
+        // Only the refusing hosts' connections are indexed.
+        byAddress = new Map(hits.map((h) => [h.answered.resp.addr, []]));
         for (const x of ctx.connections) {
-          for (const a of x.orig.addr === x.resp.addr ? [x.orig.addr] : [x.orig.addr, x.resp.addr]) {
-            const list = byAddress.get(a);
-            if (list) list.push(x);
-            else byAddress.set(a, [x]);
-          }
+          byAddress.get(x.orig.addr)?.push(x);
+          if (x.resp.addr !== x.orig.addr) byAddress.get(x.resp.addr)?.push(x);
         }
       }
       if (!usualByAddress.has(addr)) usualByAddress.set(addr, usualTtl(byAddress.get(addr) ?? [], addr));

@@ -11,14 +11,17 @@ function unanswered(c: Connection): boolean {
 }
 
 /**
- * A SYN-ACK acknowledging this SYN reached the client's port from another address (a reply that
- * escaped the reverse NAT whose link the capture could not make): the SYN was answered.
+ * SYN-ACKs that reached a client endpoint, keyed by that endpoint and the ack they carry: a SYN
+ * whose key is here was answered, from another address when it is not its own connection's (a
+ * reply that escaped the reverse NAT whose link the capture could not make).
  */
-function answeredElsewhere(connections: readonly Connection[], c: Connection): boolean {
-  const want = (c.dirs[0].isn + 1) >>> 0;
-  return connections.some((x) => x !== c && (
-    (x.orig.text === c.orig.text && x.dirs[1].synAckSeen && x.dirs[1].synAckAck === want) ||
-    (x.resp.text === c.orig.text && x.dirs[0].synAckSeen && x.dirs[0].synAckAck === want)));
+function synAcksByClient(connections: readonly Connection[]): Set<string> {
+  const keys = new Set<string>();
+  for (const x of connections) {
+    if (x.dirs[1].synAckSeen) keys.add(`${x.orig.text}|${x.dirs[1].synAckAck}`);
+    if (x.dirs[0].synAckSeen) keys.add(`${x.resp.text}|${x.dirs[0].synAckAck}`);
+  }
+  return keys;
 }
 
 /** SYNs retransmitted with no answer in the capture. */
@@ -47,12 +50,15 @@ export const synTimeout: Rule = {
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const hits: { conn: Connection; hairpin: boolean; translated: Connection | null }[] = [];
+    // Built once, and only when a SYN went unanswered.
+    let answered: Set<string> | undefined;
     for (const c of ctx.connections) {
       if (ctx.isClaimed(c) || c.natRole === 'translated' && c.natPeer !== null) continue;
       if (!unanswered(c) || c.dirs[0].synRetransmits === 0) continue;
       const y = c.natRole === 'original' ? c.natPeer : null;
       if (y !== null && !unanswered(y)) continue;
-      if (answeredElsewhere(ctx.connections, c)) continue;
+      answered ??= synAcksByClient(ctx.connections);
+      if (answered.has(`${c.orig.text}|${(c.dirs[0].isn + 1) >>> 0}`)) continue;
       hits.push({ conn: c, translated: y, hairpin: y !== null && y.resp.addr === c.orig.addr });
     }
     return groupBy(hits, (h) => `${h.conn.orig.addr}|${h.conn.resp.text}|${h.hairpin}`).map((group) => {
