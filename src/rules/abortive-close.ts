@@ -1,6 +1,6 @@
 import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, Severity } from './types.js';
 import { evidenceOf, groupBy, sortEvidence } from './evidence.js';
-import { answersFin, isRst, noConnectionReply } from './tcp.js';
+import { answersFin, hasReset, isRst, noConnectionReply } from './tcp.js';
 import type { FindingMessage } from './messages.js';
 import { TcpFlag } from '../decode/packet.js';
 
@@ -68,7 +68,7 @@ export const abortiveClose: Rule = {
   detect(ctx: RuleContext): FindingDraft[] {
     const hits: Abort[] = [];
     for (const c of ctx.connections) {
-      if (ctx.isClaimed(c) || !c.established) continue;
+      if (ctx.isClaimed(c) || !c.established || !hasReset(c)) continue;
       // The NAT'd half repeats the original's packets: report once, on the original.
       if (c.natRole === 'translated' && c.natPeer !== null) continue;
       const rst = firstRstAfterEstablished(c);

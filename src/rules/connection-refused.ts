@@ -11,7 +11,7 @@ interface Refusal {
 
 function refusedBy(c: Connection): boolean {
   const o = c.dirs[0];
-  if (!o.synSeen || c.established || c.dirs[1].synAckSeen) return false;
+  if (!o.synSeen || c.established || c.dirs[1].synAckSeen || !c.dirs[1].rstSeen) return false;
   const want = (o.isn + 1) >>> 0;
   return c.events.some((e) => e.dir === 1 && isRst(e) && (e.flags & TcpFlag.ACK) !== 0 && e.ack === want);
 }

@@ -1,6 +1,6 @@
 import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext } from './types.js';
 import { evidenceOf, sortEvidence } from './evidence.js';
-import { isRst, seqDiff } from './tcp.js';
+import { hasReset, isRst, seqDiff } from './tcp.js';
 import type { MessageData } from './messages.js';
 import { TcpFlag } from '../decode/packet.js';
 
@@ -317,6 +317,7 @@ export const injectedReset: Rule = {
     const out: FindingDraft[] = [];
     for (const c of ctx.connections) {
       if (ctx.isClaimed(c) || (c.natRole === 'translated' && c.natPeer !== null)) continue;
+      if (!hasReset(c)) continue;
       let hit: Injection | undefined;
       for (let i = 0; i < c.events.length && hit === undefined; i++) {
         const ev = c.events[i]!;

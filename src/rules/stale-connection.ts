@@ -1,6 +1,6 @@
 import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, RuledOutDraft } from './types.js';
 import { evidenceOf, groupBy, sortEvidence } from './evidence.js';
-import { isRst, noConnectionReply } from './tcp.js';
+import { hasReset, isRst, noConnectionReply } from './tcp.js';
 import type { FindingMessage } from './messages.js';
 
 interface Stale {
@@ -70,6 +70,7 @@ export const staleConnection: Rule = {
     const hits: Stale[] = [];
     for (const c of ctx.connections) {
       if (ctx.isClaimed(c) || (c.natRole === 'translated' && c.natPeer !== null)) continue;
+      if (!hasReset(c)) continue;
       const noHandshake = !c.dirs[0].synSeen && !c.dirs[1].synSeen;
       // A live connection's abort is RST+ACK; a bare RST that takes its seq from the segment's ack
       // is the "no such connection" answer. The first such RST from each side is reported.

@@ -15,6 +15,10 @@ export function isSynOnly(ev: ConnEvent): boolean {
 export function isSynAck(ev: ConnEvent): boolean {
   return (ev.flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK);
 }
+/** Either side sent a RST (a cheap test before a rule reads the connection's events). */
+export function hasReset(c: Connection): boolean {
+  return c.dirs[0].rstSeen || c.dirs[1].rstSeen;
+}
 export function isRst(ev: ConnEvent): boolean {
   return (ev.flags & TcpFlag.RST) !== 0;
 }

@@ -1,6 +1,6 @@
 import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, RuledOutDraft } from './types.js';
 import { evidenceOf, flagText, groupBy, sortEvidence } from './evidence.js';
-import { answersSegment, isRst, isSynAck } from './tcp.js';
+import { answersSegment, hasReset, isRst, isSynAck } from './tcp.js';
 import { TcpFlag } from '../decode/packet.js';
 
 interface Unexplained {
@@ -85,6 +85,7 @@ export const unexplainedReset: Rule = {
     for (const c of ctx.connections) {
       if (ctx.isExplained(c) || (c.natRole === 'translated' && c.natPeer !== null)) continue;
       if (c.natPeer !== null && ctx.isExplained(c.natPeer)) continue;
+      if (!hasReset(c) && !(c.natPeer !== null && hasReset(c.natPeer))) continue;
       const u = firstReset(c);
       if (u !== undefined) hits.push(u);
     }

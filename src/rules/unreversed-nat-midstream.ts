@@ -84,7 +84,7 @@ interface UnseenReply {
  * socket's: the reply escaped the reverse NAT.
  */
 function replyUnseenByClient(c: Connection): UnseenReply | undefined {
-  if (!c.established || c.natPeer !== null) return undefined;
+  if (!c.established || c.natPeer !== null || !c.dirs[0].rstSeen) return undefined;
   const ev = c.events;
   for (let i = 0; i < ev.length; i++) {
     const r = ev[i]!;
