@@ -1,6 +1,6 @@
-import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, Severity } from './types.js';
+import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, RuledOutDraft, Severity } from './types.js';
 import { evidenceOf, groupBy, sortEvidence } from './evidence.js';
-import { answersFin, hasReset, isRst, noConnectionReply } from './tcp.js';
+import { answersFin, answersSegment, hasReset, IDLE_SHORT, isRst, noConnectionReply, ttlInLine } from './tcp.js';
 import type { FindingMessage } from './messages.js';
 import { TcpFlag } from '../decode/packet.js';
 
@@ -45,6 +45,29 @@ function classify(c: Connection, rst: ConnEvent): Reason {
   return 'lingerZero';
 }
 
+/** Why the RST is not a stack's "no such connection" answer (stale-connection), from the packets; undefined when only a pure ACK was answered. */
+function notStale(c: Connection, rst: ConnEvent): RuledOutDraft | undefined {
+  if ((rst.flags & TcpFlag.ACK) !== 0) return { rule: 'stale-connection', messageId: 'rstAck', data: { rstFrame: rst.frame } };
+  const i = c.events.indexOf(rst);
+  const answered = answersSegment(c.events, i);
+  if (answered === undefined) return { rule: 'stale-connection', messageId: 'answersNothing', data: { rstFrame: rst.frame } };
+  if ((answered.flags & TcpFlag.FIN) !== 0) return { rule: 'stale-connection', messageId: 'answersFin', data: { finFrame: answered.frame } };
+  const ended = c.events.find((e, j) => j < i && e.dir === rst.dir && (e.flags & (TcpFlag.FIN | TcpFlag.RST)) !== 0);
+  if (ended !== undefined) return { rule: 'stale-connection', messageId: 'endedItself', data: { endFrame: ended.frame } };
+  return undefined;
+}
+
+function ruledOutOf(c: Connection, rst: ConnEvent): RuledOutDraft[] {
+  const out: RuledOutDraft[] = [];
+  const stale = notStale(c, rst);
+  if (stale !== undefined) out.push(stale);
+  // Two of the sender's own packets at least, as injected-reset's TTL detector wants.
+  const ttl = ttlInLine(c.events, rst, rst.dir, 2);
+  if (ttl !== null) out.push({ rule: 'injected-reset', messageId: 'ttlInLine', data: ttl });
+  if (c.maxIdle < IDLE_SHORT) out.push({ rule: 'idle-timeout', messageId: 'neverIdle', data: { maxIdle: c.maxIdle.toFixed(1) } });
+  return out;
+}
+
 /** An endpoint resets an established connection. */
 export const abortiveClose: Rule = {
   meta: {
@@ -61,6 +84,12 @@ export const abortiveClose: Rule = {
       dataAfterClose: closeMessage('data after close', 'the resetting side had already closed (sent FIN) and data kept arriving: the application closed while its peer was still sending, so the kernel answered the late data with RST'),
       unreadData: closeMessage('unread data', 'the resetting side had received data it never answered: closing a socket with unread data in its receive buffer makes the kernel send RST instead of FIN'),
       lingerZero: closeMessage('linger zero', 'the resetting side closed right after its own last data, without FIN: close() with SO_LINGER {on, 0}, or an explicit abort (an application or proxy dropping the connection)'),
+      rstAck: 'the RST (frame {{rstFrame}}) is RST+ACK, a live socket\'s abort; a stack without the connection sends a bare RST',
+      answersNothing: 'the bare RST (frame {{rstFrame}}) is not at the acknowledgement of the peer\'s latest segment, as a stack without the connection answers',
+      answersFin: 'it answers the peer\'s FIN (frame {{finFrame}}): the connection was ending, not lost',
+      endedItself: 'its sender had ended the connection itself before (FIN or RST, frame {{endFrame}})',
+      ttlInLine: 'the RST came with TTL {{ttl}}, as its sender\'s other packets ({{usualTtl}}): its own stack sent it',
+      neverIdle: 'the connection was never silent longer than {{maxIdle}} s: no idle period for a middlebox to time out',
     },
     // Every more specific reason for a RST on an established connection comes first.
     yieldsTo: ['challenge-ack', 'unreversed-nat-midstream', 'injected-reset', 'idle-timeout', 'stale-connection'],
@@ -101,6 +130,7 @@ export const abortiveClose: Rule = {
         resetBy: by,
         resetSender: sender.addr,
         count: group.length,
+        ruledOut: ruledOutOf(c0, h0.rst),
         messageId: h0.reason,
         data: {
           sender: sender.text, by, client: c0.orig.text, server: c0.resp.text,

@@ -1,6 +1,6 @@
-import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext } from './types.js';
+import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, RuledOutDraft } from './types.js';
 import { evidenceOf, groupBy, sortEvidence } from './evidence.js';
-import { isRst, isSynAck, isSynOnly } from './tcp.js';
+import { isRst, isSynAck, isSynOnly, ttlInLine } from './tcp.js';
 import type { FindingMessage } from './messages.js';
 import { TcpFlag } from '../decode/packet.js';
 
@@ -49,6 +49,25 @@ function challengeMessage(summaryEnd: string, outcome: string): FindingMessage {
   };
 }
 
+/**
+ * The segment the client reset is the server's answer to its SYN, acking an older connection
+ * (not a segment of a connection the client lost); the RST is the client stack's own answer to it.
+ */
+function ruledOutOf(h: Challenge): RuledOutDraft[] {
+  const want = (h.conn.dirs[0].isn + 1) >>> 0;
+  const out: RuledOutDraft[] = [{ rule: 'stale-connection', messageId: 'answersChallenge', data: {
+    challengeFrame: h.challenge.frame, synFrame: h.syn.frame, challengeAck: h.challenge.ack, want,
+  } }];
+  // A stack answers a segment it has no connection for with a bare RST at that segment's ack.
+  if ((h.rst.flags & TcpFlag.ACK) === 0) {
+    const ttl = ttlInLine(h.conn.events, h.rst);
+    out.push({ rule: 'injected-reset', messageId: 'clientsOwnRst', data: {
+      rstFrame: h.rst.frame, challengeAck: h.challenge.ack, ttlInLine: ttl !== null, ttl: ttl?.ttl ?? 0, usualTtl: ttl?.usualTtl ?? '',
+    } });
+  }
+  return out;
+}
+
 /** A SYN answered by a bare ACK of an older connection on the same 4-tuple (RFC 5961 challenge ACK). */
 export const challengeAck: Rule = {
   meta: {
@@ -64,6 +83,8 @@ export const challengeAck: Rule = {
         'The client retransmitted the same SYN (frame {{retryFrame}}) but no SYN-ACK acknowledging it followed in the capture: the connection failed.'),
       noRetry: challengeMessage('no retry in the capture',
         'No retransmission of the SYN follows in the capture, so how the attempt ended is not shown.'),
+      answersChallenge: 'the segment the client reset (frame {{challengeFrame}}) is the server\'s bare ACK to its SYN (frame {{synFrame}}) acking {{challengeAck}}, not the SYN\'s ISN + 1 ({{want}}): an older connection the server held, not one the client lost',
+      clientsOwnRst: 'the client\'s RST (frame {{rstFrame}}) is its stack\'s answer to an ACK it has no connection for: seq = that ACK\'s ack ({{challengeAck}}){{#ttlInLine}}, TTL {{ttl}} as the client\'s other packets ({{usualTtl}}){{/ttlInLine}}',
     },
     yieldsTo: ['unreversed-dnat'],
   },
@@ -114,6 +135,7 @@ export const challengeAck: Rule = {
         resetBy: 'client' as const,
         resetSender: c.orig.addr,
         count: group.length,
+        ruledOut: ruledOutOf(h0),
         remediation: [
           `ss -tan 'sport = :${c.resp.port}' | grep ${c.orig.addr}   # on the server: the connection it still holds for ${c.orig.text} (TIME_WAIT, ESTABLISHED, CLOSE_WAIT)`,
           'Do not bind fixed client source ports; leave net.ipv4.tcp_tw_reuse at its default (2: loopback only) unless you know the server side.',

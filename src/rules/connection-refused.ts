@@ -1,4 +1,4 @@
-import type { Connection, FindingDraft, Rule, RuleContext } from './types.js';
+import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, RuledOutDraft } from './types.js';
 import { evidenceOf, groupBy, looksLikeService, sortEvidence, translatedPeer } from './evidence.js';
 import { isRst, isSynOnly } from './tcp.js';
 import { TcpFlag } from '../decode/packet.js';
@@ -9,11 +9,41 @@ interface Refusal {
   answered: Connection;
 }
 
-function refusedBy(c: Connection): boolean {
+/** The RST+ACK acking the SYN's ISN + 1 that refused the connection, if one did. */
+function refusal(c: Connection): ConnEvent | undefined {
   const o = c.dirs[0];
-  if (!o.synSeen || c.established || c.dirs[1].synAckSeen || !c.dirs[1].rstSeen) return false;
+  if (!o.synSeen || c.established || c.dirs[1].synAckSeen || !c.dirs[1].rstSeen) return undefined;
   const want = (o.isn + 1) >>> 0;
-  return c.events.some((e) => e.dir === 1 && isRst(e) && (e.flags & TcpFlag.ACK) !== 0 && e.ack === want);
+  return c.events.find((e) => e.dir === 1 && isRst(e) && (e.flags & TcpFlag.ACK) !== 0 && e.ack === want);
+}
+
+function refusedBy(c: Connection): boolean {
+  return refusal(c) !== undefined;
+}
+
+function ttlText(range: readonly [number, number]): string {
+  return range[0] === range[1] ? `${range[0]}` : `${range[0]}–${range[1]}`;
+}
+
+/**
+ * The SYN was answered at once by a RST+ACK acking its ISN + 1 (no ICMP, no timeout); that RST's
+ * TTL is the one the host's own packets arrive with elsewhere in the capture (no forgery), when known.
+ */
+function ruledOutOf(answered: Connection, rst: ConnEvent, usual: readonly [number, number] | null, conns: readonly Connection[]): RuledOutDraft[] {
+  const out: RuledOutDraft[] = [];
+  const syn = [...answered.events].reverse().find((e) => e.frame < rst.frame && e.dir === 0 && isSynOnly(e));
+  if (!conns.some((c) => c.events.some((e) => e.icmpType >= 0))) {
+    out.push({ rule: 'icmp-rejected', messageId: 'rstNotIcmp', data: { rstFrame: rst.frame } });
+  }
+  if (syn !== undefined) {
+    out.push({ rule: 'syn-timeout', messageId: 'answeredAtOnce', data: {
+      rstFrame: rst.frame, synFrame: syn.frame, delayMs: ((rst.t - syn.t) * 1000).toFixed(1),
+    } });
+  }
+  if (usual !== null && rst.ttl >= usual[0] && rst.ttl <= usual[1]) {
+    out.push({ rule: 'injected-reset', messageId: 'hostsOwnTtl', data: { ttl: rst.ttl, usualTtl: ttlText(usual) } });
+  }
+  return out;
 }
 
 /**
@@ -66,6 +96,9 @@ export const connectionRefused: Rule = {
           + '{{#several}} {{count|plural:attempt}} were refused the same way.{{/several}}'
           + ' {{server}} looks like a Service address, and the backend\'s side of the NAT is not in this capture: the RST came back translated, so the port that refused is the Service\'s targetPort on the backend pod, which this vantage point cannot show (capture on the node with -i any to see it). Either the targetPort does not match a port the container listens on, or the container is not listening yet.',
       },
+      rstNotIcmp: 'the SYN was answered with RST+ACK acknowledging its ISN + 1 (frame {{rstFrame}}), and no ICMP error came back',
+      answeredAtOnce: 'the SYN (frame {{synFrame}}) was answered {{delayMs}} ms later (frame {{rstFrame}})',
+      hostsOwnTtl: 'the RST+ACK came with TTL {{ttl}}, as the host\'s own packets on the other connections of this capture ({{usualTtl}}): its own stack refused',
     },
     // A RST+ACK that does not fit its sender's own packets is examined as forged first.
     yieldsTo: ['injected-reset'],
@@ -123,6 +156,7 @@ export const connectionRefused: Rule = {
       // A refusal whose TTL is above what the host's own packets arrive with was made closer to
       // the capture point, or by another stack: a firewall or NAT answering in the host's name.
       const rstEv = h0.answered.events.find((e) => isRst(e) && e.dir === 1);
+      const refusingRst = refusal(h0.answered);
       const usual = rstEv === undefined ? null : usualTtlOf(who.addr);
       const inItsName = rstEv !== undefined && usual !== null && rstEv.ttl >= usual[1] + 2;
       const service = looksLikeService(h0.conn, ctx.isServiceAddress);
@@ -141,7 +175,7 @@ export const connectionRefused: Rule = {
         data: {
           clientAddr: client.addr, client: client.text, server: server.text, backend: backend ? backend.text : '',
           synFrame: h0.conn.dirs[0].synFrame, whoAddr: who.addr, port,
-          rstTtl: rstEv?.ttl ?? 0, usualTtl: usual === null ? '' : usual[0] === usual[1] ? `${usual[0]}` : `${usual[0]}–${usual[1]}`,
+          rstTtl: rstEv?.ttl ?? 0, usualTtl: usual === null ? '' : ttlText(usual),
         },
         severity: inItsName ? 'warning' as const : 'error' as const,
         confidence: inItsName ? 0.6 : 0.95,
@@ -151,6 +185,7 @@ export const connectionRefused: Rule = {
         resetBy: inItsName ? 'middlebox' as const : 'server' as const,
         resetSender: who.addr,
         count: group.length,
+        ruledOut: refusingRst === undefined ? [] : ruledOutOf(h0.answered, refusingRst, usual, conns),
         remediation,
         evidence,
         connections: conns,

@@ -1,4 +1,4 @@
-import type { Connection, FindingDraft, Rule, RuleContext } from './types.js';
+import type { Connection, FindingDraft, Rule, RuleContext, RuledOutDraft } from './types.js';
 import { evidenceOf, groupBy, icmpName, looksLikeService, sortEvidence } from './evidence.js';
 import { isSynOnly } from './tcp.js';
 
@@ -8,6 +8,17 @@ function rejection(c: Connection) {
   // ICMPv4 3/4 (fragmentation needed) is path-MTU signalling, not a rejection (like ICMPv6 2).
   return c.events.find((e) => e.icmpType >= 0 && e.dir === 1 &&
     ((c.orig.version === 4 && e.icmpType === 3 && e.icmpCode !== 4) || (c.orig.version === 6 && e.icmpType === 1)));
+}
+
+/** The ICMP error answered the SYN (no timeout), and it alone did: nothing from the destination's TCP on either NAT half (no refusal). */
+function ruledOutOf(c0: Connection, hit: { sender: string; kind: string }, icmpFrame: number | undefined, conns: readonly Connection[]): RuledOutDraft[] {
+  const out: RuledOutDraft[] = [];
+  if (icmpFrame !== undefined) out.push({ rule: 'syn-timeout', messageId: 'icmpAnswered', data: { kind: hit.kind, sender: hit.sender, icmpFrame } });
+  if (!conns.some((c) => c.events.some((e) => e.dir === 1 && e.icmpType < 0))) {
+    const backend = c0.natRole === 'original' && c0.natPeer !== null ? c0.natPeer.resp.addr : '';
+    out.push({ rule: 'connection-refused', messageId: 'noTcpAnswer', data: { serverAddr: c0.resp.addr, backend } });
+  }
+  return out;
 }
 
 /** The kinds a router sends when the destination does not answer address resolution. */
@@ -47,6 +58,8 @@ export const icmpRejected: Rule = {
           + ' {{server}} is a Service address and the ICMP came from a node: kube-proxy installs a REJECT rule for a Service that has no ready endpoints — no backend pod is Ready.'
           + '{{#several}} {{count|plural:attempt}} were rejected the same way.{{/several}}',
       },
+      icmpAnswered: 'the SYN was answered: ICMP {{kind}} from {{sender}} quoting it (frame {{icmpFrame}})',
+      noTcpAnswer: 'no TCP packet came back from {{serverAddr}}{{#backend}} nor from {{backend}}{{/backend}} (no RST+ACK): only the ICMP error',
     },
     // (hostUnreachable: see UNRESOLVED_KINDS.)
     // Rejections of one connection attempt differ by the ICMP kind (port vs host, prohibited…).
@@ -119,6 +132,7 @@ export const icmpRejected: Rule = {
         resetBy: fromServer ? ('server' as const) : ('middlebox' as const),
         resetSender: h0.sender,
         count: group.length,
+        ruledOut: ruledOutOf(c0, h0, icmpFrame, conns),
         remediation,
         evidence,
         connections: conns,

@@ -1,13 +1,13 @@
-import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext } from './types.js';
+import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, RuledOutDraft } from './types.js';
 import { evidenceOf, sortEvidence } from './evidence.js';
 import { TcpFlag } from '../decode/packet.js';
-import { isRst } from './tcp.js';
+import { IDLE_SHORT, isRst } from './tcp.js';
 import type { MessageRef } from './messages.js';
 
 /** An idle period this long, then a reset, is reported whoever the reset claims to come from. */
 export const IDLE_LONG = 60;
-/** Shorter idles are reported only when the reset betrays a middlebox (TTL, no twin behind the NAT). */
-export const IDLE_SHORT = 10;
+// IDLE_SHORT (tcp.ts): shorter idles are reported only when the reset betrays a middlebox (TTL, no twin behind the NAT).
+export { IDLE_SHORT };
 /** The reset must follow the first segment after the idle within this many seconds. */
 const ANSWER_WITHIN = 30;
 /** Two resets (one each way) this close together at the idle boundary: a middlebox resetting both sides. */
@@ -122,6 +122,20 @@ function idleResetOf(c: Connection): IdleReset | undefined {
   return { ...match, betrayals, natNode };
 }
 
+/**
+ * A reset that betrays a middlebox was not its purported sender's: neither a stack that lost the
+ * connection nor an endpoint's abort. Any idle-then-reset is timed by the silence, not by a forger.
+ */
+function ruledOutOf(m: IdleReset, claimedAddr: string): RuledOutDraft[] {
+  const out: RuledOutDraft[] = [];
+  if (m.betrayals.length > 0) {
+    const data = { claimedAddr, betrayals: m.betrayals };
+    out.push({ rule: 'stale-connection', messageId: 'notTheEndpoint', data }, { rule: 'abortive-close', messageId: 'notTheEndpoint', data });
+  }
+  out.push({ rule: 'injected-reset', messageId: 'afterIdle', data: { idle: fmt(m.idle), bothWays: m.pattern === 'both-ways', afterFrame: m.after.frame } });
+  return out;
+}
+
 /** The sentence naming the likely timeout: a known default it matches, or the defaults it bounds. */
 function culprit(idle: number, exact: boolean, natNode: boolean): MessageRef {
   const near = KNOWN.find((k) => idle >= k.seconds * 0.98 && idle <= k.seconds * 1.1 + 30);
@@ -169,6 +183,8 @@ export const idleTimeout: Rule = {
       culpritAtMost: 'The timeout is at most {{idle}} s (the idle period{{^exact}} includes the time after the entry expired until the next segment{{/exact}});' +
         ' known defaults at or below it: {{defaults|join:; }}.',
       knownTimeout: '{{seconds}} s {{who}}',
+      notTheEndpoint: 'the RST was not made by {{claimedAddr}}\'s own stack: {{betrayals|join:; and }}',
+      afterIdle: '{{^bothWays}}the RST met the first segment after {{idle}} s of silence (frame {{afterFrame}}){{/bothWays}}{{#bothWays}}both ends were reset right at the end of {{idle}} s of silence{{/bothWays}}: the timing of a flow a middlebox forgot, not of a reset forged into a live connection',
     },
     yieldsTo: ['unreversed-nat-midstream'],
   },
@@ -204,6 +220,7 @@ export const idleTimeout: Rule = {
         resetBy,
         resetSender: claimed.addr,
         count: 1,
+        ruledOut: ruledOutOf(m, claimed.addr),
         messageId: middlebox ? 'middlebox' : 'onPath',
         data: {
           client: c.orig.text, server: c.resp.text, idle: fmt(m.idle), bothWays: m.pattern === 'both-ways',

@@ -1,4 +1,4 @@
-import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext } from './types.js';
+import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, RuledOutDraft } from './types.js';
 import { evidenceOf, sortEvidence } from './evidence.js';
 import { hasReset, isRst, seqDiff } from './tcp.js';
 import type { MessageData } from './messages.js';
@@ -272,6 +272,20 @@ function plainRst(ev: ConnEvent): boolean {
   return isRst(ev) && (ev.flags & (TcpFlag.SYN | TcpFlag.FIN)) === 0;
 }
 
+/**
+ * A strong detector that fired shows the RST was not made by its purported sender's stack:
+ * neither a stack that lost the connection (stale-connection) nor, on an established connection,
+ * an endpoint's own abort (abortive-close). The first one is quoted, to keep the line short.
+ */
+function ruledOutOf(c: Connection, hit: Injection, senderAddr: string): RuledOutDraft[] {
+  const strong = hit.fired.find((f) => STRONG.has(f.detector));
+  if (strong === undefined) return [];
+  const data = { senderAddr, facts: [{ messageId: DETECTOR_MESSAGE[strong.detector], data: strong.data }] };
+  const out: RuledOutDraft[] = [{ rule: 'stale-connection', messageId: 'notItsStack', data }];
+  if (c.established) out.push({ rule: 'abortive-close', messageId: 'notItsStack', data });
+  return out;
+}
+
 const DETECTORS_SENTENCE = ' Detectors that fired (Weaver, Sommer, Paxson, NDSS 2009): {{fired}}.';
 
 /** A RST that its purported sender did not send. */
@@ -308,6 +322,7 @@ export const injectedReset: Rule = {
       detectorSynAckMismatch: 'SYN_ACK_MISMATCH — a RST+ACK to a SYN that does not acknowledge the SYN\'s ISN + 1 (ack {{ack}}, the SYN\'s seq {{synSeq}}): the answering stack would have read the SYN it answers',
       detectorIpId: 'IP_ID — IP ID {{ipId}} is off {{senderAddr}}\'s sequence (its previous packet, frame {{lastFrame}}, had {{lastIpId}}, and its IDs count up one by one)',
       detectorNoTimestamps: 'NO_TIMESTAMPS — no TCP timestamps on the RST, while all {{others}} other segments from {{senderAddr}} carry them (a Linux stack resetting a live connection includes them)',
+      notItsStack: '{{senderAddr}}\'s own stack did not send it: {{facts}}',
       detectorTooFast: 'TOO_FAST — the RST answered frame {{answeredFrame}} after {{delayMs}} ms, under half the handshake\'s round trip ({{rttMs}} ms): it came from closer than {{senderAddr}}',
     },
     // A leaked reply's RST is the NAT's doing; a reset after a long idle is a middlebox that timed out, not a forger.
@@ -354,6 +369,7 @@ export const injectedReset: Rule = {
           fired: hit.fired.map((f) => ({ messageId: DETECTOR_MESSAGE[f.detector], data: f.data })),
         },
         detectors,
+        ruledOut: ruledOutOf(c, hit, sender.addr),
         remediation: [
           `Find the device between the capture point and ${sender.addr} that resets connections (the RST's TTL ${r.ttl} hints at its distance): IDS/IPS "reset" actions, firewall REJECT --reject-with tcp-reset rules, proxies or DPI appliances; check their logs at the RST's time.`,
           'Capture on both ends at once: a forged RST appears at the victim and is absent at its purported sender.',

@@ -1,4 +1,4 @@
-import type { Connection, FindingDraft, Rule, RuleContext } from './types.js';
+import type { Connection, FindingDraft, Rule, RuleContext, RuledOutDraft } from './types.js';
 import { evidenceOf, groupBy, sortEvidence } from './evidence.js';
 import { isSynOnly } from './tcp.js';
 import { TcpFlag } from '../decode/packet.js';
@@ -24,6 +24,21 @@ function synAcksByClient(connections: readonly Connection[]): Set<string> {
   return keys;
 }
 
+/**
+ * Nothing came back: no TCP packet from the destination (no refusal), no ICMP error (no
+ * rejection), and no SYN-ACK for the SYN at the client's port from any address (answeredElsewhere,
+ * checked by detect: no reply that escaped the reverse NAT).
+ */
+function ruledOutOf(conns: readonly Connection[], client: string, serverAddr: string, retries: number, waited: string): RuledOutDraft[] {
+  const out: RuledOutDraft[] = [];
+  if (!conns.some((k) => k.events.some((e) => e.dir === 1 && e.icmpType < 0))) {
+    out.push({ rule: 'connection-refused', messageId: 'noRst', data: { serverAddr, retries, waited } });
+  }
+  if (!conns.some((k) => k.events.some((e) => e.icmpType >= 0))) out.push({ rule: 'icmp-rejected', messageId: 'noIcmp', data: {} });
+  out.push({ rule: 'unreversed-dnat', messageId: 'noSynAckAnywhere', data: { client } });
+  return out;
+}
+
 /** SYNs retransmitted with no answer in the capture. */
 export const synTimeout: Rule = {
   meta: {
@@ -44,6 +59,9 @@ export const synTimeout: Rule = {
         explanation: '{{client}} dialled {{server}} and the node translated it to {{translatedTo}} — the client\'s own address: a pod calling its own Service.' +
           ' The translated SYN must go back out of the bridge port it came in on, which a Linux bridge does only with hairpin mode on that port; it never came back, and {{retries|plural:retransmission}} over {{waited}} s went unanswered (the application sees a connect timeout).',
       },
+      noRst: 'nothing came back from {{serverAddr}} (no RST+ACK) to the SYN and its {{retries|plural:retransmission}} over {{waited}} s',
+      noIcmp: 'no ICMP error quoting the SYN reached the capture',
+      noSynAckAnywhere: 'no SYN-ACK acknowledging the SYN\'s ISN + 1 reached {{client}} from any address: no answer that escaped the reverse NAT',
     },
     // Retried SYNs whose answer came back untranslated, or rejected with ICMP, have a known cause.
     yieldsTo: ['unreversed-dnat', 'icmp-rejected'],
@@ -101,6 +119,7 @@ export const synTimeout: Rule = {
         resetBy: null,
         resetSender: null,
         count: group.length,
+        ruledOut: ruledOutOf(conns, c.orig.text, c.resp.addr, retries, waited),
         messageId: h0.hairpin ? 'hairpin' : 'unanswered',
         data: {
           clientAddr: c.orig.addr, client: c.orig.text, server: c.resp.text, synFrame: c.dirs[0].synFrame,

@@ -1,8 +1,16 @@
-import type { Connection, FindingDraft, Rule, RuleContext } from './types.js';
+import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, RuledOutDraft } from './types.js';
 import { evidenceOf, sortEvidence } from './evidence.js';
-import { isRst, isSynAck, isSynOnly } from './tcp.js';
+import { isRst, isSynAck, isSynOnly, ttlInLine } from './tcp.js';
 import { BR_NETFILTER_REMEDIATION } from './remediation.js';
 import { TcpFlag } from '../decode/packet.js';
+
+/** The SYN-ACK acked the SYN (no refusal); the RST fits the client's own stack (no forgery), when its TTL says so. */
+function ruledOutOf(c: Connection, synAck: ConnEvent, rst: ConnEvent): RuledOutDraft[] {
+  const out: RuledOutDraft[] = [{ rule: 'connection-refused', messageId: 'acceptedNotRefused', data: { server: c.resp.text, synAckFrame: synAck.frame } }];
+  const ttl = ttlInLine(c.events, rst);
+  if (ttl !== null) out.push({ rule: 'injected-reset', messageId: 'clientsOwnRst', data: { rstFrame: rst.frame, ...ttl } });
+  return out;
+}
 
 /**
  * The client resets a SYN-ACK that acknowledges its own SYN, while the NAT'd half is not in the
@@ -25,12 +33,14 @@ export const synackRejected: Rule = {
           ' A client rejects the answer to its own SYN when it arrives from an address it never called: the client most likely dialled a different address (a Service ClusterIP) that was translated to this one, and the reply reached the client without the reverse translation. The translated half is not in this capture (it was taken at the server); capture on the client\'s node with `tcpdump -i any` to see both halves.' +
           ' On Kubernetes with client and server on one node: br_netfilter is not loaded (or net.bridge.bridge-nf-call-iptables is 0). The application sees a connect timeout.',
       },
+      acceptedNotRefused: '{{server}} accepted the SYN: it answered with a SYN-ACK acknowledging the SYN\'s ISN + 1 (frame {{synAckFrame}}), not with RST+ACK',
+      clientsOwnRst: 'the client\'s RST (frame {{rstFrame}}) has its stack\'s signature: seq = the SYN-ACK\'s ack (the SYN\'s ISN + 1) and TTL {{ttl}}, as the client\'s other packets ({{usualTtl}})',
     },
     // With the NAT'd half in the capture, unreversed-dnat tells the whole story.
     yieldsTo: ['unreversed-dnat'],
   },
   detect(ctx: RuleContext): FindingDraft[] {
-    const hits: { conn: Connection }[] = [];
+    const hits: { conn: Connection; synAck: ConnEvent; rst: ConnEvent }[] = [];
     for (const c of ctx.connections) {
       if (ctx.isClaimed(c) || c.natPeer !== null || c.established) continue;
       const o = c.dirs[0];
@@ -48,7 +58,7 @@ export const synackRejected: Rule = {
       const retriedAfter = c.events.some((e) => e.dir === 0 && isSynOnly(e) && (e.flags & (TcpFlag.FIN | TcpFlag.RST)) === 0 &&
         e.seq === o.isn && e.frame > rst.frame);
       if (!retriedAfter) continue;
-      hits.push({ conn: c });
+      hits.push({ conn: c, synAck, rst });
     }
     const groups = new Map<string, typeof hits>();
     for (const h of hits) {
@@ -59,7 +69,8 @@ export const synackRejected: Rule = {
     }
     const findings: FindingDraft[] = [];
     for (const group of groups.values()) {
-      const c0 = group[0]!.conn;
+      const h0 = group[0]!;
+      const c0 = h0.conn;
       const evidence = [];
       for (const h of group) {
         ctx.claim(h.conn);
@@ -85,6 +96,7 @@ export const synackRejected: Rule = {
           clientAddr: c0.orig.addr, client: c0.orig.text, server: c0.resp.text, synFrame: c0.dirs[0].synFrame,
           synAckFrame: c0.dirs[1].synFrame,
         },
+        ruledOut: ruledOutOf(h0.conn, h0.synAck, h0.rst),
         remediation: [
           'Capture on the client\'s node: tcpdump -i any -w node.pcap host ' + c0.orig.addr,
           ...BR_NETFILTER_REMEDIATION,

@@ -23,6 +23,12 @@ export function isRst(ev: ConnEvent): boolean {
   return (ev.flags & TcpFlag.RST) !== 0;
 }
 
+/**
+ * idle-timeout reports no silence shorter than this (shorter idles only when the reset betrays a
+ * middlebox); abortive-close cites it to rule idle-timeout out.
+ */
+export const IDLE_SHORT = 10;
+
 /** A stack answers a segment at once: the answer reaches any capture point within a round trip. */
 const ANSWER_WITHIN = 2;
 
@@ -84,4 +90,24 @@ export function noConnectionReply(c: Connection, i: number): ConnEvent | undefin
 export function answersFin(c: Connection, i: number): ConnEvent | undefined {
   const trigger = answersSegment(c.events, i);
   return trigger !== undefined && (trigger.flags & TcpFlag.FIN) !== 0 ? trigger : undefined;
+}
+
+/**
+ * The RST's TTL is among those of its sender's own other TCP packets in `events` (direction
+ * `senderDir` there; they agree within one): the RST was made at the same distance as they were,
+ * by the sender's own stack. The RST's TTL and its sender's usual TTL ("64", "63–64") when so;
+ * null when not, or with fewer than `minOwn` packets to compare.
+ */
+export function ttlInLine(events: readonly ConnEvent[], rst: ConnEvent, senderDir: number = rst.dir, minOwn = 1): { ttl: number; usualTtl: string } | null {
+  let lo = 256;
+  let hi = -1;
+  let own = 0;
+  for (const e of events) {
+    if (e.dir !== senderDir || e.icmpType >= 0 || isRst(e)) continue;
+    own++;
+    lo = Math.min(lo, e.ttl);
+    hi = Math.max(hi, e.ttl);
+  }
+  if (own < minOwn || hi - lo > 1 || rst.ttl < lo || rst.ttl > hi) return null;
+  return { ttl: rst.ttl, usualTtl: lo === hi ? `${lo}` : `${lo}–${hi}` };
 }

@@ -63,6 +63,8 @@ export const unreversedDnat: Rule = {
           + '{{#otherClient}} Clients elsewhere reach {{service}} fine (e.g. {{otherClient}}, frame {{otherFrame}}): their replies are routed, so conntrack reverses the NAT.{{/otherClient}}'
           + ' kubeadm stopped checking br_netfilter in its preflight (v1.30), so new clusters meet this silently.',
       },
+      acceptedNotRefused: '{{backend}} accepted the SYN: it answered with a SYN-ACK acknowledging the SYN\'s ISN + 1 (frame {{synAckFrame}}), not with RST+ACK',
+      answered: 'the SYN was answered: the SYN-ACK from {{backend}} acknowledging its ISN + 1 reached the client\'s port (frame {{synAckFrame}}); {{#retried}}the client retransmitted anyway, waiting for an answer from {{service}}{{/retried}}{{^retried}}it was reset, not lost{{/retried}}',
     },
     yieldsTo: [],
   },
@@ -145,6 +147,9 @@ export const unreversedDnat: Rule = {
       const direct = establishedTo(backend.text).filter((c) => c.orig.addr === client.addr && c.natPeer === null);
       const others = establishedTo(service.text).filter((c) => c.orig.addr !== client.addr);
       const synAckFrame = evidence.find((e) => e.label === 'SYN,ACK')?.frame ?? 0;
+      // The backend's SYN-ACK that acks the first attempt's ISN + 1: what excludes a refusal and a timeout.
+      const want = (first.original.dirs[0].isn + 1) >>> 0;
+      const answeredSyn = first.translated.events.find((e) => e.dir === 1 && isSynAck(e) && e.ack === want);
       const rstFrame = evidence.find((e) => e.label.startsWith('RST') && e.from === client.text)?.frame ?? 0;
       findings.push({
         rule: 'unreversed-dnat',
@@ -163,6 +168,12 @@ export const unreversedDnat: Rule = {
         resetBy: rsts > 0 ? 'client' : null,
         resetSender: rsts > 0 ? client.addr : null,
         count: group.length,
+        ruledOut: answeredSyn === undefined ? [] : [
+          { rule: 'connection-refused', messageId: 'acceptedNotRefused', data: { backend: backend.text, synAckFrame: answeredSyn.frame } },
+          { rule: 'syn-timeout', messageId: 'answered', data: {
+            backend: backend.text, service: service.text, synAckFrame: answeredSyn.frame, retried: first.original.dirs[0].synRetransmits > 0,
+          } },
+        ],
         remediation: sameBridge ? [...BR_NETFILTER_REMEDIATION] : [
           'Check that replies from the backend pass the node that did the DNAT (no asymmetric routing).',
           ...BR_NETFILTER_REMEDIATION,

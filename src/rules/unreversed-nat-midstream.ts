@@ -1,6 +1,6 @@
-import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext } from './types.js';
+import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, RuledOutDraft } from './types.js';
 import { evidenceOf, sortEvidence } from './evidence.js';
-import { answersSegment, isRst, seqDiff } from './tcp.js';
+import { answersSegment, isRst, seqDiff, ttlInLine } from './tcp.js';
 import { TcpFlag } from '../decode/packet.js';
 
 const MIDSTREAM_REMEDIATION: readonly string[] = [
@@ -104,6 +104,28 @@ function replyUnseenByClient(c: Connection): UnseenReply | undefined {
 }
 
 /**
+ * The client's socket sent on the original after its RST (it had not lost the connection), and
+ * the RST fits the client's own stack (TTL in line with its packets): when the capture shows so.
+ */
+function leakRuledOut(l: Leak, backend: string): RuledOutDraft[] {
+  const out: RuledOutDraft[] = [];
+  const x = l.original;
+  const carriedOn = x.events.find((e) => e.frame > l.clientRst.frame && e.dir === 0 && e.icmpType < 0 && !isRst(e));
+  if (carriedOn !== undefined) {
+    out.push({ rule: 'stale-connection', messageId: 'socketCarriedOn', data: { server: x.resp.text, backend, carriedOnFrame: carriedOn.frame } });
+  }
+  // The RST's own 4-tuple first; without other client packets there, the original's (same side of the NAT).
+  const ownInLeak = l.leakConn.events.some((e) => e.dir === l.clientDir && e.icmpType < 0 && !isRst(e));
+  const ttl = ownInLeak ? ttlInLine(l.leakConn.events, l.clientRst)
+    : ttlInLine(x.events, l.clientRst, 0);
+  if (ttl !== null) {
+    const bare = (l.clientRst.flags & TcpFlag.ACK) === 0 && l.clientRst.seq === l.leaked.ack;
+    out.push({ rule: 'injected-reset', messageId: 'leakRstTtl', data: { clientRstFrame: l.clientRst.frame, bare, ...ttl } });
+  }
+  return out;
+}
+
+/**
  * An established connection to S receives a segment from B ≠ S on the same client port; the
  * client resets it and the connection dies: conntrack judged the reply INVALID (or lost the
  * entry) and did not reverse the NAT.
@@ -132,6 +154,8 @@ export const unreversedNatMidstream: Rule = {
       },
       stackNotSocket: 'the client\'s socket kept the connection (frame {{carriedOnFrame}} continues it): only its stack, looking the segment up under other addresses, found none',
       ttlInLine: 'the client\'s RST has its stack\'s signature (bare, seq = the segment\'s ack) and a TTL in line with its own packets',
+      socketCarriedOn: 'the client\'s socket still had the connection with {{server}}: it sent on it after its RST (frame {{carriedOnFrame}}); the RST went to {{backend}}, an address it had no connection with',
+      leakRstTtl: 'the client\'s RST (frame {{clientRstFrame}}) {{#bare}}is bare with seq = the leaked segment\'s ack, and {{/bare}}came with TTL {{ttl}}, as the client\'s other packets ({{usualTtl}}): its own stack sent it',
     },
     yieldsTo: [],
   },
@@ -192,6 +216,7 @@ export const unreversedNatMidstream: Rule = {
       return {
         rule: 'unreversed-nat-midstream' as const,
         messageId: 'leaked',
+        ruledOut: leakRuledOut(l, backendEp.text),
         data: {
           client: x.orig.text, server: x.resp.text, backend: backendEp.text, synFrame: x.dirs[0].synFrame,
           leakedFrame: l.leaked.frame, clientRstFrame: l.clientRst.frame, serverRstFrame: serverRst ? serverRst.frame : 0,

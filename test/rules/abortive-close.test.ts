@@ -1,4 +1,5 @@
 import { RuleTester } from '../helpers/rule-tester.js';
+import { ruledOutCases } from './ruled-out.js';
 import { conversation, opening } from './table-rows.js';
 
 // abortive-close: an endpoint ends an established connection with RST; the reason comes from
@@ -89,3 +90,29 @@ new RuleTester().run('abortive-close', {
     },
   ],
 });
+
+ruledOutCases('abortive-close', [
+  {
+    name: 'the bare RST answers the peer\'s FIN (frame 7), with the client\'s TTL, after 5 s of silence at most',
+    packets: [...opening(k), k.s(5, 'FA', k.sNext, k.cNext), k.c(5.0002, 'R', k.cNext)],
+    ruledOut: [['stale-connection', 'injected-reset', 'idle-timeout']],
+    why: [['frame 7', 'TTL 64', '5.0 s']],
+  },
+  {
+    name: 'RST+ACK (frame 7): a live socket\'s abort',
+    packets: [...opening(k), k.s(0.2, 'RA', k.sNext, k.cNext)],
+    ruledOut: [['stale-connection', 'injected-reset', 'idle-timeout']],
+    why: [['frame 7']],
+  },
+  {
+    name: 'a bare RST answering a pure ACK proves no lost connection either way: stale-connection is not listed',
+    packets: [...opening(k), k.s(0.2, 'PA', k.sNext, k.cNext, { len: 100 }), k.c(0.2002, 'A', k.cNext, k.sNext + 100),
+      k.s(0.2003, 'R', k.sNext + 100)],
+    ruledOut: [['injected-reset', 'idle-timeout']],
+  },
+  {
+    name: 'RST+ACK after 20 s of silence: an idle period is not excluded',
+    packets: [...opening(k), k.s(20, 'RA', k.sNext, k.cNext)],
+    ruledOut: [['stale-connection', 'injected-reset']],
+  },
+]);

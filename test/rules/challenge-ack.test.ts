@@ -1,4 +1,5 @@
 import { RuleTester, type TablePacket } from '../helpers/rule-tester.js';
+import { ruledOutCases } from './ruled-out.js';
 import { conversation, opening, type Conversation } from './table-rows.js';
 
 // challenge-ack: a SYN answered by a bare ACK of an older connection on the same 4-tuple (RFC 5961
@@ -55,3 +56,12 @@ new RuleTester().run('challenge-ack', {
     },
   ],
 });
+
+ruledOutCases('challenge-ack', [
+  {
+    name: 'the reset ACK (frame 8) answers the SYN with an older ack; the client\'s RST is at that ack, with its TTL',
+    packets: challenged(k),
+    ruledOut: [['stale-connection', 'injected-reset']],
+    why: [['frame 8', 'TTL 64']],
+  },
+]);

@@ -1,4 +1,5 @@
 import { RuleTester } from '../helpers/rule-tester.js';
+import { ruledOutCases } from './ruled-out.js';
 import { conversation } from './table-rows.js';
 import { BACKEND, handshake, HOST, HOST6, natHalves, nextPort, POD, refusal, SERVER, SERVER6, SERVICE, SERVICE6, strayReset, untranslatedSynAck } from './nat-rows.js';
 
@@ -98,3 +99,26 @@ new RuleTester().run('connection-refused', {
     },
   ],
 });
+
+ruledOutCases('connection-refused', [
+  {
+    name: 'the RST+ACK (frame 2) answered the SYN at once: no ICMP, no timeout; the host\'s TTL elsewhere unknown',
+    packets: refusal(k),
+    ruledOut: [['icmp-rejected', 'syn-timeout']],
+    why: [['frame 2', '0.2 ms']],
+  },
+  {
+    name: 'the host\'s packets on another connection arrive with TTL 64, as the RST+ACK does: no forgery',
+    packets: [...handshake(k), ...refusal(kLater, 0.5)],
+    ruledOut: [['icmp-rejected', 'syn-timeout', 'injected-reset']],
+    why: [['frame 5', 'frame 5', 'TTL 64']],
+  },
+  {
+    name: 'refused in the host\'s name (TTL 246 against 64): forgery is what the finding says, not ruled out',
+    packets: [
+      smb.c(0, 'S', smb.ci), smb.s(0.001, 'SA', smb.si, smb.ci + 1, { ttl: 64 }), smb.c(0.0011, 'A', smb.ci + 1, smb.si + 1),
+      nb.c(0.01, 'S', nb.ci), nb.s(0.0102, 'RA', 0, nb.ci + 1, { ttl: 246 }),
+    ],
+    ruledOut: [['icmp-rejected', 'syn-timeout']],
+  },
+]);

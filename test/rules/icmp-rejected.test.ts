@@ -1,4 +1,5 @@
 import { RuleTester, type TablePacket } from '../helpers/rule-tester.js';
+import { ruledOutCases } from './ruled-out.js';
 import { conversation, type Conversation } from './table-rows.js';
 import { handshake, HOST, HOST6, nextPort, POD, refusal, SERVER, SERVER6, SERVICE } from './nat-rows.js';
 
@@ -100,3 +101,12 @@ new RuleTester().run('icmp-rejected', {
     },
   ],
 });
+
+ruledOutCases('icmp-rejected', [
+  {
+    name: 'the ICMP error (frame 2) answered the SYN, and nothing came from the host\'s TCP',
+    packets: rejected(k, { from: '10.0.0.3' }),
+    ruledOut: [['syn-timeout', 'connection-refused']],
+    why: [['frame 2', '10.0.0.3']],
+  },
+]);

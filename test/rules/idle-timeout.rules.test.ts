@@ -1,5 +1,6 @@
 import { RuleTester, type TablePacket } from '../helpers/rule-tester.js';
 import { conversation, opening, type Conversation } from './table-rows.js';
+import { ruledOutCases } from './ruled-out.js';
 
 // idle-timeout as a RuleTester table (idle-timeout.test.ts holds the sample-based tests): a
 // long silence, then a reset (src/rules/idle-timeout.ts, docs/rules/idle-timeout.md, samples/idle).
@@ -108,3 +109,18 @@ new RuleTester().run('idle-timeout', {
     },
   ],
 });
+
+ruledOutCases('idle-timeout', [
+  {
+    name: 'the RST\'s own TTL after 245 s: only the timing rules out a forgery; a restart stays possible',
+    packets: resetAfter(k, 245),
+    ruledOut: [['injected-reset']],
+    why: [['245 s of silence (frame 7)']],
+  },
+  {
+    name: 'the RST\'s TTL betrays a middlebox: neither the server\'s lost connection nor its abort',
+    packets: resetAfter(k, 70, 64),
+    ruledOut: [['stale-connection', 'abortive-close', 'injected-reset']],
+    why: [['TTL 62', 'TTL 62', '70.0 s']],
+  },
+]);

@@ -1,5 +1,6 @@
 import { RuleTester, type RuleCases, type TablePacket } from '../helpers/rule-tester.js';
 import { conversation, type Conversation } from './table-rows.js';
+import { ruledOutCases } from './ruled-out.js';
 
 // injected-reset as a RuleTester table (injected-reset.test.ts holds the sample-based tests): a RST
 // its purported sender did not send (src/rules/injected-reset.ts, docs/rules/injected-reset.md,
@@ -119,6 +120,21 @@ const cases: RuleCases = {
 };
 
 new RuleTester().run('injected-reset', cases);
+
+ruledOutCases('injected-reset', [
+  {
+    name: 'the first strong detector (TTL 50) shows the server\'s stack did not send it: no lost connection, no abort',
+    packets: cases.invalid[0]!.packets,
+    ruledOut: [['stale-connection', 'abortive-close']],
+    why: [['TTL 50', 'TTL 50']],
+  },
+  {
+    name: 'a RST+ACK to a SYN it does not acknowledge: the connection never opened, so no abort to rule out',
+    packets: [k.c(0, 'S', k.ci, undefined, { id: 1 }), k.s(0.0001, 'RA', 0, k.ci + 77)],
+    ruledOut: [['stale-connection']],
+    why: [['SYN_ACK_MISMATCH']],
+  },
+]);
 
 // Public captures (issue 14's sweep): resets a real stack sends, and a forgery that broke nothing.
 const wild = conversation('192.168.1.184:56626', '178.128.195.220:30303', { server: { ttl: 52 } });

@@ -1,4 +1,5 @@
 import { RuleTester, type TablePacket } from '../helpers/rule-tester.js';
+import { ruledOutCases } from './ruled-out.js';
 import { conversation } from './table-rows.js';
 
 // syn-timeout: SYNs retransmitted with nothing at all coming back (src/rules/syn-timeout.ts,
@@ -102,3 +103,11 @@ new RuleTester().run('syn-timeout', {
   invalid: [
   ],
 });
+ruledOutCases('syn-timeout', [
+  {
+    name: 'nothing came back: no RST+ACK, no ICMP, no SYN-ACK from any address',
+    packets: synsAt([0, 1, 3]),
+    ruledOut: [['connection-refused', 'icmp-rejected', 'unreversed-dnat']],
+    why: [['2 retransmissions over 3.0 s']],
+  },
+]);

@@ -1,4 +1,5 @@
 import { RuleTester, type TablePacket } from '../helpers/rule-tester.js';
+import { ruledOutCases } from './ruled-out.js';
 import { conversation, type Conversation } from './table-rows.js';
 import { BACKEND, BACKEND6, handshake, natHalves, nextPort, POD, POD6, SERVICE } from './nat-rows.js';
 
@@ -94,3 +95,16 @@ new RuleTester().run('synack-rejected', {
     },
   ],
 });
+ruledOutCases('synack-rejected', [
+  {
+    name: 'a SYN-ACK, not RST+ACK (frame 2); the client\'s RST at ISN + 1 with its own TTL',
+    packets: rejectedAndRetried(k6),
+    ruledOut: [['connection-refused', 'injected-reset']],
+    why: [['frame 2', 'TTL 64']],
+  },
+  {
+    name: 'the client\'s RST with another TTL than its SYNs (routed SYNs, bridged RST: server pod vantage): forgery not ruled out',
+    packets: [k.c(0, 'S', k.ci, undefined, { ttl: 63 }), k.s(0.0001, 'SA', k.si, k.ci + 1), k.c(0.0002, 'R', k.ci + 1), k.c(1, 'S', k.ci, undefined, { ttl: 63 })],
+    ruledOut: [['connection-refused']],
+  },
+]);

@@ -1,4 +1,5 @@
 import { RuleTester } from '../helpers/rule-tester.js';
+import { ruledOutCases } from './ruled-out.js';
 import { BACKEND, BACKEND6, natHalves, nextPort, POD, POD6, SERVICE, SERVICE6, strayReset, untranslatedSynAck } from './nat-rows.js';
 
 // A pod dials a Service on its own node; kube-proxy DNATs the SYN to a backend pod on the same
@@ -94,3 +95,12 @@ new RuleTester().run('unreversed-dnat', {
   ],
 });
 
+
+ruledOutCases('unreversed-dnat', [
+  {
+    name: 'the backend\'s SYN-ACK acking ISN + 1 (frame 3) excludes a refusal and a timeout',
+    packets: [...untranslatedSynAck(nat), strayReset(nat, 0.0003), toService.c(1, 'S', ci)],
+    ruledOut: [['connection-refused', 'syn-timeout']],
+    why: [['frame 3', 'frame 3']],
+  },
+]);

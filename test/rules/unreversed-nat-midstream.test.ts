@@ -1,4 +1,5 @@
 import { RuleTester, type TablePacket } from '../helpers/rule-tester.js';
+import { ruledOutCases } from './ruled-out.js';
 import { conversation, opening, REPLY, REQUEST, type Conversation } from './table-rows.js';
 import { BACKEND, BACKEND6, natHalves, POD, POD6, SERVICE, SERVICE6, type NatHalves, untranslatedSynAck, strayReset } from './nat-rows.js';
 
@@ -81,6 +82,20 @@ new RuleTester().run('unreversed-nat-midstream', {
   ],
 });
 
+
+ruledOutCases('unreversed-nat-midstream', [
+  {
+    name: 'the client\'s socket sent on after its RST (frame 10); the RST\'s TTL is the client\'s',
+    packets: [...working(nat), ...leakAndDeath(nat)],
+    ruledOut: [['stale-connection', 'injected-reset']],
+    why: [['frame 10', 'TTL 64']],
+  },
+  {
+    name: 'nothing from the client after its RST: a lost connection is not excluded',
+    packets: [...working(nat), ...leakAndDeath(nat).slice(0, 2)],
+    ruledOut: [['injected-reset']],
+  },
+]);
 
 // Server vantage (issue 14): the client's stack resets a reply its socket never received, and the
 // socket carries on — the reply reached the client under other addresses (lab/midstream-ct.sh,
