@@ -3,7 +3,7 @@ import type { CaptureInfo, Frame } from '../capture/types.js';
 import { formatIsoTime } from '../capture/time.js';
 import { Decoder } from '../decode/decoder.js';
 import { Packet } from '../decode/packet.js';
-import { FlowTable, type ConnectionRecord } from '../flow/table.js';
+import { FlowTable, ConnectionRecord } from '../flow/table.js';
 import { connectionStub } from '../flow/connection.js';
 import { EndpointCounts } from '../flow/endpoint-counts.js';
 import type { Connection } from '../flow/types.js';
@@ -68,15 +68,6 @@ export interface CaptureResult {
   decoderWarnings: string[];
 }
 
-/**
- * No rule fires on it: established, no RST or ICMP error either way, no NAT link, no SYN
- * retransmission, no long silence. Rules only cite such connections as context (witnesses). The
- * flow table makes the same test on a slot's numbers (FlowTable.plainlyHealthy): change both together.
- */
-function plainlyHealthy(c: Connection): boolean {
-  return c.established && c.natPeer === null && !c.dirs[0].rstSeen && !c.dirs[1].rstSeen &&
-    c.dirs[0].synRetransmits === 0 && c.maxIdle < 10 && !c.history.includes('u') && !c.history.includes('U');
-}
 
 /**
  * frames → packets → connections → NAT links → findings, for one frame source. `onFrame` takes
@@ -105,7 +96,7 @@ export class Pipeline {
   private readonly batchSize: number;
   private readonly keepRows: boolean;
   /** Retired, not yet evaluated (or waiting for a related connection). */
-  private pending: Connection[] = [];
+  private pending: ConnectionRecord[] = [];
   private retiredSinceBatch = 0;
   /** Per diagnosis, its first attempts kept to render it at the end; the others counted. */
   private readonly representatives = new Representatives(REPRESENTATIVES, (c, diagnoses) => this.release(c, diagnoses));
@@ -132,7 +123,7 @@ export class Pipeline {
       releaseHealthy: this.releaseHealthy,
       onRetire: (c) => {
         this.pending.push(c);
-        if (!plainlyHealthy(c)) this.countSuspect(c as ConnectionRecord, 1);
+        if (!c.plainlyHealthy) this.countSuspect(c, 1);
         if (++this.retiredSinceBatch >= this.batchSize) this.runBatch();
       },
     });
@@ -209,9 +200,9 @@ export class Pipeline {
     this.retiredSinceBatch = 0;
     // Wait for related connections still held: the NAT peer, and (for a leak seen on another
     // 4-tuple) any held connection on the same client endpoint.
-    const retired = new Set(this.pending);
-    const batch: Connection[] = [];
-    const wait: Connection[] = [];
+    const retired = new Set<Connection>(this.pending);
+    const batch: ConnectionRecord[] = [];
+    const wait: ConnectionRecord[] = [];
     const waiting = new Set<Connection>();
     for (const c of this.pending) {
       const peerHeld = c.natPeer !== null && !retired.has(c.natPeer) && !this.representatives.has(c.natPeer);
@@ -223,7 +214,7 @@ export class Pipeline {
       if (waiting.has(c)) wait.push(c);
       else {
         batch.push(c);
-        if (!plainlyHealthy(c)) this.countSuspect(c as ConnectionRecord, -1);
+        if (!c.plainlyHealthy) this.countSuspect(c, -1);
       }
     }
     this.pending = wait;
@@ -234,14 +225,14 @@ export class Pipeline {
     // segment on another 4-tuple is judged against the healthy-looking original).
     const suspectEndpoints = new Set<string>();
     for (const c of batch) {
-      if (!plainlyHealthy(c)) {
+      if (!c.plainlyHealthy) {
         suspectEndpoints.add(c.orig.text);
         suspectEndpoints.add(c.resp.text);
       }
     }
-    const evaluated: Connection[] = [];
+    const evaluated: ConnectionRecord[] = [];
     for (const c of batch) {
-      if (plainlyHealthy(c) && !suspectEndpoints.has(c.orig.text) && !suspectEndpoints.has(c.resp.text)) this.release(c, undefined);
+      if (c.plainlyHealthy && !suspectEndpoints.has(c.orig.text) && !suspectEndpoints.has(c.resp.text)) this.release(c, undefined);
       else evaluated.push(c);
     }
     if (evaluated.length === 0) return;
@@ -262,10 +253,11 @@ export class Pipeline {
       if (diagnoses !== undefined) for (const d of diagnoses) d.rowLists.push(row.findings);
       this.releasedRows.push(row);
     }
-    if (c.established && c.natRole !== 'translated' && diagnoses === undefined && !c.dirs[0].rstSeen && !c.dirs[1].rstSeen) {
-      const rec = c as ConnectionRecord;
-      const hash = witnessHash(rec.clientKey, rec.serverKey);
-      if (this.witnesses.wants(hash, rec.clientKey, rec.serverKey, c.id)) this.witnesses.keep(hash, rec.clientKey, rec.serverKey, connectionStub(c));
+    // Every connection a batch holds is a table record (it alone has the witness keys).
+    if (c instanceof ConnectionRecord && c.established && c.natRole !== 'translated' && diagnoses === undefined &&
+      !c.dirs[0].rstSeen && !c.dirs[1].rstSeen) {
+      const hash = witnessHash(c.clientKey, c.serverKey);
+      if (this.witnesses.wants(hash, c.clientKey, c.serverKey, c.id)) this.witnesses.keep(hash, c.clientKey, c.serverKey, connectionStub(c));
     }
   }
 

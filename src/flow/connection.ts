@@ -79,6 +79,11 @@ export class ConnectionRecord extends ConnectionFields implements Connection {
   /** Exact keys for the pipeline's witness index: IPv4 as numbers, IPv6 as text. */
   declare clientKey: number | string;
   declare serverKey: number | string;
+  /**
+   * No rule can fire on it (established, no RST, no ICMP error, no NAT link, no SYN retransmission,
+   * no long silence): the flow table's one test (FlowTable.plainlyHealthy), set when it retires.
+   */
+  declare plainlyHealthy: boolean;
 
   // `declare`: no define-then-assign.
   constructor(id: number, orig: Endpoint, resp: Endpoint, log: EventLog, origKey: number, respKey: number,
@@ -89,6 +94,7 @@ export class ConnectionRecord extends ConnectionFields implements Connection {
     this.respKey = respKey;
     this.clientKey = clientKey;
     this.serverKey = serverKey;
+    this.plainlyHealthy = false;
   }
 
   get events(): ConnEvent[] {

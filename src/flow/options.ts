@@ -1,11 +1,12 @@
 import type { Packet } from '../decode/packet.js';
-import type { Connection, Dir } from './types.js';
+import type { Dir } from './types.js';
+import type { ConnectionRecord } from './connection.js';
 
 export interface FlowTableOptions {
   /** Upper bound on connections held at once; past it the oldest idle ones are retired. */
   maxConnections?: number;
   /** Called for a connection the table releases (finished and quiet), in retirement order. */
-  onRetire?: (conn: Connection) => void;
+  onRetire?: (conn: ConnectionRecord) => void;
   /**
    * Offered each plainly healthy connection (established, no RST, no ICMP error, no NAT link, no
    * SYN retransmission, no long silence) retired before the end of the capture, before any record

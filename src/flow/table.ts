@@ -58,7 +58,7 @@ export class FlowTable {
   readonly maxConnections: number;
   readonly retireAfter: number;
   readonly idleRetireAfter: number;
-  private readonly onRetire: ((conn: Connection) => void) | undefined;
+  private readonly onRetire: ((conn: ConnectionRecord) => void) | undefined;
   private readonly releaseHealthy: ((slot: number) => boolean) | undefined;
   /** Connections ever seen. */
   total = 0;
@@ -112,11 +112,10 @@ export class FlowTable {
    * Some held connection has this endpoint ("ip:port") as its originator, or as its responder when
    * its originator is not known from a SYN. Kept as counts, so the check costs no walk of the table.
    */
-  holdsEndpoint(c: Connection, which: 'orig' | 'resp'): boolean {
-    const rec = c as ConnectionRecord;
-    const key = which === 'orig' ? rec.origKey : rec.respKey;
+  holdsEndpoint(c: ConnectionRecord, which: 'orig' | 'resp'): boolean {
+    const key = which === 'orig' ? c.origKey : c.respKey;
     // Counts by hashed key: a collision can only make a connection wait longer, never lose it.
-    return key !== undefined && this.heldEndpoints.has(key);
+    return this.heldEndpoints.has(key);
   }
 
   holdsEndpointKey(key: number): boolean {
@@ -241,8 +240,8 @@ export class FlowTable {
   }
 
   /**
-   * Plainly healthy: no rule can fire on it (see FlowTableOptions.releaseHealthy). The same test
-   * as plainlyHealthy() in src/analysis/analyze.ts, on the slot's numbers: change both together.
+   * Plainly healthy: no rule can fire on it (see FlowTableOptions.releaseHealthy). The one test:
+   * a record retired carries its verdict (ConnectionRecord.plainlyHealthy).
    */
   private plainlyHealthy(slot: number): boolean {
     const bits = this.conns.bits(slot);
@@ -267,6 +266,7 @@ export class FlowTable {
       return;
     }
     const rec = this.handleOf(slot);
+    rec.plainlyHealthy = this.plainlyHealthy(slot);
     this.free(slot);
     this.onRetire?.(rec);
   }

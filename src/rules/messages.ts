@@ -50,7 +50,10 @@ function compile(template: string): Node[] {
     const top = stack[stack.length - 1]!;
     if (m.index > at) top.nodes.push({ kind: 'text', text: template.slice(at, m.index) });
     at = m.index + m[0].length;
-    const [, sigil, name, filter, arg] = m as unknown as [string, string, string, string | undefined, string | undefined];
+    const sigil = m[1] ?? '';
+    const name = m[2] ?? '';
+    const filter = m[3];
+    const arg = m[4];
     if (sigil === '#' || sigil === '^') {
       const body: Node[] = [];
       top.nodes.push({ kind: 'section', name, inverted: sigil === '^', body });
