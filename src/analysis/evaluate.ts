@@ -8,7 +8,7 @@ import type { FindingDraft, RuleContext } from '../rules/types.js';
  * claims is not explained again by a later one.
  */
 export function evaluateRules(connections: Connection[], links: readonly NatLink[],
-  isServiceAddress: (addr: string) => boolean | null): FindingDraft[] {
+  isServiceAddress: (addr: string) => boolean | null, oneDirection = false): FindingDraft[] {
   const claimed = new Set<Connection>();
   const named = new Set<Connection>();
   const byClient = new Map<string, Connection[]>();
@@ -27,6 +27,7 @@ export function evaluateRules(connections: Connection[], links: readonly NatLink
     isExplained: (c) => claimed.has(c) || named.has(c),
     byClient: (e) => byClient.get(e) ?? [],
     isServiceAddress,
+    oneDirection,
   };
   const drafts: FindingDraft[] = [];
   for (const rule of RULES) {

@@ -187,7 +187,8 @@ export class Pipeline {
 
   /** Rules over the given connections (retired and live), without ending the capture. */
   evaluate(connections: Connection[]): FindingDraft[] {
-    return evaluateRules(connections, this.linker.links, this.isServiceAddress);
+    const t = this.table;
+    return evaluateRules(connections, this.linker.links, this.isServiceAddress, t.responderPackets === 0 && t.originatorAcks > 0);
   }
 
   /** Connections seen so far (held, retired and representatives), in order of first packet. */

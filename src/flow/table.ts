@@ -65,6 +65,12 @@ export class FlowTable {
   /** Times the table hit maxConnections and retired a connection early. */
   evictions = 0;
   tcpPackets = 0;
+  /**
+   * Packets from a responder, and ACK-bearing packets from an originator: none of the first and
+   * some of the second is a capture that shows one direction only.
+   */
+  responderPackets = 0;
+  originatorAcks = 0;
   icmpErrors = 0;
   icmpUntied = 0;
   /** Connections retired as plainly healthy without a record (releaseHealthy said so). */
@@ -394,6 +400,8 @@ export class FlowTable {
       slot = this.create(p, frame, hash);
       srcIsA = !((p.flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK));
     } else this.recency.touch(slot);
+    if (!srcIsA) this.responderPackets++;
+    else if ((p.flags & (TcpFlag.ACK | TcpFlag.SYN)) === TcpFlag.ACK) this.originatorAcks++;
     this.tcp.update(slot, srcIsA ? 0 : 1, p, frame);
   }
 

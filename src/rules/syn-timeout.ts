@@ -52,7 +52,8 @@ export const synTimeout: Rule = {
         summary: '{{clientAddr}} → {{server}}: SYNs unanswered ({{count|plural:attempt}})',
         explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame}}) and retransmitted it {{retries|plural:time}} over {{waited}} s with no answer in the capture: no SYN-ACK, no RST, no ICMP error.' +
           ' The SYN or its answer was dropped silently — a firewall or NetworkPolicy with DROP, a security group, a routing black hole, a full accept queue, or a host that is down — or the answer took a path this capture does not see.' +
-          '{{#translatedTo}} The node translated it to {{translatedTo}}.{{/translatedTo}}',
+          '{{#translatedTo}} The node translated it to {{translatedTo}}.{{/translatedTo}}' +
+          '{{#oneDirection}} This capture holds not one packet from any responder while originators acknowledge answers: it shows one direction only, so these SYNs may well have been answered on the path it does not see.{{/oneDirection}}',
       },
       hairpin: {
         summary: '{{clientAddr}} → its own Service {{server}}: SYNs unanswered (hairpin)',
@@ -111,8 +112,9 @@ export const synTimeout: Rule = {
       ];
       return {
         rule: 'syn-timeout' as const,
-        severity: 'error' as const,
-        confidence: h0.hairpin ? 0.85 : 0.6,
+        // One direction only: the answers may exist on the path the capture does not see.
+        severity: ctx.oneDirection ? 'warning' as const : 'error' as const,
+        confidence: h0.hairpin ? 0.85 : ctx.oneDirection ? 0.4 : 0.6,
         client: c.orig.text,
         server: c.resp.text,
         backend: null,
@@ -122,6 +124,7 @@ export const synTimeout: Rule = {
         ruledOut: ruledOutOf(conns, c.orig.text, c.resp.addr, retries, waited),
         messageId: h0.hairpin ? 'hairpin' : 'unanswered',
         data: {
+          oneDirection: ctx.oneDirection,
           clientAddr: c.orig.addr, client: c.orig.text, server: c.resp.text, synFrame: c.dirs[0].synFrame,
           retries, waited, translatedTo: backend,
         },

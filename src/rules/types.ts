@@ -107,6 +107,11 @@ export interface RuleContext {
   /** Connections already explained by an earlier rule (rules run in registry order). */
   isClaimed(conn: Connection): boolean;
   claim(conn: Connection): void;
+  /**
+   * The capture shows one direction only: originators' ACKs (answers they got) but not one packet
+   * from any responder. What went unanswered may have been answered on the path it does not see.
+   */
+  oneDirection: boolean;
   /** The connection is claimed, or named by a finding an earlier rule reported. */
   isExplained(conn: Connection): boolean;
   /** All connections whose originator is this endpoint text. */

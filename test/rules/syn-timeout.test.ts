@@ -91,6 +91,7 @@ new RuleTester().run('syn-timeout', {
 
 // Public captures (issue 14's sweep): answers the capture does not show.
 const oneWayClient = conversation('10.9.0.2:40500', '10.9.0.3:22', { ci: 9000 });
+const healthyOut = conversation('10.9.0.2:40501', '10.9.0.4:443');
 
 new RuleTester().run('syn-timeout', {
   valid: [
@@ -101,6 +102,15 @@ new RuleTester().run('syn-timeout', {
     },
   ],
   invalid: [
+    {
+      name: 'a capture of one direction only (originators ACK answers never seen): unanswered SYNs are a warning',
+      packets: [
+        healthyOut.c(0, 'S', healthyOut.ci), healthyOut.c(0.05, 'A', healthyOut.ci + 1, 7001),
+        healthyOut.c(0.06, 'PA', healthyOut.ci + 1, 7001, { len: 100 }),
+        oneWayClient.c(0.1, 'S', oneWayClient.ci), oneWayClient.c(1.1, 'S', oneWayClient.ci, undefined, { id: 1 }),
+      ],
+      findings: [{ messageId: 'unanswered', severity: 'warning', resetBy: null, count: 1, frames: [4, 5] }],
+    },
   ],
 });
 ruledOutCases('syn-timeout', [
