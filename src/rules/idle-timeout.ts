@@ -1,7 +1,7 @@
 import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, RuledOutDraft } from './types.js';
 import { evidenceOf, sortEvidence } from './evidence.js';
 import { TcpFlag } from '../decode/packet.js';
-import { IDLE_SHORT, isRst } from './tcp.js';
+import { consistentTtl, IDLE_SHORT, isRst, ownTtlRange } from './tcp.js';
 import type { MessageRef } from './messages.js';
 
 /** An idle period this long, then a reset, is reported whoever the reset claims to come from. */
@@ -60,17 +60,12 @@ function hasTwin(c: Connection, ev: ConnEvent): boolean {
 function betrayal(c: Connection, rst: ConnEvent): MessageRef[] {
   const out: MessageRef[] = [];
   const sender = rst.dir === 0 ? c.orig.addr : c.resp.addr;
-  const own = c.events.filter((e) => e.dir === rst.dir && !isRst(e) && e.icmpType < 0);
-  if (own.length >= 2) {
-    let lo = 256;
-    let hi = -1;
-    for (const e of own) {
-      lo = Math.min(lo, e.ttl);
-      hi = Math.max(hi, e.ttl);
-    }
-    // Every other packet of the sender came with one TTL (or two adjacent ones): a RST with
-    // another TTL was made at a different distance from the capture point.
-    if (hi - lo <= 1 && (rst.ttl < lo || rst.ttl > hi)) {
+  // Every other packet of the sender came with one TTL (or two adjacent ones): a RST with
+  // another TTL was made at a different distance from the capture point.
+  const range = ownTtlRange(c.events, rst.dir);
+  if (consistentTtl(range, 2)) {
+    const { lo, hi } = range;
+    if (rst.ttl < lo || rst.ttl > hi) {
       const closer = rst.ttl > hi;
       out.push({ messageId: 'betrayedByTtl', data: {
         ttl: rst.ttl, sender, usualLow: lo, usualHigh: hi, usualRange: lo !== hi, hops: closer ? rst.ttl - hi : lo - rst.ttl, closer,

@@ -1,6 +1,6 @@
 import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, RuledOutDraft } from './types.js';
 import { evidenceOf, sortEvidence } from './evidence.js';
-import { hasReset, isRst, seqDiff } from './tcp.js';
+import { consistentTtl, hasReset, isRst, ownTtlRange, seqDiff } from './tcp.js';
 import type { MessageData } from './messages.js';
 import { TcpFlag } from '../decode/packet.js';
 
@@ -87,17 +87,6 @@ function answersLatest(events: readonly ConnEvent[], i: number): ConnEvent | und
   return undefined;
 }
 
-function usualTtl(own: readonly ConnEvent[]): [number, number] | null {
-  if (own.length < 2) return null;
-  let lo = 256;
-  let hi = -1;
-  for (const e of own) {
-    lo = Math.min(lo, e.ttl);
-    hi = Math.max(hi, e.ttl);
-  }
-  return hi - lo <= 1 ? [lo, hi] : null;
-}
-
 /** An IP ID as the detectors quote it: 0x and four hex digits. */
 function hex4(ipId: number): string {
   return `0x${ipId.toString(16).padStart(4, '0')}`;
@@ -181,10 +170,10 @@ export function examine(c: Connection, i: number): Injection | undefined {
   }
 
   // TTL: the sender's packets arrive with one TTL (± 1); the RST with another (≥ 2 away).
-  const ttl = usualTtl(own);
-  if (ttl !== null && (r.ttl <= ttl[0] - 2 || r.ttl >= ttl[1] + 2)) {
+  const ttl = ownTtlRange(own, d);
+  if (consistentTtl(ttl, 2) && (r.ttl <= ttl.lo - 2 || r.ttl >= ttl.hi + 2)) {
     fired.push({ detector: 'TTL', frames: [r.frame],
-      data: { ttl: r.ttl, others: own.length, senderAddr, usualLow: ttl[0], usualHigh: ttl[1], usualRange: ttl[0] !== ttl[1] } });
+      data: { ttl: r.ttl, others: own.length, senderAddr, usualLow: ttl.lo, usualHigh: ttl.hi, usualRange: ttl.lo !== ttl.hi } });
   }
 
   // SYN_ACK_MISMATCH: a RST+ACK answering a SYN must ack the SYN's ISN + 1.

@@ -1,6 +1,6 @@
 import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, RuledOutDraft } from './types.js';
 import { evidenceOf, groupBy, sortEvidence } from './evidence.js';
-import { hasReset, isRst, noConnectionReply } from './tcp.js';
+import { consistentTtl, hasReset, isRst, noConnectionReply, ownTtlRange, ttlInLine } from './tcp.js';
 import type { FindingMessage } from './messages.js';
 
 interface Stale {
@@ -17,14 +17,8 @@ const RESTART_GAP = 1;
 
 /** The sender's own packets came with one TTL (or two adjacent ones) and the RST with another. */
 function ttlOutOfLine(c: Connection, rst: ConnEvent): boolean {
-  let lo = 256;
-  let hi = -1;
-  for (const e of c.events) {
-    if (e.dir !== rst.dir || e.icmpType >= 0 || isRst(e)) continue;
-    lo = Math.min(lo, e.ttl);
-    hi = Math.max(hi, e.ttl);
-  }
-  return hi >= 0 && hi - lo <= 1 && (rst.ttl < lo || rst.ttl > hi);
+  const range = ownTtlRange(c.events, rst.dir);
+  return consistentTtl(range) && (rst.ttl < range.lo || rst.ttl > range.hi);
 }
 
 /** Seconds between the RST sender's last packet before the trigger and the trigger. */
@@ -110,10 +104,10 @@ export const staleConnection: Rule = {
       // packets, one dropped, as an endpoint's own close). More likely after a silence long enough
       // to restart in.
       const likely = h0.silence !== null && h0.silence >= RESTART_GAP;
-      const ttl = h0.rst.ttl;
-      const ownTtlKnown = c.events.some((e) => e.dir === h0.rst.dir && e.icmpType < 0 && !isRst(e));
+      // Claimed only when verified: the RST's TTL among its sender's own (which agree within one).
+      const inLine = ttlInLine(c.events, h0.rst);
       const ruledOut: RuledOutDraft[] = [];
-      if (ownTtlKnown) ruledOut.push({ rule: 'injected-reset', messageId: 'ttlInLine', data: { ttl, loserAddr: loser.addr } });
+      if (inLine !== null) ruledOut.push({ rule: 'injected-reset', messageId: 'ttlInLine', data: { ttl: inLine.ttl, loserAddr: loser.addr } });
       return {
         rule: 'stale-connection' as const,
         severity: 'warning' as const,

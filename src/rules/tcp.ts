@@ -92,6 +92,32 @@ export function answersFin(c: Connection, i: number): ConnEvent | undefined {
   return trigger !== undefined && (trigger.flags & TcpFlag.FIN) !== 0 ? trigger : undefined;
 }
 
+/** The TTLs of one side's own TCP packets in `events` (not its RSTs), and how many there are. */
+export interface TtlRange {
+  lo: number;
+  hi: number;
+  count: number;
+}
+
+/** One side's TTL range over `events` (direction `dir`), or null when it sent no packet there. */
+export function ownTtlRange(events: readonly ConnEvent[], dir: number): TtlRange | null {
+  let lo = 256;
+  let hi = -1;
+  let count = 0;
+  for (const e of events) {
+    if (e.dir !== dir || e.icmpType >= 0 || isRst(e)) continue;
+    count++;
+    if (e.ttl < lo) lo = e.ttl;
+    if (e.ttl > hi) hi = e.ttl;
+  }
+  return count === 0 ? null : { lo, hi, count };
+}
+
+/** The range agrees within one (one TTL or two adjacent ones) over at least `minCount` packets. */
+export function consistentTtl(range: TtlRange | null, minCount = 1): range is TtlRange {
+  return range !== null && range.count >= minCount && range.hi - range.lo <= 1;
+}
+
 /**
  * The RST's TTL is among those of its sender's own other TCP packets in `events` (direction
  * `senderDir` there; they agree within one): the RST was made at the same distance as they were,
@@ -99,15 +125,7 @@ export function answersFin(c: Connection, i: number): ConnEvent | undefined {
  * null when not, or with fewer than `minOwn` packets to compare.
  */
 export function ttlInLine(events: readonly ConnEvent[], rst: ConnEvent, senderDir: number = rst.dir, minOwn = 1): { ttl: number; usualTtl: string } | null {
-  let lo = 256;
-  let hi = -1;
-  let own = 0;
-  for (const e of events) {
-    if (e.dir !== senderDir || e.icmpType >= 0 || isRst(e)) continue;
-    own++;
-    lo = Math.min(lo, e.ttl);
-    hi = Math.max(hi, e.ttl);
-  }
-  if (own < minOwn || hi - lo > 1 || rst.ttl < lo || rst.ttl > hi) return null;
-  return { ttl: rst.ttl, usualTtl: lo === hi ? `${lo}` : `${lo}–${hi}` };
+  const range = ownTtlRange(events, senderDir);
+  if (!consistentTtl(range, minOwn) || rst.ttl < range.lo || rst.ttl > range.hi) return null;
+  return { ttl: rst.ttl, usualTtl: range.lo === range.hi ? `${range.lo}` : `${range.lo}–${range.hi}` };
 }

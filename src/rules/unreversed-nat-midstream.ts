@@ -1,6 +1,6 @@
 import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, RuledOutDraft } from './types.js';
 import { evidenceOf, sortEvidence } from './evidence.js';
-import { answersSegment, isRst, seqDiff, ttlInLine } from './tcp.js';
+import { answersSegment, isRst, ownTtlRange, seqDiff, ttlInLine } from './tcp.js';
 import { TcpFlag } from '../decode/packet.js';
 
 const MIDSTREAM_REMEDIATION: readonly string[] = [
@@ -91,8 +91,8 @@ function replyUnseenByClient(c: Connection): UnseenReply | undefined {
     if (r.dir !== 0 || !isRst(r) || (r.flags & TcpFlag.ACK) !== 0) continue;
     const trigger = answersSegment(ev, i);
     if (trigger === undefined || trigger.len === 0) return undefined;
-    const ownTtls = ev.filter((e) => e.dir === 0 && e.icmpType < 0 && !isRst(e)).map((e) => e.ttl);
-    if (ownTtls.length === 0 || r.ttl < Math.min(...ownTtls) - 1 || r.ttl > Math.max(...ownTtls) + 1) return undefined;
+    const own = ownTtlRange(ev, 0);
+    if (own === null || r.ttl < own.lo - 1 || r.ttl > own.hi + 1) return undefined;
     const replyEnd = (trigger.seq + trigger.len) >>> 0;
     const carriedOn = ev.find((e) => e.frame > r.frame && e.dir === 0 && e.icmpType < 0 && !isRst(e) &&
       (e.flags & TcpFlag.ACK) !== 0 && seqDiff(e.ack, replyEnd) < 0 && seqDiff(e.seq, r.seq) <= 0);
