@@ -8,9 +8,8 @@
 
 import { describe, expect, it } from 'vitest';
 import ipaddr from 'ipaddr.js';
-import { Pipeline } from '../../src/analysis/pipeline.js';
-import { buildAnalysis } from '../../src/report/build.js';
-import type { CaptureInfo, Frame } from '../../src/capture/types.js';
+import type { Frame } from '../../src/capture/types.js';
+import { analyzeFrames } from './in-memory.js';
 import type { FindingWithEvidence } from '../../src/report/types.js';
 import type { RuleId, Severity } from '../../src/rules/types.js';
 import { ethernet, icmp6Error, icmpUnreachable, ipv4, ipv6, sll2, tcp, type TcpFlags } from './packet-builder.js';
@@ -157,16 +156,7 @@ export function tableFrames(rows: readonly TablePacket[]): Frame[] {
 
 /** Every finding of every rule for a packet table, in report order (also handy to write a table). */
 export function analyzeTable(rows: readonly TablePacket[], options: RuleTesterOptions = {}): FindingWithEvidence[] {
-  const frames = tableFrames(rows);
-  const pipeline = new Pipeline({ serviceCidrs: options.serviceCidrs });
-  for (const f of frames) pipeline.onFrame(f);
-  const info: CaptureInfo = {
-    path: 'rule-tester', format: 'pcap', compressed: false,
-    linkTypes: [...new Set(frames.map((f) => f.linkType))], interfaces: [],
-    packets: frames.length, bytes: frames.reduce((n, f) => n + f.capturedLength, 0),
-    truncated: false, warnings: [], comments: [],
-  };
-  return buildAnalysis([pipeline.finish(info)]).findings;
+  return analyzeFrames(tableFrames(rows), { serviceCidrs: options.serviceCidrs, path: 'rule-tester' }).findings;
 }
 
 /** A finding reduced to the fields a case states (detectors where the case names them). */

@@ -6,10 +6,9 @@
 
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
-import { Pipeline } from '../../src/analysis/pipeline.js';
 import { readCapture } from '../../src/capture/reader.js';
-import type { CaptureInfo, Frame } from '../../src/capture/types.js';
-import { buildAnalysis } from '../../src/report/build.js';
+import type { Frame } from '../../src/capture/types.js';
+import { analyzeFrames as analyzeInMemory } from '../helpers/in-memory.js';
 import type { RuleId, Severity } from '../../src/rules/types.js';
 import { inetChecksum } from '../helpers/packet-builder.js';
 
@@ -134,15 +133,7 @@ export function fixTransportChecksum(ip: Uint8Array, h: { version: 4 | 6; hl: nu
 
 /** frames → decoder → flow table → NAT linker → rules → report model, all in memory. */
 export function analyzeFrames(frames: readonly Frame[], options: AnalyzeOptions = {}): Result {
-  const pipeline = new Pipeline({ serviceCidrs: options.serviceCidrs });
-  for (const f of frames) pipeline.onFrame(f);
-  const info: CaptureInfo = {
-    path: 'metamorphic', format: 'pcap', compressed: false,
-    linkTypes: [...new Set(frames.map((f) => f.linkType))], interfaces: [],
-    packets: frames.length, bytes: frames.reduce((n, f) => n + f.capturedLength, 0),
-    truncated: false, warnings: [], comments: [],
-  };
-  const analysis = buildAnalysis([pipeline.finish(info)]);
+  const analysis = analyzeInMemory(frames, { serviceCidrs: options.serviceCidrs, path: 'metamorphic' });
   return {
     findings: analysis.findings.map((f) => ({ rule: f.rule, severity: f.severity, messageId: f.messageId, frames: f.frames, summary: f.summary })),
     resets: analysis.report.summary.resets,
