@@ -155,10 +155,10 @@ export const connectionRefused: Rule = {
       const who = backend ?? server;
       // A refusal whose TTL is above what the host's own packets arrive with was made closer to
       // the capture point, or by another stack: a firewall or NAT answering in the host's name.
-      const rstEv = h0.answered.events.find((e) => isRst(e) && e.dir === 1);
+      // The RST+ACK that refused it (the answered half was chosen because it has one).
       const refusingRst = refusal(h0.answered);
-      const usual = rstEv === undefined ? null : usualTtlOf(who.addr);
-      const inItsName = rstEv !== undefined && usual !== null && rstEv.ttl >= usual[1] + 2;
+      const usual = refusingRst === undefined ? null : usualTtlOf(who.addr);
+      const inItsName = refusingRst !== undefined && usual !== null && refusingRst.ttl >= usual[1] + 2;
       const service = looksLikeService(h0.conn, ctx.isServiceAddress);
       const remediation = service ? [
         `kubectl get svc -A -o wide | grep ${server.addr}   # find the Service; compare its targetPort with the container's port`,
@@ -175,7 +175,7 @@ export const connectionRefused: Rule = {
         data: {
           clientAddr: client.addr, client: client.text, server: server.text, backend: backend ? backend.text : '',
           synFrame: h0.conn.dirs[0].synFrame, whoAddr: who.addr, port,
-          rstTtl: rstEv?.ttl ?? 0, usualTtl: usual === null ? '' : ttlText(usual),
+          rstTtl: refusingRst?.ttl ?? 0, usualTtl: usual === null ? '' : ttlText(usual),
         },
         severity: inItsName ? 'warning' as const : 'error' as const,
         confidence: inItsName ? 0.6 : 0.95,
