@@ -68,7 +68,6 @@ export interface CaptureResult {
   decoderWarnings: string[];
 }
 
-
 /**
  * frames → packets → connections → NAT links → findings, for one frame source. `onFrame` takes
  * frames from any source (a capture file, a live interface); `finish` runs the rules.
@@ -293,5 +292,4 @@ export class Pipeline {
     };
   }
 }
-
 

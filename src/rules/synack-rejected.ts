@@ -1,5 +1,5 @@
 import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, RuledOutDraft } from './types.js';
-import { evidenceOf, sortEvidence } from './evidence.js';
+import { evidenceOf, groupBy, sortEvidence } from './evidence.js';
 import { isRst, isSynAck, isSynOnly, ttlInLine } from './tcp.js';
 import { BR_NETFILTER_REMEDIATION } from './remediation.js';
 import { TcpFlag } from '../decode/packet.js';
@@ -60,15 +60,8 @@ export const synackRejected: Rule = {
       if (!retriedAfter) continue;
       hits.push({ conn: c, synAck, rst });
     }
-    const groups = new Map<string, typeof hits>();
-    for (const h of hits) {
-      const key = `${h.conn.orig.addr}|${h.conn.resp.text}`;
-      const g = groups.get(key);
-      if (g) g.push(h);
-      else groups.set(key, [h]);
-    }
     const findings: FindingDraft[] = [];
-    for (const group of groups.values()) {
+    for (const group of groupBy(hits, (h) => `${h.conn.orig.addr}|${h.conn.resp.text}`)) {
       const h0 = group[0]!;
       const c0 = h0.conn;
       const evidence = [];

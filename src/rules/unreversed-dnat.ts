@@ -1,5 +1,5 @@
 import type { Connection, FindingDraft, Rule, RuleContext } from './types.js';
-import { evidenceAcross, evidenceOf, sortEvidence } from './evidence.js';
+import { evidenceAcross, evidenceOf, groupBy, sortEvidence } from './evidence.js';
 import { isRst, isSynAck, isSynOnly } from './tcp.js';
 import { BR_NETFILTER_REMEDIATION } from './remediation.js';
 import type { FindingMessage } from './messages.js';
@@ -84,13 +84,7 @@ export const unreversedDnat: Rule = {
       attempts.push({ link, original: x, translated: y, clientRst });
     }
     // One finding per client address, Service and backend; each attempt (ISN) counts once.
-    const groups = new Map<string, Attempt[]>();
-    for (const a of attempts) {
-      const key = `${a.original.orig.addr}|${a.original.resp.text}|${a.translated.resp.text}`;
-      const g = groups.get(key);
-      if (g) g.push(a);
-      else groups.set(key, [a]);
-    }
+    const groups = groupBy(attempts, (a) => `${a.original.orig.addr}|${a.original.resp.text}|${a.translated.resp.text}`);
     const findings: FindingDraft[] = [];
     // Established connections by server endpoint, built once (a filter of every connection per
     // group was quadratic on large captures).
@@ -107,7 +101,7 @@ export const unreversedDnat: Rule = {
       }
       return established.get(server) ?? [];
     };
-    for (const group of groups.values()) {
+    for (const group of groups) {
       const first = group[0]!;
       const client = first.original.orig;
       const service = first.original.resp;
