@@ -2,7 +2,8 @@
 # Dual-stack extension of lib.sh for the issue-14 scenarios. Source it instead of lib.sh: it
 # sources lib.sh (unchanged, so the existing IPv4 scenarios keep making the same captures) and then
 #  - names namespaces rl14-<scenario>-<role> and writes to $LAB_OUT_ROOT/<scenario>/ (default
-#    /work/lab-out: these captures are not samples yet);
+#    /work/lab-out: these captures are not samples yet), or rl-<scenario>-<role> and
+#    samples/<scenario>/ with `lab_init <scenario> sample`;
 #  - builds namespaces with IPv6 on (no DAD, no router solicitations, no RAs) and adds, next to the
 #    IPv4 ones, pods in fd00:10:244::/64 (cni0 fd00:10:244::1), Services in fd00:10:96::/112 and
 #    kube-proxy's ip6tables chains (the same names and shape as the IPv4 ones);
@@ -16,11 +17,18 @@ LAB_OUT_ROOT="${LAB_OUT_ROOT:-/work/lab-out}"
 CAP_FILTER4='ip and (tcp or icmp)'
 CAP_FILTER6='ip6 and (tcp or (icmp6 and ip6[40] < 128))'
 
+# lab_init <scenario> [sample]: with "sample", namespaces are rl-<scenario>-<role> and the captures
+# go straight to samples/<scenario>/ (the scenarios written after issue 14)
 lab_init() {
     [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 2; }
     LAB_SCENARIO="$1"
-    LAB_NS_PREFIX="rl14-${1}-"
-    OUT="$LAB_OUT_ROOT/$1"
+    if [ "${2:-}" = sample ]; then
+        LAB_NS_PREFIX="rl-${1}-"
+        OUT="$SAMPLES_DIR/$1"
+    else
+        LAB_NS_PREFIX="rl14-${1}-"
+        OUT="$LAB_OUT_ROOT/$1"
+    fi
     mkdir -p "$OUT"
     lab_cleanup
     trap lab_cleanup EXIT

@@ -2,7 +2,7 @@
 """Dual-stack lab peer for the issue-14 scenarios (IPv4 or IPv6, chosen by the address).
 
   peer.py server <bind-ip> <port> <mode>
-  peer.py client <host> <port> <mode> [local-port]
+  peer.py client <host> <port> <mode> [local-port] [count]
 
 Servers accept in a thread per connection (a held connection never blocks the next one). Clients
 use a 3 s connect timeout, like client.py. Server modes:
@@ -13,6 +13,9 @@ use a 3 s connect timeout, like client.py. Server modes:
               {1,0}: the client's FIN is answered by RST instead of FIN (HAProxy "option nolinger")
   halfclose   read the request, reply, close normally (FIN) at once
   idleclose   read the request, reply, wait 2 s idle, close normally (FIN)
+  lines       answer every line received with "ok <n>", until EOF or reset
+  noaccept    listen(2) and never call accept(): the accept queue takes 3 connections, and 3
+              SYNs fit the SYN queue without SYN cookies
 Client modes:
   get         send a request, read to EOF (or reset)
   late        send a request, read the reply, wait 2.5 s, send more, read (expects a reset)
@@ -22,8 +25,20 @@ Client modes:
   idlesend    send a request, read the reply, wait 3 s (the server closes meanwhile), send again
   linger0     send a request, read the reply, close with SO_LINGER {1,0} (the script drops the RST)
   closefirst  send a request, read the reply, close normally (FIN) before the server does
+  burst       count "<q>+<n>": q ordinary connections with a request each (from local-port on),
+              then n non-blocking connects sent back to back, with TCP_QUICKACK off so each
+              handshake's final ACK waits for the delayed-ACK timer (all n SYNs reach the server
+              before any of their ACKs); 0.3 s later a request on each; report after 3 s, then
+              keep the sockets open 30 s (the script destroys them)
+  bigwrite    two small lines (each answered by a "lines" server), then one 20000-byte line;
+              wait up to 15 s for its answer (a PMTU black hole: ETIMEDOUT)
+  stallbig    one line answered, then wait for $PEER_GO (a file the script creates once the
+              server is cut off), write 4000 bytes; wait up to 15 s for an answer
+  stallsmall  the same with a 5-byte line ("ping\n")
 Prints one line of outcome per step; exit status 0 on success, 1 on failure.
 """
+import os
+import select
 import socket
 import struct
 import sys
@@ -53,6 +68,9 @@ def linger0(c):
 
 def handle(c, mode):
     c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if mode == "lines":
+        answer_lines(c)
+        return
     read_request(c)
     c.sendall(REPLY)
     if mode == "linger0now":
@@ -73,12 +91,28 @@ def handle(c, mode):
         time.sleep(2)
 
 
+def answer_lines(c):
+    buf, n = b"", 0
+    while True:
+        d = c.recv(65536)
+        if not d:
+            return
+        buf += d
+        while b"\n" in buf:
+            _, buf = buf.split(b"\n", 1)
+            n += 1
+            c.sendall(b"ok %d\n" % n)
+
+
 def serve(bind, port, mode):
     s = socket.socket(fam(bind), socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((bind, port))
-    s.listen(16)
+    s.listen(2 if mode == "noaccept" else 16)
     print(f"server {mode} listening on {bind}:{port}", flush=True)
+    if mode == "noaccept":
+        while True:
+            time.sleep(3600)
 
     def run(c, peer):
         try:
@@ -92,6 +126,67 @@ def serve(bind, port, mode):
     while True:
         c, peer = s.accept()
         threading.Thread(target=run, args=(c, peer), daemon=True).start()
+
+
+def burst(host, port, lport, counts):
+    """<queued>+<burst>: <queued> ordinary connections first (they fill the accept queue but one
+    slot), then <burst> whose SYNs all arrive before any of their final ACKs"""
+    f = fam(host)
+    queued, n = (int(x) for x in counts.split("+"))
+    req = b"GET / HTTP/1.0\r\nHost: %s\r\n\r\n" % host.encode()
+    socks = []
+    for i in range(queued + n):
+        s = socket.socket(f, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        s.bind(("::" if f == socket.AF_INET6 else "0.0.0.0", lport + i))
+        if i < queued:
+            s.settimeout(3)
+            s.connect((host, port))
+            s.sendall(req)
+        else:
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 0)
+            s.setblocking(False)
+        socks.append(s)
+    time.sleep(0.1)
+    for s in socks[queued:]:
+        s.connect_ex((host, port))
+    select.select([], socks[queued:], [], 3)
+    time.sleep(0.3)
+    for i, s in enumerate(socks[queued:], queued):
+        try:
+            s.send(req)
+            print(f"client {lport + i}: request sent", flush=True)
+        except OSError as e:
+            print(f"client {lport + i}: send {e!r}", flush=True)
+    time.sleep(3)
+    for i, s in enumerate(socks):
+        s.setblocking(False)
+        try:
+            print(f"client {lport + i}: after 3 s got {s.recv(4096)!r}", flush=True)
+        except OSError as e:
+            print(f"client {lport + i}: after 3 s {e!r}", flush=True)
+    time.sleep(30)   # the script captures, stops and destroys the sockets (ss -K)
+    return 0
+
+
+def talk(s, tag, mode):
+    """the line-protocol modes: a "lines" server answers every line"""
+    f = s.makefile("rb")
+    for _ in range(2 if mode == "bigwrite" else 1):
+        s.sendall(b"hello\n")
+        print(f"{tag}: got {f.readline()!r}", flush=True)
+    if mode == "bigwrite":
+        data = b"x" * 19999 + b"\n"
+    else:
+        go = os.environ.get("PEER_GO")
+        while go and not os.path.exists(go):
+            time.sleep(0.05)
+        data = b"y" * 3999 + b"\n" if mode == "stallbig" else b"ping\n"
+    s.settimeout(15)
+    s.sendall(data)
+    print(f"{tag}: wrote {len(data)} bytes", flush=True)
+    print(f"{tag}: got {f.readline()!r}", flush=True)
 
 
 def client(host, port, mode, lport):
@@ -114,6 +209,9 @@ def client(host, port, mode, lport):
     try:
         s.connect((host, port))
         tag += f" from port {s.getsockname()[1]}"
+        if mode in ("bigwrite", "stallbig", "stallsmall"):
+            talk(s, tag, mode)
+            return 0
         s.sendall(req)
         if mode == "get":
             data = b""
@@ -168,4 +266,6 @@ if __name__ == "__main__":
         serve(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     else:
         lp = int(sys.argv[5]) if len(sys.argv) > 5 else 0
+        if sys.argv[4] == "burst":
+            sys.exit(burst(sys.argv[2], int(sys.argv[3]), lp, sys.argv[6]))
         sys.exit(client(sys.argv[2], int(sys.argv[3]), sys.argv[4], lp))
