@@ -30,8 +30,8 @@ Client modes:
               handshake's final ACK waits for the delayed-ACK timer (all n SYNs reach the server
               before any of their ACKs); 0.3 s later a request on each; report after 3 s, then
               keep the sockets open 30 s (the script destroys them)
-  bigwrite    two small lines (each answered by a "lines" server), then one 20000-byte line;
-              wait up to 15 s for its answer (a PMTU black hole: ETIMEDOUT)
+  bigwrite    a 6-byte and a 1200-byte line (each answered by a "lines" server), then one
+              20000-byte line; wait up to 15 s for its answer (a PMTU black hole: ETIMEDOUT)
   stallbig    one line answered, then wait for $PEER_GO (a file the script creates once the
               server is cut off), write 4000 bytes; wait up to 15 s for an answer
   stallsmall  the same with a 5-byte line ("ping\n")
@@ -173,8 +173,8 @@ def burst(host, port, lport, counts):
 def talk(s, tag, mode):
     """the line-protocol modes: a "lines" server answers every line"""
     f = s.makefile("rb")
-    for _ in range(2 if mode == "bigwrite" else 1):
-        s.sendall(b"hello\n")
+    for line in [b"hello\n", b"z" * 1199 + b"\n"] if mode == "bigwrite" else [b"hello\n"]:
+        s.sendall(line)
         print(f"{tag}: got {f.readline()!r}", flush=True)
     if mode == "bigwrite":
         data = b"x" * 19999 + b"\n"
