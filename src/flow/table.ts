@@ -14,6 +14,7 @@ import { EvidenceBuffer } from './evidence.js';
 import { TcpState } from './tcp-state.js';
 import { witnessHashOf } from './endpoints.js';
 import { syncConnection } from './snapshot.js';
+import { seqDiff } from '../tcp/seq.js';
 
 export { ConnectionRecord } from './connection.js';
 export { DEFAULT_MAX_CONNECTIONS, type FlowTableOptions, type HandshakeHook } from './options.js';
@@ -254,9 +255,21 @@ export class FlowTable {
     if ((bits & ConnFlag.Established) === 0 || (bits & ConnFlag.NatLinked) !== 0) return false;
     const d = this.dirs;
     if (((d.bits(slot * 2) | d.bits(slot * 2 + 1)) & DirFlag.RstSeen) !== 0) return false;
-    if (d.synRetransmits(slot * 2) !== 0) return false;
+    if (d.synRetransmits(slot * 2) !== 0 || d.synRetransmits(slot * 2 + 1) !== 0) return false;
     if (this.history.hasIcmpError(slot)) return false;
+    if (this.stalled(slot * 2, slot * 2 + 1) || this.stalled(slot * 2 + 1, slot * 2)) return false;
     return this.conns.maxIdle(slot) < 10;
+  }
+
+  /**
+   * Direction `i` retransmitted and its data was still unacknowledged by `peer` at the end: a
+   * peer that stopped answering, or segments that never got through (peer-unresponsive,
+   * pmtu-blackhole, accept-queue-overflow read it).
+   */
+  private stalled(i: number, peer: number): boolean {
+    const d = this.dirs;
+    if (d.retransmits(i) === 0 || (d.bits(i) & DirFlag.NextSeqValid) === 0) return false;
+    return (d.bits(peer) & DirFlag.LastAckValid) === 0 || seqDiff(d.nextSeq(i), d.lastAck(peer)) > 0;
   }
 
   private retire(slot: number, mayRelease: boolean): void {

@@ -114,9 +114,10 @@ export class TcpState {
     c.setLastPacket(slot, t, frame);
 
     // Packets after a RST are evidence too (data continuing after a forged RST, segments answered
-    // by a "no such connection" RST), however long the connection was before it.
+    // by a "no such connection" RST), however long the connection was before it; so are
+    // retransmissions (the backoff of a peer that stopped answering, segments too large to pass).
     const anyRst = ((d.bits(slot * 2) | d.bits(slot * 2 + 1)) & DirFlag.RstSeen) !== 0;
-    const eventIndex = this.evidence.add(slot, frame, dir, p, retransmit, syn || rst || fin || anyRst);
+    const eventIndex = this.evidence.add(slot, frame, dir, p, retransmit, syn || rst || fin || anyRst || retransmit);
     this.copies.remember(slot, dir, p, eventIndex);
   }
 
@@ -153,7 +154,8 @@ export class TcpState {
     }
     // The hook reads the table (the SYN's ISN): store this direction's state first.
     d.setBits(i, dbits);
-    if (!retransmit && this.onHandshake !== undefined) {
+    // A retransmitted SYN too: when the first was lost before NAT, the translated half begins with it.
+    if ((!retransmit || !ackf) && this.onHandshake !== undefined) {
       this.onHandshake(slot, dir, p, this.now, frame.frameNumber);
       // The hook may have marked the slot (a NAT link).
       cbits = c.bits(slot);
