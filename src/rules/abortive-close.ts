@@ -92,7 +92,8 @@ export const abortiveClose: Rule = {
       neverIdle: 'the connection was never silent longer than {{maxIdle}} s: no idle period for a middlebox to time out',
     },
     // Every more specific reason for a RST on an established connection comes first.
-    yieldsTo: ['challenge-ack', 'unreversed-nat-midstream', 'injected-reset', 'idle-timeout', 'stale-connection'],
+    yieldsTo: ['challenge-ack', 'unreversed-nat-midstream', 'injected-reset', 'idle-timeout', 'stale-connection', 'accept-queue-overflow',
+      'pmtu-blackhole', 'peer-unresponsive'],
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const hits: Abort[] = [];

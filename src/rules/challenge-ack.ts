@@ -1,5 +1,5 @@
 import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, RuledOutDraft } from './types.js';
-import { evidenceOf, groupBy, sortEvidence } from './evidence.js';
+import { evidenceOf, groupBy, sortEvidence, withNatPeer } from './evidence.js';
 import { isRst, isSynAck, isSynOnly, ttlInLine } from './tcp.js';
 import type { FindingMessage } from './messages.js';
 import { TcpFlag } from '../decode/packet.js';
@@ -106,8 +106,7 @@ export const challengeAck: Rule = {
       const messageId = outcome(h0);
       const evidence = [];
       for (const h of group) {
-        ctx.claim(h.conn);
-        if (h.conn.natPeer !== null) ctx.claim(h.conn.natPeer);
+        for (const k of withNatPeer(h.conn)) ctx.claim(k);
         evidence.push(evidenceOf(h.conn, h.syn, 'SYN'));
         evidence.push(evidenceOf(h.conn, h.challenge, 'challenge ACK: acks an older connection, not this SYN'));
         evidence.push(evidenceOf(h.conn, h.rst, 'the client has no such connection: RST at that ack'));
@@ -144,7 +143,7 @@ export const challengeAck: Rule = {
           'A client that vanished without a RST leaves the server\'s connection open: the server\'s TCP keepalive (net.ipv4.tcp_keepalive_time) frees it.',
         ],
         evidence,
-        connections: group.flatMap((h) => h.conn.natPeer !== null ? [h.conn, h.conn.natPeer] : [h.conn]),
+        connections: group.flatMap((h) => withNatPeer(h.conn)),
       };
     });
   },

@@ -85,6 +85,11 @@ export function groupBy<T>(items: readonly T[], key: (t: T) => string): T[][] {
   return [...m.values()];
 }
 
+/** A connection with its other NAT half, when linked: what a finding covers and claims. */
+export function withNatPeer(c: Connection): Connection[] {
+  return c.natPeer !== null ? [c, c.natPeer] : [c];
+}
+
 /** The DNAT'd half of a connection, when the capture linked one. */
 export function translatedPeer(c: Connection): Connection | null {
   return c.natRole === 'original' ? c.natPeer : null;

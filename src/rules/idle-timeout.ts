@@ -1,5 +1,5 @@
 import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, RuledOutDraft } from './types.js';
-import { evidenceOf, sortEvidence } from './evidence.js';
+import { evidenceOf, sortEvidence, withNatPeer } from './evidence.js';
 import { TcpFlag } from '../decode/packet.js';
 import { consistentTtl, IDLE_SHORT, isRst, ownTtlRange } from './tcp.js';
 import type { MessageRef } from './messages.js';
@@ -189,8 +189,7 @@ export const idleTimeout: Rule = {
       if (ctx.isClaimed(c)) continue;
       const m = idleResetOf(c);
       if (m === undefined) continue;
-      ctx.claim(c);
-      if (c.natPeer !== null) ctx.claim(c.natPeer);
+      for (const k of withNatPeer(c)) ctx.claim(k);
       const rst = m.rsts[0]!;
       const claimed = rst.dir === 0 ? c.orig : c.resp;
       const middlebox = m.betrayals.length > 0;
@@ -229,7 +228,7 @@ export const idleTimeout: Rule = {
           'Clients should treat a reset on a pooled connection that sat idle as retryable, and expire pooled connections before the middlebox does.',
         ],
         evidence,
-        connections: c.natPeer !== null ? [c, c.natPeer] : [c],
+        connections: withNatPeer(c),
       });
     }
     return out;

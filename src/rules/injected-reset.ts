@@ -1,5 +1,5 @@
 import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, RuledOutDraft } from './types.js';
-import { evidenceOf, sortEvidence } from './evidence.js';
+import { evidenceOf, sortEvidence, withNatPeer } from './evidence.js';
 import { consistentTtl, hasReset, isRst, ownTtlRange, seqDiff } from './tcp.js';
 import type { MessageData } from './messages.js';
 import { TcpFlag } from '../decode/packet.js';
@@ -315,7 +315,7 @@ export const injectedReset: Rule = {
       detectorTooFast: 'TOO_FAST — the RST answered frame {{answeredFrame}} after {{delayMs}} ms, under half the handshake\'s round trip ({{rttMs}} ms): it came from closer than {{senderAddr}}',
     },
     // A leaked reply's RST is the NAT's doing; a reset after a long idle is a middlebox that timed out, not a forger.
-    yieldsTo: ['challenge-ack', 'unreversed-nat-midstream', 'idle-timeout'],
+    yieldsTo: ['challenge-ack', 'unreversed-nat-midstream', 'idle-timeout', 'accept-queue-overflow'],
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const out: FindingDraft[] = [];
@@ -328,8 +328,7 @@ export const injectedReset: Rule = {
         if (tcpEv(ev) && plainRst(ev)) hit = examine(c, i);
       }
       if (hit === undefined) continue;
-      ctx.claim(c);
-      if (c.natPeer !== null) ctx.claim(c.natPeer);
+      for (const k of withNatPeer(c)) ctx.claim(k);
       const r = hit.rst;
       const sender = r.dir === 0 ? c.orig : c.resp;
       const victim = r.dir === 0 ? c.resp : c.orig;
@@ -365,7 +364,7 @@ export const injectedReset: Rule = {
           'If the path is untrusted, use TLS/mTLS or a VPN (RSTs still kill plain TCP, but a protocol-level retry then reconnects safely); TCP-AO (RFC 5925) authenticates segments where both ends support it.',
         ],
         evidence,
-        connections: c.natPeer !== null ? [c, c.natPeer] : [c],
+        connections: withNatPeer(c),
       });
     }
     return out;

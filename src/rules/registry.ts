@@ -11,10 +11,14 @@ import { injectedReset } from './injected-reset.js';
 import { idleTimeout } from './idle-timeout.js';
 import { unexplainedReset } from './unexplained-reset.js';
 import { challengeAck } from './challenge-ack.js';
+import { acceptQueueOverflow } from './accept-queue-overflow.js';
+import { pmtuBlackhole } from './pmtu-blackhole.js';
+import { synRetryDelay } from './syn-retry-delay.js';
+import { peerUnresponsive } from './peer-unresponsive.js';
 
 const ALL: readonly Rule[] = [
-  abortiveClose, challengeAck, connectionRefused, icmpRejected, idleTimeout, injectedReset, staleConnection, synTimeout, synackRejected,
-  unexplainedReset, unreversedDnat, unreversedNatMidstream,
+  abortiveClose, acceptQueueOverflow, challengeAck, connectionRefused, icmpRejected, idleTimeout, injectedReset, peerUnresponsive,
+  pmtuBlackhole, staleConnection, synRetryDelay, synTimeout, synackRejected, unexplainedReset, unreversedDnat, unreversedNatMidstream,
 ];
 
 /**

@@ -58,7 +58,7 @@ export const staleConnection: Rule = {
       ttlInLine: 'the RST came with TTL {{ttl}}, as {{loserAddr}}\'s other packets did: its own stack sent it, not a device in its name',
     },
     // The server's RST after a leaked reply, a forged RST, and a RST after a long idle are explained by those rules.
-    yieldsTo: ['challenge-ack', 'unreversed-nat-midstream', 'injected-reset', 'idle-timeout'],
+    yieldsTo: ['challenge-ack', 'unreversed-nat-midstream', 'injected-reset', 'idle-timeout', 'accept-queue-overflow'],
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const hits: Stale[] = [];

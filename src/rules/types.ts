@@ -16,7 +16,11 @@ export type RuleId =
   | 'stale-connection'
   | 'syn-timeout'
   | 'unexplained-reset'
-  | 'challenge-ack';
+  | 'challenge-ack'
+  | 'accept-queue-overflow'
+  | 'pmtu-blackhole'
+  | 'syn-retry-delay'
+  | 'peer-unresponsive';
 
 /** A rule's metadata, beside its logic (ESLint style). */
 export interface RuleMeta {

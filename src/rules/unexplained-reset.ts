@@ -1,5 +1,5 @@
 import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, RuledOutDraft } from './types.js';
-import { evidenceOf, flagText, groupBy, sortEvidence } from './evidence.js';
+import { evidenceOf, flagText, groupBy, sortEvidence, withNatPeer } from './evidence.js';
 import { answersSegment, hasReset, isRst, isSynAck } from './tcp.js';
 import { TcpFlag } from '../decode/packet.js';
 
@@ -75,7 +75,7 @@ export const unexplainedReset: Rule = {
       notRefusal: '{{#ack}}the RST+ACK does not acknowledge the SYN\'s ISN + 1{{/ack}}{{^ack}}the RST has no ACK: a refusal acknowledges the SYN{{/ack}}',
     },
     // Last: it speaks only for resets no other rule covers.
-    yieldsTo: ['challenge-ack', 
+    yieldsTo: ['accept-queue-overflow', 'challenge-ack', 'peer-unresponsive', 'pmtu-blackhole', 'syn-retry-delay',
       'abortive-close', 'connection-refused', 'icmp-rejected', 'idle-timeout', 'injected-reset', 'stale-connection',
       'syn-timeout', 'synack-rejected', 'unreversed-dnat', 'unreversed-nat-midstream',
     ],
@@ -97,8 +97,7 @@ export const unexplainedReset: Rule = {
       const role = c.originKnown ? (u0.rst.dir === 0 ? 'client' : 'server') : '';
       const evidence = [];
       for (const u of group) {
-        ctx.claim(u.conn);
-        if (u.conn.natPeer !== null) ctx.claim(u.conn.natPeer);
+        for (const k of withNatPeer(u.conn)) ctx.claim(k);
         if (u.before !== undefined) evidence.push(evidenceOf(u.holder, u.before, ''));
         evidence.push(evidenceOf(u.holder, u.rst, 'the reset'));
       }
@@ -128,7 +127,7 @@ export const unexplainedReset: Rule = {
           'Capture at both ends at once (client pod, server pod, node -i any): which side sent the RST, and what it had received.',
         ],
         evidence,
-        connections: group.flatMap((u) => u.conn.natPeer !== null ? [u.conn, u.conn.natPeer] : [u.conn]),
+        connections: group.flatMap((u) => withNatPeer(u.conn)),
       };
     });
   },

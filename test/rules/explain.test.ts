@@ -21,6 +21,10 @@ const DESIGN_RULE_IDS: readonly RuleId[] = [
   'syn-timeout',
   'unexplained-reset',
   'challenge-ack',
+  'accept-queue-overflow',
+  'pmtu-blackhole',
+  'syn-retry-delay',
+  'peer-unresponsive',
 ];
 
 /** Section headings every page has, in this order (`rstdiag explain` prints the page as is). */

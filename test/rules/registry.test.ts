@@ -6,9 +6,9 @@ import type { Rule } from '../../src/rules/types.js';
 describe('rule precedence: declared by yieldsTo, not by file order', () => {
   test('the evaluation order the declarations give', () => {
     expect(RULES.map((r) => r.meta.id)).toEqual([
-      'unreversed-dnat', 'challenge-ack', 'synack-rejected', 'unreversed-nat-midstream', 'idle-timeout', 'injected-reset',
-      'connection-refused', 'icmp-rejected', 'stale-connection', 'abortive-close', 'syn-timeout',
-      'unexplained-reset',
+      'unreversed-dnat', 'challenge-ack', 'synack-rejected', 'unreversed-nat-midstream', 'accept-queue-overflow', 'idle-timeout',
+      'injected-reset', 'connection-refused', 'icmp-rejected', 'pmtu-blackhole', 'peer-unresponsive', 'stale-connection',
+      'abortive-close', 'syn-retry-delay', 'syn-timeout', 'unexplained-reset',
     ]);
   });
   test('every rule runs after the rules it yields to', () => {

@@ -1,0 +1,115 @@
+import type { FindingDraft, Rule, RuleContext, RuledOutDraft } from './types.js';
+import { evidenceOf, groupBy, sortEvidence, withNatPeer } from './evidence.js';
+import { backsOff, ipSizeOf, secondsText, smallUnanswered, stallOf, tooLargeCandidate, ALWAYS_FITS, type Stall } from './stall.js';
+import { IDLE_SHORT, isRst } from './tcp.js';
+
+/** Retransmissions with backoff at least this many, with nothing back: the peer is gone, not slow. */
+const CERTAIN_RETRANSMITS = 3;
+
+function ruledOutOf(s: Stall, idleBefore: number): RuledOutDraft[] {
+  const passed = s.largestAcked?.len ?? 0;
+  const out: RuledOutDraft[] = [];
+  const small = smallUnanswered(s);
+  if (small !== undefined) {
+    out.push({ rule: 'pmtu-blackhole', messageId: 'smallAlsoLost', data: { len: small.len, frame: small.frame } });
+  } else out.push(s.minLen <= passed
+    ? { rule: 'pmtu-blackhole', messageId: 'sizePassedBefore', data: { len: s.minLen, passed, passedFrame: s.largestAcked?.frame ?? 0 } }
+    : { rule: 'pmtu-blackhole', messageId: 'fitsAnyPath', data: { ipSize: ipSizeOf(s.conn, s.first, s.maxLen), fits: ALWAYS_FITS } });
+  out.push({ rule: 'stale-connection', messageId: 'noAnswerAtAll', data: {} });
+  if (idleBefore < IDLE_SHORT) out.push({ rule: 'idle-timeout', messageId: 'notIdle', data: { idle: secondsText(idleBefore) } });
+  return out;
+}
+
+/** An established connection where one side retransmits with backoff and nothing comes back. */
+export const peerUnresponsive: Rule = {
+  meta: {
+    id: 'peer-unresponsive',
+    severity: 'error',
+    title: 'The peer stopped answering an established connection',
+    description: 'An established connection where one side retransmits with backoff and never gets an acknowledgement: the peer vanished.',
+    docs: 'docs/rules/peer-unresponsive.md',
+    messages: {
+      silent: {
+        summary: '{{sender}} → {{receiver}}: no answer since {{silentSince}}; {{retransmits|plural:retransmission}} over {{waited}} s unacknowledged{{#gaveUp}}, then it gave up{{/gaveUp}}',
+        explanation: 'On the established connection {{client}} → {{server}}, {{receiver}} sent its last packet at frame {{peerLastFrame}} ({{silentSince}}).' +
+          ' {{sender}} then sent {{len}} bytes (frame {{firstFrame}}) and retransmitted them {{retransmits|plural:time}} with exponential backoff over {{waited}} s (waits {{intervals}} s); nothing came back — no acknowledgement, no RST, no ICMP error.' +
+          '{{#gaveUp}} {{sender}} then reset the connection (frame {{rstFrame}}): its application or stack gave up.{{/gaveUp}}' +
+          '{{^gaveUp}} The capture ends with the segment still unacknowledged.{{/gaveUp}}' +
+          '{{#idleBefore}} The connection had been idle {{idleBefore}} s before: a NAT, conntrack or load-balancer entry that expired and now drops the flow silently would look the same.{{/idleBefore}}' +
+          '{{#several}} {{count}} connections went silent this way.{{/several}}' +
+          ' The peer vanished without closing: its pod was deleted or its node went down, or a NetworkPolicy, route or firewall change now drops the path. The application sees the connection hang until tcp_retries2 (about 15 minutes by default) or its own timeout.',
+      },
+      sizePassedBefore: 'the stalled segment ({{len}} bytes) is no larger than one that was acknowledged before ({{passed}} bytes, frame {{passedFrame}}): not its size',
+      smallAlsoLost: 'a {{len}}-byte segment sent after it (frame {{frame}}), small enough for any path, drew no answer either: not the size',
+      fitsAnyPath: 'the stalled packets ({{ipSize}} bytes) fit any path ({{fits}} bytes or less): not its size',
+      noAnswerAtAll: 'no RST came back: the peer did not answer from a restarted stack',
+      notIdle: 'the connection was busy (idle at most {{idle}} s before the stall): no idle timeout',
+    },
+    // Too-large segments are pmtu-blackhole's even when the peer is silent too.
+    yieldsTo: ['pmtu-blackhole', 'unreversed-nat-midstream'],
+  },
+  detect(ctx: RuleContext): FindingDraft[] {
+    const hits: Stall[] = [];
+    for (const c of ctx.connections) {
+      if (ctx.isClaimed(c) || !c.established || c.natRole === 'translated' && c.natPeer !== null) continue;
+      for (const dir of [0, 1] as const) {
+        const s = stallOf(c, dir);
+        // Anything from the peer after the stall began says it is there.
+        if (s === undefined || s.peerAfter !== undefined || !backsOff(s) || tooLargeCandidate(s)) continue;
+        hits.push(s);
+        break;
+      }
+    }
+    return groupBy(hits, (s) => `${s.conn.orig.addr}|${s.conn.resp.text}|${s.dir}`).map((group) => {
+      const s = group[0]!;
+      const c = s.conn;
+      const sender = s.dir === 0 ? c.orig.text : c.resp.text;
+      const receiver = s.dir === 0 ? c.resp.text : c.orig.text;
+      const gaveUp = c.events.find((e) => e.dir === s.dir && isRst(e) && e.frame > s.first.frame);
+      const evidence = [];
+      for (const g of group) {
+        for (const k of withNatPeer(g.conn)) ctx.claim(k);
+        if (g.peerLast) evidence.push(evidenceOf(g.conn, g.peerLast, 'the peer\'s last packet'));
+        evidence.push(evidenceOf(g.conn, g.first, 'never acknowledged'));
+        for (const r of g.retransmits) evidence.push(evidenceOf(g.conn, r, 'retransmitted: no answer'));
+        const rst = g.conn.events.find((e) => e.dir === g.dir && isRst(e) && e.frame > g.first.frame);
+        if (rst) evidence.push(evidenceOf(g.conn, rst, 'gave up'));
+      }
+      sortEvidence(evidence);
+      const last = s.retransmits[s.retransmits.length - 1]!;
+      const before = c.events.filter((e) => e.frame < s.first.frame && e.icmpType < 0).pop();
+      const idleBefore = before ? s.first.t - before.t : 0;
+      const peerLast = s.peerLast ?? s.first;
+      const certain = s.retransmits.length >= CERTAIN_RETRANSMITS && idleBefore < IDLE_SHORT && !ctx.oneDirection;
+      return {
+        rule: 'peer-unresponsive' as const,
+        messageId: 'silent',
+        data: {
+          client: c.orig.text, server: c.resp.text, sender, receiver, len: s.first.len,
+          peerLastFrame: peerLast.frame, silentSince: new Date(peerLast.t * 1000).toISOString(),
+          firstFrame: s.first.frame, retransmits: s.retransmits.length,
+          waited: secondsText(last.t - s.first.t), intervals: s.intervals.map(secondsText).join(', '),
+          gaveUp: gaveUp !== undefined, rstFrame: gaveUp?.frame ?? 0,
+          idleBefore: idleBefore >= IDLE_SHORT ? secondsText(idleBefore) : '',
+        },
+        severity: certain ? 'error' as const : 'warning' as const,
+        confidence: certain ? 0.8 : 0.55,
+        client: c.orig.text,
+        server: c.resp.text,
+        backend: c.natRole === 'original' && c.natPeer !== null ? c.natPeer.resp.text : null,
+        resetBy: gaveUp === undefined ? null : s.dir === 0 ? 'client' as const : 'server' as const,
+        resetSender: gaveUp === undefined ? null : s.dir === 0 ? c.orig.addr : c.resp.addr,
+        count: group.length,
+        ruledOut: ruledOutOf(s, idleBefore),
+        remediation: [
+          `kubectl get pods -A -o wide | grep ${s.dir === 0 ? c.resp.addr : c.orig.addr}   # is the peer still there (deleted, rescheduled, node NotReady)?`,
+          `conntrack -L -d ${s.dir === 0 ? c.resp.addr : c.orig.addr}   # on the node: is the flow's entry still there, and where does it point?`,
+          'Check NetworkPolicies, routes and firewall changes at the time the silence began.',
+          'Let applications notice sooner: TCP keepalive (net.ipv4.tcp_keepalive_time) or TCP_USER_TIMEOUT, and a lower net.ipv4.tcp_retries2 on clients of short-lived pods.',
+        ],
+        evidence,
+        connections: group.flatMap((g) => withNatPeer(g.conn)),
+      };
+    });
+  },
+};
