@@ -23,7 +23,10 @@ interface KnownTimeout {
 const KNOWN: readonly KnownTimeout[] = [
   { seconds: 240, who: 'Azure Load Balancer (default idle timeout 4 min)' },
   { seconds: 350, who: 'AWS Network Load Balancer (TCP idle timeout 350 s) or AWS NAT gateway (350 s)' },
+  { seconds: 600, who: 'a GCP VPC firewall\'s connection tracking (established TCP idle 10 min)' },
+  { seconds: 900, who: 'IPVS (kube-proxy in IPVS mode: the TCP timeout of ipvsadm --set, 900 s)' },
   { seconds: 1200, who: 'GCP Cloud NAT (established TCP idle timeout 1200 s)' },
+  { seconds: 1800, who: 'Azure outbound rules (idle timeout configurable from 4 to 120 min; 30 min is a common setting)' },
   { seconds: 86400, who: 'a node\'s conntrack as kube-proxy sets it (nf_conntrack_tcp_timeout_established = 86400 s, conntrack.tcpEstablishedTimeout 24h)' },
   { seconds: 432000, who: 'a node\'s conntrack at the kernel default (nf_conntrack_tcp_timeout_established = 432000 s, 5 days)' },
 ];
@@ -170,7 +173,7 @@ export const idleTimeout: Rule = {
         ' it was made {{hops|plural:hop}} {{#closer}}closer to{{/closer}}{{^closer}}farther from{{/closer}} the capture point than {{sender}}\'s packets',
       betrayedByNat: 'it appears only on the client side of the NAT (no copy of it in the translated connection {{translatedOrig}} → {{translatedResp}}): the NAT node itself made it',
       betrayedByBothWays: 'a RST reached each side at the same moment, right at the end of the idle period: no endpoint resets both ends of its own connection',
-      culpritKnown: '{{idle}} s matches the {{seconds}} s idle timeout of {{who}}.',
+      culpritKnown: '{{idle}} s matches the {{seconds}} s idle timeout of {{who}} — a candidate, not proven: the packets show the timing, not the box.',
       culpritBelowDefaults: 'Idle {{idle}} s is shorter than any cloud default (Azure Load Balancer 240 s, AWS NLB / NAT gateway 350 s, GCP Cloud NAT 1200 s):' +
         ' a conntrack or middlebox timeout configured that low ({{^exact}}at most {{idle}} s: {{/exact}}' +
         '{{#natNode}}the conntrack of the NAT node this capture was taken on — check sysctl net.netfilter.nf_conntrack_tcp_timeout_established there — {{/natNode}}' +
