@@ -6,6 +6,8 @@ import { seqDiff } from '../tcp/seq.js';
 
 /** A listener's RST to the handshake's ACK comes at once; later than this it answers something else. */
 const ABORT_WITHIN = 1;
+/** The ACK that completes a handshake follows the SYN-ACK within a round trip or a delayed ACK; much later it is not the handshake's. */
+const HANDSHAKE_ACK_WITHIN = 3;
 
 type Mode = 'dropped' | 'aborted';
 
@@ -22,13 +24,14 @@ interface Overflow {
 }
 
 /**
- * The server sent nothing after its SYN-ACK but SYN-ACKs (and the RST): it never had a socket for
- * the connection. Its acks never moved past the client's ISN + 1 (no data of the client taken).
+ * In the whole capture the server sent nothing but SYN-ACKs (and a RST): it never had a socket for
+ * the connection. Its acks never moved past the client's ISN + 1 (no data of the client taken); a
+ * server that took the connection later had lost an ACK, not overflowed.
  */
-function serverNeverTookIt(c: Connection, before: number): boolean {
+function serverNeverTookIt(c: Connection): boolean {
   const want = (c.dirs[0].isn + 1) >>> 0;
-  return c.events.every((e) => e.dir !== 1 || e.frame >= before || e.icmpType >= 0 ||
-    (isSynAck(e) && e.ack === want));
+  return c.events.every((e) => e.dir !== 1 || e.icmpType >= 0 || (isSynAck(e) && e.ack === want) ||
+    ((e.flags & (TcpFlag.RST | TcpFlag.ACK)) === TcpFlag.RST));
 }
 
 function overflowOf(c: Connection): Overflow | undefined {
@@ -37,17 +40,20 @@ function overflowOf(c: Connection): Overflow | undefined {
   const synAck = c.events.find((e) => e.dir === 1 && isSynAck(e) && e.seq === si);
   const ack = c.events.find((e) => e.dir === 0 && e.icmpType < 0 && (e.flags & (TcpFlag.SYN | TcpFlag.RST | TcpFlag.ACK)) === TcpFlag.ACK &&
     e.ack === ((si + 1) >>> 0));
-  if (synAck === undefined || ack === undefined) return undefined;
+  if (synAck === undefined || ack === undefined || ack.t - synAck.t > HANDSHAKE_ACK_WITHIN || !serverNeverTookIt(c)) return undefined;
+  // A client that closed or reset first ended the connection itself.
+  if (c.events.some((e) => e.dir === 0 && e.frame < ack.frame && (e.flags & (TcpFlag.FIN | TcpFlag.RST)) !== 0)) return undefined;
   const data = c.events.find((e) => e.dir === 0 && e.len > 0 && e.frame > synAck.frame);
   // =0: the listener dropped the ACK and its SYN-ACK timer fired again.
   const again = c.events.find((e) => e.dir === 1 && isSynAck(e) && e.seq === si && e.frame > ack.frame);
-  if (again !== undefined && serverNeverTookIt(c, again.frame)) {
+  if (again !== undefined) {
     return { conn: c, mode: 'dropped', synAck, ack, answer: again, data };
   }
   // =1: the listener answered the ACK (or the first data) with a bare RST at its ack: no socket.
   const rst = c.events.find((e) => e.dir === 1 && isRst(e) && e.frame > ack.frame);
   if (rst === undefined || (rst.flags & TcpFlag.ACK) !== 0 || rst.seq !== ((si + 1) >>> 0)) return undefined;
-  if (rst.t - ack.t > ABORT_WITHIN || !serverNeverTookIt(c, rst.frame)) return undefined;
+  if (rst.t - ack.t > ABORT_WITHIN) return undefined;
+  if (c.events.some((e) => e.frame < rst.frame && (e.flags & TcpFlag.RST) !== 0 || e.dir === 0 && e.frame < rst.frame && (e.flags & TcpFlag.FIN) !== 0)) return undefined;
   // Made by the server's own stack: at the distance its SYN-ACK came from.
   if (ttlInLine(c.events, rst) === null) return undefined;
   // The client's segments before the RST all ack the SYN-ACK only (nothing else from the server to ack).
@@ -86,7 +92,8 @@ export const acceptQueueOverflow: Rule = {
         summary: '{{serverListener}}: connection reset right after the handshake — accept queue full ({{count|plural:connection}}, tcp_abort_on_overflow=1)',
         explanation: '{{client}} completed the handshake with {{server}} (SYN-ACK frame {{synAckFrame}}, the client\'s ACK frame {{ackFrame}}) and the server answered with a bare RST {{ms}} ms later (frame {{rstFrame}}, seq = its ISN + 1), having sent nothing else: the listener had no socket for the connection.' +
           ' A Linux listener whose accept queue is full resets the handshake\'s final ACK when net.ipv4.tcp_abort_on_overflow=1.' +
-          '{{#several}} {{count}} connections to this listener were reset this way.{{/several}}' +
+          '{{#several}} {{count}} connections to this listener were reset this way: the signature of a full backlog.{{/several}}' +
+          '{{^several}} With one connection only, a stack that lost a connection it had just made (a SYN cookie it could not validate) would look the same; several at once on one listener are the signature.{{/several}}' +
           ' The application accepts connections more slowly than they arrive, or its listen backlog (and net.core.somaxconn) is too small. The client sees "connection reset by peer" on its first read or write.',
       },
       justOpened: 'the connection was {{ms}} ms old: the server answered the SYN (frame {{synAckFrame}}) and reset the ACK (frame {{rstFrame}}) without sending anything between — no restart in between',
@@ -125,9 +132,10 @@ export const acceptQueueOverflow: Rule = {
           againFrame: o.answer.frame, rstFrame: o.answer.frame, dataFrame: o.data?.frame ?? 0,
           ms: ((o.answer.t - o.ack.t) * 1000).toFixed(1),
         },
-        // One connection with its ACK ignored: a lost ACK is not excluded.
-        severity: o.mode === 'dropped' && !several ? 'warning' as const : 'error' as const,
-        confidence: o.mode === 'dropped' && !several ? 0.6 : 0.85,
+        // One connection alone: a lost ACK (dropped), or a stack that lost a just-made connection
+        // (aborted: a SYN cookie it could not validate), is not excluded; many on one listener are the signature.
+        severity: several ? 'error' as const : 'warning' as const,
+        confidence: several ? 0.85 : o.mode === 'dropped' ? 0.6 : 0.7,
         client: c.orig.text,
         server: c.resp.text,
         backend: c.natRole === 'original' && c.natPeer !== null ? c.natPeer.resp.text : null,

@@ -3,6 +3,9 @@ import { evidenceOf, groupBy, sortEvidence, translatedPeer, withNatPeer } from '
 import { isSynAck, isSynOnly } from './tcp.js';
 import { secondsText } from './stall.js';
 
+/** RFC 6298's minimum RTO: a quicker SYN retransmission is not a timeout. */
+const MIN_DELAY = 0.2;
+
 /** Where the capture shows the unanswered SYN(s) stopping. */
 type Where = 'beforeNat' | 'afterNat' | 'fewerCopies' | 'beyondCapture';
 
@@ -24,7 +27,8 @@ function delayOf(c: Connection): Omit<Delay, 'where' | 'translatedSyns'> | undef
   const synAck = c.events.find((e) => e.dir === 1 && e.icmpType < 0 && isSynAck(e) && e.ack === want);
   if (synAck === undefined) return undefined;
   const syns = c.events.filter((e) => e.dir === 0 && e.icmpType < 0 && isSynOnly(e) && e.seq === o.isn && e.frame < synAck.frame);
-  if (syns.length < 2) return undefined;
+  // A SYN sent again within a minimum RTO was not waiting for an answer: no delay to speak of.
+  if (syns.length < 2 || synAck.t - syns[0]!.t < MIN_DELAY) return undefined;
   // Anything else back from the server before its SYN-ACK (a challenge ACK, a RST) is another story.
   if (c.events.some((e) => e.dir === 1 && e.frame < synAck.frame)) return undefined;
   return { conn: c, syns, synAck };

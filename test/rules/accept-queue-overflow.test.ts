@@ -58,15 +58,27 @@ new RuleTester().run('accept-queue-overflow', {
       packets: [...handshake(k), k.s(0.0021, 'R', k.si + 1, undefined, { ttl: 50 })],
     },
     {
+      name: 'the server acknowledged the request after retransmitting its SYN-ACK: an ACK lost once, then taken',
+      packets: [...dropped(k), k.s(1.2, 'A', k.si + 1, k.ci + 1 + REQUEST)],
+    },
+    {
+      name: 'the client closed before the server\'s RST: the client ended it',
+      packets: [...handshake(k), k.c(0.0015, 'FA', k.ci + 1 + REQUEST, k.si + 1), k.s(0.0021, 'R', k.si + 1)].sort((a, b) => a.t - b.t),
+    },
+    {
+      name: 'the ACK 16 s after the SYN-ACK, after the client\'s own RST: not a handshake',
+      packets: [k.c(0, 'S', k.ci), k.s(0.001, 'SA', k.si, k.ci + 1), k.c(0.1, 'R', k.ci + 1), k.c(16, 'A', k.ci + 1, k.si + 1, { len: 100 }), k.s(16.001, 'R', k.si + 1)],
+    },
+    {
       name: 'a bare RST 30 s after the handshake: it answers something else',
       packets: [...handshake(k), k.c(30, 'PA', k.ci + 1 + REQUEST, k.si + 1, { len: 5 }), k.s(30.001, 'R', k.si + 1)],
     },
   ],
   invalid: [
     {
-      name: 'abort_on_overflow=1: RST answering the request right after the handshake',
+      name: 'abort_on_overflow=1: RST answering the request right after the handshake (one connection: a warning)',
       packets: aborted(k),
-      findings: [{ messageId: 'aborted', severity: 'error', resetBy: 'server', count: 1, frames: [2, 3, 4, 5],
+      findings: [{ messageId: 'aborted', severity: 'warning', resetBy: 'server', count: 1, frames: [2, 3, 4, 5],
         client: '10.0.0.2:40000', server: '10.0.0.3:8080', backend: null }],
     },
     {
