@@ -2,6 +2,7 @@ import type { FindingDraft, Rule, RuleContext, RuledOutDraft } from './types.js'
 import { evidenceOf, groupBy, sortEvidence, withNatPeer } from './evidence.js';
 import { backsOff, ipSizeOf, secondsText, smallUnanswered, stallOf, tooLargeCandidate, ALWAYS_FITS, type Stall } from './stall.js';
 import { IDLE_SHORT, isRst } from './tcp.js';
+import { TcpFlag } from '../decode/packet.js';
 
 /** Retransmissions with backoff at least this many, with nothing back: the peer is gone, not slow. */
 const CERTAIN_RETRANSMITS = 3;
@@ -35,6 +36,7 @@ export const peerUnresponsive: Rule = {
           ' {{sender}} then sent {{len}} bytes (frame {{firstFrame}}) and retransmitted them {{retransmits|plural:time}} with exponential backoff over {{waited}} s (waits {{intervals}} s); nothing came back — no acknowledgement, no RST, no ICMP error.' +
           '{{#gaveUp}} {{sender}} then reset the connection (frame {{rstFrame}}): its application or stack gave up.{{/gaveUp}}' +
           '{{^gaveUp}} The capture ends with the segment still unacknowledged.{{/gaveUp}}' +
+          '{{#nothingAcked}} {{receiver}} never acknowledged a byte of {{sender}}\'s data, only the handshake: a middlebox that completes handshakes itself (a SYN proxy, a load balancer whose backend is gone) or inspects and drops requests (an IPS, DPI filtering) would look the same.{{/nothingAcked}}' +
           '{{#idleBefore}} The connection had been idle {{idleBefore}} s before: a NAT, conntrack or load-balancer entry that expired and now drops the flow silently would look the same.{{/idleBefore}}' +
           '{{#several}} {{count}} connections went silent this way.{{/several}}' +
           ' The peer vanished without closing: its pod was deleted or its node went down, or a NetworkPolicy, route or firewall change now drops the path. The application sees the connection hang until tcp_retries2 (about 15 minutes by default) or its own timeout.',
@@ -56,6 +58,9 @@ export const peerUnresponsive: Rule = {
         const s = stallOf(c, dir);
         // Anything from the peer after the stall began says it is there.
         if (s === undefined || s.peerAfter !== undefined || !backsOff(s) || tooLargeCandidate(s)) continue;
+        // A peer that had closed (FIN) and then left the last segments unacknowledged ended the
+        // connection itself: a teardown left unfinished, nothing its application waits for.
+        if (c.events.some((e) => e.dir !== dir && e.icmpType < 0 && (e.flags & TcpFlag.FIN) !== 0 && e.frame < s.first.frame)) continue;
         hits.push(s);
         break;
       }
@@ -80,7 +85,9 @@ export const peerUnresponsive: Rule = {
       const before = c.events.filter((e) => e.frame < s.first.frame && e.icmpType < 0).pop();
       const idleBefore = before ? s.first.t - before.t : 0;
       const peerLast = s.peerLast ?? s.first;
-      const certain = s.retransmits.length >= CERTAIN_RETRANSMITS && idleBefore < IDLE_SHORT && !ctx.oneDirection;
+      // Not one byte acknowledged: something that completes handshakes itself, or inspects and drops requests, is as likely.
+      const nothingAcked = s.largestAcked === undefined;
+      const certain = s.retransmits.length >= CERTAIN_RETRANSMITS && idleBefore < IDLE_SHORT && !ctx.oneDirection && !nothingAcked;
       return {
         rule: 'peer-unresponsive' as const,
         messageId: 'silent',
@@ -90,7 +97,7 @@ export const peerUnresponsive: Rule = {
           firstFrame: s.first.frame, retransmits: s.retransmits.length,
           waited: secondsText(last.t - s.first.t), intervals: s.intervals.map(secondsText).join(', '),
           gaveUp: gaveUp !== undefined, rstFrame: gaveUp?.frame ?? 0,
-          idleBefore: idleBefore >= IDLE_SHORT ? secondsText(idleBefore) : '',
+          idleBefore: idleBefore >= IDLE_SHORT ? secondsText(idleBefore) : '', nothingAcked,
         },
         severity: certain ? 'error' as const : 'warning' as const,
         confidence: certain ? 0.8 : 0.55,

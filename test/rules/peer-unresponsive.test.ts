@@ -19,6 +19,11 @@ new RuleTester().run('peer-unresponsive', {
       firesInstead: 'stale-connection',
     },
     {
+      name: 'the client closed (FIN) and never acknowledged the server\'s last data and FIN: a teardown left unfinished',
+      packets: [...opening(k), k.c(0.5, 'FA', k.cNext, k.sNext), k.s(0.51, 'FPA', k.sNext, k.cNext + 1, { len: 31 }),
+        k.s(0.8, 'FPA', k.sNext, k.cNext + 1, { len: 31 }), k.s(1.3, 'FPA', k.sNext, k.cNext + 1, { len: 31 }), k.s(2.3, 'FPA', k.sNext, k.cNext + 1, { len: 31 })],
+    },
+    {
       name: 'large segments stall while small ones passed: the path MTU',
       packets: [...opening(k), ...clientStalls(k, 1, 1448, 4)],
       firesInstead: 'pmtu-blackhole',
@@ -40,6 +45,11 @@ new RuleTester().run('peer-unresponsive', {
       name: 'the client gives up with a RST: still the silent peer, resetBy client (not abortive-close)',
       packets: [...opening(k), ...clientStalls(k, 1, 100, 4), k.c(7.1, 'R', k.cNext + 100)],
       findings: [{ messageId: 'silent', severity: 'error', resetBy: 'client', count: 1, frames: [5, 7, 8, 9, 10, 11, 12] }],
+    },
+    {
+      name: 'the handshake completed, the request never acknowledged: a warning (a SYN proxy or an IPS would look the same)',
+      packets: [k.c(0, 'S', k.ci), k.s(0.001, 'SA', k.si, k.ci + 1), k.c(0.0011, 'A', k.ci + 1, k.si + 1), ...clientStalls(k, 0.002, 200, 4, k.ci + 1).map((r) => ({ ...r, ack: k.si + 1 }))],
+      findings: [{ messageId: 'silent', severity: 'warning', resetBy: null, count: 1, frames: [2, 4, 5, 6, 7, 8] }],
     },
     {
       name: 'the server is the one retransmitting (its client vanished)',

@@ -2,7 +2,7 @@
 
 import { concat, inetChecksum, put16, put32 } from './bytes.js';
 
-export type TcpFlags = 'S' | 'SA' | 'R' | 'RA' | 'A' | 'PA' | 'FA' | 'F' | 'P' | number;
+export type TcpFlags = 'S' | 'SA' | 'R' | 'RA' | 'A' | 'PA' | 'FA' | 'FPA' | 'F' | 'P' | number;
 
 const FLAG_BITS: Record<string, number> = { F: 0x01, S: 0x02, R: 0x04, P: 0x08, A: 0x10, U: 0x20, E: 0x40, C: 0x80 };
 
