@@ -105,7 +105,7 @@ export class PcapRecordParser {
       }
       let incl = dv.getUint32(p + 8, le);
       let orig = dv.getUint32(p + 12, le);
-      if (this.lengthOrder !== LENGTHS_IN_ORDER && (this.lengthOrder === LENGTHS_SWAPPED || incl > orig)) {
+      if (this.swapped(incl, orig)) {
         const t = incl;
         incl = orig;
         orig = t;
@@ -143,6 +143,11 @@ export class PcapRecordParser {
     return p;
   }
 
+  /** The record's caplen and len fields are stored the other way round (old libpcap versions). */
+  private swapped(incl: number, orig: number): boolean {
+    return this.lengthOrder !== LENGTHS_IN_ORDER && (this.lengthOrder === LENGTHS_SWAPPED || incl > orig);
+  }
+
   /** End of input with `tailLen` bytes of an incomplete record in `tail`. */
   finishTail(tail: Buffer, tailLen: number): void {
     const at = this.state.consumed;
@@ -150,7 +155,11 @@ export class PcapRecordParser {
     if (tailLen < hl) {
       this.state.stop(`truncated record header at byte offset ${at}: ${hl} bytes needed, ${tailLen} present`);
     } else {
-      const incl = new DataView(tail.buffer, tail.byteOffset, tailLen).getUint32(8, this.le);
+      const dv = new DataView(tail.buffer, tail.byteOffset, tailLen);
+      const first = dv.getUint32(8, this.le);
+      const second = dv.getUint32(12, this.le);
+      // The same field the whole-buffer path reads: a stream cut mid-record says what a file does.
+      const incl = this.swapped(first, second) ? second : first;
       this.state.stop(`truncated record at byte offset ${at}: header claims ${incl} bytes, ${tailLen - hl} present`);
     }
   }

@@ -103,6 +103,15 @@ test('random byte damage: file and stream agree, nothing but CaptureOpenError', 
   );
 });
 
+test('a pcap 2.0 (caplen and len swapped) cut mid-record: the stream names the length the file does', async () => {
+  const buf = Buffer.from(bases[0]);
+  buf[6] = 0; // version 2.0
+  buf[37] = 1; // the first record's second length field: 60 → 316
+  const a = await viaFile(buf, 'v20');
+  expect(a).toMatchObject({ info: { warnings: ['truncated record at byte offset 24: header claims 316 bytes, 195 present'] } });
+  expect(await viaStream(buf, 1)).toEqual(a);
+});
+
 test('an exception thrown by the frame callback propagates unchanged', async () => {
   const p = join(dir, 'cb');
   writeFileSync(p, bases[0]);
