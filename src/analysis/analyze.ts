@@ -13,7 +13,7 @@ export async function analyzeCapture(path: string, options: AnalyzeOptions = {})
   if (options.decoded !== undefined) {
     options.decoded.onProgress = onProgress;
     const decoded = await options.decoded.next(path, pipeline.onDecoded);
-    pipeline.addUnknownLinkTypes(decoded.unknownLinkTypes);
+    pipeline.addDecoderCounts(decoded.counts);
     return pipeline.finish(decoded.info);
   }
   const info = await readCapture(path, pipeline.onFrame, { onProgress });

@@ -40,6 +40,6 @@ export interface DecodedChannel {
 
 /** The decoding thread's messages: progress, then one 'done' or 'error' per capture (after its last slot). */
 export type DecodeResult =
-  | { type: 'done'; info: import('../capture/types.js').CaptureInfo; unknownLinkTypes: [number, number][] }
+  | { type: 'done'; info: import('../capture/types.js').CaptureInfo; counts: import('../decode/undecoded.js').DecoderCounts }
   | { type: 'error'; open: boolean; path: string; message: string }
   | { type: 'progress'; bytes: number; total: number | null };

@@ -6,6 +6,7 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { CaptureOpenError, type CaptureInfo, type Frame } from '../capture/types.js';
 import { Packet } from '../decode/packet.js';
+import type { DecoderCounts } from '../decode/undecoded.js';
 import { C, DATA_WORDS, EMPTY, FULL, SLOT_PACKETS, SLOTS, type DecodedChannel, type DecodeJob, type DecodeResult } from './decode-channel.js';
 import { readRecord, RECORD_WORDS } from './packet-record.js';
 
@@ -48,7 +49,8 @@ export function startDecoder(): StartedDecoder {
 
 export interface DecodedCapture {
   info: CaptureInfo;
-  unknownLinkTypes: [number, number][];
+  /** What the thread's decoder could not decode. */
+  counts: DecoderCounts;
 }
 
 /** The analysis's end of a decoding thread: one capture after the other, as the thread decodes them. */
@@ -126,6 +128,6 @@ export class DecodedStream {
     const r = this.results.shift()!;
     if (r.type === 'error') throw r.open ? new CaptureOpenError(r.path, r.message) : new Error(r.message);
     if (r.type !== 'done') throw this.stopped(path);
-    return { info: r.info, unknownLinkTypes: r.unknownLinkTypes };
+    return { info: r.info, counts: r.counts };
   }
 }

@@ -62,7 +62,7 @@ async function decodeOne(path: string): Promise<DecodeResult> {
         job.port.postMessage({ type: 'progress', bytes, total } satisfies DecodeResult);
       },
     });
-    return { type: 'done', info, unknownLinkTypes: [...decoder.unknownLinkTypes] };
+    return { type: 'done', info, counts: decoder.counts() };
   } catch (err) {
     if (err instanceof Aborted) throw err;
     return err instanceof CaptureOpenError

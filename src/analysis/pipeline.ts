@@ -2,6 +2,7 @@ import ipaddr from 'ipaddr.js';
 import type { CaptureInfo, Frame } from '../capture/types.js';
 import { formatIsoTime } from '../capture/time.js';
 import { Decoder } from '../decode/decoder.js';
+import type { DecoderCounts } from '../decode/undecoded.js';
 import { Packet } from '../decode/packet.js';
 import { FlowTable, ConnectionRecord } from '../flow/table.js';
 import { connectionStub } from '../flow/connection.js';
@@ -178,10 +179,9 @@ export class Pipeline {
     this.table.observe(packet, frame);
   };
 
-  /** Unsupported link types the decoding thread met (merged into this pipeline's decoder counts). */
-  addUnknownLinkTypes(counts: [number, number][]): void {
-    const m = this.decoder.unknownLinkTypes;
-    for (const [lt, n] of counts) m.set(lt, (m.get(lt) ?? 0) + n);
+  /** What the decoding thread could not decode (merged into this pipeline's decoder counts). */
+  addDecoderCounts(counts: DecoderCounts): void {
+    this.decoder.addCounts(counts);
   }
 
   /** Rules over the given connections (retired and live), without ending the capture. */
@@ -274,10 +274,7 @@ export class Pipeline {
     const all = stubs.length > 0 ? [...held, ...stubs].sort((a, b) => a.id - b.id) : held;
     const drafts = this.evaluate(all);
     const { releasedFindings, shownAttempts } = this.representatives.settle(drafts);
-    const decoderWarnings: string[] = [];
-    for (const [lt, n] of this.decoder.unknownLinkTypes) {
-      decoderWarnings.push(`${n} frame${n > 1 ? 's' : ''} of unsupported link type ${lt} not decoded`);
-    }
+    const decoderWarnings = this.decoder.warnings();
     if (this.table.evictions > 0) {
       decoderWarnings.push(`connection table limit (${this.table.maxConnections}) reached: ${this.table.evictions} connections were closed early; findings about them may be incomplete`);
     }

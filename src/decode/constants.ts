@@ -19,6 +19,16 @@ export const REASON_ENCRYPTED = 'ESP (encrypted)';
 export const REASON_NO_NEXT = 'no next header';
 export const REASON_UNSUPPORTED_TUNNEL = 'unsupported tunnel variant';
 export const REASON_LLC = '802.3/LLC frame';
+export const REASON_PPP_CONTROL = 'PPP link control';
+// Where TCP may be inside but was not reached: each is counted and named in inputs[].warnings.
+export const REASON_PPP_PROTOCOL = 'PPP protocol not decoded';
+export const REASON_PPP_COMPRESSED = 'PPP compressed or encrypted';
+export const REASON_MPLS_PAYLOAD = 'MPLS payload not recognised';
+export const REASON_GTP_PAYLOAD = 'GTP-U payload not IP';
+export const REASON_ERSPAN = 'ERSPAN variant not decoded';
+export const REASON_ENCRYPTED_WLAN = 'protected 802.11 (encrypted)';
+export const REASON_MACSEC = 'MACsec (encrypted)';
+export const REASON_GRE_PROTOCOL = 'GRE payload type not decoded';
 
 export const ETHERTYPE_IPV4 = 0x0800;
 export const ETHERTYPE_IPV6 = 0x86dd;
@@ -26,3 +36,5 @@ export const ETHERTYPE_VLAN = 0x8100;
 export const ETHERTYPE_QINQ = 0x88a8;
 export const ETHERTYPE_QINQ_OLD = 0x9100;
 export const ETHERTYPE_TEB = 0x6558;
+export const ETHERTYPE_MPLS = 0x8847;
+export const ETHERTYPE_MPLS_MULTICAST = 0x8848;

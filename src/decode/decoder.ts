@@ -11,14 +11,18 @@
  */
 
 import type { Frame } from '../capture/types.js';
-import { REASON_MALFORMED, REASON_UNKNOWN_LINKTYPE } from './constants.js';
+import { REASON_MALFORMED, REASON_UNKNOWN_ETHERTYPE, REASON_UNKNOWN_LINKTYPE } from './constants.js';
 import { Dissection, emptyTables, type DissectorTables } from './dissection.js';
+import { registerEncapsulations } from './layers/encap.js';
 import { registerIcmpLayers } from './layers/icmp.js';
 import { registerIpLayers } from './layers/ip.js';
 import { registerLinkLayers } from './layers/link.js';
 import { registerTransportLayers } from './layers/transport.js';
 import { registerTunnels } from './layers/tunnel.js';
+import { registerUdpTunnels } from './layers/udp-tunnels.js';
+import { registerWlan } from './layers/wlan.js';
 import { Transport, TunnelKind, type Packet } from './packet.js';
+import { decoderWarnings, etherTypeLabel, HIDING_REASONS, mayHideTcp, type DecoderCounts } from './undecoded.js';
 
 export {
   ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_QINQ, ETHERTYPE_QINQ_OLD, ETHERTYPE_TEB, ETHERTYPE_VLAN, MAX_ENCAPSULATION,
@@ -33,6 +37,9 @@ function buildTables(): DissectorTables {
   registerTransportLayers(tables);
   registerIcmpLayers(tables);
   registerTunnels(tables);
+  registerEncapsulations(tables);
+  registerUdpTunnels(tables);
+  registerWlan(tables);
   return tables;
 }
 
@@ -42,6 +49,10 @@ const TABLES = buildTables();
 export class Decoder {
   /** LINKTYPE → frames seen with that (undecoded) link type. */
   readonly unknownLinkTypes = new Map<number, number>();
+  /** Frames in which TCP may be but was not reached: reason → frames (see undecoded.ts). */
+  readonly undecoded = new Map<string, number>();
+  /** The same for unknown ethertypes that may carry IP: ethertype → frames. */
+  private readonly unknownEtherTypes = new Map<number, number>();
   /** Frames passed to decode(). */
   frames = 0;
   /** Frames in which an IP header (outermost) was decoded. */
@@ -82,11 +93,39 @@ export class Decoder {
         out.undecodedReason = REASON_MALFORMED;
       }
     }
+    if (out.undecodedReason !== '' && out.transport !== Transport.Tcp) this.countUndecoded(out);
     if (out.ipVersion !== 0 || out.outerIpVersion !== 0) this.ipFrames++;
     if (out.transport === Transport.Tcp) this.tcp++;
     else if (out.transport === Transport.IcmpError) this.icmpErrors++;
     if (out.isFragment) this.fragments++;
     if (out.tunnel !== TunnelKind.None) this.tunnels++;
     if (out.truncatedHeaders) this.truncated++;
+  }
+
+  private countUndecoded(out: Packet): void {
+    const why = out.undecodedReason;
+    if (why === REASON_UNKNOWN_ETHERTYPE && mayHideTcp(out.etherType)) {
+      this.unknownEtherTypes.set(out.etherType, (this.unknownEtherTypes.get(out.etherType) ?? 0) + 1);
+    } else if (HIDING_REASONS.has(why)) {
+      this.undecoded.set(why, (this.undecoded.get(why) ?? 0) + 1);
+    }
+  }
+
+  /** What this decoder could not decode, to merge into another (a decoding thread's counts) or to warn about. */
+  counts(): DecoderCounts {
+    const undecoded = [...this.undecoded];
+    for (const [t, n] of this.unknownEtherTypes) undecoded.push([etherTypeLabel(t), n]);
+    return { unknownLinkTypes: [...this.unknownLinkTypes], undecoded };
+  }
+
+  /** Merge counts from the decoder that really decoded the frames (in a decoding thread). */
+  addCounts(c: DecoderCounts): void {
+    for (const [lt, n] of c.unknownLinkTypes) this.unknownLinkTypes.set(lt, (this.unknownLinkTypes.get(lt) ?? 0) + n);
+    for (const [r, n] of c.undecoded) this.undecoded.set(r, (this.undecoded.get(r) ?? 0) + n);
+  }
+
+  /** One line per kind of frame not decoded: unsupported link types, encapsulations that hide TCP. */
+  warnings(): string[] {
+    return decoderWarnings(this.counts());
   }
 }

@@ -15,7 +15,9 @@
  * Decoder; what changes per frame lives in the Dissection.
  */
 
-import { REASON_LLC, REASON_MALFORMED, REASON_TRUNCATED, REASON_UNKNOWN_ETHERTYPE } from './constants.js';
+import {
+  REASON_LLC, REASON_MALFORMED, REASON_PPP_CONTROL, REASON_PPP_PROTOCOL, REASON_TRUNCATED, REASON_UNKNOWN_ETHERTYPE,
+} from './constants.js';
 import { Transport, type Packet } from './packet.js';
 
 export type Dissector = (cx: Dissection, d: Uint8Array, off: number, end: number, out: Packet, depth: number) => void;
@@ -32,6 +34,8 @@ export interface DissectorTables {
   readonly ipProtocol: (Dissector | undefined)[];
   /** UDP port → decoder (tunnels). */
   readonly udpPort: Map<number, Dissector>;
+  /** PPP protocol number → decoder (PPPoE, PPTP's GRE, L2TP). */
+  readonly pppProtocol: Map<number, Dissector>;
 }
 
 export function emptyTables(): DissectorTables {
@@ -41,6 +45,7 @@ export function emptyTables(): DissectorTables {
     addressFamily: new Map(),
     ipProtocol: new Array<Dissector | undefined>(256),
     udpPort: new Map(),
+    pppProtocol: new Map(),
   };
 }
 
@@ -53,6 +58,8 @@ export class Dissection {
   /** Start of the current IPv6 payload and whether its length must come from a jumbo option. */
   v6PayloadStart = 0;
   v6Jumbo = false;
+  /** The flags word of the GRE header being decapsulated (ERSPAN's type depends on the S bit). */
+  greFlags = 0;
 
   constructor(readonly tables: DissectorTables) {}
 
@@ -85,6 +92,16 @@ export class Dissection {
     const next = this.tables.ipProtocol[proto];
     if (next === undefined) {
       out.transport = Transport.Other;
+      return;
+    }
+    next(this, d, off, end, out, depth);
+  }
+
+  dispatchPpp(proto: number, d: Uint8Array, off: number, end: number, out: Packet, depth: number): void {
+    const next = this.tables.pppProtocol.get(proto);
+    if (next === undefined) {
+      // Link control (LCP, IPCP, …) carries no packet; an unknown network protocol might.
+      out.undecodedReason = proto < 0x4000 ? REASON_PPP_PROTOCOL : REASON_PPP_CONTROL;
       return;
     }
     next(this, d, off, end, out, depth);

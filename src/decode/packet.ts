@@ -38,6 +38,10 @@ export const enum TunnelKind {
   IpIp = 3,
   Ip6InIp = 4,
   Gre = 5,
+  GtpU = 6,
+  Teredo = 7,
+  Ayiya = 8,
+  L2tp = 9,
 }
 
 /** The innermost transport the decoder reached. */
@@ -96,7 +100,7 @@ export const PACKET_FIELDS = {
   outerIpVersion: nibbleField<0 | 4 | 6>(0, 'tunnel'),
   outerSrc: addressField('tunnel', 'outerIpVersion'),
   outerDst: addressField('tunnel', 'outerIpVersion'),
-  /** VXLAN VNI / Geneve VNI / GRE key; -1 when none. */
+  /** VXLAN VNI / Geneve VNI / GRE key / GTP-U TEID / L2TP tunnel id; -1 when none. */
   tunnelId: intField(-1, 'tunnel'),
   /** Encapsulations removed (0 when none; nested tunnels count each). */
   tunnelDepth: intField(0, 'tunnel'),

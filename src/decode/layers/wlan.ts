@@ -1,0 +1,58 @@
+/**
+ * 802.11 data frames (LINKTYPE_IEEE802_11, radiotap, and Aruba's GRE 0x8200–0x8370): the MAC
+ * header, then LLC/SNAP naming an ethertype. Management and control frames carry no packet;
+ * protected (encrypted) data frames are counted as such.
+ */
+
+import { u16 } from '../bytes.js';
+import { REASON_ENCRYPTED_WLAN, REASON_LLC } from '../constants.js';
+import type { Dissection, DissectorTables } from '../dissection.js';
+import type { Packet } from '../packet.js';
+
+function wlan(cx: Dissection, d: Uint8Array, off: number, end: number, out: Packet, depth: number): void {
+  if (!cx.have(off + 24, end, out)) return;
+  const fc0 = d[off]!;
+  const fc1 = d[off + 1]!;
+  // Type 2 (data), and a subtype that carries a body (bit 2 set: null function, no data).
+  if (((fc0 >> 2) & 3) !== 2 || fc0 & 0x40) return;
+  if (fc1 & 0x40) {
+    out.undecodedReason = REASON_ENCRYPTED_WLAN;
+    return;
+  }
+  let p = off + 24;
+  if ((fc1 & 3) === 3) p += 6; // four addresses (WDS / mesh)
+  if (fc0 & 0x80) {
+    p += 2; // QoS control
+    if (fc1 & 0x80) p += 4; // HT control
+  }
+  if (!cx.have(p + 8, end, out)) return;
+  // LLC/SNAP with an RFC 1042 or 802.1H (bridge-tunnel) OUI.
+  if (d[p] !== 0xaa || d[p + 1] !== 0xaa || d[p + 2] !== 0x03 || d[p + 3] !== 0 || d[p + 4] !== 0 || (d[p + 5] !== 0 && d[p + 5] !== 0xf8)) {
+    out.undecodedReason = REASON_LLC;
+    return;
+  }
+  cx.dispatchEther(u16(d, p + 6), d, p + 8, end, out, depth);
+}
+
+/** Radiotap: a little-endian header length, and an FCS at the frame's end when its flags say so. */
+function radiotap(cx: Dissection, d: Uint8Array, off: number, end: number, out: Packet, depth: number): void {
+  if (!cx.have(off + 8, end, out)) return;
+  const len = d[off + 2]! | (d[off + 3]! << 8);
+  const present = (d[off + 4]! | (d[off + 5]! << 8) | (d[off + 6]! << 16) | (d[off + 7]! << 24)) >>> 0;
+  // The flags field (bit 1) follows the present words and, when bit 0 is set, an 8-aligned TSFT.
+  let p = off + 4;
+  for (let w = present; ; ) {
+    p += 4;
+    if (!(w & 0x80000000) || p + 4 > off + len || p + 4 > cx.capEnd) break;
+    w = (d[p]! | (d[p + 1]! << 8) | (d[p + 2]! << 16) | (d[p + 3]! << 24)) >>> 0;
+  }
+  if (present & 1) p = off + ((p - off + 7) & ~7) + 8;
+  const fcs = present & 2 && p < off + len && p < cx.capEnd && d[p]! & 0x10;
+  wlan(cx, d, off + len, fcs ? end - 4 : end, out, depth);
+}
+
+export function registerWlan(tables: DissectorTables): void {
+  tables.linkType.set(105, wlan); // LINKTYPE_IEEE802_11
+  tables.linkType.set(127, radiotap); // LINKTYPE_IEEE802_11_RADIOTAP
+  for (let t = 0x8200; t <= 0x8370; t += 0x10) tables.etherType.set(t, wlan); // Aruba GRE
+}
