@@ -29,6 +29,8 @@ export const REASON_ERSPAN = 'ERSPAN variant not decoded';
 export const REASON_ENCRYPTED_WLAN = 'protected 802.11 (encrypted)';
 export const REASON_MACSEC = 'MACsec (encrypted)';
 export const REASON_GRE_PROTOCOL = 'GRE payload type not decoded';
+export const REASON_SPLIT_HEADER = 'TCP header split across IP fragments';
+export const REASON_SFLOW = 'sFlow samples (sampled headers not analysed)';
 
 export const ETHERTYPE_IPV4 = 0x0800;
 export const ETHERTYPE_IPV6 = 0x86dd;

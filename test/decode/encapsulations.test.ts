@@ -65,6 +65,8 @@ describe('encapsulations reach TCP', () => {
     { name: 'GRE MPLS', data: outer4(47, b.gre({ protocol: 0x8847 }, concat(mplsLabels(1000), in4()))), tunnel: TunnelKind.Gre },
     { name: 'PPTP enhanced GRE + PPP', data: outer4(47, concat(hdr(12, (h) => { put16(h, 0, 0x3001); put16(h, 2, 0x880b); put16(h, 4, in4().length + 2); put16(h, 6, 77); }), bytes(0x00, 0x21), in4())), tunnel: TunnelKind.Gre, id: 77 },
     { name: 'L2TP + PPP', data: overUdp(1701, concat(bytes(0x00, 0x02, 0, 9, 0, 1, 0xff, 0x03, 0x00, 0x21), in4())), tunnel: TunnelKind.L2tp, id: 9 },
+    { name: 'CAPWAP data, 802.11 (frame control swapped, as Cisco sends it)', data: overUdp(5247, concat(bytes(0, 0x20, 0x03, 0x20), new Uint8Array(12), bytes(0x01, 0x08), new Uint8Array(22), bytes(0xaa, 0xaa, 3, 0, 0, 0, 0x08, 0x00), in4())) },
+    { name: 'CAPWAP data, 802.3', data: overUdp(5247, concat(bytes(0, 0x10, 0x02, 0), new Uint8Array(4), b.ethernet({ type: 0x0800 }, in4()))) },
     { name: 'Aruba GRE 802.11', data: outer4(47, b.gre({ protocol: 0x8210 }, concat(bytes(0x88, 0x01), new Uint8Array(22), bytes(0, 0), bytes(0xaa, 0xaa, 3, 0, 0, 0, 0x08, 0x00), in4()))), tunnel: TunnelKind.Gre },
   ];
   it.each(cases)('$name', ({ data, v6, linkType, tunnel, id }) => {
@@ -112,6 +114,14 @@ describe('what is not decapsulated stays plain or is counted', () => {
     d.decode(b.frame(b.ethernet({ type: 0x8864 }, pppoe(0xc021, new Uint8Array(30)))), p);
     d.decode(b.frame(concat(bytes(0x08, 0x41), new Uint8Array(22), new Uint8Array(40)), 105), p);
     expect(d.warnings()).toEqual(['2 frames in encapsulations not decoded (TCP in them not seen): PPP compressed or encrypted 1, protected 802.11 (encrypted) 1']);
+  });
+
+  it('counts a first fragment too short for the TCP header, and sFlow samples', () => {
+    const d = new Decoder();
+    const p = new Packet();
+    d.decode(b.frame(b.ethernet({ type: 0x0800 }, b.ipv4({ src: '10.0.0.1', dst: '10.0.0.2', proto: 6, flags: 0x2000 }, seg().subarray(0, 8)))), p);
+    d.decode(b.frame(overUdp(6343, new Uint8Array(60))), p);
+    expect(d.warnings()).toEqual(['2 frames in encapsulations not decoded (TCP in them not seen): sFlow samples (sampled headers not analysed) 1, TCP header split across IP fragments 1']);
   });
 
   it('merges counts from a decoding thread', () => {

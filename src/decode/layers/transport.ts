@@ -1,12 +1,16 @@
 /** TCP (header and options) and UDP (which hands tunnel ports on to the UDP port table). */
 
 import { u16, u32 } from '../bytes.js';
-import { REASON_MALFORMED, REASON_TRUNCATED } from '../constants.js';
+import { REASON_MALFORMED, REASON_SFLOW, REASON_SPLIT_HEADER, REASON_TRUNCATED } from '../constants.js';
 import type { Dissection, DissectorTables } from '../dissection.js';
 import { Transport, type Packet } from '../packet.js';
 
 function tcp(cx: Dissection, d: Uint8Array, off: number, end: number, out: Packet): void {
-  if (!cx.have(off + 20, end, out)) return;
+  if (!cx.have(off + 20, end, out)) {
+    // A first fragment too short for the header: the rest is in the next fragment (no reassembly here).
+    if (out.moreFragments && off + 20 > end) out.undecodedReason = REASON_SPLIT_HEADER;
+    return;
+  }
   const hl = (d[off + 12]! >> 4) * 4;
   out.srcPort = u16(d, off);
   out.dstPort = u16(d, off + 2);
@@ -77,7 +81,13 @@ function udp(cx: Dissection, d: Uint8Array, off: number, end: number, out: Packe
   if (next !== undefined) next(cx, d, off + 8, udpEnd, out, depth);
 }
 
+/** sFlow datagrams quote sampled packet headers: not the capture's own traffic, but TCP a reader may look for. */
+function sflow(_cx: Dissection, _d: Uint8Array, _off: number, _end: number, out: Packet): void {
+  out.undecodedReason = REASON_SFLOW;
+}
+
 export function registerTransportLayers(tables: DissectorTables): void {
   tables.ipProtocol[6] = tcp;
   tables.ipProtocol[17] = udp;
+  tables.udpPort.set(6343, sflow);
 }

@@ -1,5 +1,5 @@
 /**
- * 802.11 data frames (LINKTYPE_IEEE802_11, radiotap, and Aruba's GRE 0x8200–0x8370): the MAC
+ * 802.11 data frames (LINKTYPE_IEEE802_11, radiotap, Aruba's GRE 0x8200–0x8370, CAPWAP): the MAC
  * header, then LLC/SNAP naming an ethertype. Management and control frames carry no packet;
  * protected (encrypted) data frames are counted as such.
  */
@@ -8,11 +8,17 @@ import { u16 } from '../bytes.js';
 import { REASON_ENCRYPTED_WLAN, REASON_LLC } from '../constants.js';
 import type { Dissection, DissectorTables } from '../dissection.js';
 import type { Packet } from '../packet.js';
+import { ethernet } from './link.js';
 
 function wlan(cx: Dissection, d: Uint8Array, off: number, end: number, out: Packet, depth: number): void {
+  wlanFrame(cx, d, off, end, out, depth, false);
+}
+
+/** An 802.11 frame; `swapped`: its frame-control bytes in the wrong order (Cisco's CAPWAP, as Wireshark assumes). */
+function wlanFrame(cx: Dissection, d: Uint8Array, off: number, end: number, out: Packet, depth: number, swapped: boolean): void {
   if (!cx.have(off + 24, end, out)) return;
-  const fc0 = d[off]!;
-  const fc1 = d[off + 1]!;
+  const fc0 = d[swapped ? off + 1 : off]!;
+  const fc1 = d[swapped ? off : off + 1]!;
   // Type 2 (data), and a subtype that carries a body (bit 2 set: null function, no data).
   if (((fc0 >> 2) & 3) !== 2 || fc0 & 0x40) return;
   if (fc1 & 0x40) {
@@ -51,8 +57,23 @@ function radiotap(cx: Dissection, d: Uint8Array, off: number, end: number, out: 
   wlan(cx, d, off + len, fcs ? end - 4 : end, out, depth);
 }
 
+/**
+ * CAPWAP data (RFC 5415, UDP 5247): a header of HLEN × 4 bytes, then an 802.11 frame (T bit with
+ * WBID 1) or an 802.3 one. Fragments (F bit) are not reassembled.
+ */
+function capwapData(cx: Dissection, d: Uint8Array, off: number, end: number, out: Packet, depth: number): void {
+  if (off + 8 > Math.min(end, cx.capEnd) || d[off] !== 0) return;
+  const hlen = (d[off + 1]! >> 3) * 4;
+  const native = (d[off + 2]! & 1) !== 0;
+  const wbid = (d[off + 2]! >> 1) & 0x1f;
+  if (hlen < 8 || d[off + 3]! & 0x80) return;
+  if (!native) ethernet(cx, d, off + hlen, end, out, depth);
+  else if (wbid === 1) wlanFrame(cx, d, off + hlen, end, out, depth, true);
+}
+
 export function registerWlan(tables: DissectorTables): void {
   tables.linkType.set(105, wlan); // LINKTYPE_IEEE802_11
   tables.linkType.set(127, radiotap); // LINKTYPE_IEEE802_11_RADIOTAP
+  tables.udpPort.set(5247, capwapData);
   for (let t = 0x8200; t <= 0x8370; t += 0x10) tables.etherType.set(t, wlan); // Aruba GRE
 }
