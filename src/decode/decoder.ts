@@ -46,6 +46,9 @@ function buildTables(): DissectorTables {
 /** The layer decoders keep no state of their own: one set of tables serves every Decoder. */
 const TABLES = buildTables();
 
+/** Linux cooked capture v1 (`-i any` before libpcap 1.10): it names no interface. */
+const LINKTYPE_LINUX_SLL = 113;
+
 export class Decoder {
   /** LINKTYPE → frames seen with that (undecoded) link type. */
   readonly unknownLinkTypes = new Map<number, number>();
@@ -94,6 +97,7 @@ export class Decoder {
       }
     }
     if (out.undecodedReason !== '' && out.transport !== Transport.Tcp) this.countUndecoded(out);
+    out.capturePoint = frame.linkType === LINKTYPE_LINUX_SLL ? -1 : ((out.ifIndex * 8 + out.direction + 1) * 4099 + out.vlanId + 1) | 0;
     if (out.ipVersion !== 0 || out.outerIpVersion !== 0) this.ipFrames++;
     if (out.transport === Transport.Tcp) this.tcp++;
     else if (out.transport === Transport.IcmpError) this.icmpErrors++;

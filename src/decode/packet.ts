@@ -71,6 +71,11 @@ export const PACKET_FIELDS = {
   vlanCount: intField(0, 'link'),
   /** The last ethertype dispatched (after VLAN tags, innermost after decapsulation); -1 if none. */
   etherType: intField(-1, 'link'),
+  /**
+   * Where the capture saw the frame: interface, link direction and outer VLAN folded into one
+   * number (set by the Decoder); -1 when the link type names no interface (Linux cooked v1).
+   */
+  capturePoint: intField(0, 'link', 'transport'),
 
   // --- network layer (innermost IP header after decapsulation) ---
   /** 0 when no IP header was found. */

@@ -18,6 +18,10 @@ const enum Signature {
   TsVal,
   /** Index of the evidence event the packet became, or -1. */
   Event,
+  /** Where the packet was seen (Packet.capturePoint: interface, direction — lo's two copies share an index —, VLAN). */
+  Point,
+  /** TTL: lower at a later hop of the same path. */
+  Ttl,
   Size,
 }
 /** One direction's ring in CopyRings.rows (its position and fill are in the connection's row). */
@@ -26,7 +30,10 @@ const ROW = RECENT * Signature.Size;
 /**
  * Copy detection: per slot and direction (index slot × 2 + dir), a ring of the last RECENT
  * packets' signatures. The same packet seen again on another interface has identical TCP header
- * fields and IP ID (or TSval for IPv6) within a few milliseconds.
+ * fields and IP ID (or TSval for IPv6) within a few milliseconds. Seen again at the same point
+ * (same interface, direction and VLAN) with the same TTL, it is no copy but a duplicated frame or
+ * a retransmission, and counts as one (as tshark and Zeek count it); Linux cooked v1 names no
+ * interface, so there identical packets are still taken for copies.
  */
 export class CopyRings {
   private rows = new Int32Array(0);
@@ -63,7 +70,8 @@ export class CopyRings {
       if (t - this.time[timeBase + i]! > COPY_WINDOW) continue;
       const o = base + i * Signature.Size;
       if (ring[o + Signature.Seq] === (p.seq | 0) && ring[o + Signature.Ack] === (p.ack | 0) && ring[o + Signature.Flags] === flags &&
-        ring[o + Signature.Len] === p.payloadLength && ring[o + Signature.IpId] === p.ipId && ring[o + Signature.TsVal] === tsVal) {
+        ring[o + Signature.Len] === p.payloadLength && ring[o + Signature.IpId] === p.ipId && ring[o + Signature.TsVal] === tsVal &&
+        (ring[o + Signature.Point] !== p.capturePoint || p.capturePoint === -1 || ring[o + Signature.Ttl] !== p.ttl)) {
         return i;
       }
     }
@@ -89,6 +97,8 @@ export class CopyRings {
     ring[o + Signature.IpId] = p.ipId;
     ring[o + Signature.TsVal] = p.hasTimestamps ? p.tsVal : 0;
     ring[o + Signature.Event] = eventIndex;
+    ring[o + Signature.Point] = p.capturePoint;
+    ring[o + Signature.Ttl] = p.ttl;
     this.time[sd * RECENT + pos] = t;
     c.setWord(slot, PartWord.CopyPos + dir, pos + 1 === RECENT ? 0 : pos + 1);
     const filled = c.word(slot, PartWord.CopyFill + dir);
