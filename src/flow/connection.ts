@@ -5,7 +5,7 @@ import type { EventLog } from './events.js';
 export function newDirState(): DirState {
   return {
     packets: 0, payloadBytes: 0, ipBytes: 0, synSeen: false, isn: -1, synTsVal: 0, synHasTs: false,
-    synAckSeen: false, synAckAck: -1, synAckTsEcr: -1, synFrame: 0, finSeen: false, rstSeen: false, nextSeq: -1, lastAck: -1, retransmits: 0,
+    synAckSeen: false, synAckAck: -1, synAckTsEcr: -1, synFrame: 0, finSeen: false, rstSeen: false, endpointState: 0, nextSeq: -1, lastAck: -1, retransmits: 0,
     duplicates: 0, synRetransmits: 0, minTtl: 256, maxTtl: -1, lastT: 0, lastDataT: 0,
   };
 }

@@ -1,8 +1,14 @@
 import { TcpFlag } from '../decode/packet.js';
 import type { Dir } from './types.js';
-import { PartWord, type ConnSlots } from './slots.js';
+import { ConnFlag, PartWord, type ConnSlots } from './slots.js';
 
-/** History letters (Zeek), one per letter and direction: upper case from the originator. */
+/**
+ * History letters (Zeek's conn.log history), upper case from the originator: s SYN, h SYN-ACK,
+ * a pure ACK, d data, f FIN, r RST, t retransmitted data, and '^' first when the roles were
+ * flipped (a SYN-ACK seen first). rstdiag's own: u an ICMP error about the connection. Unlike
+ * Zeek, each letter is recorded once per direction (Zeek repeats f h r s for new sequence numbers
+ * and counts t logarithmically), and Zeek's c g i q w x are not kept.
+ */
 const HISTORY_LETTERS = 'shadfrtu';
 const HISTORY_UPPER = HISTORY_LETTERS.toUpperCase();
 
@@ -67,10 +73,10 @@ export class HistoryLetters {
     return (this.conns.word(slot, PartWord.HistorySeen) & ICMP_BITS) !== 0;
   }
 
-  /** The Zeek-style history string. */
+  /** The Zeek-style history string ('^' first when the roles were flipped from the first packet's). */
   text(slot: number): string {
     const n = this.conns.word(slot, PartWord.HistoryLength);
-    let out = '';
+    let out = (this.conns.bits(slot) & ConnFlag.Flipped) !== 0 ? '^' : '';
     for (let i = 0; i < n; i++) {
       const word = this.conns.word(slot, i < 8 ? PartWord.HistoryLo : PartWord.HistoryHi);
       const k = (word >>> ((i & 7) * 4)) & 15;

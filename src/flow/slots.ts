@@ -16,6 +16,8 @@ export const enum ConnFlag {
   /** The responder endpoint is counted in the held-endpoint counts too (no SYN seen). */
   CountedResp = 4,
   NatLinked = 8,
+  /** The first packet was a SYN-ACK: its receiver was made the originator (Zeek's '^' in the history). */
+  Flipped = 16,
 }
 
 /** Address words per endpoint: one for IPv4, four for IPv6. */

@@ -3,6 +3,7 @@ import { ConnFlag, type ConnSlots } from './slots.js';
 import { DirFlag, type DirSlots } from './dir-slots.js';
 import type { HistoryLetters } from './history.js';
 import type { EvidenceBuffer } from './evidence.js';
+import { endpointStateOf } from './endpoint-state.js';
 
 /** Copies a held slot's numbers into its record (or a stub): what rules and reports read. */
 export function syncConnection(conns: ConnSlots, dirs: DirSlots, history: HistoryLetters, evidence: EvidenceBuffer,
@@ -40,6 +41,7 @@ export function syncConnection(conns: ConnSlots, dirs: DirSlots, history: Histor
     d.synFrame = dirs.synFrame(i);
     d.finSeen = (db & DirFlag.FinSeen) !== 0;
     d.rstSeen = (db & DirFlag.RstSeen) !== 0;
+    d.endpointState = endpointStateOf(db);
     d.nextSeq = (db & DirFlag.NextSeqValid) !== 0 ? dirs.nextSeq(i) : -1;
     d.lastAck = (db & DirFlag.LastAckValid) !== 0 ? dirs.lastAck(i) : -1;
     d.retransmits = dirs.retransmits(i);

@@ -336,7 +336,7 @@ export class FlowTable {
     this.total++;
     this.heldEndpoints.add(origKey);
     let bits = 0;
-    if ((p.flags & TcpFlag.SYN) !== 0) bits |= ConnFlag.OriginKnown;
+    if ((p.flags & TcpFlag.SYN) !== 0) bits |= srcIsA ? ConnFlag.OriginKnown : ConnFlag.OriginKnown | ConnFlag.Flipped;
     // Both endpoints are counted for a connection whose originator is a guess (no SYN seen).
     else {
       bits |= ConnFlag.CountedResp;

@@ -9,6 +9,7 @@ import type { CopyRings } from './copies.js';
 import type { HistoryLetters } from './history.js';
 import type { EvidenceBuffer } from './evidence.js';
 import type { HandshakeHook } from './options.js';
+import { advanceEndpoints, mayChangeEndpoint } from './endpoint-state.js';
 
 /** In synSeen's result: the SYN was a retransmission (above every DirFlag). */
 const SYN_RETRANSMIT = 1 << 30;
@@ -94,6 +95,7 @@ export class TcpState {
       this.resets++;
     }
     d.setBits(i, dbits);
+    if (mayChangeEndpoint(dbits, flags)) advanceEndpoints(d, slot, dir, flags, len);
     d.countPacket(i, len, p.ipLength, p.ttl);
     d.setLastT(i, t);
     if (len > 0 || syn || fin) d.setLastDataT(i, t);

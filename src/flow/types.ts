@@ -2,9 +2,12 @@
  * Connection records: what the flow table keeps per TCP connection (one 4-tuple). Rules and
  * reports read these; only the flow table writes them.
  *
- * Direction 0 is the originator (the side that sent the first SYN; the first packet's sender when
- * no SYN was seen), direction 1 the responder.
+ * Direction 0 is the originator (the side that sent the first SYN; the SYN-ACK's receiver when a
+ * SYN-ACK came first — history '^'; the first packet's sender when no SYN was seen), direction 1
+ * the responder.
  */
+
+import type { EndpointState } from './endpoint-state.js';
 
 export type Dir = 0 | 1;
 
@@ -58,6 +61,8 @@ export interface DirState {
   synFrame: number;
   finSeen: boolean;
   rstSeen: boolean;
+  /** This side's own TCP state as Zeek keeps it (endpoint-state.ts): what conn_state is read from. */
+  endpointState: EndpointState;
   /** Highest sequence number end (seq + len (+1 for SYN/FIN)) sent, -1 before any. */
   nextSeq: number;
   /** Last acknowledgement number sent (with ACK set), -1 before any. */

@@ -7,8 +7,8 @@ import type { Analysis } from '../../src/report/types.js';
  * Frames → decoder → flow table → NAT linker → rules → report model, all in memory (no capture
  * file): what the RuleTester and the metamorphic tests run their packets through.
  */
-export function analyzeFrames(frames: readonly Frame[], options: { serviceCidrs?: string[]; path?: string } = {}): Analysis {
-  const pipeline = new Pipeline({ serviceCidrs: options.serviceCidrs });
+export function analyzeFrames(frames: readonly Frame[], options: { serviceCidrs?: string[]; path?: string; connections?: boolean } = {}): Analysis {
+  const pipeline = new Pipeline({ serviceCidrs: options.serviceCidrs, connections: options.connections });
   for (const f of frames) pipeline.onFrame(f);
   const info: CaptureInfo = {
     path: options.path ?? 'in-memory', format: 'pcap', compressed: false,
@@ -16,5 +16,5 @@ export function analyzeFrames(frames: readonly Frame[], options: { serviceCidrs?
     packets: frames.length, bytes: frames.reduce((n, f) => n + f.capturedLength, 0),
     truncated: false, warnings: [], comments: [],
   };
-  return buildAnalysis([pipeline.finish(info)]);
+  return buildAnalysis([pipeline.finish(info)], { connections: options.connections });
 }
