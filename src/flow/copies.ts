@@ -4,6 +4,8 @@ import { PartWord, type ConnSlots } from './slots.js';
 
 /** A copy of a packet on another interface of `-i any` arrives within this many seconds. */
 export const COPY_WINDOW = 0.05;
+/** A packet seen again at the same point with a TTL lower by 1..MAX_HOPS is the same packet a few hops further. */
+const MAX_HOPS = 4;
 /** How many recent packets per direction are remembered for copy detection. */
 const RECENT = 6;
 
@@ -20,7 +22,7 @@ const enum Signature {
   Event,
   /** Where the packet was seen (Packet.capturePoint: interface, direction — lo's two copies share an index —, VLAN). */
   Point,
-  /** TTL: lower at a later hop of the same path. */
+  /** TTL: a little lower at a later hop of the same path (a higher one is another sender). */
   Ttl,
   Size,
 }
@@ -31,8 +33,9 @@ const ROW = RECENT * Signature.Size;
  * Copy detection: per slot and direction (index slot × 2 + dir), a ring of the last RECENT
  * packets' signatures. The same packet seen again on another interface has identical TCP header
  * fields and IP ID (or TSval for IPv6) within a few milliseconds. Seen again at the same point
- * (same interface, direction and VLAN) with the same TTL, it is no copy but a duplicated frame or
- * a retransmission, and counts as one (as tshark and Zeek count it); Linux cooked v1 names no
+ * (same interface, direction and VLAN) and not a hop or few further (TTL lower by 1..MAX_HOPS), it
+ * is no copy but a duplicated frame, a retransmission or another sender's packet (an injected RST
+ * has its own TTL), and counts as one (as tshark and Zeek count it); Linux cooked v1 names no
  * interface, so there identical packets are still taken for copies.
  */
 export class CopyRings {
@@ -71,7 +74,7 @@ export class CopyRings {
       const o = base + i * Signature.Size;
       if (ring[o + Signature.Seq] === (p.seq | 0) && ring[o + Signature.Ack] === (p.ack | 0) && ring[o + Signature.Flags] === flags &&
         ring[o + Signature.Len] === p.payloadLength && ring[o + Signature.IpId] === p.ipId && ring[o + Signature.TsVal] === tsVal &&
-        (ring[o + Signature.Point] !== p.capturePoint || p.capturePoint === -1 || ring[o + Signature.Ttl] !== p.ttl)) {
+        (ring[o + Signature.Point] !== p.capturePoint || p.capturePoint === -1 || ((ring[o + Signature.Ttl]! - p.ttl - 1) >>> 0) < MAX_HOPS)) {
         return i;
       }
     }

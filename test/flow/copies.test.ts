@@ -30,6 +30,10 @@ describe('copies and duplicates', () => {
     expect(resets([{ data: sll2(1, syn), linkType: 276 }, { data: sll2(1, rst(), 4), linkType: 276 }, { data: sll2(1, rst(), 0), linkType: 276 }])).toBe(1);
     expect(resets([{ data: eth(syn), linkType: 1 }, { data: eth(rst({ ttl: 64 })), linkType: 1 }, { data: eth(rst({ ttl: 63 })), linkType: 1 }])).toBe(1);
   });
+  it('counts the same RST from another sender (a higher or much lower TTL) on one interface', () => {
+    expect(resets([{ data: eth(syn), linkType: 1 }, { data: eth(rst({ ttl: 59 })), linkType: 1 }, { data: eth(rst({ ttl: 123 })), linkType: 1 }])).toBe(2);
+    expect(resets([{ data: eth(syn), linkType: 1 }, { data: eth(rst({ ttl: 64 })), linkType: 1 }, { data: eth(rst({ ttl: 50 })), linkType: 1 }])).toBe(2);
+  });
   it('counts the same RST twice on one SLL2 interface and direction', () => {
     expect(resets([{ data: sll2(3, syn), linkType: 276 }, { data: sll2(3, rst()), linkType: 276 }, { data: sll2(3, rst()), linkType: 276 }])).toBe(2);
   });
