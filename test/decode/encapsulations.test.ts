@@ -67,6 +67,10 @@ describe('encapsulations reach TCP', () => {
     { name: 'L2TP + PPP', data: overUdp(1701, concat(bytes(0x00, 0x02, 0, 9, 0, 1, 0xff, 0x03, 0x00, 0x21), in4())), tunnel: TunnelKind.L2tp, id: 9 },
     { name: 'CAPWAP data, 802.11 (frame control swapped, as Cisco sends it)', data: overUdp(5247, concat(bytes(0, 0x20, 0x03, 0x20), new Uint8Array(12), bytes(0x01, 0x08), new Uint8Array(22), bytes(0xaa, 0xaa, 3, 0, 0, 0, 0x08, 0x00), in4())) },
     { name: 'CAPWAP data, 802.3', data: overUdp(5247, concat(bytes(0, 0x10, 0x02, 0), new Uint8Array(4), b.ethernet({ type: 0x0800 }, in4()))) },
+    { name: 'PPPoE with a compressed PPP protocol', data: b.ethernet({ type: 0x8864 }, concat(hdr(6, (h) => { h[0] = 0x11; put16(h, 4, in4().length + 1); }), bytes(0x21), in4())) },
+    { name: 'Cisco HDLC in the PPP link type', data: concat(bytes(0x0f, 0x00, 0x08, 0x00), in4()), linkType: 9 },
+    { name: 'Cisco FabricPath', data: b.ethernet({ type: 0x8903 }, concat(bytes(0, 0x3f), b.ethernet({ type: 0x0800 }, in4()))) },
+    { name: '802.3 with LLC/SNAP', data: concat(b.ethernet({ type: 8 + in4().length }, new Uint8Array(0)), bytes(0xaa, 0xaa, 3, 0, 0, 0, 0x08, 0x00), in4(), new Uint8Array(6)) },
     { name: 'Aruba GRE 802.11', data: outer4(47, b.gre({ protocol: 0x8210 }, concat(bytes(0x88, 0x01), new Uint8Array(22), bytes(0, 0), bytes(0xaa, 0xaa, 3, 0, 0, 0, 0x08, 0x00), in4()))), tunnel: TunnelKind.Gre },
   ];
   it.each(cases)('$name', ({ data, v6, linkType, tunnel, id }) => {
@@ -104,7 +108,8 @@ describe('what is not decapsulated stays plain or is counted', () => {
     const p = new Packet();
     for (const t of [0x0806, 0x88cc, 0x88b5, 0x88b5]) d.decode(b.frame(b.ethernet({ type: t }, new Uint8Array(46))), p);
     d.decode(b.frame(outer4(50, new Uint8Array(40))), p);
-    expect(d.warnings()).toEqual(['3 frames in encapsulations not decoded (TCP in them not seen): ethertype 0x88b5 2, ESP (encrypted) 1']);
+    d.decode(b.frame(outer4(108, new Uint8Array(40))), p);
+    expect(d.warnings()).toEqual(['4 frames in encapsulations not decoded (TCP in them not seen): ethertype 0x88b5 2, ESP (encrypted) 1, IPComp (compressed) 1']);
   });
 
   it('counts compressed PPP and protected 802.11; PPP link control is not counted', () => {
@@ -113,7 +118,8 @@ describe('what is not decapsulated stays plain or is counted', () => {
     d.decode(b.frame(b.ethernet({ type: 0x8864 }, pppoe(0x00fd, new Uint8Array(30)))), p);
     d.decode(b.frame(b.ethernet({ type: 0x8864 }, pppoe(0xc021, new Uint8Array(30)))), p);
     d.decode(b.frame(concat(bytes(0x08, 0x41), new Uint8Array(22), new Uint8Array(40)), 105), p);
-    expect(d.warnings()).toEqual(['2 frames in encapsulations not decoded (TCP in them not seen): PPP compressed or encrypted 1, protected 802.11 (encrypted) 1']);
+    d.decode(b.frame(concat(bytes(0x88, 0x01), new Uint8Array(22), bytes(0x80, 0), new Uint8Array(40)), 105), p);
+    expect(d.warnings()).toEqual(['3 frames in encapsulations not decoded (TCP in them not seen): aggregated 802.11 (A-MSDU) 1, PPP compressed or encrypted 1, protected 802.11 (encrypted) 1']);
   });
 
   it('counts a first fragment too short for the TCP header, and sFlow samples', () => {

@@ -17,9 +17,17 @@ import { ethernet } from './link.js';
 /** Labels walked before giving up on a stack without its bottom-of-stack bit. */
 const MAX_MPLS_LABELS = 16;
 
-/** PPP: an optional HDLC address/control (FF 03), then a 1-byte (compressed, odd) or 2-byte protocol. */
+/**
+ * PPP: an optional HDLC address/control (FF 03), then a 1-byte (compressed, odd) or 2-byte
+ * protocol. A Cisco HDLC frame (address 0x0F / 0x8F) in a PPP link type is taken for one, as
+ * Wireshark does.
+ */
 export function ppp(cx: Dissection, d: Uint8Array, off: number, end: number, out: Packet, depth: number): void {
   if (!cx.have(off + 2, end, out)) return;
+  if ((d[off] === 0x0f || d[off] === 0x8f) && d[off + 1] === 0x00) {
+    ciscoHdlc(cx, d, off, end, out, depth);
+    return;
+  }
   if (d[off] === 0xff && d[off + 1] === 0x03) off += 2;
   if (!cx.have(off + 1, end, out)) return;
   if (d[off]! & 1) {
@@ -30,13 +38,13 @@ export function ppp(cx: Dissection, d: Uint8Array, off: number, end: number, out
   cx.dispatchPpp(u16(d, off), d, off + 2, end, out, depth);
 }
 
-/** PPPoE session stage (RFC 2516): version/type, code, session id, length, then the PPP protocol. */
+/** PPPoE session stage (RFC 2516): version/type, code, session id, length, then PPP (its protocol may be compressed). */
 function pppoeSession(cx: Dissection, d: Uint8Array, off: number, end: number, out: Packet, depth: number): void {
   if (!cx.have(off + 8, end, out)) return;
   // The length covers the PPP protocol field and payload; Ethernet padding lies beyond it.
   const len = u16(d, off + 4);
   const payloadEnd = len >= 2 && off + 6 + len < end ? off + 6 + len : end;
-  cx.dispatchPpp(u16(d, off + 6), d, off + 8, payloadEnd, out, depth);
+  ppp(cx, d, off + 6, payloadEnd, out, depth);
 }
 
 function pppCompressed(_cx: Dissection, _d: Uint8Array, _off: number, _end: number, out: Packet): void {
@@ -81,6 +89,11 @@ function pbb(cx: Dissection, d: Uint8Array, off: number, end: number, out: Packe
   cx.dispatchEther(u16(d, off + 16), d, off + 18, end, out, depth);
 }
 
+/** Cisco FabricPath (0x8903): the FTag/TTL word, then the inner Ethernet frame. */
+function fabricPath(cx: Dissection, d: Uint8Array, off: number, end: number, out: Packet, depth: number): void {
+  ethernet(cx, d, off + 2, end, out, depth);
+}
+
 /** A tag of `tag` bytes followed by the ethertype of what it carries (VN-Tag 4, E-Tag 6, Cisco MetaData 6). */
 function tagged(tag: number) {
   return (cx: Dissection, d: Uint8Array, off: number, end: number, out: Packet, depth: number): void => {
@@ -108,6 +121,7 @@ export function registerEncapsulations(tables: DissectorTables): void {
   tables.etherType.set(0x893f, tagged(6)); // 802.1BR E-Tag
   tables.etherType.set(0x8909, tagged(6)); // Cisco MetaData (SGT)
   tables.etherType.set(0x88e5, macsec);
+  tables.etherType.set(0x8903, fabricPath);
   tables.etherType.set(0x880b, ppp); // PPP (PPTP's GRE)
 
   tables.pppProtocol.set(0x0021, ipv4);

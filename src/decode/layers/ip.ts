@@ -3,7 +3,7 @@
 import { copyAddr, u16, u32 } from '../bytes.js';
 import {
   ETHERTYPE_IPV4, ETHERTYPE_IPV6, MAX_EXT_HEADERS, REASON_BAD_IP_VERSION, REASON_ENCRYPTED, REASON_FRAGMENT,
-  REASON_MALFORMED, REASON_NO_NEXT,
+  REASON_IPCOMP, REASON_MALFORMED, REASON_NO_NEXT,
 } from '../constants.js';
 import type { Dissection, DissectorTables } from '../dissection.js';
 import { Transport, type Packet } from '../packet.js';
@@ -130,6 +130,11 @@ function esp(_cx: Dissection, _d: Uint8Array, _off: number, _end: number, out: P
   out.undecodedReason = REASON_ENCRYPTED;
 }
 
+function ipcomp(_cx: Dissection, _d: Uint8Array, _off: number, _end: number, out: Packet): void {
+  out.transport = Transport.Other;
+  out.undecodedReason = REASON_IPCOMP;
+}
+
 function noNext(_cx: Dissection, _d: Uint8Array, _off: number, _end: number, out: Packet): void {
   out.transport = Transport.None;
   out.undecodedReason = REASON_NO_NEXT;
@@ -150,5 +155,6 @@ export function registerIpLayers(tables: DissectorTables): void {
   tables.ipProtocol[50] = esp;
   tables.ipProtocol[51] = ah;
   tables.ipProtocol[59] = noNext;
+  tables.ipProtocol[108] = ipcomp;
   tables.ipProtocol[60] = ipv6Ext; // destination options
 }

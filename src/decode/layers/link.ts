@@ -3,7 +3,7 @@
 import { u16, u32 } from '../bytes.js';
 import {
   ETHERTYPE_QINQ, ETHERTYPE_QINQ_OLD, ETHERTYPE_TEB, ETHERTYPE_VLAN, MAX_VLAN_TAGS, REASON_BAD_IP_VERSION,
-  REASON_MALFORMED, REASON_TRUNCATED, REASON_UNKNOWN_ETHERTYPE,
+  REASON_LLC, REASON_MALFORMED, REASON_TRUNCATED, REASON_UNKNOWN_ETHERTYPE,
 } from '../constants.js';
 import type { Dissection, DissectorTables } from '../dissection.js';
 import { LinkDirection, type Packet } from '../packet.js';
@@ -23,7 +23,24 @@ function sllDirection(t: number): LinkDirection {
 
 export function ethernet(cx: Dissection, d: Uint8Array, off: number, end: number, out: Packet, depth: number): void {
   if (!cx.have(off + 14, end, out)) return;
-  cx.dispatchEther(u16(d, off + 12), d, off + 14, end, out, depth);
+  const type = u16(d, off + 12);
+  // 802.3: a length, then LLC (IP only behind SNAP)
+  if (type > 1500) {
+    cx.dispatchEther(type, d, off + 14, end, out, depth);
+    return;
+  }
+  out.etherType = type;
+  llcSnap(cx, d, off + 14, Math.min(end, off + 14 + type), out, depth);
+}
+
+/** LLC with a SNAP header (AA AA 03) and an RFC 1042 or 802.1H OUI: an ethertype follows. */
+export function llcSnap(cx: Dissection, d: Uint8Array, off: number, end: number, out: Packet, depth: number): void {
+  if (off + 8 > Math.min(end, cx.capEnd) || d[off] !== 0xaa || d[off + 1] !== 0xaa || d[off + 2] !== 0x03 ||
+    d[off + 3] !== 0 || d[off + 4] !== 0 || (d[off + 5] !== 0 && d[off + 5] !== 0xf8)) {
+    out.undecodedReason = REASON_LLC;
+    return;
+  }
+  cx.dispatchEther(u16(d, off + 6), d, off + 8, end, out, depth);
 }
 
 function vlan(cx: Dissection, d: Uint8Array, off: number, end: number, out: Packet, depth: number): void {

@@ -4,11 +4,10 @@
  * protected (encrypted) data frames are counted as such.
  */
 
-import { u16 } from '../bytes.js';
-import { REASON_ENCRYPTED_WLAN, REASON_LLC } from '../constants.js';
+import { REASON_AMSDU, REASON_ENCRYPTED_WLAN } from '../constants.js';
 import type { Dissection, DissectorTables } from '../dissection.js';
 import type { Packet } from '../packet.js';
-import { ethernet } from './link.js';
+import { ethernet, llcSnap } from './link.js';
 
 function wlan(cx: Dissection, d: Uint8Array, off: number, end: number, out: Packet, depth: number): void {
   wlanFrame(cx, d, off, end, out, depth, false);
@@ -28,16 +27,17 @@ function wlanFrame(cx: Dissection, d: Uint8Array, off: number, end: number, out:
   let p = off + 24;
   if ((fc1 & 3) === 3) p += 6; // four addresses (WDS / mesh)
   if (fc0 & 0x80) {
-    p += 2; // QoS control
+    // QoS control; its A-MSDU bit: several packets in one frame, not split here
+    if (!cx.have(p + 2, end, out)) return;
+    if (d[p]! & 0x80) {
+      out.undecodedReason = REASON_AMSDU;
+      return;
+    }
+    p += 2;
     if (fc1 & 0x80) p += 4; // HT control
   }
   if (!cx.have(p + 8, end, out)) return;
-  // LLC/SNAP with an RFC 1042 or 802.1H (bridge-tunnel) OUI.
-  if (d[p] !== 0xaa || d[p + 1] !== 0xaa || d[p + 2] !== 0x03 || d[p + 3] !== 0 || d[p + 4] !== 0 || (d[p + 5] !== 0 && d[p + 5] !== 0xf8)) {
-    out.undecodedReason = REASON_LLC;
-    return;
-  }
-  cx.dispatchEther(u16(d, p + 6), d, p + 8, end, out, depth);
+  llcSnap(cx, d, p, end, out, depth);
 }
 
 /** Radiotap: a little-endian header length, and an FCS at the frame's end when its flags say so. */
