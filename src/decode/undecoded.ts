@@ -42,7 +42,7 @@ export function mayHideTcp(etherType: number): boolean {
 }
 
 export function etherTypeLabel(etherType: number): string {
-  return `ethertype 0x${etherType.toString(16).padStart(4, '0')}`;
+  return `unknown ethertype 0x${etherType.toString(16).padStart(4, '0')}`;
 }
 
 const count = (n: number): string => n.toLocaleString('en-US');

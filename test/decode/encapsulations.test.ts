@@ -109,7 +109,7 @@ describe('what is not decapsulated stays plain or is counted', () => {
     for (const t of [0x0806, 0x88cc, 0x88b5, 0x88b5]) d.decode(b.frame(b.ethernet({ type: t }, new Uint8Array(46))), p);
     d.decode(b.frame(outer4(50, new Uint8Array(40))), p);
     d.decode(b.frame(outer4(108, new Uint8Array(40))), p);
-    expect(d.warnings()).toEqual(['4 frames in encapsulations not decoded (TCP in them not seen): ethertype 0x88b5 2, ESP (encrypted) 1, IPComp (compressed) 1']);
+    expect(d.warnings()).toEqual(['4 frames in encapsulations not decoded (TCP in them not seen): unknown ethertype 0x88b5 2, ESP (encrypted) 1, IPComp (compressed) 1']);
   });
 
   it('counts compressed PPP and protected 802.11; PPP link control is not counted', () => {
@@ -138,6 +138,6 @@ describe('what is not decapsulated stays plain or is counted', () => {
     const main = new Decoder();
     main.addCounts(a.counts());
     main.addCounts(a.counts());
-    expect(main.warnings()).toEqual(['2 frames of unsupported link type 147 not decoded', '2 frames in encapsulations not decoded (TCP in them not seen): ethertype 0x88b5 2']);
+    expect(main.warnings()).toEqual(['2 frames of unsupported link type 147 not decoded', '2 frames in encapsulations not decoded (TCP in them not seen): unknown ethertype 0x88b5 2']);
   });
 });
