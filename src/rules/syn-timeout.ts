@@ -5,23 +5,34 @@ import { TcpFlag } from '../decode/packet.js';
 
 function unanswered(c: Connection): boolean {
   const r = c.dirs[1];
+  if (!c.dirs[0].synSeen || r.synAckSeen || r.rstSeen || r.packets !== 0 || c.history.includes('u')) return false;
   // The client's own ACK or data after its SYN says a SYN-ACK reached it by a path not captured.
-  const clientAcked = c.events.some((e) => e.dir === 0 && e.icmpType < 0 && (e.flags & (TcpFlag.ACK | TcpFlag.RST)) === TcpFlag.ACK);
-  return c.dirs[0].synSeen && !r.synAckSeen && !r.rstSeen && r.packets === 0 && !c.history.includes('u') && !clientAcked;
+  // (Read last: the events of a connection are made into objects on first read.)
+  return !c.events.some((e) => e.dir === 0 && e.icmpType < 0 && (e.flags & (TcpFlag.ACK | TcpFlag.RST)) === TcpFlag.ACK);
 }
 
 /**
- * SYN-ACKs that reached a client endpoint, keyed by that endpoint and the ack they carry: a SYN
- * whose key is here was answered, from another address when it is not its own connection's (a
- * reply that escaped the reverse NAT whose link the capture could not make).
+ * The `unanswered` connections whose SYN was answered all the same: a SYN-ACK acking its ISN + 1
+ * reached its client endpoint, from another address when not on its own connection (a reply that
+ * escaped the reverse NAT whose link the capture could not make). One pass over the connections,
+ * comparing only those whose client endpoint is one of theirs (no key made per connection).
  */
-function synAcksByClient(connections: readonly Connection[]): Set<string> {
-  const keys = new Set<string>();
-  for (const x of connections) {
-    if (x.dirs[1].synAckSeen) keys.add(`${x.orig.text}|${x.dirs[1].synAckAck}`);
-    if (x.dirs[0].synAckSeen) keys.add(`${x.resp.text}|${x.dirs[0].synAckAck}`);
+function answeredElsewhere(connections: readonly Connection[], unanswered: readonly Connection[]): Set<Connection> {
+  const byClient = new Map<string, Connection[]>();
+  for (const c of unanswered) {
+    const list = byClient.get(c.orig.text);
+    if (list) list.push(c);
+    else byClient.set(c.orig.text, [c]);
   }
-  return keys;
+  const answered = new Set<Connection>();
+  const mark = (client: string, ack: number): void => {
+    for (const c of byClient.get(client) ?? []) if (((c.dirs[0].isn + 1) >>> 0) === ack) answered.add(c);
+  };
+  for (const x of connections) {
+    if (x.dirs[1].synAckSeen) mark(x.orig.text, x.dirs[1].synAckAck);
+    if (x.dirs[0].synAckSeen) mark(x.resp.text, x.dirs[0].synAckAck);
+  }
+  return answered;
 }
 
 /**
@@ -68,17 +79,17 @@ export const synTimeout: Rule = {
     yieldsTo: ['unreversed-dnat', 'icmp-rejected'],
   },
   detect(ctx: RuleContext): FindingDraft[] {
-    const hits: { conn: Connection; hairpin: boolean; translated: Connection | null }[] = [];
-    // Built once, and only when a SYN went unanswered.
-    let answered: Set<string> | undefined;
+    let hits: { conn: Connection; hairpin: boolean; translated: Connection | null }[] = [];
     for (const c of ctx.connections) {
       if (ctx.isClaimed(c) || c.natRole === 'translated' && c.natPeer !== null) continue;
-      if (!unanswered(c) || c.dirs[0].synRetransmits === 0) continue;
+      if (c.dirs[0].synRetransmits === 0 || !unanswered(c)) continue;
       const y = c.natRole === 'original' ? c.natPeer : null;
       if (y !== null && !unanswered(y)) continue;
-      answered ??= synAcksByClient(ctx.connections);
-      if (answered.has(`${c.orig.text}|${(c.dirs[0].isn + 1) >>> 0}`)) continue;
       hits.push({ conn: c, translated: y, hairpin: y !== null && y.resp.addr === c.orig.addr });
+    }
+    if (hits.length > 0) {
+      const answered = answeredElsewhere(ctx.connections, hits.map((h) => h.conn));
+      hits = hits.filter((h) => !answered.has(h.conn));
     }
     return groupBy(hits, (h) => `${h.conn.orig.addr}|${h.conn.resp.text}|${h.hairpin}`).map((group) => {
       const h0 = group[0]!;
