@@ -1,4 +1,3 @@
-import { readCapture } from '../capture/reader.js';
 import type { Analysis } from '../report/types.js';
 import { buildAnalysis } from '../report/build.js';
 import { Pipeline, type AnalyzeOptions, type CaptureResult } from './pipeline.js';
@@ -16,6 +15,8 @@ export async function analyzeCapture(path: string, options: AnalyzeOptions = {})
     pipeline.addDecoderCounts(decoded.counts);
     return pipeline.finish(decoded.info);
   }
+  // Loaded here: the analysis thread gets its packets decoded and never needs the reader.
+  const { readCapture } = await import('../capture/reader.js');
   const info = await readCapture(path, pipeline.onFrame, { onProgress });
   return pipeline.finish(info);
 }
