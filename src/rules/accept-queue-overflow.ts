@@ -36,6 +36,8 @@ function serverNeverTookIt(c: Connection): boolean {
 
 function overflowOf(c: Connection): Overflow | undefined {
   if (!c.established || !c.dirs[0].synSeen || !c.dirs[1].synAckSeen) return undefined;
+  // Neither a SYN-ACK sent again nor a reset from the server: nothing to read the events for.
+  if (c.dirs[1].synRetransmits === 0 && !c.dirs[1].rstSeen) return undefined;
   const si = c.dirs[1].isn;
   const synAck = c.events.find((e) => e.dir === 1 && isSynAck(e) && e.seq === si);
   const ack = c.events.find((e) => e.dir === 0 && e.icmpType < 0 && (e.flags & (TcpFlag.SYN | TcpFlag.RST | TcpFlag.ACK)) === TcpFlag.ACK &&
@@ -45,7 +47,7 @@ function overflowOf(c: Connection): Overflow | undefined {
   if (c.events.some((e) => e.dir === 0 && e.frame < ack.frame && (e.flags & (TcpFlag.FIN | TcpFlag.RST)) !== 0)) return undefined;
   const data = c.events.find((e) => e.dir === 0 && e.len > 0 && e.frame > synAck.frame);
   // =0: the listener dropped the ACK and its SYN-ACK timer fired again.
-  const again = c.events.find((e) => e.dir === 1 && isSynAck(e) && e.seq === si && e.frame > ack.frame);
+  const again = c.events.find((e) => e.dir === 1 && isSynAck(e) && e.seq === si && e.retransmit && e.frame > ack.frame);
   if (again !== undefined) {
     return { conn: c, mode: 'dropped', synAck, ack, answer: again, data };
   }
