@@ -10,13 +10,13 @@ import { readComments, readInterfaceBlock } from './pcapng-options.js';
 import { ReadState } from './read-state.js';
 
 export const PCAPNG_SHB = 0x0a0d0d0a;
-const PCAPNG_BOM = 0x1a2b3c4d;
+export const PCAPNG_BOM = 0x1a2b3c4d;
 const PCAPNG_BOM_SWAPPED = 0x4d3c2b1a;
 
-const BT_IDB = 1;
+export const BT_IDB = 1;
 const BT_OPB = 2;
 const BT_SPB = 3;
-const BT_EPB = 6;
+export const BT_EPB = 6;
 
 /** Smallest block: type, length, trailing length. */
 export const BLOCK_HEADER_LENGTH = 12;
@@ -40,6 +40,8 @@ function supportedVersion(major: number, minor: number): boolean {
 export class PcapngBlockParser {
   private le = true;
   private interfaces: InterfaceClock[] = [];
+  /** Index in info.interfaces of this section's interface 0. */
+  private sectionBase = 0;
   private warnedBadInterface = new Set<number>();
   private warnedNoInterface0 = false;
   private warnedOptions = false;
@@ -167,6 +169,7 @@ export class PcapngBlockParser {
     if (caplen > orig || (clock.snapLen !== 0 && caplen > clock.snapLen)) state.lengthOddity(at, caplen, orig, clock.snapLen);
     const optStart = 28 + ((caplen + 3) & ~3);
     if (optStart < len - 4 && !state.commentsFull) readComments(state, buf, dv, p + optStart, p + len - 4, le);
+    state.frame.interfaceIndex = this.sectionBase + ifid;
     state.deliver(this.memory, this.memoryOffset + p + 28, clock.linkType, ifid, caplen, orig, at);
     return true;
   }
@@ -185,6 +188,7 @@ export class PcapngBlockParser {
         }
         this.le = le;
         this.interfaces = [];
+        this.sectionBase = state.info.interfaces.length;
         this.readSectionOptions(buf, dv, p, len, at);
         return true;
       }
@@ -213,6 +217,7 @@ export class PcapngBlockParser {
         // An SPB has no timestamp.
         state.frame.tsSec = 0;
         state.frame.tsNsec = 0;
+        state.frame.interfaceIndex = this.sectionBase;
         state.deliver(this.memory, this.memoryOffset + p + 12, clock.linkType, 0, caplen, orig, at);
         return true;
       }

@@ -7,10 +7,10 @@ import { interfaceClock, readTsOffset, InterfaceClock } from './interface-clock.
 import { optionString, ReadState } from './read-state.js';
 import { InterfaceInfo } from './types.js';
 
-const OPT_COMMENT = 1;
-const IF_NAME = 2;
-const IF_DESCRIPTION = 3;
-const IF_TSRESOL = 9;
+export const OPT_COMMENT = 1;
+export const IF_NAME = 2;
+export const IF_DESCRIPTION = 3;
+export const IF_TSRESOL = 9;
 const IF_TSOFFSET = 14;
 
 /**

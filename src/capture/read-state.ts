@@ -43,6 +43,7 @@ export class ReadState {
     tsNsec: 0,
     linkType: 0,
     interfaceId: 0,
+    interfaceIndex: 0,
     capturedLength: 0,
     originalLength: 0,
     fileOffset: 0,

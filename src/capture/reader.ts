@@ -29,12 +29,19 @@ export interface ReadCaptureOptions {
   onProgress?: ProgressCallback;
   /** Largest record / block accepted; anything claiming more stops the read. Default 256 MiB. */
   maxRecordBytes?: number;
+  /**
+   * Handed the CaptureInfo before the first frame; it is filled in as the read goes (an
+   * interface is in `interfaces` before any frame names it): for a consumer that copies frames.
+   */
+  onInfo?: (info: CaptureInfo) => void;
 }
 
 export const DEFAULT_MAX_RECORD_BYTES = 256 * 1024 * 1024;
 
 function newParser(path: string, onFrame: FrameCallback, options: ReadCaptureOptions | undefined): CaptureParser {
-  return new CaptureParser(path, onFrame, options?.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES);
+  const parser = new CaptureParser(path, onFrame, options?.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES);
+  options?.onInfo?.(parser.info);
+  return parser;
 }
 
 function finalize(parser: CaptureParser): CaptureInfo {

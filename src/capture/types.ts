@@ -19,6 +19,11 @@ export interface Frame {
   linkType: number;
   /** pcapng interface id (0 for classic pcap). */
   interfaceId: number;
+  /**
+   * Index of the interface in CaptureInfo.interfaces, across pcapng sections (interface ids
+   * restart in each section); set by the reader, absent in frames made elsewhere (= interfaceId).
+   */
+  interfaceIndex?: number;
   /** Bytes present in `data` (the captured length). */
   capturedLength: number;
   /** Length on the wire; > capturedLength when the snaplen cut the packet. */

@@ -4,22 +4,18 @@
  * `flush`), so memory stays bounded however long the capture runs and the caller may reuse its
  * packet buffer as soon as `write` returns.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { ChunkedFile } from '../capture/chunked-file.js';
 
 const NS_MAGIC = 0xa1b23c4d;
 const CHUNK = 1 << 20;
 
-export class PcapWriter {
-  private fd: number | null;
-  private readonly chunk: Buffer;
-  private used = 0;
+export class PcapWriter extends ChunkedFile {
   /** Bytes written so far (header + records), flushed or not. */
   bytes = 0;
   packets = 0;
 
-  constructor(readonly path: string, readonly linkType: number, readonly snapLen: number) {
-    this.fd = openSync(path, 'w');
-    this.chunk = Buffer.allocUnsafe(Math.max(CHUNK, 16 + snapLen));
+  constructor(path: string, readonly linkType: number, readonly snapLen: number) {
+    super(path, Math.max(CHUNK, 16 + snapLen));
     const h = this.chunk;
     h.writeUInt32LE(NS_MAGIC, 0);
     h.writeUInt16LE(2, 4); // version 2.4
@@ -34,9 +30,8 @@ export class PcapWriter {
 
   /** One record; `data` is copied (at most snapLen bytes), `originalLength` is the wire length. */
   write(tsSec: number, tsNsec: number, data: Uint8Array, originalLength: number): void {
-    if (this.fd === null) throw new Error('pcap writer is closed');
     const caplen = Math.min(data.length, this.snapLen);
-    if (this.used + 16 + caplen > this.chunk.length) this.flush();
+    this.room(16 + caplen);
     const c = this.chunk;
     let p = this.used;
     c.writeUInt32LE(tsSec >>> 0, p);
@@ -48,20 +43,5 @@ export class PcapWriter {
     this.used = p + caplen;
     this.bytes += 16 + caplen;
     this.packets++;
-  }
-
-  /** Writes the buffered records to the file (the file is then a complete capture). */
-  flush(): void {
-    if (this.fd === null || this.used === 0) return;
-    let off = 0;
-    while (off < this.used) off += writeSync(this.fd, this.chunk, off, this.used - off);
-    this.used = 0;
-  }
-
-  close(): void {
-    if (this.fd === null) return;
-    this.flush();
-    closeSync(this.fd);
-    this.fd = null;
   }
 }
