@@ -5,6 +5,7 @@ import type { CaptureResult } from '../analysis/pipeline.js';
 import { ruleOf } from '../rules/registry.js';
 import { renderFinding, type FindingText } from '../rules/render.js';
 import type { FindingDraft, RuleId } from '../rules/types.js';
+import { displayFilter } from './display-filter.js';
 import type { Analysis, ConnectionReport, FindingWithEvidence, InputReport, Report } from './types.js';
 import { TOOL_VERSION } from '../version.js';
 
@@ -75,7 +76,7 @@ function toFinding(id: string, d: FindingDraft, shown: number | undefined): Find
     id, rule: d.rule, severity: d.severity, confidence: d.confidence, client: d.client, server: d.server,
     backend: d.backend, resetBy: d.resetBy, resetSender: d.resetSender, count: d.count, frames,
     firstTime: lo ? formatIsoTime(lo.sec, lo.nsec) : '', lastTime: hi ? formatIsoTime(hi.sec, hi.nsec) : '',
-    summary, explanation, remediation: d.remediation, docs: `docs/rules/${d.rule}.md`, ruledOut,
+    summary, explanation, remediation: d.remediation, docs: `docs/rules/${d.rule}.md`, ruledOut, displayFilter: displayFilter(ev),
     evidence: ev, messageId: d.messageId, detectors: d.detectors ?? [],
   };
 }

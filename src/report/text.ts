@@ -95,6 +95,7 @@ export function renderText(a: Analysis): string {
       for (const r of f.ruledOut) out.push(wrap(`${r.rule}: ${r.why}`, 100, '    '));
     }
     out.push(`  Docs: ${f.docs}  (rstdiag explain ${f.rule})`);
+    if (f.displayFilter !== '') out.push(`  Wireshark: ${f.displayFilter}`);
   }
   return out.join('\n') + '\n';
 }

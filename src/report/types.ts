@@ -84,6 +84,8 @@ export interface FindingReport {
   docs: string;
   /** The nearest alternative causes considered, and what in the packets excludes each. */
   ruledOut: { rule: string; why: string }[];
+  /** A Wireshark display filter selecting the evidence packets (copies included): `frame.number in {…}`. */
+  displayFilter: string;
 }
 
 export interface ConnectionReport {

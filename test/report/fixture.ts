@@ -49,6 +49,7 @@ export function brnfFinding(): FindingWithEvidence {
       "Client and backend are on the same pod subnet: the reply was bridged between two ports of the node's bridge without passing iptables/conntrack — br_netfilter is not loaded or net.bridge.bridge-nf-call-iptables is 0.",
     remediation: BR_NETFILTER_REMEDIATION,
     docs: 'docs/rules/unreversed-dnat.md',
+    displayFilter: 'frame.number in {1..5}',
     evidence: [
       ev(1, 0, client, service, 'SYN', 0, null, 'client dials the Service address'),
       ev(2, 41, client, backend, 'SYN', 0, null, `translated copy: DNAT ${service} → ${backend}`),

@@ -28,6 +28,7 @@ import { renderText } from '../../src/report/text.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { renderHtml } from '../../src/report/html.js';
 import { renderFlows } from '../../src/report/flows.js';
+import { evidenceFrames } from '../../src/report/display-filter.js';
 import { writePcapng } from '../helpers/pcap-writer.js';
 import { CLI, CORPUS, ROOT, SAMPLES } from '../helpers/samples.js';
 import { headerOffsets, records, type Record } from './gen.js';
@@ -201,7 +202,8 @@ describe('truncation at every record boundary and inside headers', () => {
     const key = (a: Analysis): unknown => a.report.findings.map(({ id: _id, explanation, ...f }) => ({ ...f, explanation: explanation.split('. ')[0] }));
     const wanted = key(whole.a);
     expect(whole.a.report.findings.length).toBeGreaterThan(0);
-    const lastFrame = Math.max(...whole.a.report.findings.flatMap((f) => f.frames));
+    // The last evidence frame, copies on other interfaces included (the display filter lists them).
+    const lastFrame = Math.max(...whole.a.findings.flatMap((f) => evidenceFrames(f.evidence)));
     const pkts = packetRecords(s);
     const endOfLast = s.list[pkts[lastFrame - 1]].at + s.list[pkts[lastFrame - 1]].len;
     // Cut right after the last evidence record, inside every later record, and mid-header.
