@@ -1,7 +1,8 @@
-import { readdirSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync, existsSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { analyze } from '../analysis/analyze.js';
 import type { FindingReport } from '../report/types.js';
+import { UsageError } from './usage.js';
 
 /** The part of a finding a saved expectation pins down. */
 export interface ExpectedFinding {
@@ -19,14 +20,24 @@ export interface Expectation {
 
 const CAPTURE = /\.(pcap|pcapng|cap)(\.gz)?$/i;
 
+/** stat, with a plain line for a path that is not there. */
+function stat(p: string): Stats {
+  try {
+    return statSync(p);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(code === 'ENOENT' ? `${p}: no such file or directory` : `${p}: cannot read (${code ?? String(err)})`);
+  }
+}
+
 function collect(paths: string[]): string[] {
   const out: string[] = [];
   for (const p of paths) {
-    const st = statSync(p);
+    const st = stat(p);
     if (st.isDirectory()) {
       for (const name of readdirSync(p).sort()) {
         const full = join(p, name);
-        if (statSync(full).isDirectory()) out.push(...collect([full]));
+        if (stat(full).isDirectory()) out.push(...collect([full]));
         else if (CAPTURE.test(name)) out.push(full);
       }
     } else out.push(p);
@@ -68,6 +79,7 @@ export function diffExpected(expected: ExpectedFinding[], actual: ExpectedFindin
 /** `rstdiag check`: PASS/FAIL per capture; returns the exit code. */
 export async function runCheck(paths: string[], opts: { update: boolean; out: (s: string) => void }): Promise<number> {
   const captures = collect(paths);
+  if (captures.length === 0) throw new UsageError(`nothing to check: no captures (.pcap, .pcapng, .cap, optionally .gz) in ${paths.join(', ')}`);
   let failed = 0;
   let checked = 0;
   for (const cap of captures) {
@@ -92,6 +104,11 @@ export async function runCheck(paths: string[], opts: { update: boolean; out: (s
       opts.out(`FAIL ${cap}\n${diff.map((l) => `  ${l}`).join('\n')}\n`);
     }
   }
-  if (!opts.update) opts.out(`${checked - failed} passed, ${failed} failed\n`);
+  if (opts.update) return 0;
+  if (checked === 0) {
+    throw new UsageError(`nothing checked: none of the ${captures.length} capture${captures.length === 1 ? ' has' : 's have'} a <capture>.expected.json beside it; `
+      + `write them with rstdiag check --update ${paths.join(' ')}`);
+  }
+  opts.out(`${checked - failed} passed, ${failed} failed\n`);
   return failed > 0 ? 1 : 0;
 }

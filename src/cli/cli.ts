@@ -1,19 +1,17 @@
 import yargs from 'yargs';
-import { writeFileSync } from 'node:fs';
 import ipaddr from 'ipaddr.js';
 import type { analyze } from '../analysis/analyze.js';
 import { analyzeCaptures, type AnalysisThreads } from '../analysis/analysis-thread.js';
 import { CaptureOpenError } from '../capture/types.js';
 import { renderJson } from '../report/json.js';
 import { TOOL_VERSION } from '../version.js';
-import type { Severity } from '../rules/types.js';
+import { SEVERITY_RANK, type Severity } from '../rules/types.js';
 import type { FlowsFormat } from '../report/flows.js';
+import type { Analysis } from '../report/types.js';
 import { makeProgress } from './progress.js';
-
-/** Raised for a bad command line: one line on stderr, exit 2. */
-class UsageError extends Error {}
-
-const SEVERITY_RANK: Record<Severity, number> = { info: 1, warning: 2, error: 3 };
+import { filterOptions, readFilter } from './filters.js';
+import { emit, warnEmptyInputs } from './output.js';
+import { COMMANDS, UsageError, orList, usageMessage } from './usage.js';
 
 /** Exit 1 when any finding is at or above the --fail-on severity, else 0. */
 function failOnExitCode(a: Awaited<ReturnType<typeof analyze>>, failOn: Severity | 'none'): number {
@@ -45,9 +43,23 @@ async function renderReport(format: Format, a: Awaited<ReturnType<typeof analyze
   }
 }
 
-function emit(text: string, output: string | undefined): void {
-  if (output && output !== '-' && output !== STDIN_TOKEN) writeFileSync(output, text);
-  else process.stdout.write(text);
+/** --output: absent or '-' is standard output; given without a value is a mistake. */
+function outputPath(value: string | undefined): string | undefined {
+  if (value === '') throw new UsageError('--output needs a file name (or - for standard output)');
+  return value === STDIN_TOKEN ? '-' : value;
+}
+
+/** The analysis of the CLI, with progress on a terminal, cleared before anything else is written. */
+async function runAnalysis(paths: string[], options: { connections: boolean; serviceCidrs?: string[] }, threads: AnalysisThreads | null): Promise<Analysis> {
+  const progress = makeProgress();
+  let a: Analysis;
+  try {
+    a = await analyzeCaptures(paths, { ...options, onProgress: progress.update }, threads);
+  } finally {
+    progress.clear();
+  }
+  warnEmptyInputs(a);
+  return a;
 }
 
 /** Validated CIDR hints (a bad one is a usage error). */
@@ -69,53 +81,67 @@ function capturePaths(values: unknown): string[] {
   return (values as string[]).map((v) => (v === STDIN_TOKEN ? '-' : v));
 }
 
+const FORMATS = ['text', 'json', 'markdown', 'html'] as const;
+const FAIL_ON = ['error', 'warning', 'info', 'none'] as const;
+
 async function main(rawArgv: string[], threads: AnalysisThreads | null): Promise<number> {
   let exitCode = 0;
   const argv = rawArgv.map((a) => (a === '-' ? STDIN_TOKEN : a));
   await yargs(argv)
     .scriptName('rstdiag')
+    .locale('en') // usageMessage reads yargs' English messages
     .version(TOOL_VERSION)
     .strict()
     .command(
       'analyze <capture..>',
       'diagnose every TCP reset and failed connection in the captures',
-      (y) => y
+      (y) => filterOptions(y
         .positional('capture', { type: 'string', array: true, demandOption: true, describe: "pcap/pcapng file ('-' for stdin, .gz read transparently)" })
-        .option('format', { choices: ['text', 'json', 'markdown', 'html'] as const, default: 'text' as const })
-        .option('output', { type: 'string', describe: 'write the report to FILE (default stdout)' })
-        .option('fail-on', { choices: ['error', 'warning', 'info', 'none'] as const, default: 'error' as const })
+        .option('format', { choices: FORMATS, default: 'text' as const, describe: 'report format (json: the machine contract)' })
+        .option('output', { type: 'string', requiresArg: true, describe: 'write the report to FILE (default stdout)' })
+        .option('fail-on', { choices: FAIL_ON, default: 'error' as const, describe: 'exit 1 when a finding is at or above this severity' })
         .option('connections', { type: 'boolean', default: false, describe: 'include the connection table (json)' })
-        .option('service-cidr', { type: 'string', array: true, describe: 'hint: the cluster Service CIDR (repeatable)' })
-        .option('pod-cidr', { type: 'string', array: true, describe: 'hint: the cluster pod CIDR (repeatable; accepted for compatibility, not used yet)' }),
+        .option('service-cidr', { type: 'string', requiresArg: true, describe: 'hint: the cluster Service CIDR (repeatable)' })
+        .option('pod-cidr', { type: 'string', requiresArg: true, describe: 'hint: the cluster pod CIDR (repeatable; accepted for compatibility, not used yet)' }), 'findings'),
       async (args) => {
+        const output = outputPath(args.output);
         const serviceCidrs = cidrList(args['service-cidr'], '--service-cidr');
         cidrList(args['pod-cidr'], '--pod-cidr');
-        const a = await analyzeCaptures(capturePaths(args.capture), { connections: args.connections, onProgress: makeProgress(), serviceCidrs }, threads);
-        emit(await renderReport(args.format, a), args.output);
+        const filter = await readFilter(args);
+        const { filterFindings } = await import('../report/filter.js');
+        const a = filterFindings(await runAnalysis(capturePaths(args.capture), { connections: args.connections, serviceCidrs }, threads), filter);
+        emit(await renderReport(args.format, a), output, `the ${args.format} report`);
         exitCode = failOnExitCode(a, args['fail-on']);
       },
     )
     .command(
       'flows <capture..>',
       'one row per TCP connection: Zeek-like state and history, NAT link, findings',
-      (y) => y
-        .positional('capture', { type: 'string', array: true, demandOption: true })
-        .option('format', { choices: ['text', 'json', 'csv'] as const, default: 'text' as const })
-        .option('output', { type: 'string' }),
+      (y) => filterOptions(y
+        .positional('capture', { type: 'string', array: true, demandOption: true, describe: "pcap/pcapng file ('-' for stdin, .gz read transparently)" })
+        .option('format', { choices: ['text', 'json', 'csv'] as const, default: 'text' as const, describe: 'table format' })
+        .option('output', { type: 'string', requiresArg: true, describe: 'write the table to FILE (default stdout)' }), 'connections'),
       async (args) => {
-        const a = await analyzeCaptures(capturePaths(args.capture), { connections: true, onProgress: makeProgress() }, threads);
+        const output = outputPath(args.output);
+        const filter = await readFilter(args);
+        const { filterConnections } = await import('../report/filter.js');
+        const a = filterConnections(await runAnalysis(capturePaths(args.capture), { connections: true }, threads), filter);
         const { renderFlows } = await import('../report/flows.js');
-        emit(renderFlows(a, args.format as FlowsFormat), args.output);
+        emit(renderFlows(a, args.format as FlowsFormat), output, `the ${args.format} table`);
       },
     )
     .command(
-      'explain <rule>',
-      "print a rule's documentation page",
-      (y) => y.positional('rule', { type: 'string', demandOption: true }),
+      'explain [rule]',
+      "print a rule's documentation page (without a rule: the list of rules)",
+      (y) => y.positional('rule', { type: 'string', describe: 'a rule id, e.g. unreversed-dnat' }),
       async (args) => {
-        const { explainRule } = await import('./explain.js');
+        const { explainRule, ruleIndex, unknownRule } = await import('./explain.js');
+        if (args.rule === undefined) {
+          process.stdout.write(ruleIndex());
+          return;
+        }
         const page = explainRule(args.rule);
-        if (page === null) throw new UsageError(`unknown rule '${args.rule}' (rstdiag explain --help lists them)`);
+        if (page === null) throw new UsageError(unknownRule(args.rule, ''));
         process.stdout.write(page);
       },
     )
@@ -131,18 +157,35 @@ async function main(rawArgv: string[], threads: AnalysisThreads | null): Promise
       },
     )
     .command(
+      'annotate <capture>',
+      'the capture as pcapng with a comment on every evidence packet (Wireshark shows the diagnosis)',
+      (y) => y
+        .positional('capture', { type: 'string', demandOption: true, describe: 'pcap/pcapng file (.gz read transparently)' })
+        .option('output', { alias: 'o', type: 'string', demandOption: true, requiresArg: true, describe: 'the pcapng file to write' })
+        .option('service-cidr', { type: 'string', requiresArg: true, describe: 'hint: the cluster Service CIDR (repeatable)' }),
+      async (args) => {
+        const capture = args.capture === STDIN_TOKEN ? '-' : args.capture;
+        const output = outputPath(args.output) ?? '';
+        const { checkAnnotateArgs, runAnnotate } = await import('./annotate.js');
+        checkAnnotateArgs(capture, output);
+        const serviceCidrs = cidrList(args['service-cidr'], '--service-cidr');
+        await runAnnotate(capture, output, await runAnalysis([capture], { connections: false, serviceCidrs }, threads));
+      },
+    )
+    .command(
       'live',
       'the same analysis on a live interface (needs the optional `cap` module)',
       (y) => y
-        .option('interface', { type: 'string', demandOption: true, alias: 'i', describe: "interface to capture on ('any' on Linux: all of them)" })
-        .option('filter', { type: 'string', describe: "BPF capture filter, e.g. 'tcp port 443'" })
-        .option('duration', { type: 'string', describe: 'stop after e.g. 30s, 5m (default: Ctrl-C)' })
-        .option('write', { type: 'string', describe: 'also save the packets to FILE.pcap (nanosecond pcap)' })
-        .option('format', { choices: ['text', 'json', 'markdown', 'html'] as const, default: 'text' as const })
-        .option('output', { type: 'string', describe: 'write the final report to FILE (default stdout)' })
-        .option('fail-on', { choices: ['error', 'warning', 'info', 'none'] as const, default: 'error' as const })
+        .option('interface', { type: 'string', demandOption: true, requiresArg: true, alias: 'i', describe: "interface to capture on ('any' on Linux: all of them)" })
+        .option('filter', { type: 'string', requiresArg: true, describe: "BPF capture filter, e.g. 'tcp port 443'" })
+        .option('duration', { type: 'string', requiresArg: true, describe: 'stop after e.g. 30s, 5m (default: Ctrl-C)' })
+        .option('write', { type: 'string', requiresArg: true, describe: 'also save the packets to FILE.pcap (nanosecond pcap)' })
+        .option('format', { choices: FORMATS, default: 'text' as const, describe: 'report format' })
+        .option('output', { type: 'string', requiresArg: true, describe: 'write the final report to FILE (default stdout)' })
+        .option('fail-on', { choices: FAIL_ON, default: 'error' as const, describe: 'exit 1 when a finding is at or above this severity' })
         .option('connections', { type: 'boolean', default: false, describe: 'include the connection table (json)' }),
       async (args) => {
+        const output = outputPath(args.output);
         // Loaded on demand: the live module (and through it the optional `cap`) stays out of every other command.
         const { runLive, parseDuration, LiveError } = await import('../live/live.js');
         const stopper = new AbortController();
@@ -164,7 +207,8 @@ async function main(rawArgv: string[], threads: AnalysisThreads | null): Promise
             onFinding: (line) => process.stderr.write(`rstdiag: found ${line}\n`),
             onStatus: (line) => process.stderr.write(`rstdiag: ${line}\n`),
           });
-          emit(await renderReport(args.format, a), args.output);
+          warnEmptyInputs(a);
+          emit(await renderReport(args.format, a), output, `the ${args.format} report`);
           exitCode = failOnExitCode(a, args['fail-on']);
         } catch (err) {
           if (err instanceof LiveError) throw new UsageError(err.message);
@@ -175,10 +219,12 @@ async function main(rawArgv: string[], threads: AnalysisThreads | null): Promise
         }
       },
     )
-    .demandCommand(1, 'name a command: analyze, flows, explain, check or live')
-    .fail((msg, err) => {
-      if (err) throw err;
-      throw new UsageError(msg);
+    .demandCommand(1, `name a command: ${orList(COMMANDS)} (rstdiag --help)`)
+    .fail((msg: string | null, err: Error | undefined) => {
+      // yargs' own validation errors (YError) are usage errors too; anything else is ours.
+      if (err && err.name !== 'YError') throw err;
+      const text = msg ?? err?.message ?? '';
+      throw new UsageError(text.startsWith('name a command') ? text : usageMessage(text, rawArgv));
     })
     .help()
     .parseAsync();

@@ -4,6 +4,9 @@ import type { MessageData, RuleMessages } from './messages.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 
+/** Higher is more severe (ordering and --fail-on thresholds). */
+export const SEVERITY_RANK: Readonly<Record<Severity, number>> = { info: 1, warning: 2, error: 3 };
+
 export type RuleId =
   | 'unreversed-dnat'
   | 'synack-rejected'

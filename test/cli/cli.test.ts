@@ -1,15 +1,10 @@
 import { describe, expect, test } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, mkdirSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { CLI, ROOT, SAMPLES } from '../helpers/samples.js';
-
-function run(args: string[], input?: Buffer) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, input, encoding: 'buffer', timeout: 30_000 });
-  return { code: r.status, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
-}
+import { SAMPLES } from '../helpers/samples.js';
+import { runCli as run } from '../helpers/cli.js';
 
 const seed = join(SAMPLES, 'brnf-off/node-any.pcap');
 const healthy = join(SAMPLES, 'brnf-on/node-any.pcap');
@@ -42,7 +37,7 @@ describe('rstdiag analyze: exit codes and formats', () => {
     expect(Object.keys(rep)).toEqual(['schemaVersion', 'tool', 'inputs', 'summary', 'findings']);
     expect(rep.schemaVersion).toBe(1);
     expect(Object.keys(rep.findings[0]!).sort()).toEqual(['backend', 'client', 'confidence', 'count', 'docs', 'explanation',
-      'firstTime', 'frames', 'id', 'lastTime', 'remediation', 'resetBy', 'resetSender', 'rule', 'ruledOut', 'server', 'severity', 'summary'].sort());
+      'displayFilter', 'firstTime', 'frames', 'id', 'lastTime', 'remediation', 'resetBy', 'resetSender', 'rule', 'ruledOut', 'server', 'severity', 'summary'].sort());
   });
 
   test('--output writes the file; stdin and gzip are read', () => {
@@ -72,8 +67,8 @@ describe('bad input: one line on stderr, exit 2, no stack trace', () => {
     ['a directory', ['analyze', dir], /adir: is a directory/],
     ['a missing file', ['analyze', join(tmp, 'nope.pcap')], /nope\.pcap: no such file/],
     ['no command', [], /name a command/],
-    ['an unknown rule', ['explain', 'no-such-rule'], /unknown rule/],
-    ['a bad format', ['analyze', seed, '--format', 'xml'], /Invalid values|choices/i],
+    ['an unknown rule', ['explain', 'no-such-rule'], /^rstdiag: unknown rule 'no-such-rule'; the rules are abortive-close, .*unreversed-dnat/],
+    ['a bad format', ['analyze', seed, '--format', 'xml'], /^rstdiag: --format must be one of text, json, markdown, html \(got xml\)\n$/],
   ];
   for (const [name, args, re] of cases) {
     test(name, () => {
