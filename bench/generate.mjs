@@ -3,12 +3,17 @@
 // Kubernetes node: many concurrent connections interleaved in time, mostly healthy, plus a known
 // share of each reset cause rstdiag detects. The expected findings go to <file>.truth.json.
 //
-//   node bench/generate.mjs [FILE] [--connections N] [--scale K] [--seed S]
+//   node bench/generate.mjs [FILE] [--connections N] [--scale K] [--seed S] [--shape distinct-clients]
 //
 // Defaults: FILE bench/out/bench.pcap, 200,000 connections (~1.6 M packets, ~300 MB) spread over
 // 1,200 s of capture time (~170 new connections/s). --scale K multiplies the connections AND the
 // capture duration: the same node, watched K times longer (the rate of connections stays the same).
 // Plain Node, no dependencies; streams to disk in 4 MB chunks.
+//
+// --shape distinct-clients: a busy node where every failed connection comes from its own client
+// address (default 30,000 connections, ~6,000 failures): unreversed DNAT to two Services,
+// connections refused on one port by three servers, aborts by three servers on one port. The truth
+// file then also says, per rule, the distinct clients and the servers (attempts per server).
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -17,14 +22,22 @@ let file = 'bench/out/bench.pcap';
 let connections = 200_000;
 let scale = 1;
 let seed = 1;
+let shape = 'pools';
+let connectionsGiven = false;
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
-  if (a === '--connections') connections = Number(args[++i]);
+  if (a === '--connections') {
+    connections = Number(args[++i]);
+    connectionsGiven = true;
+  } else if (a === '--shape') shape = args[++i];
   else if (a === '--scale') scale = Number(args[++i]);
   else if (a === '--seed') seed = Number(args[++i]);
   else if (a.startsWith('--')) throw new Error(`unknown option ${a}`);
   else file = a;
 }
+if (shape !== 'pools' && shape !== 'distinct-clients') throw new Error(`unknown shape ${shape}`);
+const distinct = shape === 'distinct-clients';
+if (distinct && !connectionsGiven) connections = 30_000;
 const total = Math.round(connections * scale);
 const duration = 1200 * (total / 200_000);
 const rate = total / duration;
@@ -56,7 +69,12 @@ for (let i = 0; i < 16; i++) healthyServers.push([ip(172, 16, 5, 20 + i), 443]);
 
 // Each failure cause: a small pool of client pods and targets, so findings aggregate attempts
 // (rules group by client address and server) as they would on a real node.
-const CAUSES = {
+const CAUSES = distinct ? {
+  // Three causes, a fresh client address per failed connection; targets weighted 6:3:1.
+  'unreversed-dnat': { share: 0.0667, clients: 0, targets: 2 },
+  'connection-refused': { share: 0.0667, clients: 0, targets: 3, port: 8080 },
+  'abortive-close': { share: 0.0667, clients: 0, targets: 3, port: 9000 },
+} : {
   'connection-refused': { share: 0.012, clients: 20, targets: 3 },
   'unreversed-dnat': { share: 0.004, clients: 12, targets: 2 },
   'icmp-rejected': { share: 0.004, clients: 12, targets: 2 },
@@ -74,7 +92,7 @@ for (const [name, c] of Object.entries(CAUSES)) {
       // A Service address (and for DNAT its backend pod).
       c.targetList.push({ svc: [ip(10, 96, sub - 199, 10 + i), 80], backend: [ip(10, 244, 150, 3 + i + 10 * (sub - 199)), 8080] });
     } else {
-      c.targetList.push({ svc: [ip(10, 244, 160 + (sub - 199), 5 + i), 8080 + i] });
+      c.targetList.push({ svc: [ip(10, 244, 160 + (sub - 199), 5 + i), c.port ?? 8080 + i] });
     }
   }
   sub++;
@@ -91,9 +109,12 @@ function port(client) {
 // --- truth: findings per rule, keyed exactly as the rules group attempts ---
 const truth = {};
 function expect(rule, key) {
-  const r = (truth[rule] ??= { groups: new Map(), count: 0 });
+  const r = (truth[rule] ??= { groups: new Map(), count: 0, clients: new Set(), servers: new Map() });
   r.groups.set(key, (r.groups.get(key) ?? 0) + 1);
   r.count++;
+  const [client, server] = key.split('|');
+  r.clients.add(client);
+  r.servers.set(server, (r.servers.get(server) ?? 0) + 1);
 }
 
 // --- packet descriptors ---
@@ -137,9 +158,26 @@ function healthy(t0, c, cp, [s, sp]) {
   return pk;
 }
 
+// distinct-clients: client addresses 10.245.0.2 onwards, each used once (no .0, .1 or .255).
+let distinctNext = 0;
+function freshClient() {
+  for (;;) {
+    const k = distinctNext++;
+    const d = k & 255;
+    if (d > 1 && d < 255) return ip(10, 245 + (k >>> 16), (k >>> 8) & 255, d);
+  }
+}
+const WEIGHTS = [0.6, 0.3, 0.1];
+function pickTarget(list) {
+  if (!distinct) return pick(list);
+  let r = rand();
+  for (let i = 0; i < list.length - 1; i++) if ((r -= WEIGHTS[i] / WEIGHTS.slice(0, list.length).reduce((a, b) => a + b)) < 0) return list[i];
+  return list[list.length - 1];
+}
+
 function failure(cause, t0) {
-  const c = pick(CAUSES[cause].clientIps);
-  const target = pick(CAUSES[cause].targetList);
+  const c = distinct ? freshClient() : pick(CAUSES[cause].clientIps);
+  const target = pickTarget(CAUSES[cause].targetList);
   const cp = port(c);
   const [s, sp] = target.svc;
   const ci = u32();
@@ -402,7 +440,13 @@ emitUntil(Infinity);
 flush();
 closeSync(fd);
 
-const out = { file, connections: total, healthy: healthyCount, packets, bytes, durationSeconds: Math.round(t), rules: {} };
-for (const [rule, r] of Object.entries(truth)) out.rules[rule] = { findings: r.groups.size, count: r.count };
+const out = { file, shape, connections: total, healthy: healthyCount, packets, bytes, durationSeconds: Math.round(t), rules: {} };
+for (const [rule, r] of Object.entries(truth)) {
+  out.rules[rule] = { findings: r.groups.size, count: r.count };
+  if (distinct) {
+    out.rules[rule].clients = r.clients.size;
+    out.rules[rule].servers = Object.fromEntries([...r.servers].sort((a, b) => b[1] - a[1]));
+  }
+}
 writeFileSync(`${file}.truth.json`, JSON.stringify(out, null, 2) + '\n');
 process.stderr.write(`${file}: ${packets} packets, ${(bytes / 1e6).toFixed(1)} MB, ${total} connections over ${Math.round(t)} s\n`);
