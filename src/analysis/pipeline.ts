@@ -15,7 +15,7 @@ import { connectionReport } from '../report/build.js';
 import { WitnessIndex, witnessHash } from './witnesses.js';
 import type { DecodedStream } from './decode-thread.js';
 import { evaluateRules } from './evaluate.js';
-import { Representatives, type Diagnosis } from './representatives.js';
+import { Representatives, type CauseTally, type Diagnosis } from './representatives.js';
 
 export interface AnalyzeOptions {
   /** Include the connection table in the report. */
@@ -46,6 +46,11 @@ function serviceMatcher(cidrs: string[] | undefined): (addr: string) => boolean 
 const BATCH_SIZE = 4096;
 /** Connections kept per diagnosis to re-render it at the end (its first attempts, with NAT peers). */
 const REPRESENTATIVES = 16;
+/**
+ * Diagnoses kept per cause (their findings listed); a cause's other diagnoses are only counted, so
+ * memory and time do not grow with the number of distinct failing clients.
+ */
+const DIAGNOSES_PER_CAUSE = 20;
 /** Established connections kept (as light stubs) as context for rules that cite them. */
 const WITNESSES = 5000;
 
@@ -60,6 +65,8 @@ export interface CaptureResult {
   releasedFindings: Map<FindingDraft, string[][]>;
   /** Drafts whose count includes released attempts: how many attempts their evidence shows. */
   shownAttempts: Map<FindingDraft, number>;
+  /** Causes with findings not listed (beyond DIAGNOSES_PER_CAUSE): counted per cause. */
+  unlisted: CauseTally[];
   tcpPackets: number;
   resets: number;
   connectionCount: number;
@@ -99,7 +106,7 @@ export class Pipeline {
   private pending: ConnectionRecord[] = [];
   private retiredSinceBatch = 0;
   /** Per diagnosis, its first attempts kept to render it at the end; the others counted. */
-  private readonly representatives = new Representatives(REPRESENTATIVES, (c, diagnoses) => this.release(c, diagnoses));
+  private readonly representatives = new Representatives(REPRESENTATIVES, DIAGNOSES_PER_CAUSE, (c, diagnoses) => this.release(c, diagnoses));
   /**
    * Established connections released, as stubs without events, one per client address and server
    * (keyed by ConnectionRecord.clientKey, then serverKey: numbers for IPv4, so the table can look
@@ -273,13 +280,13 @@ export class Pipeline {
     for (const w of this.witnesses.connections()) stubs.push(w);
     const all = stubs.length > 0 ? [...held, ...stubs].sort((a, b) => a.id - b.id) : held;
     const drafts = this.evaluate(all);
-    const { releasedFindings, shownAttempts } = this.representatives.settle(drafts);
+    const { releasedFindings, shownAttempts, unlisted } = this.representatives.settle(drafts);
     const decoderWarnings = this.decoder.warnings();
     if (this.table.evictions > 0) {
       decoderWarnings.push(`connection table limit (${this.table.maxConnections}) reached: ${this.table.evictions} connections were closed early; findings about them may be incomplete`);
     }
     return {
-      info, drafts, connections: held, releasedRows: this.releasedRows, releasedFindings, shownAttempts,
+      info, drafts, connections: held, releasedRows: this.releasedRows, releasedFindings, shownAttempts, unlisted,
       tcpPackets: this.table.tcpPackets, resets: this.table.resets,
       connectionCount: this.table.total - this.linker.linkCount,
       translations: this.linker.observedTranslations(),

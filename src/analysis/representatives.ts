@@ -1,6 +1,7 @@
 import type { Connection } from '../flow/types.js';
 import { ruleOf } from '../rules/registry.js';
-import type { FindingDraft } from '../rules/types.js';
+import { draftCause } from '../rules/roll-up.js';
+import type { EvidencePacket, FindingDraft } from '../rules/types.js';
 
 /** Attempts of one diagnosis, as a batch's rules drafted them: kept whole or dropped whole. */
 interface Unit {
@@ -12,6 +13,16 @@ interface Unit {
 
 /** One diagnosis across batches: its first attempts kept as representatives, the rest counted. */
 export interface Diagnosis {
+  key: string;
+  cause: CauseState;
+  clientAddr: string;
+  server: string | null;
+  /** Lowest connection id among its attempts (which diagnoses of a cause are kept). */
+  minId: number;
+  first: EvidencePacket | null;
+  last: EvidencePacket | null;
+  /** Its first draft, standing for the cause when none of its findings is listed. */
+  sample: CauseSample;
   units: Unit[];
   repConns: number;
   /** Attempts whose connections were released (not representatives). */
@@ -53,8 +64,80 @@ function unitsOf(d: FindingDraft): Unit[] {
   return [{ conns: all, minId: Math.min(...all.map((x) => x.id)), weight: d.count }];
 }
 
+/** What a cause's title and fix are rendered from when none of its findings is listed. */
+export type CauseSample = Pick<FindingDraft, 'rule' | 'severity' | 'messageId' | 'data' | 'remediation' | 'resetBy' | 'server' | 'backend'>;
+
+/**
+ * Findings of one cause that are not listed (their diagnoses were let go, the cause had enough):
+ * counted exactly, per client address and server, without their connections.
+ */
+export interface CauseTally {
+  key: string;
+  /** Findings (diagnoses) not listed, and the attempts they stand for. */
+  findings: number;
+  count: number;
+  clients: Set<string>;
+  /** Server endpoint → attempts. */
+  servers: Map<string, number>;
+  first: EvidencePacket | null;
+  last: EvidencePacket | null;
+  sample: CauseSample;
+}
+
+/** A cause's diagnoses: the first ones kept (each with its representatives), the others tallied. */
+interface CauseState {
+  kept: Diagnosis[];
+  /** Keys of the diagnoses let go: their later attempts are tallied too. */
+  evicted: Set<string>;
+  tally: CauseTally | null;
+}
+
+function earlier(a: EvidencePacket | null, b: EvidencePacket | null): EvidencePacket | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return b.sec < a.sec || (b.sec === a.sec && b.nsec < a.nsec) ? b : a;
+}
+
+function later(a: EvidencePacket | null, b: EvidencePacket | null): EvidencePacket | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return b.sec > a.sec || (b.sec === a.sec && b.nsec > a.nsec) ? b : a;
+}
+
+/** The first and last evidence packets of a draft. */
+function span(d: FindingDraft): { first: EvidencePacket | null; last: EvidencePacket | null } {
+  let first: EvidencePacket | null = null;
+  let last: EvidencePacket | null = null;
+  for (const e of d.evidence) {
+    first = earlier(first, e);
+    last = later(last, e);
+  }
+  return { first, last };
+}
+
+function sampleOf(d: FindingDraft): CauseSample {
+  return { rule: d.rule, severity: d.severity, messageId: d.messageId, data: d.data, remediation: d.remediation,
+    resetBy: d.resetBy, server: d.server, backend: d.backend };
+}
+
+/** Attempts of a cause, from one client to one server, over a time span: into its tally. */
+function tallyInto(cause: CauseState, key: string, sample: CauseSample, add: {
+  findings: number; count: number; clientAddr: string; server: string | null; first: EvidencePacket | null; last: EvidencePacket | null;
+}): void {
+  const t = cause.tally ??= { key, findings: 0, count: 0, clients: new Set(), servers: new Map(), first: null, last: null, sample };
+  t.findings += add.findings;
+  t.count += add.count;
+  t.clients.add(add.clientAddr);
+  const server = add.server ?? '';
+  t.servers.set(server, (t.servers.get(server) ?? 0) + add.count);
+  t.first = earlier(t.first, add.first);
+  t.last = later(t.last, add.last);
+}
+
 /** What the last evaluation's drafts stand for beyond their own connections. */
 export interface Settlement {
+  /** Causes with findings not listed: their tallies. */
+  unlisted: CauseTally[];
   /** Finding-id lists of released --connections rows that a draft covers. */
   releasedFindings: Map<FindingDraft, string[][]>;
   /** Drafts whose count now includes released attempts: how many attempts their evidence shows. */
@@ -68,10 +151,16 @@ export interface Settlement {
  */
 export class Representatives {
   private readonly diagnoses = new Map<string, Diagnosis>();
+  private readonly causes = new Map<string, CauseState>();
   /** Representative connection → its diagnoses. */
   private readonly repOf = new Map<Connection, Diagnosis[]>();
 
-  constructor(private readonly limit: number, private readonly release: (c: Connection, diagnoses: Diagnosis[]) => void) {}
+  /**
+   * `limit`: connections kept per diagnosis; `perCause`: diagnoses kept per cause (so what is kept
+   * does not grow with the number of distinct failing clients).
+   */
+  constructor(private readonly limit: number, private readonly perCause: number,
+    private readonly release: (c: Connection, diagnoses: Diagnosis[]) => void) {}
 
   has(c: Connection): boolean {
     return this.repOf.has(c);
@@ -89,10 +178,27 @@ export class Representatives {
     const inDiagnosis = new Map<Connection, Diagnosis[]>();
     for (const d of drafts) {
       const key = diagnosisKey(d);
+      const { key: causeKey, clientAddr } = draftCause(d);
+      let cause = this.causes.get(causeKey);
+      if (cause === undefined) {
+        cause = { kept: [], evicted: new Set(), tally: null };
+        this.causes.set(causeKey, cause);
+      }
+      if (cause.evicted.has(key)) {
+        // A diagnosis let go: its attempts are counted, its connections released by the caller.
+        tallyInto(cause, causeKey, sampleOf(d), { findings: 0, count: d.count, clientAddr, server: d.server, ...span(d) });
+        continue;
+      }
       let diagnosis = this.diagnoses.get(key);
+      const { first, last } = span(d);
       if (diagnosis === undefined) {
-        diagnosis = { units: [], repConns: 0, dropped: 0, rowLists: [] };
+        diagnosis = { key, cause, clientAddr, server: d.server, minId: Infinity, first, last, sample: sampleOf(d),
+          units: [], repConns: 0, dropped: 0, rowLists: [] };
         this.diagnoses.set(key, diagnosis);
+        cause.kept.push(diagnosis);
+      } else {
+        diagnosis.first = earlier(diagnosis.first, first);
+        diagnosis.last = later(diagnosis.last, last);
       }
       for (const c of d.connections) {
         const list = inDiagnosis.get(c);
@@ -100,14 +206,46 @@ export class Representatives {
         else if (!list.includes(diagnosis)) list.push(diagnosis);
       }
       this.addUnits(diagnosis, unitsOf(d), batch);
+      if (cause.kept.length > this.perCause) this.evict(causeKey, cause, batch);
     }
     return inDiagnosis;
+  }
+
+  /** Let go of a cause's latest diagnosis (by first attempt): counted in its tally from now on. */
+  private evict(causeKey: string, cause: CauseState, batch: ReadonlySet<Connection>): void {
+    cause.kept.sort((a, b) => a.minId - b.minId);
+    const gone = cause.kept.pop()!;
+    let count = gone.dropped;
+    for (const u of gone.units) {
+      count += u.weight;
+      this.dropUnit(gone, u, batch);
+    }
+    gone.units = [];
+    this.diagnoses.delete(gone.key);
+    cause.evicted.add(gone.key);
+    tallyInto(cause, causeKey, gone.sample, { findings: 1, count, clientAddr: gone.clientAddr, server: gone.server, first: gone.first, last: gone.last });
+  }
+
+  /** A unit's connections stop standing for this diagnosis; one that stands for none is released. */
+  private dropUnit(diagnosis: Diagnosis, u: Unit, batch: ReadonlySet<Connection>): void {
+    for (const c of u.conns) {
+      const list = this.repOf.get(c);
+      if (list === undefined) continue;
+      const rest = list.filter((a) => a !== diagnosis);
+      if (rest.length > 0) this.repOf.set(c, rest);
+      else {
+        this.repOf.delete(c);
+        // From an earlier batch: release it now (the current batch releases its own).
+        if (!batch.has(c)) this.release(c, [diagnosis]);
+      }
+    }
   }
 
   /** Keep a diagnosis' lowest-id attempts (up to `limit` connections); count and release the rest. */
   private addUnits(diagnosis: Diagnosis, units: Unit[], batch: ReadonlySet<Connection>): void {
     for (const u of units) {
       diagnosis.units.push(u);
+      diagnosis.minId = Math.min(diagnosis.minId, u.minId);
       diagnosis.repConns += u.conns.length;
       for (const c of u.conns) {
         const list = this.repOf.get(c);
@@ -121,17 +259,7 @@ export class Representatives {
       const u = diagnosis.units.pop()!;
       diagnosis.repConns -= u.conns.length;
       diagnosis.dropped += u.weight;
-      for (const c of u.conns) {
-        const list = this.repOf.get(c);
-        if (list === undefined) continue;
-        const rest = list.filter((a) => a !== diagnosis);
-        if (rest.length > 0) this.repOf.set(c, rest);
-        else {
-          this.repOf.delete(c);
-          // From an earlier batch: release it now (the current batch releases its own).
-          if (!batch.has(c)) this.release(c, [diagnosis]);
-        }
-      }
+      this.dropUnit(diagnosis, u, batch);
     }
   }
 
@@ -160,6 +288,8 @@ export class Representatives {
         d.count += dropped;
       }
     }
-    return { releasedFindings, shownAttempts };
+    const unlisted: CauseTally[] = [];
+    for (const cause of this.causes.values()) if (cause.tally !== null) unlisted.push(cause.tally);
+    return { unlisted, releasedFindings, shownAttempts };
   }
 }

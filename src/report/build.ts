@@ -4,6 +4,9 @@ import type { Connection } from '../flow/types.js';
 import type { CaptureResult } from '../analysis/pipeline.js';
 import { ruleOf } from '../rules/registry.js';
 import { renderFinding, type FindingText } from '../rules/render.js';
+import { causeKey } from '../rules/roll-up.js';
+import type { CauseTally } from '../analysis/representatives.js';
+import { buildCauses } from './causes.js';
 import type { FindingDraft, RuleId } from '../rules/types.js';
 import { displayFilter } from './display-filter.js';
 import type { Analysis, ConnectionReport, FindingWithEvidence, InputReport, Report } from './types.js';
@@ -15,6 +18,7 @@ export function buildAnalysis(results: CaptureResult[], options: { connections?:
   const findings: FindingWithEvidence[] = [];
   const connections: ConnectionReport[] = [];
   const translations: Analysis['translations'] = [];
+  const tallies: CauseTally[] = [];
   const summary: Report['summary'] = { packets: 0, tcpPackets: 0, connections: 0, resets: 0, findingsByRule: {} };
   for (const r of results) {
     inputs.push({
@@ -35,6 +39,10 @@ export function buildAnalysis(results: CaptureResult[], options: { connections?:
       findings.push(toFinding(id, d, r.shownAttempts.get(d)));
       summary.findingsByRule[d.rule as RuleId] = (summary.findingsByRule[d.rule as RuleId] ?? 0) + 1;
     }
+    for (const t of r.unlisted) {
+      tallies.push(t);
+      summary.findingsByRule[t.sample.rule] = (summary.findingsByRule[t.sample.rule] ?? 0) + t.findings;
+    }
     if (options.connections) {
       const rows = [...r.releasedRows, ...r.connections.map(connectionReport)].sort((a, b) => a.id - b.id);
       for (const row of rows) connections.push(row);
@@ -45,6 +53,7 @@ export function buildAnalysis(results: CaptureResult[], options: { connections?:
     tool: { name: 'rstdiag', version: TOOL_VERSION },
     inputs,
     summary,
+    causes: buildCauses(findings, tallies),
     findings: findings.map(stripEvidence),
   };
   if (options.connections) report.connections = connections;
@@ -77,12 +86,12 @@ function toFinding(id: string, d: FindingDraft, shown: number | undefined): Find
     backend: d.backend, resetBy: d.resetBy, resetSender: d.resetSender, count: d.count, frames,
     firstTime: lo ? formatIsoTime(lo.sec, lo.nsec) : '', lastTime: hi ? formatIsoTime(hi.sec, hi.nsec) : '',
     summary, explanation, remediation: d.remediation, docs: `docs/rules/${d.rule}.md`, ruledOut, displayFilter: displayFilter(ev),
-    evidence: ev, messageId: d.messageId, detectors: d.detectors ?? [],
+    evidence: ev, messageId: d.messageId, detectors: d.detectors ?? [], data: d.data, causeKey: causeKey(d), causeId: '',
   };
 }
 
 function stripEvidence(f: FindingWithEvidence): Report['findings'][number] {
-  const { evidence: _evidence, messageId: _messageId, detectors: _detectors, ...rest } = f;
+  const { evidence: _evidence, messageId: _messageId, detectors: _detectors, data: _data, causeKey: _key, causeId: _id, ...rest } = f;
   return rest;
 }
 

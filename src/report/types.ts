@@ -3,7 +3,7 @@
  * ../shared/DESIGN.md. Every field is documented where it is defined (Zeek's conn.log style).
  * Adding a field is compatible; renaming or changing one's meaning needs a new schemaVersion.
  */
-import type { RuleId, Severity, EvidencePacket } from '../rules/types.js';
+import type { RuleId, Severity, EvidencePacket, MessageData } from '../rules/types.js';
 import type { ConnState } from '../flow/state.js';
 
 export interface Report {
@@ -12,7 +12,12 @@ export interface Report {
   tool: { name: 'rstdiag'; version: string };
   inputs: InputReport[];
   summary: SummaryReport;
-  /** Findings ordered by first evidence time; ids F1, F2, … in that order. */
+  /** What a person fixes: findings that share one root cause, worst first (severity, then attempts). */
+  causes: CauseReport[];
+  /**
+   * Findings ordered by first evidence time; ids F1, F2, … in that order. At most
+   * CAUSE_FINDINGS per cause are listed; the cause counts the others (`unlisted`).
+   */
   findings: FindingReport[];
   /** Present only with --connections. */
   connections?: ConnectionReport[];
@@ -47,8 +52,34 @@ export interface SummaryReport {
   connections: number;
   /** TCP segments with RST set. */
   resets: number;
-  /** Findings per rule id. */
+  /** Findings per rule id (those a cause counts without listing them included). */
   findingsByRule: Partial<Record<RuleId, number>>;
+}
+
+/** Findings that one fix addresses (the rule's meta.rollUp says which), as one. */
+export interface CauseReport {
+  /** "C1", "C2", … worst first. */
+  id: string;
+  rule: RuleId;
+  severity: Severity;
+  /** One line: the cause, with its numbers. */
+  title: string;
+  /** Ids of its listed findings, most attempts first. */
+  findings: string[];
+  /** Its findings not listed in the report (memory stays bounded on a busy node); counts include them. */
+  unlisted: number;
+  /** Distinct client addresses. */
+  clients: number;
+  /** Servers addressed, most attempts first (at most CAUSE_SERVERS; `moreServers` counts the rest). */
+  servers: string[];
+  moreServers: number;
+  /** Connection attempts / connections in all. */
+  count: number;
+  firstTime: string;
+  lastTime: string;
+  /** The fix, once (as its most frequent finding gives it). */
+  remediation: string[];
+  docs: string;
 }
 
 export interface FindingReport {
@@ -126,6 +157,10 @@ export interface FindingWithEvidence extends FindingReport {
   messageId: string;
   /** Independent tests that fired (injected-reset's detectors); empty for other rules. */
   detectors: readonly string[];
+  /** The rule's message data, and the cause it rolls up into (its key, then its id). */
+  data: MessageData;
+  causeKey: string;
+  causeId: string;
 }
 
 /** Internal: everything the renderers need. */

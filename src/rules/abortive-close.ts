@@ -94,6 +94,18 @@ export const abortiveClose: Rule = {
     // Every more specific reason for a RST on an established connection comes first.
     yieldsTo: ['challenge-ack', 'unreversed-nat-midstream', 'injected-reset', 'idle-timeout', 'stale-connection', 'accept-queue-overflow',
       'pmtu-blackhole', 'peer-unresponsive'],
+    // Aborts by one side of one port are one application's (or proxy's) close behaviour.
+    rollUp: {
+      by: ['messageId', 'resetBy', 'serverPort'],
+      title: 'The {{by}} side of port {{serverPort}} resets established connections',
+      titleFor: {
+        lingerZero: 'The {{by}} side of port {{serverPort}} aborts connections without FIN (SO_LINGER 0 or an explicit abort)',
+        unreadData: 'The {{by}} side of port {{serverPort}} closes with unread data (RST instead of FIN)',
+        dataAfterClose: 'The {{by}} side of port {{serverPort}} closes while its peer still sends (RST answers late data)',
+        finished: 'The {{by}} side of port {{serverPort}} resets after the exchange finished (fast close, harmless)',
+        finAnswered: 'The {{by}} side of port {{serverPort}} answers FIN with RST while closing (harmless)',
+      },
+    },
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const hits: Abort[] = [];

@@ -104,6 +104,8 @@ export const acceptQueueOverflow: Rule = {
     },
     // Resets from NAT trouble or challenge ACKs have their own explanation.
     yieldsTo: ['unreversed-dnat', 'synack-rejected', 'challenge-ack', 'unreversed-nat-midstream'],
+    // One listener's backlog: one fix (accept faster, a larger backlog), whichever clients it drops.
+    rollUp: { by: ['server'], title: 'The listen backlog of {{server}} overflows: the application accepts connections too slowly' },
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const hits: Overflow[] = [];

@@ -87,6 +87,7 @@ export const challengeAck: Rule = {
       clientsOwnRst: 'the client\'s RST (frame {{rstFrame}}) is its stack\'s answer to an ACK it has no connection for: seq = that ACK\'s ack ({{challengeAck}}){{#ttlInLine}}, TTL {{ttl}} as the client\'s other packets ({{usualTtl}}){{/ttlInLine}}',
     },
     yieldsTo: ['unreversed-dnat'],
+    rollUp: { by: ['messageId', 'server'], title: 'SYNs to {{server}} answered by a challenge ACK: it still holds an older connection on the reused client port' },
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const hits: Challenge[] = [];

@@ -102,6 +102,16 @@ export const connectionRefused: Rule = {
     },
     // A RST+ACK that does not fit its sender's own packets is examined as forged first.
     yieldsTo: ['injected-reset'],
+    // What refuses is the port: one cause per port, however many servers refuse it.
+    rollUp: {
+      by: ['messageId', 'answerPort'],
+      title: 'Connection refused on port {{answerPort}}: nothing listens there',
+      titleFor: {
+        refusedBehindNat: 'Connection refused on target port {{answerPort}} behind a Service: nothing listens there',
+        refusedServiceUnseen: 'Connection refused on a Service\'s target port (Service port {{answerPort}}): nothing listens there',
+        refusedInItsName: 'Refusals on port {{answerPort}} sent in the servers\' name by something on the path (TTL out of line)',
+      },
+    },
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const hits: Refusal[] = [];

@@ -65,6 +65,11 @@ export const icmpRejected: Rule = {
     // Rejections of one connection attempt differ by the ICMP kind (port vs host, prohibited…).
     distinguishBy: ['kind'],
     yieldsTo: ['connection-refused'],
+    rollUp: {
+      by: ['messageId', 'data.kind', 'server'],
+      title: 'Connections to {{server}} rejected with ICMP {{kind}} from {{sender}}',
+      titleFor: { serviceWithoutEndpoints: 'Service {{server}} has no endpoints: kube-proxy rejects its connections' },
+    },
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const hits: { conn: Connection; sender: string; kind: string; delay: number }[] = [];

@@ -185,6 +185,7 @@ export const idleTimeout: Rule = {
       afterIdle: '{{^bothWays}}the RST met the first segment after {{idle}} s of silence (frame {{afterFrame}}){{/bothWays}}{{#bothWays}}both ends were reset right at the end of {{idle}} s of silence{{/bothWays}}: the timing of a flow a middlebox forgot, not of a reset forged into a live connection',
     },
     yieldsTo: ['unreversed-nat-midstream'],
+    rollUp: { by: ['messageId', 'serverPort'], title: 'Connections to port {{serverPort}} reset after an idle period (e.g. {{idle}} s): a load balancer, NAT or conntrack timeout' },
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const out: FindingDraft[] = [];

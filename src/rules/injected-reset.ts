@@ -316,6 +316,7 @@ export const injectedReset: Rule = {
     },
     // A leaked reply's RST is the NAT's doing; a reset after a long idle is a middlebox that timed out, not a forger.
     yieldsTo: ['challenge-ack', 'unreversed-nat-midstream', 'idle-timeout', 'accept-queue-overflow'],
+    rollUp: { by: ['messageId', 'server'], title: 'Resets on connections to {{server}} not sent by their purported sender (forged on the path)' },
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const out: FindingDraft[] = [];

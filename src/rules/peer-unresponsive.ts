@@ -49,6 +49,7 @@ export const peerUnresponsive: Rule = {
     },
     // Too-large segments are pmtu-blackhole's even when the peer is silent too.
     yieldsTo: ['pmtu-blackhole', 'unreversed-nat-midstream'],
+    rollUp: { by: ['server'], title: 'Established connections with {{server}} hang: one side stopped answering (pod deleted, node down, policy or route change)' },
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const hits: Stall[] = [];

@@ -58,6 +58,7 @@ export const pmtuBlackhole: Rule = {
     },
     // A reset or challenge with a known cause explains the connection first.
     yieldsTo: ['unreversed-nat-midstream'],
+    rollUp: { by: ['server'], title: 'Large segments on connections with {{server}} vanish: a PMTU black hole on the path (MTU mismatch, ICMP blocked)' },
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const hits: { s: Stall; proof: ReturnType<typeof proofOf> }[] = [];

@@ -59,6 +59,7 @@ export const staleConnection: Rule = {
     },
     // The server's RST after a leaked reply, a forged RST, and a RST after a long idle are explained by those rules.
     yieldsTo: ['challenge-ack', 'unreversed-nat-midstream', 'injected-reset', 'idle-timeout', 'accept-queue-overflow'],
+    rollUp: { by: ['resetBy', 'serverPort'], title: 'Segments on port {{serverPort}} for connections the receiver no longer has (restart, failover), answered with RST' },
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const hits: Stale[] = [];

@@ -83,6 +83,8 @@ export const synRetryDelay: Rule = {
     },
     // A SYN answered from the wrong address, refused, or challenged has a cause of its own.
     yieldsTo: ['unreversed-dnat', 'synack-rejected', 'challenge-ack', 'connection-refused', 'icmp-rejected'],
+    // Many at once point to the node (conntrack races, a full SYN queue): one cause per capture.
+    rollUp: { by: [], title: 'First SYNs go unanswered and a retransmission connects (1 s / 3 s delays): conntrack insert races, a full SYN queue or a late policy' },
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const hits: Delay[] = [];

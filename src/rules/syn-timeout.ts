@@ -77,6 +77,11 @@ export const synTimeout: Rule = {
     },
     // Retried SYNs whose answer came back untranslated, or rejected with ICMP, have a known cause.
     yieldsTo: ['unreversed-dnat', 'icmp-rejected'],
+    rollUp: {
+      by: ['messageId', 'server'],
+      title: 'SYNs to {{server}} got no answer (dropped)',
+      titleFor: { hairpin: 'SYNs to {{server}} got no answer: it maps back to the client itself (hairpin)' },
+    },
   },
   detect(ctx: RuleContext): FindingDraft[] {
     let hits: { conn: Connection; hairpin: boolean; translated: Connection | null }[] = [];

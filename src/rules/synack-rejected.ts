@@ -38,6 +38,7 @@ export const synackRejected: Rule = {
     },
     // With the NAT'd half in the capture, unreversed-dnat tells the whole story.
     yieldsTo: ['unreversed-dnat'],
+    rollUp: { by: ['server'], title: 'Clients reset the SYN-ACKs of {{server}}: NAT asymmetry on the clients\' side' },
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const hits: { conn: Connection; synAck: ConnEvent; rst: ConnEvent }[] = [];

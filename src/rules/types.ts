@@ -47,6 +47,30 @@ export interface RuleMeta {
    * endpoints (icmp-rejected: the ICMP kind). Attempts of one diagnosis are counted together.
    */
   distinguishBy?: readonly string[];
+  /** How this rule's findings roll up into causes (what one fix addresses): src/rules/roll-up.ts. */
+  rollUp: RollUp;
+}
+
+/**
+ * A finding attribute a roll-up keys on: the message id, who reset, the server endpoint, its port,
+ * the port that answered (the backend's when NAT was seen, else the server's), or a field of the
+ * finding's data (`data.<name>`).
+ */
+export type RollUpField = 'messageId' | 'resetBy' | 'server' | 'serverPort' | 'answerPort' | `data.${string}`;
+
+export interface RollUp {
+  /**
+   * Findings of this rule alike in these (and in severity) are one cause: the same fix addresses
+   * them, however many clients and servers they involve.
+   */
+  by: readonly RollUpField[];
+  /**
+   * The cause's one line (messages.ts syntax): the data of one of its findings (and its `server`),
+   * and the cause's `count` (attempts), `clients`, `servers` (distinct), `serverPort`, `answerPort`.
+   */
+  title: string;
+  /** Titles for particular message ids of the rule (else `title`). */
+  titleFor?: Readonly<Record<string, string>>;
 }
 
 /** One packet of a finding's evidence, for ladders and diagrams. */

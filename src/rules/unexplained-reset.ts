@@ -79,6 +79,7 @@ export const unexplainedReset: Rule = {
       'abortive-close', 'connection-refused', 'icmp-rejected', 'idle-timeout', 'injected-reset', 'stale-connection',
       'syn-timeout', 'synack-rejected', 'unreversed-dnat', 'unreversed-nat-midstream',
     ],
+    rollUp: { by: ['resetBy', 'serverPort'], title: 'Resets on port {{serverPort}} that no rule explains' },
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const hits: Unexplained[] = [];

@@ -63,6 +63,13 @@ export const unreversedDnat: Rule = {
       answered: 'the SYN was answered: the SYN-ACK from {{backend}} acknowledging its ISN + 1 reached the client\'s port (frame {{synAckFrame}}); {{#retried}}the client retransmitted anyway, waiting for an answer from {{service}}{{/retried}}{{^retried}}it was reset, not lost{{/retried}}',
     },
     yieldsTo: [],
+    // One node's datapath skips the reverse NAT: one cause, however many clients and Services.
+    rollUp: {
+      by: ['data.sameBridge'],
+      title: '{{#sameBridge}}br_netfilter off on this node: Service replies bridged without reverse NAT{{/sameBridge}}'
+        + '{{^sameBridge}}Service replies bypass the reverse NAT (conntrack) on this node{{/sameBridge}}'
+        + ' — {{clients|plural:client}}, {{servers|plural:Service}}, {{count|plural:attempt}}',
+    },
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const attempts: Attempt[] = [];

@@ -158,6 +158,8 @@ export const unreversedNatMidstream: Rule = {
       leakRstTtl: 'the client\'s RST (frame {{clientRstFrame}}) {{#bare}}is bare with seq = the leaked segment\'s ack, and {{/bare}}came with TTL {{ttl}}, as the client\'s other packets ({{usualTtl}}): its own stack sent it',
     },
     yieldsTo: [],
+    // Conntrack on the node loses or invalidates entries: one node-level fix (or the liberal setting).
+    rollUp: { by: ['messageId'], title: 'Established connections break when replies leak past the NAT untranslated (conntrack INVALID or lost)' },
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const unseen: FindingDraft[] = [];
