@@ -12,6 +12,7 @@ import { makeProgress } from './progress.js';
 import { filterOptions, readFilter } from './filters.js';
 import { emit, warnEmptyInputs } from './output.js';
 import { COMMANDS, UsageError, orList, usageMessage } from './usage.js';
+import { textWidth } from './width.js';
 
 /** Exit 1 when any finding is at or above the --fail-on severity, else 0. */
 function failOnExitCode(a: Awaited<ReturnType<typeof analyze>>, failOn: Severity | 'none'): number {
@@ -22,7 +23,7 @@ function failOnExitCode(a: Awaited<ReturnType<typeof analyze>>, failOn: Severity
 
 type Format = 'text' | 'json' | 'markdown' | 'html';
 
-async function renderReport(format: Format, a: Awaited<ReturnType<typeof analyze>>): Promise<string> {
+async function renderReport(format: Format, a: Awaited<ReturnType<typeof analyze>>, output: string | undefined): Promise<string> {
   switch (format) {
     case 'json':
       return renderJson(a);
@@ -38,7 +39,8 @@ async function renderReport(format: Format, a: Awaited<ReturnType<typeof analyze
       // Renderers load on demand: each run pays only for the one it uses (cli-table3 and its
       // string-width are a noticeable share of startup).
       const { renderText } = await import('../report/text.js');
-      return renderText(a);
+      const toTerminal = (output === undefined || output === '-') && process.stdout.isTTY === true;
+      return renderText(a, { width: textWidth(toTerminal, process.stdout.columns) });
     }
   }
 }
@@ -110,7 +112,7 @@ async function main(rawArgv: string[], threads: AnalysisThreads | null): Promise
         const filter = await readFilter(args);
         const { filterFindings } = await import('../report/filter.js');
         const a = filterFindings(await runAnalysis(capturePaths(args.capture), { connections: args.connections, serviceCidrs }, threads), filter);
-        emit(await renderReport(args.format, a), output, `the ${args.format} report`);
+        emit(await renderReport(args.format, a, output), output, `the ${args.format} report`);
         exitCode = failOnExitCode(a, args['fail-on']);
       },
     )
@@ -208,7 +210,7 @@ async function main(rawArgv: string[], threads: AnalysisThreads | null): Promise
             onStatus: (line) => process.stderr.write(`rstdiag: ${line}\n`),
           });
           warnEmptyInputs(a);
-          emit(await renderReport(args.format, a), output, `the ${args.format} report`);
+          emit(await renderReport(args.format, a, output), output, `the ${args.format} report`);
           exitCode = failOnExitCode(a, args['fail-on']);
         } catch (err) {
           if (err instanceof LiveError) throw new UsageError(err.message);

@@ -7,7 +7,7 @@ import { formatIsoTime } from '../capture/time.js';
 import type { CauseTally } from '../analysis/representatives.js';
 import { causeTitle } from '../rules/roll-up.js';
 import type { EvidencePacket, Severity } from '../rules/types.js';
-import type { CauseReport, FindingWithEvidence } from './types.js';
+import type { Analysis, CauseReport, FindingWithEvidence } from './types.js';
 
 /** Servers named per cause (most attempts first); the rest are counted. */
 export const CAUSE_SERVERS = 20;
@@ -106,4 +106,15 @@ function mergeTallies(a: CauseTally, b: CauseTally): CauseTally {
     last: maxTime(lastA, isoOf(b.last)) === lastA ? a.last : b.last,
     sample: a.sample,
   };
+}
+
+/** A cause's listed findings, in its order (most attempts first). */
+export function causeFindings(a: Analysis, c: CauseReport): FindingWithEvidence[] {
+  const byId = new Map(a.findings.filter((f) => f.causeId === c.id).map((f) => [f.id, f]));
+  return c.findings.map((id) => byId.get(id)).filter((f): f is FindingWithEvidence => f !== undefined);
+}
+
+/** The same fix, step for step (a finding's fix is then not repeated under its cause's). */
+export function sameSteps(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((s, i) => s === b[i]);
 }

@@ -33,8 +33,10 @@ describe('rstdiag analyze: exit codes and formats', () => {
 
   test('json is the schemaVersion 1 contract', () => {
     const r = run(['analyze', seed, '--format', 'json']);
-    const rep = JSON.parse(r.stdout) as Record<string, unknown> & { findings: Record<string, unknown>[] };
-    expect(Object.keys(rep)).toEqual(['schemaVersion', 'tool', 'inputs', 'summary', 'findings']);
+    const rep = JSON.parse(r.stdout) as Record<string, unknown> & { findings: Record<string, unknown>[]; causes: Record<string, unknown>[] };
+    expect(Object.keys(rep)).toEqual(['schemaVersion', 'tool', 'inputs', 'summary', 'causes', 'findings']);
+    expect(Object.keys(rep.causes[0]!)).toEqual(['id', 'rule', 'severity', 'title', 'findings', 'unlisted', 'clients', 'servers',
+      'moreServers', 'count', 'firstTime', 'lastTime', 'remediation', 'docs']);
     expect(rep.schemaVersion).toBe(1);
     expect(Object.keys(rep.findings[0]!).sort()).toEqual(['backend', 'client', 'confidence', 'count', 'docs', 'explanation',
       'displayFilter', 'firstTime', 'frames', 'id', 'lastTime', 'remediation', 'resetBy', 'resetSender', 'rule', 'ruledOut', 'server', 'severity', 'summary'].sort());

@@ -6,6 +6,8 @@
  */
 import type { Analysis, FindingWithEvidence } from '../../src/report/types.js';
 import type { EvidencePacket } from '../../src/rules/types.js';
+import { buildCauses } from '../../src/report/causes.js';
+import { causeKey } from '../../src/rules/roll-up.js';
 
 const T0 = 1_717_000_000;
 
@@ -30,6 +32,9 @@ export function brnfFinding(): FindingWithEvidence {
     rule: 'unreversed-dnat',
     messageId: 'reset',
     detectors: [],
+    data: { sameBridge: true },
+    causeKey: 'unreversed-dnat|error|true',
+    causeId: 'C1',
     ruledOut: [],
     severity: 'error',
     confidence: 0.98,
@@ -60,10 +65,22 @@ export function brnfFinding(): FindingWithEvidence {
   };
 }
 
+/** A finding as the JSON report has it (without the renderers' fields). */
+function reported(f: FindingWithEvidence): Analysis['report']['findings'][number] {
+  const { evidence: _e, messageId: _m, detectors: _d, data: _data, causeKey: _k, causeId: _c, ...report } = f;
+  return report;
+}
+
+/** The report's causes, from its findings (as buildAnalysis makes them). */
+function withCauses(a: Analysis): Analysis {
+  a.report.causes = buildCauses(a.findings, []);
+  return a;
+}
+
 export function brnfAnalysis(): Analysis {
   const f = brnfFinding();
-  const { evidence: _evidence, ...report } = f;
-  return {
+  const report = reported(f);
+  return withCauses({
     report: {
       schemaVersion: 1,
       tool: { name: 'rstdiag', version: '0.1.0' },
@@ -72,6 +89,7 @@ export function brnfAnalysis(): Analysis {
         firstTime: '2024-05-29T16:26:39.500000000Z', lastTime: '2024-05-29T16:26:42.000000000Z', truncated: false, warnings: [],
       }],
       summary: { packets: 23, tcpPackets: 21, connections: 3, resets: 1, findingsByRule: { 'unreversed-dnat': 1 } },
+      causes: [],
       findings: [report],
       connections: [
         {
@@ -93,7 +111,7 @@ export function brnfAnalysis(): Analysis {
     },
     findings: [f],
     translations: [{ from: '10.96.0.10:80', to: '10.244.0.3:8080', kind: 'dnat', connections: 1 }],
-  };
+  });
 }
 
 export const XSS_SCRIPT = "<script>document.title='pwned';alert(1)</script>";
@@ -128,6 +146,7 @@ export function ipv6Analysis(): Analysis {
   const f: FindingWithEvidence = {
     ...brnfFinding(),
     id: 'F1', rule: 'icmp-rejected', severity: 'warning', confidence: 0.9,
+    messageId: 'serviceWithoutEndpoints', data: { kind: 'port-unreachable', sender: node },
     client, server: service, backend: null, resetBy: 'middlebox', resetSender: node, count: 1, frames: [1, 2],
     summary: `Service ${service} has no endpoints; the node rejected the SYN (ICMPv6 port-unreachable)`,
     explanation: 'kube-proxy REJECT rule #1; no endpoints',
@@ -138,14 +157,14 @@ export function ipv6Analysis(): Analysis {
       ev(2, 35, node, 'fd00:10:244::2', 'ICMP port-unreachable', null, null, `about ${client} → ${service}; #1`, [3]),
     ],
   };
-  const { evidence: _e, ...report } = f;
+  f.causeKey = causeKey(f);
   const a = brnfAnalysis();
-  a.report.findings = [report];
+  a.report.findings = [reported(f)];
   a.report.summary.findingsByRule = { 'icmp-rejected': 1 };
   delete a.report.connections;
   a.findings = [f];
   a.translations = [];
-  return a;
+  return withCauses(a);
 }
 
 export function emptyAnalysis(): Analysis {
@@ -155,5 +174,5 @@ export function emptyAnalysis(): Analysis {
   delete a.report.connections;
   a.findings = [];
   a.translations = [];
-  return a;
+  return withCauses(a);
 }
