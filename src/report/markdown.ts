@@ -1,15 +1,29 @@
 /**
- * The ticket report (`--format markdown`): GitHub/GitLab-flavoured markdown with a findings
- * table, per finding the explanation, the fix as shell blocks, the evidence table and a mermaid
- * sequence diagram of the evidence. Every capture-derived string is escaped for where it lands:
- * prose, table cells, code spans, fenced blocks or mermaid text.
+ * The ticket report (`--format markdown`): GitHub/GitLab-flavoured markdown that pastes into an
+ * issue (under 65,536 characters whatever the capture). The causes first, each with its fix once,
+ * a few examples, its top finding's evidence as plain text (it reads where mermaid is not rendered,
+ * e.g. Jira) and, for the top causes only, a mermaid sequence diagram; then the findings table and
+ * each finding collapsed in <details>, cut with a note when the budget runs out. Every
+ * capture-derived string is escaped for where it lands: prose, table cells, code spans, fenced
+ * blocks or mermaid text.
  */
-import type { Analysis, FindingWithEvidence, InputReport } from './types.js';
+import type { Analysis, CauseReport, FindingWithEvidence, InputReport } from './types.js';
 import { buildLadder, isShellStep, relTimeText, secondsBetween, type Lane } from './diagram.js';
+import { causeFindings, sameSteps } from './causes.js';
+import { ladder } from './text.js';
 
 const EVIDENCE_ROWS = 60;
 const DIAGRAM_STEPS = 40;
 const CONNECTION_ROWS = 500;
+/** What a GitHub issue or comment takes is 65,536 characters: the report stays under this. */
+export const MARKDOWN_BUDGET = 60_000;
+/** Causes with a mermaid diagram (of their top finding), and causes written out in full. */
+const MERMAID_CAUSES = 3;
+const CAUSE_SECTIONS = 12;
+/** Rows of the findings table. */
+const FINDING_ROWS = 200;
+/** Width of the plain-text evidence ladders. */
+const LADDER_WIDTH = 100;
 
 const LINK_NAMES: Record<number, string> = {
   0: 'NULL', 1: 'EN10MB', 12: 'RAW', 101: 'RAW', 108: 'LOOP', 113: 'LINUX_SLL', 228: 'IPV4', 229: 'IPV6', 276: 'LINUX_SLL2',
@@ -144,9 +158,24 @@ export function sequenceDiagram(f: FindingWithEvidence): string {
   return lines.join('\n');
 }
 
-function findingSection(f: FindingWithEvidence): string {
+/** Text inside an HTML element of the markdown (a <summary>): entities, one line. */
+function htmlText(s: string): string {
+  return s.replace(/\r?\n|\r/g, ' ').replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** A part that stays closed until clicked: GitHub renders the markdown inside it. */
+function collapsed(summary: string, body: string): string {
+  return `<details>\n<summary>${htmlText(summary)}</summary>\n\n${body}\n\n</details>`;
+}
+
+function docsLine(rule: string, docs: string): string {
+  return `Docs: ${mdCode(docs)} (\`rstdiag explain ${rule}\`)`;
+}
+
+function findingSection(f: FindingWithEvidence, cause: CauseReport | undefined): string {
   const parts: string[] = [];
-  parts.push(`### ${mdText(f.id)} · ${mdText(f.rule)} (${mdText(f.severity)}, confidence ${f.confidence.toFixed(2)})`);
+  const of = cause ? `, cause ${cause.id}` : '';
+  parts.push(`### ${mdText(f.id)} · ${mdText(f.rule)} (${mdText(f.severity)}, confidence ${f.confidence.toFixed(2)}${of})`);
   parts.push(`**${mdText(f.summary)}**`);
   const who = [
     f.client ? `client ${mdCode(f.client)}` : '',
@@ -161,7 +190,7 @@ function findingSection(f: FindingWithEvidence): string {
   parts.push(mdText(f.explanation));
   if (f.remediation.length > 0) {
     parts.push('#### Fix');
-    parts.push(remediation(f.remediation));
+    parts.push(cause && sameSteps(cause.remediation, f.remediation) ? `As ${cause.id} above.` : remediation(f.remediation));
   }
   if (f.ruledOut.length > 0) {
     parts.push('#### Ruled out');
@@ -169,10 +198,35 @@ function findingSection(f: FindingWithEvidence): string {
   }
   parts.push('#### Evidence');
   parts.push(evidenceTable(f));
-  if (f.evidence.length > 0) {
-    parts.push('```mermaid\n' + sequenceDiagram(f) + '\n```');
+  parts.push(docsLine(f.rule, f.docs));
+  return collapsed(`${f.id} · ${f.rule} · ${f.summary}`, parts.join('\n\n'));
+}
+
+/** A fenced block of plain text (a fence longer than any backtick run in it). */
+function textBlock(body: string): string {
+  const fence = fenceFor(body);
+  return `${fence}text\n${body}\n${fence}`;
+}
+
+function causeSection(a: Analysis, c: CauseReport, withDiagram: boolean): string {
+  const parts: string[] = [];
+  parts.push(`### ${mdText(c.id)} · ${mdText(c.severity)} · ${mdCode(c.rule)}`);
+  parts.push(`**${mdText(c.title)}**`);
+  const servers = c.servers.length === 0 ? '' : ` · servers (most attempts first): ${c.servers.map((x) => mdCode(x)).join(', ')}${c.moreServers > 0 ? ` and ${c.moreServers} more` : ''}`;
+  parts.push(`${plural(c.count, 'attempt')} · ${plural(c.clients, 'client')}${servers} · ${mdText(c.firstTime)} … ${mdText(c.lastTime)}`);
+  if (c.remediation.length > 0) parts.push('#### Fix', remediation(c.remediation));
+  const fs = causeFindings(a, c);
+  const examples = fs.slice(0, 3).map((f) => `- ${mdText(f.id)}: ${mdText(f.summary)}`);
+  const more = fs.length - Math.min(3, fs.length);
+  if (more > 0) examples.push(`- ${plural(more, 'more finding')} listed below`);
+  if (c.unlisted > 0) examples.push(`- ${plural(c.unlisted, 'more finding')} counted but not listed (rstdiag keeps a sample per cause; the counts above include them)`);
+  if (examples.length > 0) parts.push('#### Examples', examples.join('\n'));
+  const top = fs[0];
+  if (top !== undefined && top.evidence.length > 0) {
+    parts.push(`#### Evidence (${mdText(top.id)})`, textBlock(ladder(top, LADDER_WIDTH)));
+    if (withDiagram) parts.push('```mermaid\n' + sequenceDiagram(top) + '\n```');
   }
-  parts.push(`Docs: ${mdCode(f.docs)} (\`rstdiag explain ${f.rule}\`)`);
+  parts.push(docsLine(c.rule, c.docs));
   return parts.join('\n\n');
 }
 
@@ -189,39 +243,92 @@ function connectionsSection(a: Analysis): string {
   return out;
 }
 
-/** The markdown report. */
+/** Parts added in order while they fit the budget; what does not fit is counted. */
+class Budget {
+  private readonly parts: string[] = [];
+  private used = 0;
+
+  constructor(private readonly limit: number) {}
+
+  /** Adds the part if it fits (with `reserve` characters left for what must follow). */
+  add(part: string, reserve = 0): boolean {
+    const cost = part.length + 2;
+    if (this.used + cost + reserve > this.limit) return false;
+    this.parts.push(part);
+    this.used += cost;
+    return true;
+  }
+
+  /** Adds the part whatever it costs (short notes the budget reserved room for). */
+  force(part: string): void {
+    this.parts.push(part);
+    this.used += part.length + 2;
+  }
+
+  text(): string {
+    return this.parts.join('\n\n') + '\n';
+  }
+}
+
+/** Room kept for the closing note and the sections' headings. */
+const RESERVE = 1_000;
+
+/** The markdown report: under MARKDOWN_BUDGET characters whatever the capture. */
 export function renderMarkdown(a: Analysis): string {
   const r = a.report;
   const s = r.summary;
-  const bySeverity = (sev: string): number => r.findings.filter((f) => f.severity === sev).length;
+  // By cause: a cause counts the findings it does not list.
+  const bySeverity = (sev: string): number => r.causes.filter((c) => c.severity === sev).reduce((n, c) => n + c.findings.length + c.unlisted, 0);
   const counts = ['error', 'warning', 'info'].map((sev) => [sev, bySeverity(sev)] as const).filter(([, n]) => n > 0)
     .map(([sev, n]) => plural(n, sev)).join(', ');
-  const out: string[] = [];
-  out.push(`# rstdiag report: ${r.findings.length === 0 ? 'no findings' : `${plural(r.findings.length, 'finding')} (${counts})`}`);
-  out.push(`Generated by rstdiag ${mdText(r.tool.version)} from the capture${r.inputs.length === 1 ? '' : 's'} below; times are capture times (UTC).`);
-  out.push('## Inputs');
-  out.push(r.inputs.length > 0 ? r.inputs.map(inputLine).join('\n') : '_None._');
-  out.push('## Summary');
+  const out = new Budget(MARKDOWN_BUDGET);
+  const total = Object.values(s.findingsByRule).reduce((x, y) => x + (y ?? 0), 0);
+  out.force(`# rstdiag report: ${r.findings.length === 0 ? 'no findings' : `${plural(total, 'finding')} (${counts})`}`);
+  out.force(`Generated by rstdiag ${mdText(r.tool.version)} from the capture${r.inputs.length === 1 ? '' : 's'} below; times are capture times (UTC).`);
+  out.force('## Inputs');
+  out.force(r.inputs.length > 0 ? r.inputs.slice(0, 20).map(inputLine).join('\n').slice(0, 10_000) : '_None._');
+  out.force('## Summary');
   const rules = Object.entries(s.findingsByRule).map(([rule, n]) => `${mdCode(rule)} × ${n}`).join(', ');
-  out.push([
+  const listed = total > r.findings.length ? ` (${r.findings.length} listed)` : '';
+  out.force([
     `- ${plural(s.packets, 'packet')}, ${s.tcpPackets} TCP, ${plural(s.connections, 'connection')}, ${plural(s.resets, 'reset')}`,
-    `- ${plural(r.findings.length, 'finding')}${rules ? `: ${rules}` : ''}`,
+    `- ${plural(total, 'finding')}${listed}${rules ? `: ${rules}` : ''}${r.causes.length > 0 ? ` — ${plural(r.causes.length, 'cause')}` : ''}`,
   ].join('\n'));
   if (a.translations.length > 0) {
-    out.push('## NAT translations seen');
-    out.push(table(['kind', 'from', 'to', 'connections'], a.translations.map((t) => [t.kind.toUpperCase(), mdCode(t.from, true), mdCode(t.to, true), String(t.connections)])));
+    const rows = a.translations.slice(0, 20).map((t) => [t.kind.toUpperCase(), mdCode(t.from, true), mdCode(t.to, true), String(t.connections)]);
+    const more = a.translations.length > rows.length ? `\n\n… ${a.translations.length - rows.length} more translations.` : '';
+    out.add(`## NAT translations seen\n\n${table(['kind', 'from', 'to', 'connections'], rows)}${more}`, RESERVE);
   }
-  out.push('## Findings');
+  let causesLeft = 0;
+  let left = 0;
+  if (r.causes.length > 0) {
+    out.force('## Causes, worst first');
+    r.causes.forEach((c, i) => {
+      const full = i < CAUSE_SECTIONS && out.add(causeSection(a, c, i < MERMAID_CAUSES), RESERVE);
+      if (!full && !out.add(`- ${mdText(c.id)} · ${mdText(c.severity)} · ${mdCode(c.rule)}: ${mdText(c.title)}`, RESERVE)) causesLeft++;
+    });
+  }
+  out.force('## Findings');
   if (a.findings.length === 0) {
-    out.push('No findings: no resets or failed connections to explain in these captures.');
-  } else {
-    out.push(table(['id', 'severity', 'rule', 'client', 'server', 'backend', 'count', 'confidence', 'summary'], a.findings.map((f) => [
-      mdCell(f.id), mdCell(f.severity), mdCode(f.rule, true), f.client ? mdCode(f.client, true) : '', f.server ? mdCode(f.server, true) : '',
-      f.backend ? mdCode(f.backend, true) : '', String(f.count), f.confidence.toFixed(2), mdCell(f.summary),
-    ])));
-    for (const f of a.findings) out.push(findingSection(f));
+    out.force('No findings: no resets or failed connections to explain in these captures.');
+    return out.text();
   }
+  const causeOf = new Map(r.causes.map((c) => [c.id, c]));
+  const rows = a.findings.slice(0, FINDING_ROWS).map((f) => [
+    mdCell(f.id), mdCell(f.severity), mdCode(f.rule, true), f.client ? mdCode(f.client, true) : '', f.server ? mdCode(f.server, true) : '',
+    f.backend ? mdCode(f.backend, true) : '', String(f.count), f.confidence.toFixed(2), mdCell(f.summary),
+  ]);
+  const findingsTable = table(['id', 'severity', 'rule', 'client', 'server', 'backend', 'count', 'confidence', 'summary'], rows);
+  if (!out.add(a.findings.length > 3 ? collapsed(`Findings table (${rows.length} of ${r.findings.length} listed)`, findingsTable) : findingsTable, RESERVE)) left += a.findings.length;
+  for (const f of a.findings) if (!out.add(findingSection(f, causeOf.get(f.causeId)), RESERVE)) left++;
   const conns = connectionsSection(a);
-  if (conns) out.push(conns);
-  return out.join('\n\n') + '\n';
+  if (conns && !out.add(collapsed('Connections', conns), RESERVE)) out.force('_The connection table is left out: see `--format json --connections`._');
+  const unlisted = total - r.findings.length;
+  if (left > 0 || causesLeft > 0 || unlisted > 0) {
+    const cut = [causesLeft > 0 ? plural(causesLeft, 'cause') : '', left > 0 ? plural(left, 'finding') : ''].filter(Boolean).join(' and ');
+    const parts = [cut ? `${cut} left out to keep this report under 65,536 characters (what a GitHub issue takes)` : '',
+      unlisted > 0 ? `${plural(unlisted, 'finding')} counted in the causes but not listed` : ''].filter(Boolean);
+    out.force(`_${parts.join('; ')}: \`rstdiag analyze --format json\` lists every finding the report keeps._`);
+  }
+  return out.text();
 }

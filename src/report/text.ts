@@ -29,7 +29,8 @@ function relTime(e: EvidencePacket, base: EvidencePacket): string {
   return `+${d.toFixed(6)}`;
 }
 
-function ladder(f: FindingWithEvidence, width: number): string {
+/** The evidence as a plain-text ladder within `width` columns (also markdown's, where mermaid is not rendered). */
+export function ladder(f: FindingWithEvidence, width: number): string {
   const rows = f.evidence;
   if (rows.length === 0) return '';
   const base = rows[0]!;

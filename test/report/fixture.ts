@@ -135,7 +135,7 @@ export function hostileAnalysis(): Analysis {
   a.report.findings[0]!.explanation = f.explanation;
   a.report.connections![2]!.history = XSS_SCRIPT;
   a.translations[0]!.to = XSS_ATTR;
-  return a;
+  return withCauses(a);
 }
 
 /** An IPv6 variant: colons in every address (mermaid's separator), ICMP from the node. */
