@@ -5,12 +5,15 @@
  * in element text, attributes and SVG text alike.
  */
 import { createHash } from 'node:crypto';
-import type { Analysis, ConnectionReport, FindingWithEvidence, InputReport } from './types.js';
+import type { Analysis, CauseReport, ConnectionReport, FindingWithEvidence, InputReport } from './types.js';
 import { buildLadder, isShellStep, relTimeText, secondsBetween, type Ladder, type StepKind } from './diagram.js';
+import { causeFindings, sameSteps } from './causes.js';
 
 const EVIDENCE_ROWS = 60;
 const DIAGRAM_STEPS = 40;
 const CONNECTION_ROWS = 5000;
+/** Causes drawn with their top finding's packet ladder. */
+const LADDER_CAUSES = 12;
 
 const LINK_NAMES: Record<number, string> = {
   0: 'NULL', 1: 'EN10MB', 12: 'RAW', 101: 'RAW', 108: 'LOOP', 113: 'LINUX_SLL', 228: 'IPV4', 229: 'IPV6', 276: 'LINUX_SLL2',
@@ -61,7 +64,10 @@ td.mono { white-space: nowrap; }
 .badge.error { background: var(--err); } .badge.warning { background: var(--warn); } .badge.info { background: var(--info); }
 .rule { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 14px; color: var(--muted); font-weight: 500; }
 section.finding { border: 1px solid var(--line); border-left: 5px solid var(--accent); border-radius: 8px; padding: 18px 22px; margin: 18px 0; }
-section.finding.error { border-left-color: var(--err); } section.finding.warning { border-left-color: var(--warn); }
+section.finding.error, section.cause.error { border-left-color: var(--err); } section.finding.warning, section.cause.warning { border-left-color: var(--warn); }
+section.cause { border: 1px solid var(--line); border-left: 5px solid var(--accent); border-radius: 8px; padding: 18px 22px; margin: 18px 0; background: #fbfcfd; }
+section.cause .title { font-size: 17px; font-weight: 600; margin: 0 0 6px; }
+details.all { margin: 18px 0; } details.all > summary { cursor: pointer; font-weight: 600; padding: 8px 0; }
 .summary { font-weight: 600; margin: 0 0 6px; }
 .facts { color: var(--muted); font-size: 14px; margin: 0 0 8px; }
 .facts code { color: var(--fg); }
@@ -203,7 +209,50 @@ function evidenceTable(f: FindingWithEvidence): string {
   return out;
 }
 
-function findingSection(f: FindingWithEvidence): string {
+function fixBlock(steps: readonly string[]): string {
+  const lines = steps.map((s) => isShellStep(s) ? s : `# ${s}`);
+  return `<h4>Fix</h4><pre class="remediation">${escapeHtml(lines.join('\n'))}</pre>`;
+}
+
+/** A finding's packet ladder (SVG) with its legend. */
+function ladderFigure(f: FindingWithEvidence, idPrefix: string): string {
+  const ladder = buildLadder(f, DIAGRAM_STEPS);
+  const kinds = new Set(ladder.steps.map((s) => s.kind));
+  const legend: string[] = [];
+  if (kinds.has('translated')) legend.push(`<i style="border-color:${KIND_COLOR.translated};border-top-style:dashed"></i>translated copy (NAT)`);
+  if (kinds.has('untranslated')) legend.push(`<i style="border-color:${KIND_COLOR.untranslated}"></i>reply not translated back`);
+  if (kinds.has('reset')) legend.push(`<i style="border-color:${KIND_COLOR.reset}"></i>reset`);
+  if (kinds.has('icmp')) legend.push(`<i style="border-color:${KIND_COLOR.icmp};border-top-style:dotted"></i>ICMP error`);
+  if (ladder.omitted > 0) legend.push(`… ${ladder.omitted} more packets not drawn`);
+  return `<h4>Packet ladder</h4><div class="ladder">${ladderSvg(ladder, idPrefix)}</div>${legend.length > 0 ? `<p class="legend">${legend.join(' ')}</p>` : ''}`;
+}
+
+function causeSection(a: Analysis, c: CauseReport, withLadder: boolean): string {
+  const fs = causeFindings(a, c);
+  const more = c.moreServers > 0 ? ` and ${c.moreServers} more` : '';
+  const facts = [
+    escapeHtml(plural(c.count, 'attempt')), escapeHtml(plural(c.clients, 'client')),
+    c.servers.length > 0 ? `servers (most attempts first): ${c.servers.map((x) => `<code>${escapeHtml(x)}</code>`).join(', ')}${more}` : '',
+    escapeHtml(`${c.firstTime} … ${c.lastTime}`),
+  ].filter(Boolean).join(' · ');
+  const parts: string[] = [];
+  parts.push(`<section class="cause ${escapeHtml(c.severity)}" id="cause-${slug(c.id)}">`);
+  parts.push(`<h3><span class="badge ${escapeHtml(c.severity)}">${escapeHtml(c.severity)}</span> ${escapeHtml(c.id)} <span class="rule">${escapeHtml(c.rule)}</span></h3>`);
+  parts.push(`<p class="title">${escapeHtml(c.title)}</p>`);
+  parts.push(`<p class="facts">${facts}</p>`);
+  if (c.remediation.length > 0) parts.push(fixBlock(c.remediation));
+  const examples = fs.slice(0, 3).map((f) => `<li><a href="#finding-${slug(f.id)}">${escapeHtml(f.id)}</a>: ${escapeHtml(f.summary)}</li>`);
+  if (fs.length > 3) examples.push(`<li>${escapeHtml(plural(fs.length - 3, 'more finding'))} in the list below</li>`);
+  if (c.unlisted > 0) examples.push(`<li>${escapeHtml(plural(c.unlisted, 'more finding'))} counted but not listed (rstdiag keeps a sample per cause; the numbers above include them)</li>`);
+  if (examples.length > 0) parts.push(`<h4>Examples</h4><ul class="examples">${examples.join('')}</ul>`);
+  const top = fs[0];
+  if (withLadder && top !== undefined && top.evidence.length > 0) parts.push(ladderFigure(top, `c-${slug(c.id)}`));
+  parts.push(`<p class="sub">Docs: <code>${escapeHtml(c.docs)}</code> · <code>rstdiag explain ${escapeHtml(c.rule)}</code></p>`);
+  parts.push('</section>');
+  return parts.join('\n');
+}
+
+function findingSection(f: FindingWithEvidence, cause: CauseReport | undefined): string {
   const id = slug(f.id);
   const facts = [
     f.client ? `client <code>${escapeHtml(f.client)}</code>` : '',
@@ -221,25 +270,14 @@ function findingSection(f: FindingWithEvidence): string {
   parts.push(`<p class="facts">${facts}</p>`);
   parts.push(`<h4>Why</h4><p class="explanation">${escapeHtml(f.explanation)}</p>`);
   if (f.remediation.length > 0) {
-    const lines = f.remediation.map((s) => isShellStep(s) ? s : `# ${s}`);
-    parts.push(`<h4>Fix</h4><pre class="remediation">${escapeHtml(lines.join('\n'))}</pre>`);
+    parts.push(cause && sameSteps(cause.remediation, f.remediation)
+      ? `<h4>Fix</h4><p>As <a href="#cause-${slug(cause.id)}">${escapeHtml(cause.id)}</a> above.</p>` : fixBlock(f.remediation));
   }
   if (f.ruledOut.length > 0) {
     const items = f.ruledOut.map((r) => `<li><code>${escapeHtml(r.rule)}</code>: ${escapeHtml(r.why)}</li>`).join('');
     parts.push(`<h4>Ruled out</h4><ul class="ruled-out">${items}</ul>`);
   }
-  if (f.evidence.length > 0) {
-    const ladder = buildLadder(f, DIAGRAM_STEPS);
-    parts.push(`<h4>Packet ladder</h4><div class="ladder">${ladderSvg(ladder, `f-${id}`)}</div>`);
-    const kinds = new Set(ladder.steps.map((s) => s.kind));
-    const legend: string[] = [];
-    if (kinds.has('translated')) legend.push(`<i style="border-color:${KIND_COLOR.translated};border-top-style:dashed"></i>translated copy (NAT)`);
-    if (kinds.has('untranslated')) legend.push(`<i style="border-color:${KIND_COLOR.untranslated}"></i>reply not translated back`);
-    if (kinds.has('reset')) legend.push(`<i style="border-color:${KIND_COLOR.reset}"></i>reset`);
-    if (kinds.has('icmp')) legend.push(`<i style="border-color:${KIND_COLOR.icmp};border-top-style:dotted"></i>ICMP error`);
-    if (ladder.omitted > 0) legend.push(`… ${ladder.omitted} more packets not drawn`);
-    if (legend.length > 0) parts.push(`<p class="legend">${legend.join(' ')}</p>`);
-  }
+  if (f.evidence.length > 0) parts.push(ladderFigure(f, `f-${id}`));
   parts.push(`<h4>Evidence</h4>${evidenceTable(f)}`);
   parts.push(`<p class="sub">Docs: <code>${escapeHtml(f.docs)}</code> · <code>rstdiag explain ${escapeHtml(f.rule)}</code></p>`);
   parts.push('</section>');
@@ -269,25 +307,34 @@ function connectionsSection(a: Analysis): string {
 export function renderHtml(a: Analysis): string {
   const r = a.report;
   const s = r.summary;
-  const title = r.findings.length === 0 ? 'rstdiag report: no findings' : `rstdiag report: ${plural(r.findings.length, 'finding')}`;
+  const total = Object.values(s.findingsByRule).reduce((x, y) => x + (y ?? 0), 0);
+  const title = total === 0 ? 'rstdiag report: no findings' : `rstdiag report: ${plural(total, 'finding')}`;
   const body: string[] = [];
   body.push(`<h1>${escapeHtml(title)}</h1>`);
   body.push(`<p class="sub">rstdiag ${escapeHtml(r.tool.version)} · times are capture times (UTC)</p>`);
-  const cards: [string, number][] = [['packets', s.packets], ['TCP packets', s.tcpPackets], ['connections', s.connections], ['resets', s.resets], ['findings', r.findings.length]];
+  const cards: [string, number][] = [['packets', s.packets], ['TCP packets', s.tcpPackets], ['connections', s.connections], ['resets', s.resets],
+    ['causes', r.causes.length], ['findings', total]];
   body.push(`<div class="cards">${cards.map(([k, v]) => `<div class="card"><b>${v}</b><span>${escapeHtml(k)}</span></div>`).join('')}</div>`);
   body.push(`<h2>Inputs</h2><ul class="inputs">${r.inputs.map(inputItem).join('\n')}</ul>`);
   if (a.translations.length > 0) {
     body.push(`<h2>NAT translations seen</h2><table><thead><tr><th>kind</th><th>from</th><th>to</th><th>connections</th></tr></thead><tbody>${a.translations.map((t) =>
       `<tr><td>${escapeHtml(t.kind.toUpperCase())}</td><td class="mono">${escapeHtml(t.from)}</td><td class="mono">${escapeHtml(t.to)}</td><td class="num">${t.connections}</td></tr>`).join('')}</tbody></table>`);
   }
+  if (r.causes.length > 0) {
+    body.push('<h2>Causes, worst first</h2>');
+    r.causes.forEach((c, i) => body.push(causeSection(a, c, i < LADDER_CAUSES)));
+  }
   body.push('<h2>Findings</h2>');
   if (a.findings.length === 0) {
     body.push('<p class="empty">No findings: no resets or failed connections to explain in these captures.</p>');
   } else {
-    body.push(`<table class="findings"><thead><tr><th>id</th><th>severity</th><th>rule</th><th>client</th><th>server</th><th>backend</th><th>count</th><th>summary</th></tr></thead><tbody>${a.findings.map((f) =>
-      `<tr><td><a href="#finding-${slug(f.id)}">${escapeHtml(f.id)}</a></td><td><span class="badge ${escapeHtml(f.severity)}">${escapeHtml(f.severity)}</span></td><td class="mono">${escapeHtml(f.rule)}</td>` +
-      `<td class="mono">${escapeHtml(f.client ?? '')}</td><td class="mono">${escapeHtml(f.server ?? '')}</td><td class="mono">${escapeHtml(f.backend ?? '')}</td><td class="num">${f.count}</td><td>${escapeHtml(f.summary)}</td></tr>`).join('')}</tbody></table>`);
-    for (const f of a.findings) body.push(findingSection(f));
+    const causeOf = new Map(r.causes.map((c) => [c.id, c]));
+    const table = `<table class="findings"><thead><tr><th>id</th><th>cause</th><th>severity</th><th>rule</th><th>client</th><th>server</th><th>backend</th><th>count</th><th>summary</th></tr></thead><tbody>${a.findings.map((f) =>
+      `<tr><td><a href="#finding-${slug(f.id)}">${escapeHtml(f.id)}</a></td><td><a href="#cause-${slug(f.causeId)}">${escapeHtml(f.causeId)}</a></td><td><span class="badge ${escapeHtml(f.severity)}">${escapeHtml(f.severity)}</span></td><td class="mono">${escapeHtml(f.rule)}</td>` +
+      `<td class="mono">${escapeHtml(f.client ?? '')}</td><td class="mono">${escapeHtml(f.server ?? '')}</td><td class="mono">${escapeHtml(f.backend ?? '')}</td><td class="num">${f.count}</td><td>${escapeHtml(f.summary)}</td></tr>`).join('')}</tbody></table>`;
+    const unlisted = total - r.findings.length;
+    const label = `All ${plural(r.findings.length, 'listed finding')}${unlisted > 0 ? ` (${unlisted} more counted in the causes, not listed)` : ''}: table and evidence`;
+    body.push(`<details class="all"><summary>${escapeHtml(label)}</summary>\n${table}\n${a.findings.map((f) => findingSection(f, causeOf.get(f.causeId))).join('\n')}\n</details>`);
   }
   const conns = connectionsSection(a);
   if (conns) body.push(conns);
