@@ -227,6 +227,16 @@ function ladderFigure(f: FindingWithEvidence, idPrefix: string): string {
   return `<h4>Packet ladder</h4><div class="ladder">${ladderSvg(ladder, idPrefix)}</div>${legend.length > 0 ? `<p class="legend">${legend.join(' ')}</p>` : ''}`;
 }
 
+/** A cause's or finding's section opening: badge, id and rule, its one line, its facts (HTML). */
+function sectionHead(kind: 'cause' | 'finding', x: { id: string; severity: string; rule: string }, lineClass: string, line: string, facts: string): string[] {
+  return [
+    `<section class="${kind} ${escapeHtml(x.severity)}" id="${kind}-${slug(x.id)}">`,
+    `<h3><span class="badge ${escapeHtml(x.severity)}">${escapeHtml(x.severity)}</span> ${escapeHtml(x.id)} <span class="rule">${escapeHtml(x.rule)}</span></h3>`,
+    `<p class="${lineClass}">${escapeHtml(line)}</p>`,
+    `<p class="facts">${facts}</p>`,
+  ];
+}
+
 function causeSection(a: Analysis, c: CauseReport, withLadder: boolean): string {
   const fs = causeFindings(a, c);
   const more = c.moreServers > 0 ? ` and ${c.moreServers} more` : '';
@@ -235,11 +245,7 @@ function causeSection(a: Analysis, c: CauseReport, withLadder: boolean): string 
     c.servers.length > 0 ? `servers (most attempts first): ${c.servers.map((x) => `<code>${escapeHtml(x)}</code>`).join(', ')}${more}` : '',
     escapeHtml(`${c.firstTime} … ${c.lastTime}`),
   ].filter(Boolean).join(' · ');
-  const parts: string[] = [];
-  parts.push(`<section class="cause ${escapeHtml(c.severity)}" id="cause-${slug(c.id)}">`);
-  parts.push(`<h3><span class="badge ${escapeHtml(c.severity)}">${escapeHtml(c.severity)}</span> ${escapeHtml(c.id)} <span class="rule">${escapeHtml(c.rule)}</span></h3>`);
-  parts.push(`<p class="title">${escapeHtml(c.title)}</p>`);
-  parts.push(`<p class="facts">${facts}</p>`);
+  const parts = sectionHead('cause', c, 'title', c.title, facts);
   if (c.remediation.length > 0) parts.push(fixBlock(c.remediation));
   const examples = fs.slice(0, 3).map((f) => `<li><a href="#finding-${slug(f.id)}">${escapeHtml(f.id)}</a>: ${escapeHtml(f.summary)}</li>`);
   if (fs.length > 3) examples.push(`<li>${escapeHtml(plural(fs.length - 3, 'more finding'))} in the list below</li>`);
@@ -263,11 +269,7 @@ function findingSection(f: FindingWithEvidence, cause: CauseReport | undefined):
     `confidence ${f.confidence.toFixed(2)}`,
     escapeHtml(`${f.firstTime} … ${f.lastTime}`),
   ].filter(Boolean).join(' · ');
-  const parts: string[] = [];
-  parts.push(`<section class="finding ${escapeHtml(f.severity)}" id="finding-${id}">`);
-  parts.push(`<h3><span class="badge ${escapeHtml(f.severity)}">${escapeHtml(f.severity)}</span> ${escapeHtml(f.id)} <span class="rule">${escapeHtml(f.rule)}</span></h3>`);
-  parts.push(`<p class="summary">${escapeHtml(f.summary)}</p>`);
-  parts.push(`<p class="facts">${facts}</p>`);
+  const parts = sectionHead('finding', f, 'summary', f.summary, facts);
   parts.push(`<h4>Why</h4><p class="explanation">${escapeHtml(f.explanation)}</p>`);
   if (f.remediation.length > 0) {
     parts.push(cause && sameSteps(cause.remediation, f.remediation)
