@@ -7,8 +7,9 @@ import type { Analysis } from '../../src/report/types.js';
  * Frames → decoder → flow table → NAT linker → rules → report model, all in memory (no capture
  * file): what the RuleTester and the metamorphic tests run their packets through.
  */
-export function analyzeFrames(frames: readonly Frame[], options: { serviceCidrs?: string[]; path?: string; connections?: boolean } = {}): Analysis {
-  const pipeline = new Pipeline({ serviceCidrs: options.serviceCidrs, connections: options.connections });
+export function analyzeFrames(frames: readonly Frame[],
+  options: { serviceCidrs?: string[]; path?: string; connections?: boolean; batchSize?: number } = {}): Analysis {
+  const pipeline = new Pipeline({ serviceCidrs: options.serviceCidrs, connections: options.connections, batchSize: options.batchSize });
   for (const f of frames) pipeline.onFrame(f);
   const info: CaptureInfo = {
     path: options.path ?? 'in-memory', format: 'pcap', compressed: false,
