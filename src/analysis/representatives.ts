@@ -14,7 +14,6 @@ interface Unit {
 /** One diagnosis across batches: its first attempts kept as representatives, the rest counted. */
 export interface Diagnosis {
   key: string;
-  cause: CauseState;
   clientAddr: string;
   server: string | null;
   /** Lowest connection id among its attempts (which diagnoses of a cause are kept). */
@@ -192,7 +191,7 @@ export class Representatives {
       let diagnosis = this.diagnoses.get(key);
       const { first, last } = span(d);
       if (diagnosis === undefined) {
-        diagnosis = { key, cause, clientAddr, server: d.server, minId: Infinity, first, last, sample: sampleOf(d),
+        diagnosis = { key, clientAddr, server: d.server, minId: Infinity, first, last, sample: sampleOf(d),
           units: [], repConns: 0, dropped: 0, rowLists: [] };
         this.diagnoses.set(key, diagnosis);
         cause.kept.push(diagnosis);
