@@ -118,3 +118,16 @@ export function causeFindings(a: Analysis, c: CauseReport): FindingWithEvidence[
 export function sameSteps(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((s, i) => s === b[i]);
 }
+
+/**
+ * The causes of a filtered report: those with a finding the filter keeps, listing only those
+ * findings (a cause keeps its id and its whole numbers: what one fix addresses).
+ */
+export function restrictCauses(causes: readonly CauseReport[], kept: ReadonlySet<string>): CauseReport[] {
+  const out: CauseReport[] = [];
+  for (const c of causes) {
+    const findings = c.findings.filter((id) => kept.has(id));
+    if (findings.length > 0) out.push({ ...c, findings });
+  }
+  return out;
+}

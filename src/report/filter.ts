@@ -7,6 +7,7 @@
 import ipaddr from 'ipaddr.js';
 import { SEVERITY_RANK } from '../rules/types.js';
 import type { Analysis, ConnectionReport, FindingReport } from './types.js';
+import { restrictCauses } from './causes.js';
 
 type Range = [ipaddr.IPv4 | ipaddr.IPv6, number];
 
@@ -85,6 +86,7 @@ export function filterFindings(a: Analysis, f: ReportFilter): Analysis {
   const report = {
     ...a.report,
     summary: { ...a.report.summary, findingsByRule },
+    causes: restrictCauses(a.report.causes, kept),
     findings: a.report.findings.filter((x) => kept.has(x.id)),
   };
   return { ...a, report, findings };

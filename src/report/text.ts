@@ -140,7 +140,7 @@ export function renderText(a: Analysis, options: TextOptions = {}): string {
     for (const f of fs.slice(0, ROWS_PER_CAUSE)) {
       rows.push([f.id, c.id, f.client ?? '', f.server ?? '', ...(withBackend ? [f.backend ?? ''] : []), String(f.count)]);
     }
-    const more = fs.length - ROWS_PER_CAUSE + c.unlisted;
+    const more = Math.max(0, fs.length - ROWS_PER_CAUSE) + c.unlisted;
     if (more > 0) rows.push(['…', c.id, `${more} more`, '', ...(withBackend ? [''] : []), '']);
   }
   const head = ['id', 'cause', 'client', 'server', ...(withBackend ? ['backend'] : []), 'count'];

@@ -102,3 +102,13 @@ describe('every rule declares its roll-up', () => {
     });
   }
 });
+
+describe('a filtered report keeps the causes of the findings it shows', () => {
+  test('--port: only the matching cause, its findings restricted, its numbers whole', async () => {
+    const { filterFindings } = await import('../../src/report/filter.js');
+    const a = analyze([...refusals(3, ['10.0.0.3:9090'], 10), ...refusals(4, ['10.0.0.3:8080'])]);
+    const f = filterFindings(a, { rules: null, hosts: null, ports: new Set([9090]), top: 2 });
+    expect(f.report.causes.map((c) => [c.id, c.findings.length, c.count])).toEqual([['C2', 2, 3]]);
+    expect(f.report.causes[0]!.findings.every((id) => f.report.findings.some((x) => x.id === id))).toBe(true);
+  });
+});
