@@ -81,6 +81,27 @@ export class CopyRings {
     return -1;
   }
 
+  /**
+   * The packet repeats one just seen at the same point, every field alike (IP ID and TSval
+   * included) within COPY_WINDOW: a duplicated frame, not a retransmission (a stack that
+   * retransmits waits an RTO and stamps a new IP ID or TSval). Read only for repeated SYNs.
+   */
+  duplicateFrame(slot: number, dir: Dir, p: Packet): boolean {
+    const t = this.now;
+    const ring = this.rows;
+    const sd = slot * 2 + dir;
+    const flags = p.flags | (p.hasTimestamps ? 1 << 9 : 0);
+    const tsVal = p.hasTimestamps ? p.tsVal | 0 : 0;
+    const filled = this.conns.word(slot, PartWord.CopyFill + dir);
+    for (let i = 0; i < filled; i++) {
+      if (t - this.time[sd * RECENT + i]! > COPY_WINDOW) continue;
+      const o = sd * ROW + i * Signature.Size;
+      if (ring[o + Signature.Seq] === (p.seq | 0) && ring[o + Signature.Ack] === (p.ack | 0) && ring[o + Signature.Flags] === flags &&
+        ring[o + Signature.Len] === p.payloadLength && ring[o + Signature.IpId] === p.ipId && ring[o + Signature.TsVal] === tsVal) return true;
+    }
+    return false;
+  }
+
   /** The evidence event index remembered with entry i. */
   eventAt(slot: number, dir: Dir, i: number): number {
     return this.rows[(slot * 2 + dir) * ROW + i * Signature.Size + Signature.Event]!;

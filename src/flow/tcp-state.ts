@@ -136,9 +136,15 @@ export class TcpState {
     let retransmit = false;
     let cbits = c.bits(slot);
     if ((dbits & DirFlag.SynSeen) !== 0 && d.isn(i) === p.seq) {
-      retransmit = true;
-      d.countSynRetransmit(i);
-      d.countRetransmit(i);
+      // A duplicated frame waited no timeout: counting it as a retransmitted SYN would invent a
+      // retry (syn-timeout, syn-retry-delay) where the stack sent one SYN.
+      if (this.copies.duplicateFrame(slot, dir, p)) {
+        d.countDuplicate(i);
+      } else {
+        retransmit = true;
+        d.countSynRetransmit(i);
+        d.countRetransmit(i);
+      }
     } else if ((dbits & DirFlag.SynSeen) === 0) {
       dbits |= DirFlag.SynSeen;
       d.setIsn(i, p.seq);

@@ -51,6 +51,10 @@ new RuleTester().run('syn-retry-delay', {
       firesInstead: 'challenge-ack',
     },
     {
+      name: 'one SYN captured twice 1 ms apart (a duplicated frame: same IP ID), answered 0.2 s later: no retry, no delay',
+      packets: [k.c(0, 'S', k.ci, undefined, { id: 0x77 }), k.c(0.001, 'S', k.ci, undefined, { id: 0x77 }), k.s(0.213, 'SA', k.si, k.ci + 1), k.c(0.2131, 'A', k.ci + 1, k.si + 1)],
+    },
+    {
       name: 'a new SYN with another ISN (a new attempt, not a retransmission) answered',
       packets: [k.c(0, 'S', k.ci), k.c(1, 'S', k.ci + 50000), k.s(1.001, 'SA', k.si, k.ci + 50001)],
     },

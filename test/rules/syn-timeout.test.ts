@@ -29,6 +29,10 @@ new RuleTester().run('syn-timeout', {
   valid: [
     { name: 'a single SYN, no retransmission: the capture may simply have ended', packets: synsAt([0]) },
     {
+      name: 'one SYN duplicated in the capture (same IP ID, 0.6 ms apart, one interface): not a retransmission',
+      packets: [0, 0.0006, 0.0012].map((t) => ({ t, src: k.client, dst: k.server, flags: 'S' as const, seq: k.ci, id: 1 })),
+    },
+    {
       name: 'a retransmitted SYN that is answered at last: a healthy handshake',
       packets: [...synsAt([0, 1]), k.s(1.001, 'SA', k.si, k.ci + 1), k.c(1.0011, 'A', k.ci + 1, k.si + 1)],
     },
