@@ -1,5 +1,6 @@
 import type { Analysis } from '../report/types.js';
 import { buildAnalysis } from '../report/build.js';
+import { joinAnalysis } from '../join/join.js';
 import { Pipeline, type AnalyzeOptions, type CaptureResult } from './pipeline.js';
 
 export type { AnalyzeOptions, CaptureResult } from './pipeline.js';
@@ -21,9 +22,11 @@ export async function analyzeCapture(path: string, options: AnalyzeOptions = {})
   return pipeline.finish(info);
 }
 
+/** One capture alone; several captures as one incident seen from several places (src/join). */
 export async function analyze(paths: string[], options: AnalyzeOptions = {}): Promise<Analysis> {
+  const joint = paths.length > 1;
   const results: CaptureResult[] = [];
-  for (const path of paths) results.push(await analyzeCapture(path, options));
-  return buildAnalysis(results, options);
+  for (const path of paths) results.push(await analyzeCapture(path, joint ? { ...options, identities: true } : options));
+  return joint ? joinAnalysis(results, options) : buildAnalysis(results, options);
 }
 

@@ -16,6 +16,7 @@ import { WitnessIndex, witnessHash } from './witnesses.js';
 import type { DecodedStream } from './decode-thread.js';
 import { evaluateRules } from './evaluate.js';
 import { Representatives, type CauseTally, type Diagnosis } from './representatives.js';
+import { identityOf, type ConnIdentity } from '../join/identity.js';
 
 export interface AnalyzeOptions {
   /** Include the connection table in the report. */
@@ -29,6 +30,8 @@ export interface AnalyzeOptions {
   batchSize?: number;
   /** Take the captures' packets from a decoding thread (analysis-thread.ts) instead of reading them here. */
   decoded?: DecodedStream;
+  /** Keep every connection's identity (src/join: several captures analysed as one incident). */
+  identities?: boolean;
 }
 
 /** Service-address test from the --service-cidr hints (parsed once; validated by the CLI). */
@@ -74,6 +77,8 @@ export interface CaptureResult {
   firstTime: string | null;
   lastTime: string | null;
   decoderWarnings: string[];
+  /** Every connection's identity, with `identities` (else empty), by connection id. */
+  identities: ConnIdentity[];
 }
 
 /**
@@ -119,11 +124,14 @@ export class Pipeline {
    * plainly healthy, counted: a healthy connection sharing one is evaluated with them.
    */
   private readonly suspectKeys = new EndpointCounts();
+  /** Identities of released connections (only with the `identities` option). */
+  private readonly identities: ConnIdentity[] | null;
 
   constructor(options: AnalyzeOptions = {}) {
     this.isServiceAddress = serviceMatcher(options.serviceCidrs);
     this.batchSize = Math.max(1, options.batchSize ?? BATCH_SIZE);
     this.keepRows = options.connections === true;
+    this.identities = options.identities === true ? [] : null;
     this.table = new FlowTable({
       maxConnections: options.maxConnections,
       onHandshake: (slot, dir, p, t, frame) => this.linker.onHandshake(slot, dir, p, t, frame),
@@ -154,7 +162,8 @@ export class Pipeline {
    * only sends a connection the slow way.)
    */
   private readonly releaseHealthy = (slot: number): boolean => {
-    if (this.keepRows) return false;
+    // A joint analysis needs every connection's identity: each gets a record.
+    if (this.keepRows || this.identities !== null) return false;
     const t = this.table;
     const origKey = t.origKeyAt(slot);
     const respKey = t.respKeyAt(slot);
@@ -254,6 +263,7 @@ export class Pipeline {
   /** Let a connection go: a --connections row, a context stub, and its NAT link forgotten. */
   private release(c: Connection, diagnoses: Diagnosis[] | undefined): void {
     this.linker.release(c);
+    this.identities?.push(identityOf(c, false));
     if (this.keepRows) {
       const row = connectionReport(c);
       row.findings = [];
@@ -293,6 +303,7 @@ export class Pipeline {
       firstTime: this.firstSec >= 0 ? formatIsoTime(this.firstSec, this.firstNsec) : null,
       lastTime: this.packets > 0 ? formatIsoTime(this.lastSec, this.lastNsec) : null,
       decoderWarnings,
+      identities: this.identities === null ? [] : [...this.identities, ...held.map((c) => identityOf(c, true))].sort((a, b) => a.id - b.id),
     };
   }
 }

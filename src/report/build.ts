@@ -21,11 +21,7 @@ export function buildAnalysis(results: CaptureResult[], options: { connections?:
   const tallies: CauseTally[] = [];
   const summary: Report['summary'] = { packets: 0, tcpPackets: 0, connections: 0, resets: 0, findingsByRule: {} };
   for (const r of results) {
-    inputs.push({
-      path: r.info.path, format: r.info.format, linkTypes: r.info.linkTypes, packets: r.info.packets, bytes: r.info.bytes,
-      firstTime: r.firstTime, lastTime: r.lastTime, truncated: r.info.truncated,
-      warnings: [...r.info.warnings, ...r.decoderWarnings],
-    });
+    inputs.push(inputReport(r));
     summary.packets += r.info.packets;
     summary.tcpPackets += r.tcpPackets;
     summary.connections += r.connectionCount;
@@ -60,7 +56,15 @@ export function buildAnalysis(results: CaptureResult[], options: { connections?:
   return { report, findings, translations };
 }
 
-function firstEvidence(d: FindingDraft): number {
+export function inputReport(r: CaptureResult): InputReport {
+  return {
+    path: r.info.path, format: r.info.format, linkTypes: r.info.linkTypes, packets: r.info.packets, bytes: r.info.bytes,
+    firstTime: r.firstTime, lastTime: r.lastTime, truncated: r.info.truncated,
+    warnings: [...r.info.warnings, ...r.decoderWarnings],
+  };
+}
+
+export function firstEvidence(d: FindingDraft): number {
   let t = Infinity;
   for (const e of d.evidence) t = Math.min(t, e.sec + e.nsec / 1e9);
   return t;
@@ -71,7 +75,7 @@ export function findingText(d: FindingDraft, shown?: number): FindingText {
   return renderFinding(ruleOf(d.rule), d, shown);
 }
 
-function toFinding(id: string, d: FindingDraft, shown: number | undefined): FindingWithEvidence {
+export function toFinding(id: string, d: FindingDraft, shown: number | undefined): FindingWithEvidence {
   const { summary, explanation, ruledOut } = findingText(d, shown);
   const ev = d.evidence;
   let lo = ev[0];
@@ -90,7 +94,7 @@ function toFinding(id: string, d: FindingDraft, shown: number | undefined): Find
   };
 }
 
-function stripEvidence(f: FindingWithEvidence): Report['findings'][number] {
+export function stripEvidence(f: FindingWithEvidence): Report['findings'][number] {
   const { evidence: _evidence, messageId: _messageId, detectors: _detectors, data: _data, causeKey: _key, causeId: _id, ...rest } = f;
   return rest;
 }

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { Analysis, CauseReport, ConnectionReport, FindingWithEvidence, InputReport } from './types.js';
 import { buildLadder, isShellStep, relTimeText, secondsBetween, type Ladder, type StepKind } from './diagram.js';
 import { causeFindings, sameSteps } from './causes.js';
+import { clockLine, frameRef } from './frame-ref.js';
 
 const EVIDENCE_ROWS = 60;
 const DIAGRAM_STEPS = 40;
@@ -110,12 +111,14 @@ const SCRIPT_HASH = createHash('sha256').update(SCRIPT, 'utf8').digest('base64')
 
 const CSP = `default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-${SCRIPT_HASH}'; img-src data:; base-uri 'none'; form-action 'none'`;
 
-function inputItem(i: InputReport): string {
+function inputItem(i: InputReport, n: number): string {
   const links = i.linkTypes.map((l) => LINK_NAMES[l] ?? String(l)).join(', ');
   const what = [i.format ?? 'unknown format', links, plural(i.packets, 'packet'), `${i.bytes} bytes`].filter(Boolean).join(', ');
   const span = i.firstTime ? `, ${i.firstTime} … ${i.lastTime ?? '-'}` : '';
   let out = `<li><code>${escapeHtml(i.path)}</code> (${escapeHtml(what + span)})`;
   if (i.truncated) out += ' <strong class="warn">truncated: the report covers what was read</strong>';
+  const clock = clockLine(i, n);
+  if (clock !== null) out += ` — ${escapeHtml(clock)}`;
   if (i.warnings.length > 0) {
     out += `<ul class="warnings">${i.warnings.map((w) => `<li class="warn">⚠ ${escapeHtml(w)}</li>`).join('')}</ul>`;
   }
@@ -199,7 +202,7 @@ function evidenceTable(f: FindingWithEvidence): string {
   if (!base) return '<p class="sub">No evidence packets.</p>';
   const rows = f.evidence.slice(0, EVIDENCE_ROWS).map((e) => {
     const seqAck = e.relSeq === null && e.relAck === null ? '' : `${e.relSeq ?? '-'} / ${e.relAck ?? '-'}`;
-    const frame = e.copies.length > 0 ? `${e.frame} (+${e.copies.length})` : String(e.frame);
+    const frame = e.copies.length > 0 ? `${frameRef(e)} (+${e.copies.length})` : frameRef(e);
     return `<tr><td class="num">${escapeHtml(frame)}</td><td class="num">${escapeHtml(relTimeText(secondsBetween(base, e)))}</td>` +
       `<td class="mono">${escapeHtml(e.from)} → ${escapeHtml(e.to)}</td><td class="mono">${escapeHtml(e.label)}</td>` +
       `<td class="num">${escapeHtml(seqAck)}${e.len > 0 ? ` (len ${e.len})` : ''}</td><td>${escapeHtml(e.note)}</td></tr>`;

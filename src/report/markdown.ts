@@ -11,6 +11,7 @@ import type { Analysis, CauseReport, FindingWithEvidence, InputReport } from './
 import { buildLadder, isShellStep, relTimeText, secondsBetween, type Lane } from './diagram.js';
 import { causeFindings, sameSteps } from './causes.js';
 import { ladder } from './text.js';
+import { clockLine, frameRef } from './frame-ref.js';
 
 const EVIDENCE_ROWS = 60;
 const DIAGRAM_STEPS = 40;
@@ -83,11 +84,13 @@ function table(head: string[], rows: string[][]): string {
   return out.join('\n');
 }
 
-function inputLine(i: InputReport): string {
+function inputLine(i: InputReport, n: number): string {
   const links = i.linkTypes.map((l) => LINK_NAMES[l] ?? String(l)).join(', ');
   const what = [i.format ?? 'unknown format', links, plural(i.packets, 'packet'), `${i.bytes} bytes`].filter(Boolean).join(', ');
   const span = i.firstTime ? `, ${mdText(i.firstTime)} … ${mdText(i.lastTime ?? '-')}` : '';
   const lines = [`- ${mdCode(i.path)} (${mdText(what)}${span})${i.truncated ? ' — **truncated**: the report covers what was read' : ''}`];
+  const clock = clockLine(i, n);
+  if (clock !== null) lines.push(`  - ${mdText(clock)}`);
   for (const w of i.warnings) lines.push(`  - ⚠️ ${mdText(w)}`);
   return lines.join('\n');
 }
@@ -119,7 +122,7 @@ function evidenceTable(f: FindingWithEvidence): string {
   if (!base) return '_No evidence packets._';
   const body = rows.map((e) => {
     const seqAck = e.relSeq === null && e.relAck === null ? '' : `${e.relSeq ?? '-'} / ${e.relAck ?? '-'}`;
-    const frame = e.copies.length > 0 ? `${e.frame} (+${e.copies.length} cop${e.copies.length === 1 ? 'y' : 'ies'})` : String(e.frame);
+    const frame = e.copies.length > 0 ? `${frameRef(e)} (+${e.copies.length} cop${e.copies.length === 1 ? 'y' : 'ies'})` : frameRef(e);
     return [frame, relTimeText(secondsBetween(base, e)), `${mdCode(e.from, true)} → ${mdCode(e.to, true)}`, mdCell(e.label), seqAck + (e.len > 0 ? ` (len ${e.len})` : ''), mdCell(e.note)];
   });
   let out = table(['frame', 'time (s)', 'from → to', 'flags', 'rel seq / ack', 'note'], body);

@@ -2,6 +2,7 @@ import type { Analysis, CauseReport, FindingWithEvidence } from './types.js';
 import type { EvidencePacket } from '../rules/types.js';
 import { MIN_WIDTH, fitTable, wrap } from './text-layout.js';
 import { causeFindings, sameSteps } from './causes.js';
+import { clockLine, frameRef } from './frame-ref.js';
 
 const LINK_NAMES: Record<number, string> = {
   0: 'NULL', 1: 'EN10MB', 12: 'RAW', 101: 'RAW', 108: 'LOOP', 113: 'LINUX_SLL', 228: 'IPV4', 229: 'IPV6', 276: 'LINUX_SLL2',
@@ -36,12 +37,12 @@ export function ladder(f: FindingWithEvidence, width: number): string {
   const base = rows[0]!;
   const body = rows.slice(0, MAX_LADDER).map((e) => {
     const seqAck = e.relSeq === null ? '' : `${e.relSeq}${e.relAck === null ? '' : `/${e.relAck}`}`;
-    const frame = e.copies.length > 0 ? `${e.frame} (+${e.copies.length} cop${e.copies.length === 1 ? 'y' : 'ies'})` : String(e.frame);
+    const frame = e.copies.length > 0 ? `${frameRef(e)} (+${e.copies.length} cop${e.copies.length === 1 ? 'y' : 'ies'})` : frameRef(e);
     return [frame, relTime(e, base), `${e.from} ─${e.label}→ ${e.to}`, seqAck, e.note];
   });
   let out = fitTable(['frame', 'time', 'packet', 'seq/ack', 'note'], body, width, { compact: true });
   if (rows.length > MAX_LADDER) {
-    const rest = rows.slice(MAX_LADDER).map((e) => e.frame);
+    const rest = rows.slice(MAX_LADDER).map(frameRef);
     out += '\n' + wrap(`… ${rest.length} more evidence packets (frames ${rest.slice(0, 12).join(', ')}${rest.length > 12 ? ', …' : ''})`, width, '');
   }
   return out;
@@ -104,11 +105,13 @@ export function renderText(a: Analysis, options: TextOptions = {}): string {
   const r = a.report;
   const out: string[] = [];
   out.push(`rstdiag ${r.tool.version}`);
-  for (const i of r.inputs) {
+  r.inputs.forEach((i, n) => {
     const links = i.linkTypes.map((l) => LINK_NAMES[l] ?? String(l)).join(', ');
-    out.push(wrap(`Input: ${i.path} (${i.format ?? 'unknown'}${links ? `, ${links}` : ''}, ${i.packets} packets, ${i.firstTime ?? '-'} … ${i.lastTime ?? '-'})${i.truncated ? ' TRUNCATED' : ''}`, width, '', '  '));
+    out.push(wrap(`Input${r.inputs.length > 1 ? ` ${n + 1}` : ''}: ${i.path} (${i.format ?? 'unknown'}${links ? `, ${links}` : ''}, ${i.packets} packets, ${i.firstTime ?? '-'} … ${i.lastTime ?? '-'})${i.truncated ? ' TRUNCATED' : ''}`, width, '', '  '));
     for (const w of i.warnings) out.push(wrap(`warning: ${w}`, width, '  ', '    '));
-  }
+    const clock = clockLine(i, n);
+    if (clock !== null) out.push(wrap(clock, width, '  ', '    '));
+  });
   const s = r.summary;
   const listed = r.findings.length;
   const total = Object.values(s.findingsByRule).reduce((x, y) => x + (y ?? 0), 0);

@@ -18,9 +18,25 @@ export interface Report {
    * Findings ordered by first evidence time; ids F1, F2, … in that order. At most
    * CAUSE_FINDINGS per cause are listed; the cause counts the others (`unlisted`).
    */
-  findings: FindingReport[];
+  findings: ReportedFinding[];
   /** Present only with --connections. */
   connections?: ConnectionReport[];
+}
+
+/** A finding as the JSON report writes it: with several inputs, its evidence naming each input. */
+export interface ReportedFinding extends FindingReport {
+  evidence?: EvidenceReport[];
+}
+
+/** One evidence packet in one input (several inputs only; ../shared/DESIGN.md). */
+export interface EvidenceReport {
+  /** 0-based, in command-line order. */
+  input: number;
+  frame: number;
+  time: string;
+  /** "from ─FLAGS→ to". */
+  packet: string;
+  note: string;
 }
 
 export interface InputReport {
@@ -41,6 +57,11 @@ export interface InputReport {
   truncated: boolean;
   /** Damage (naming byte offsets), unsupported link types, limits reached. */
   warnings: string[];
+  /**
+   * Several inputs only: seconds this input's clock is ahead of the first input's, estimated from
+   * packets seen in both (median); null when it shares no packet with the others.
+   */
+  clockOffset?: number | null;
 }
 
 export interface SummaryReport {
@@ -145,6 +166,8 @@ export interface ConnectionReport {
   nat: { role: 'original' | 'translated'; peer: string } | null;
   /** Ids of findings that involve this connection. */
   findings: string[];
+  /** Several inputs only: the inputs (0-based) that saw this connection. */
+  inputs?: number[];
 }
 
 /**

@@ -91,6 +91,20 @@ export interface EvidencePacket {
   note: string;
   /** Further frames that are copies of this packet (other interfaces). */
   copies: number[];
+  /** With several inputs (src/join): the input (0-based) this frame is in. Rules leave it out. */
+  input?: number;
+  /** With several inputs: the same packet in the other inputs. */
+  seenAt?: SeenAt[];
+}
+
+/** A packet of one input seen again in another (src/join). */
+export interface SeenAt {
+  input: number;
+  frame: number;
+  sec: number;
+  nsec: number;
+  from: string;
+  to: string;
 }
 
 /**
