@@ -45,6 +45,24 @@ export class ConnectionGroups {
         end = Math.max(head === i ? -Infinity : end, m.conn.lastT - shift(m) + slack);
       }
     }
+    // A connection seen without its handshake (a stray segment under addresses the client never
+    // used) joins the connection that another input saw with those addresses at that time.
+    const byEnds = new Map<string, number[]>();
+    members.forEach((m, i) => {
+      const k = endsKey(m.conn);
+      const list = byEnds.get(k);
+      if (list) list.push(i);
+      else byEnds.set(k, [i]);
+    });
+    members.forEach((m, i) => {
+      if (m.conn.origIsn >= 0) return;
+      for (const j of byEnds.get(endsKey(m.conn)) ?? []) {
+        const o = members[j]!;
+        if (o.input === m.input) continue;
+        const overlap = Math.min(m.conn.lastT - shift(m), o.conn.lastT - shift(o)) - Math.max(m.conn.firstT - shift(m), o.conn.firstT - shift(o));
+        if (overlap >= -slack) parent[find(i)] = find(j);
+      }
+    });
     const byRoot = new Map<number, number>();
     members.forEach((m, i) => {
       const root = find(i);
@@ -79,6 +97,10 @@ export class ConnectionGroups {
 }
 
 function bucketKey(c: ConnIdentity): string {
-  if (c.origIsn >= 0) return `isn ${c.origIsn}`;
+  return c.origIsn >= 0 ? `isn ${c.origIsn}` : endsKey(c);
+}
+
+/** The two endpoints, in either order. */
+function endsKey(c: ConnIdentity): string {
   return c.orig < c.resp ? `ends ${c.orig} ${c.resp}` : `ends ${c.resp} ${c.orig}`;
 }

@@ -106,15 +106,21 @@ function round6(x: number): number {
   return Math.round(x * 1e6) / 1e6;
 }
 
-/** The JSON evidence: each row in its input, then the same packet in the other inputs. */
+/** The JSON evidence: each row in its input, then the same packet in the other inputs (each frame once). */
 function evidenceReport(f: FindingWithEvidence): EvidenceReport[] {
   const out: EvidenceReport[] = [];
+  const listed = new Set<string>();
+  const add = (row: EvidenceReport): void => {
+    const k = `${row.input} ${row.frame}`;
+    if (!listed.has(k)) out.push(row);
+    listed.add(k);
+  };
   for (const e of f.evidence) {
     const input = e.input ?? 0;
-    out.push({ input, frame: e.frame, time: formatIsoTime(e.sec, e.nsec), packet: `${e.from} ─${e.label}→ ${e.to}`, note: e.note });
+    add({ input, frame: e.frame, time: formatIsoTime(e.sec, e.nsec), packet: `${e.from} ─${e.label}→ ${e.to}`, note: e.note });
     for (const s of e.seenAt ?? []) {
-      out.push({ input: s.input, frame: s.frame, time: formatIsoTime(s.sec, s.nsec), packet: `${s.from} ─${e.label}→ ${s.to}`,
-        note: `the packet of ${ref(input, e.frame)}` });
+      add({ input: s.input, frame: s.frame, time: formatIsoTime(s.sec, s.nsec), packet: `${s.from} ─${e.label}→ ${s.to}`,
+        note: `same packet as ${ref(input, e.frame)}` });
     }
   }
   return out;
@@ -129,7 +135,8 @@ function connectionRows(results: CaptureResult[], groups: ConnectionGroups, find
     return m;
   });
   return groups.groups.map((members, g) => {
-    const shown = members.find((m) => m.conn.natRole !== 'translated') ?? members[0]!;
+    // The view that saw both NAT halves says most; else the first input's.
+    const shown = members.find((m) => m.conn.natRole === 'original') ?? members.find((m) => m.conn.natRole === null) ?? members[0]!;
     const row = rowsOf[shown.input]!.get(shown.conn.id);
     const base: ConnectionReport = row ?? {
       id: 0, orig: shown.conn.orig, resp: shown.conn.resp, start: '', duration: 0, origPackets: 0, origBytes: 0, respPackets: 0,
