@@ -130,7 +130,8 @@ export class JointEvidence {
       const seen = [{ input: a, frame: v.row.frame }, ...v.seen].sort((x, y) => x.input - y.input);
       const seenText = seen.map((s) => `${name(s.input)} (${ref(s.input, s.frame)})`);
       const later = v.later.retransmission ? 'its retransmission' : `a later ${v.later.label} from the same side`;
-      return `The ${v.row.label} ${v.row.from} → ${v.row.to} is in ${joinWords(seenText)} but not in ${name(v.missingAt)}, which saw ${later} (${ref(v.missingAt, v.later.frame)}): it was lost on the way between them.`;
+      const what = v.row.len > 0 ? `${v.row.label} with ${v.row.len} bytes` : v.row.label;
+      return `The ${what} ${v.row.from} → ${v.row.to} is in ${joinWords(seenText)} but not in ${name(v.missingAt)}, which saw ${later} (${ref(v.missingAt, v.later.frame)}): it was lost on the way between them.`;
     });
     if (vanished.length > MAX_VANISHED) out.push(`(${vanished.length - MAX_VANISHED} more such packets.)`);
     return out;
