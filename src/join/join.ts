@@ -10,6 +10,7 @@ import { buildCauses } from '../report/causes.js';
 import { estimateOffsets, MAX_CLOCK_OFFSET } from './clock.js';
 import { ConnectionGroups } from './connections.js';
 import { JointEvidence, ref, type JoinInput } from './evidence.js';
+import { repeatedResets } from './resets.js';
 import { mergeFindings, type InputDraft, type MergedFinding } from './findings.js';
 
 /** Two sightings of one connection (clocks corrected) start or end at most this far apart (seconds). */
@@ -64,7 +65,7 @@ export function joinAnalysis(results: CaptureResult[], options: { connections?: 
       packets: sum(results, (r) => r.info.packets),
       tcpPackets: sum(results, (r) => r.tcpPackets),
       connections: groups.groups.length,
-      resets: sum(results, (r) => r.resets),
+      resets: sum(results, (r) => r.resets) - repeatedResets(groups, offsets),
       findingsByRule,
     },
     causes: buildCauses(findings, tallies),

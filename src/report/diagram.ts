@@ -25,6 +25,8 @@ export type StepKind = 'normal' | 'translated' | 'untranslated' | 'reset' | 'icm
 
 export interface Step {
   frame: number;
+  /** With several inputs, the input the frame is in (0-based). */
+  input?: number;
   /** Seconds since the first evidence packet. */
   t: number;
   /** Lane indexes. */
@@ -151,7 +153,7 @@ export function buildLadder(f: Pick<FindingReport, 'client' | 'server' | 'backen
       else nat = what;
     }
     steps.push({
-      frame: e.frame, t: base ? secondsBetween(base, e) : 0, from, to, text: stepText(e), label: e.label,
+      frame: e.frame, ...(e.input === undefined ? {} : { input: e.input }), t: base ? secondsBetween(base, e) : 0, from, to, text: stepText(e), label: e.label,
       kind, nat, note: e.note, copies: e.copies, attempt: null,
     });
     stepEndpoints.push([e.from, e.to]);

@@ -163,10 +163,10 @@ export function ladderSvg(ladder: Ladder, idPrefix: string): string {
   ladder.steps.forEach((s, i) => {
     const y = top + i * rowH + 14;
     const color = KIND_COLOR[s.kind];
-    const tip = [`frame ${s.frame}${s.copies.length ? ` (copies ${s.copies.join(', ')})` : ''}`, s.text, s.note].filter(Boolean).join(' — ');
+    const tip = [`frame ${frameRef(s)}${s.copies.length ? ` (copies ${s.copies.join(', ')})` : ''}`, s.text, s.note].filter(Boolean).join(' — ');
     out.push(`<g><title>${escapeHtml(tip)}</title>`);
     if (i % 2 === 0) out.push(`<rect x="0" y="${y - 30}" width="${width}" height="${rowH}" fill="#f4f6f9" opacity="0.6"/>`);
-    out.push(`<text x="12" y="${y + 4}" font-weight="600" fill="#1d232b">#${s.frame}</text>`);
+    out.push(`<text x="12" y="${y + 4}" font-weight="600" fill="#1d232b">#${frameRef(s)}</text>`);
     out.push(`<text x="52" y="${y + 4}" font-size="12" fill="#5b6573">${escapeHtml(relTimeText(s.t))}</text>`);
     if (s.attempt !== null) out.push(`<text x="12" y="${y + 19}" font-size="11" fill="#5b6573">${escapeHtml(s.attempt)}</text>`);
     const x1 = x(s.from);
@@ -320,7 +320,9 @@ export function renderHtml(a: Analysis): string {
   const cards: [string, number][] = [['packets', s.packets], ['TCP packets', s.tcpPackets], ['connections', s.connections], ['resets', s.resets],
     ['causes', r.causes.length], ['findings', total]];
   body.push(`<div class="cards">${cards.map(([k, v]) => `<div class="card"><b>${v}</b><span>${escapeHtml(k)}</span></div>`).join('')}</div>`);
-  body.push(`<h2>Inputs</h2><ul class="inputs">${r.inputs.map(inputItem).join('\n')}</ul>`);
+  // Several inputs are numbered: evidence names them (input#frame).
+  const list = r.inputs.length > 1 ? 'ol' : 'ul';
+  body.push(`<h2>Inputs</h2><${list} class="inputs">${r.inputs.map(inputItem).join('\n')}</${list}>`);
   if (a.translations.length > 0) {
     body.push(`<h2>NAT translations seen</h2><table><thead><tr><th>kind</th><th>from</th><th>to</th><th>connections</th></tr></thead><tbody>${a.translations.map((t) =>
       `<tr><td>${escapeHtml(t.kind.toUpperCase())}</td><td class="mono">${escapeHtml(t.from)}</td><td class="mono">${escapeHtml(t.to)}</td><td class="num">${t.connections}</td></tr>`).join('')}</tbody></table>`);

@@ -88,10 +88,13 @@ function inputLine(i: InputReport, n: number): string {
   const links = i.linkTypes.map((l) => LINK_NAMES[l] ?? String(l)).join(', ');
   const what = [i.format ?? 'unknown format', links, plural(i.packets, 'packet'), `${i.bytes} bytes`].filter(Boolean).join(', ');
   const span = i.firstTime ? `, ${mdText(i.firstTime)} … ${mdText(i.lastTime ?? '-')}` : '';
-  const lines = [`- ${mdCode(i.path)} (${mdText(what)}${span})${i.truncated ? ' — **truncated**: the report covers what was read' : ''}`];
+  // Several inputs are numbered: evidence names them (input#frame).
+  const bullet = i.clockOffset === undefined ? '-' : `${n + 1}.`;
+  const lines = [`${bullet} ${mdCode(i.path)} (${mdText(what)}${span})${i.truncated ? ' — **truncated**: the report covers what was read' : ''}`];
   const clock = clockLine(i, n);
-  if (clock !== null) lines.push(`  - ${mdText(clock)}`);
-  for (const w of i.warnings) lines.push(`  - ⚠️ ${mdText(w)}`);
+  const indent = ' '.repeat(bullet.length + 1);
+  if (clock !== null) lines.push(`${indent}- ${mdText(clock)}`);
+  for (const w of i.warnings) lines.push(`${indent}- ⚠️ ${mdText(w)}`);
   return lines.join('\n');
 }
 
@@ -155,7 +158,7 @@ export function sequenceDiagram(f: FindingWithEvidence): string {
     }
     if (s.attempt !== null) lines.push(`    Note left of ${ids[0]}: ${mermaidText(s.attempt)}`);
     const tag = s.kind === 'untranslated' ? ' (untranslated)' : '';
-    lines.push(`    ${from}->>${to}: ${mermaidText(`#${s.frame} ${s.text}${tag}`)}`);
+    lines.push(`    ${from}->>${to}: ${mermaidText(`#${frameRef(s)} ${s.text}${tag}`)}`);
   }
   if (ladder.omitted > 0) lines.push(`    Note over ${ids[0]}: ${mermaidText(`… ${ladder.omitted} more packets`)}`);
   return lines.join('\n');
