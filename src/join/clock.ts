@@ -5,6 +5,9 @@ import { matchPackets } from './packets.js';
 /** Clocks of captures from different hosts disagree by up to this much (seconds) and still join. */
 export const MAX_CLOCK_OFFSET = 2.5;
 
+/** Matched packets per pair of inputs beyond which the median would not move. */
+const ENOUGH = 2000;
+
 /** An input's clock against the first input's. */
 export interface ClockOffset {
   /** Seconds to subtract from this input's times to put them on the first input's clock; null when no packet matched. */
@@ -33,8 +36,8 @@ export function estimateOffsets(inputs: readonly (readonly ConnIdentity[])[]): C
   for (const group of coarse.groups) {
     for (const a of group) {
       for (const b of group) {
-        if (a.input >= b.input) continue;
-        for (const p of matchPackets(a.conn.packets, b.conn.packets, 0, MAX_CLOCK_OFFSET)) diffs[a.input]![b.input]!.push(p.b.t - p.a.t);
+        if (a.input >= b.input || diffs[a.input]![b.input]!.length >= ENOUGH) continue;
+        for (const p of matchPackets(a.conn.packets.events(), b.conn.packets.events(), 0, MAX_CLOCK_OFFSET)) diffs[a.input]![b.input]!.push(p.b.t - p.a.t);
       }
     }
   }

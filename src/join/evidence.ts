@@ -42,31 +42,26 @@ interface Vanished {
 
 /** Cross-input evidence: where each evidence packet appears, and where it is missing. */
 export class JointEvidence {
-  private readonly byFrame: Map<number, Located>[];
+  private readonly byId: Map<number, ConnIdentity>[];
+  /** Per input, frame → connection, built when a row is not in its finding's connections. */
+  private readonly byFrame: (Map<number, ConnIdentity> | undefined)[] = [];
 
   constructor(private readonly inputs: readonly JoinInput[], private readonly groups: ConnectionGroups) {
-    this.byFrame = inputs.map((inp) => {
-      const m = new Map<number, Located>();
-      for (const conn of inp.identities) {
-        for (const ev of conn.packets) {
-          m.set(ev.frame, { conn, ev });
-          for (const f of ev.copies ?? []) m.set(f, { conn, ev });
-        }
-      }
-      return m;
-    });
+    this.byId = inputs.map((inp) => new Map(inp.identities.map((c) => [c.id, c])));
   }
 
   /**
-   * The rows of a finding of input `a`, each tagged with its input and the frames of the same
-   * packet elsewhere (also in its note); plus sentences naming packets that vanished between inputs.
+   * The rows of a finding of input `a` (about connections `connIds` of that input), each tagged
+   * with its input and the frames of the same packet elsewhere (also in its note); plus sentences
+   * naming packets that vanished between inputs.
    */
-  annotate(a: number, rows: readonly EvidencePacket[]): { rows: EvidencePacket[]; vanished: string[] } {
+  annotate(a: number, rows: readonly EvidencePacket[], connIds: readonly number[]): { rows: EvidencePacket[]; vanished: string[] } {
+    const conns = connIds.map((id) => this.byId[a]!.get(id)).filter((c): c is ConnIdentity => c !== undefined);
     const out: EvidencePacket[] = [];
     const vanished: Vanished[] = [];
     for (const row of rows) {
       const tagged: EvidencePacket = { ...row, input: a };
-      const at = this.byFrame[a]!.get(row.frame);
+      const at = locate(conns, row.frame) ?? this.anywhere(a, row.frame);
       if (at !== undefined) {
         const { seen, missing } = this.elsewhere(a, at);
         if (seen.length > 0) {
@@ -79,6 +74,19 @@ export class JointEvidence {
       out.push(tagged);
     }
     return { rows: out, vanished: this.sentences(a, vanished) };
+  }
+
+  private anywhere(a: number, frame: number): Located | undefined {
+    let m = this.byFrame[a];
+    if (m === undefined) {
+      m = new Map();
+      for (const conn of this.inputs[a]!.identities) {
+        for (const ev of conn.packets.events()) for (const f of [ev.frame, ...(ev.copies ?? [])]) m.set(f, conn);
+      }
+      this.byFrame[a] = m;
+    }
+    const conn = m.get(frame);
+    return conn === undefined ? undefined : locate([conn], frame);
   }
 
   private elsewhere(a: number, at: Located): { seen: SeenAt[]; missing: Omit<Vanished, 'row' | 'seen'>[] } {
@@ -95,21 +103,23 @@ export class JointEvidence {
       const offset = known ? inp.offset! - offA! : 0;
       const tolerance = known ? MATCH_TOLERANCE : MAX_CLOCK_OFFSET;
       let found = false;
-      for (const m of members) {
-        for (const p of matchPackets([at.ev], m.conn.packets, offset, tolerance)) {
+      const packetsOf = members.map((m) => m.conn.packets.events());
+      members.forEach((m, k) => {
+        for (const p of matchPackets([at.ev], packetsOf[k]!, offset, tolerance)) {
           found = true;
           const dir = p.b.dir;
           seen.push({ input: b, frame: p.b.frame, sec: p.b.sec, nsec: p.b.nsec,
             from: dir === 0 ? m.conn.orig : m.conn.resp, to: dir === 0 ? m.conn.resp : m.conn.orig });
         }
-      }
+      });
       if (found || !known) return;
       // Missing here: stated only when this input saw the same side send later (it was on the
       // path then) and its packets up to that one are all kept.
-      for (const m of members) {
-        const i = m.conn.packets.findIndex((e) => e.dir === at.ev.dir && e.t - offset > at.ev.t);
+      for (const [k, m] of members.entries()) {
+        const packets = packetsOf[k]!;
+        const i = packets.findIndex((e) => e.dir === at.ev.dir && e.t - offset > at.ev.t);
         if (i < 0 || (!m.conn.complete && i >= IN_ORDER)) continue;
-        const e = m.conn.packets[i]!;
+        const e = packets[i]!;
         const retransmission = samePacket({ ...at.ev, ipId: -1, hasTs: false }, { ...e, ipId: -1, hasTs: false });
         missing.push({ missingAt: b, later: { frame: e.frame, retransmission, label: flagText(e.flags) } });
         return;
@@ -136,6 +146,15 @@ export class JointEvidence {
     if (vanished.length > MAX_VANISHED) out.push(`(${vanished.length - MAX_VANISHED} more such packets.)`);
     return out;
   }
+}
+
+/** The connection and packet of a frame among these connections. */
+function locate(conns: readonly ConnIdentity[], frame: number): Located | undefined {
+  for (const conn of conns) {
+    const ev = conn.packets.findFrame(frame);
+    if (ev !== undefined) return { conn, ev };
+  }
+  return undefined;
 }
 
 function joinWords(items: string[]): string {

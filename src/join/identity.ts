@@ -1,9 +1,10 @@
-import type { Connection, ConnEvent } from '../flow/types.js';
+import type { Connection } from '../flow/types.js';
+import { PacketStore } from './packet-store.js';
 
 /**
  * What the join keeps of every connection of one input (held or released): enough to recognise
  * it at another vantage point (the originator's ISN survives DNAT, SNAT and encapsulation) and
- * its first packets, to match packets and estimate clock offsets. Plain data: it crosses threads.
+ * its first packets, to match packets and estimate clock offsets. 
  */
 export interface ConnIdentity {
   /** The connection's id in its input (Connection.id, ConnectionReport.id). */
@@ -18,7 +19,7 @@ export interface ConnIdentity {
   lastT: number;
   natRole: Connection['natRole'];
   /** The connection's first packets (all of them when `complete`), in capture order. */
-  packets: ConnEvent[];
+  packets: PacketStore;
   /** `packets` holds every packet of the connection (none were left out). */
   complete: boolean;
 }
@@ -38,6 +39,6 @@ export function identityOf(c: Connection, keepAll: boolean): ConnIdentity {
   const packets = keepAll ? events : events.slice(0, KEPT_PACKETS);
   return {
     id: c.id, origIsn, respIsn: r.isn, orig: c.orig.text, resp: c.resp.text, firstT: c.firstT, lastT: c.lastT,
-    natRole: c.natRole, packets, complete: c.droppedEvents === 0 && packets.length === events.length,
+    natRole: c.natRole, packets: new PacketStore(packets), complete: c.droppedEvents === 0 && packets.length === events.length,
   };
 }

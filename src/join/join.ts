@@ -42,7 +42,7 @@ export function joinAnalysis(results: CaptureResult[], options: { connections?: 
     const { best } = m;
     const draft = { ...best.draft, count: m.count };
     const f = toFinding(id, draft, best.shown ?? (m.count > best.draft.count ? best.draft.count : undefined));
-    const { rows, vanished } = joint.annotate(best.input, f.evidence);
+    const { rows, vanished } = joint.annotate(best.input, f.evidence, best.draft.connections.map((c) => c.id));
     f.evidence = rows;
     nameFrames(f, best.input);
     if (vanished.length > 0) f.explanation += ` ${vanished.join(' ')}`;

@@ -15,7 +15,7 @@ export function repeatedResets(groups: ConnectionGroups, offsets: readonly (numb
   for (const members of groups.groups) {
     const seen: { input: number; ev: ConnEvent }[] = [];
     for (const m of members) {
-      const rsts = m.conn.packets.filter((e) => (e.flags & TcpFlag.RST) !== 0);
+      const rsts = m.conn.packets.events().filter((e) => (e.flags & TcpFlag.RST) !== 0);
       for (const ev of rsts) {
         const offB = offsets[m.input] ?? 0;
         const again = seen.some((s) => s.input !== m.input &&
