@@ -92,7 +92,9 @@ function findingDetail(f: FindingWithEvidence, cause: CauseReport | undefined, w
     for (const r of f.ruledOut) out.push(wrap(`${r.rule}: ${r.why}`, width, '    '));
   }
   out.push(wrap(`Docs: ${f.docs}  (rstdiag explain ${f.rule})`, width, '  '));
-  if (f.displayFilter !== '') out.push(wrap(`Wireshark: ${f.displayFilter}`, width, '  ', '    '));
+  // With several inputs the filter is for the capture the finding's frames are in.
+  const filterInput = f.evidence[0]?.input;
+  if (f.displayFilter !== '') out.push(wrap(`Wireshark${filterInput === undefined ? '' : ` (input ${filterInput + 1})`}: ${f.displayFilter}`, width, '  ', '    '));
   return out;
 }
 
