@@ -1,4 +1,4 @@
-import type { FindingDraft, Rule, RuleContext, RuledOutDraft } from './types.js';
+import type { ConnEvent, FindingDraft, Rule, RuleContext, RuledOutDraft } from './types.js';
 import { evidenceOf, groupBy, sortEvidence, withNatPeer } from './evidence.js';
 import { backsOff, ipSizeOf, secondsText, smallUnanswered, stallOf, tooLargeCandidate, ALWAYS_FITS, type Stall } from './stall.js';
 import { IDLE_SHORT, isRst } from './tcp.js';
@@ -19,6 +19,11 @@ function ruledOutOf(s: Stall, idleBefore: number): RuledOutDraft[] {
   out.push({ rule: 'stale-connection', messageId: 'noAnswerAtAll', data: {} });
   if (idleBefore < IDLE_SHORT) out.push({ rule: 'idle-timeout', messageId: 'notIdle', data: { idle: secondsText(idleBefore) } });
   return out;
+}
+
+/** The sender's RST after the stall began: it gave up. */
+function gaveUpOf(s: Stall): ConnEvent | undefined {
+  return s.conn.events.find((e) => e.dir === s.dir && isRst(e) && e.frame > s.first.frame);
 }
 
 /** An established connection where one side retransmits with backoff and nothing comes back. */
@@ -71,14 +76,14 @@ export const peerUnresponsive: Rule = {
       const c = s.conn;
       const sender = s.dir === 0 ? c.orig.text : c.resp.text;
       const receiver = s.dir === 0 ? c.resp.text : c.orig.text;
-      const gaveUp = c.events.find((e) => e.dir === s.dir && isRst(e) && e.frame > s.first.frame);
+      const gaveUp = gaveUpOf(s);
       const evidence = [];
       for (const g of group) {
         for (const k of withNatPeer(g.conn)) ctx.claim(k);
         if (g.peerLast) evidence.push(evidenceOf(g.conn, g.peerLast, 'the peer\'s last packet'));
         evidence.push(evidenceOf(g.conn, g.first, 'never acknowledged'));
         for (const r of g.retransmits) evidence.push(evidenceOf(g.conn, r, 'retransmitted: no answer'));
-        const rst = g.conn.events.find((e) => e.dir === g.dir && isRst(e) && e.frame > g.first.frame);
+        const rst = gaveUpOf(g);
         if (rst) evidence.push(evidenceOf(g.conn, rst, 'gave up'));
       }
       sortEvidence(evidence);
