@@ -1,9 +1,7 @@
 /**
  * Plain-text layout within a width: prose wrapped at spaces (a word longer than the line is split),
- * tables whose columns shrink until the table fits (cells wrapped here, so cli-table3 never cuts
- * a value short with "…").
+ * tables whose columns shrink until the table fits (cells wrapped here, so no value is cut short).
  */
-import Table from 'cli-table3';
 
 /** Narrowest width the text report lays itself out for. */
 export const MIN_WIDTH = 40;
@@ -79,12 +77,35 @@ export function fitTable(head: string[], rows: string[][], width: number, option
   let cols = fitColumns(natural, words, width);
   if (cols.reduce((a, b) => a + b, cols.length + 1) > width) cols = fitColumns(cols, head.map((_, i) => Math.min(natural[i]!, 6)), width);
   const cell = (s: string, i: number): string => wrapLines(s, cols[i]! - PAD).join('\n');
-  const table = new Table({
-    head: head.map(cell),
-    style: { head: [], border: [], compact: options.compact ?? false },
-    colWidths: cols,
-    wordWrap: false,
+  return drawBox(head.map(cell), rows.map((r) => r.map(cell)), cols, options.compact ?? false);
+}
+
+/**
+ * Box-drawn rows of cells already wrapped to their columns (`cols`: widths with one space of
+ * padding each side), as cli-table3 draws them; `compact` leaves out the rules between body
+ * rows. Drawn here because cli-table3 measures every multi-line cell character by character
+ * for a debug line it never prints: most of a small capture's run time.
+ */
+export function drawBox(head: readonly string[], rows: readonly (readonly string[])[], cols: readonly number[], compact: boolean): string {
+  const rule = (left: string, mid: string, right: string): string => left + cols.map((w) => '─'.repeat(w)).join(mid) + right;
+  const lines = [rule('┌', '┬', '┐')];
+  const drawRow = (cells: readonly string[]): void => {
+    const split = cols.map((_, i) => (cells[i] ?? '').split('\n'));
+    const height = Math.max(1, ...split.map((l) => l.length));
+    for (let n = 0; n < height; n++) {
+      lines.push(`│${cols.map((w, i) => ` ${fitLine(split[i]![n] ?? '', w - 2)} `).join('│')}│`);
+    }
+  };
+  drawRow(head);
+  rows.forEach((r, i) => {
+    if (i === 0 || !compact) lines.push(rule('├', '┼', '┤'));
+    drawRow(r);
   });
-  for (const r of rows) table.push(r.map(cell));
-  return table.toString();
+  lines.push(rule('└', '┴', '┘'));
+  return lines.join('\n');
+}
+
+/** A line padded to `width`, or cut to it with '…'. */
+function fitLine(line: string, width: number): string {
+  return line.length <= width ? line.padEnd(width) : `${line.slice(0, Math.max(0, width - 1))}…`;
 }
