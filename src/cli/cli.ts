@@ -1,17 +1,17 @@
-import yargs from 'yargs';
 import ipaddr from 'ipaddr.js';
 import type { analyze } from '../analysis/analyze.js';
 import { analyzeCaptures, type AnalysisThreads } from '../analysis/analysis-thread.js';
 import { CaptureOpenError } from '../capture/types.js';
 import { renderJson } from '../report/json.js';
-import { TOOL_VERSION } from '../version.js';
 import { SEVERITY_RANK, type Severity } from '../rules/types.js';
 import type { FlowsFormat } from '../report/flows.js';
 import type { Analysis } from '../report/types.js';
 import { makeProgress } from './progress.js';
-import { filterOptions, readFilter } from './filters.js';
+import { readFilter } from './filters.js';
 import { emit, warnEmptyInputs } from './output.js';
-import { COMMANDS, UsageError, orList, usageMessage } from './usage.js';
+import { UsageError } from './usage.js';
+import { fastParse } from './fast-parse.js';
+import type { ParsedArgs } from './schema.js';
 import { textWidth } from './width.js';
 
 /** Exit 1 when any finding is at or above the --fail-on severity, else 0. */
@@ -48,7 +48,7 @@ async function renderReport(format: Format, a: Awaited<ReturnType<typeof analyze
 /** --output: absent or '-' is standard output; given without a value is a mistake. */
 function outputPath(value: string | undefined): string | undefined {
   if (value === '') throw new UsageError('--output needs a file name (or - for standard output)');
-  return value === STDIN_TOKEN ? '-' : value;
+  return value;
 }
 
 /** The analysis of the CLI, with progress on a terminal, cleared before anything else is written. */
@@ -65,172 +65,128 @@ async function runAnalysis(paths: string[], options: { connections: boolean; ser
 }
 
 /** Validated CIDR hints (a bad one is a usage error). */
-function cidrList(values: unknown, flag: string): string[] {
-  const list = (Array.isArray(values) ? values : values === undefined ? [] : [values]).map(String);
-  for (const c of list) {
+function cidrList(values: string[], flag: string): string[] {
+  for (const c of values) {
     try {
       ipaddr.parseCIDR(c);
     } catch {
       throw new UsageError(`${flag}: '${c}' is not a CIDR (like 10.96.0.0/12)`);
     }
   }
-  return list;
+  return values;
 }
 
-/** yargs drops a bare '-' from array positionals: carry it through under another name. */
-const STDIN_TOKEN = '\u0000stdin';
-function capturePaths(values: unknown): string[] {
-  return (values as string[]).map((v) => (v === STDIN_TOKEN ? '-' : v));
+/** Values of a parsed command line, by kind (the schema says which each option is). */
+function text(args: ParsedArgs, name: string): string | undefined {
+  const v = args[name];
+  return typeof v === 'string' ? v : undefined;
+}
+function list(args: ParsedArgs, name: string): string[] {
+  const v = args[name];
+  return typeof v === 'string' ? [v] : Array.isArray(v) ? [...(v as readonly string[])] : [];
+}
+function flag(args: ParsedArgs, name: string): boolean {
+  return args[name] === true;
 }
 
-const FORMATS = ['text', 'json', 'markdown', 'html'] as const;
-const FAIL_ON = ['error', 'warning', 'info', 'none'] as const;
+type Handler = (args: ParsedArgs, threads: AnalysisThreads | null) => Promise<number>;
 
-async function main(rawArgv: string[], threads: AnalysisThreads | null): Promise<number> {
-  let exitCode = 0;
-  const argv = rawArgv.map((a) => (a === '-' ? STDIN_TOKEN : a));
-  await yargs(argv)
-    .scriptName('rstdiag')
-    .locale('en') // usageMessage reads yargs' English messages
-    .version(TOOL_VERSION)
-    .strict()
-    .command(
-      'analyze <capture..>',
-      'diagnose every TCP reset and failed connection in the captures',
-      (y) => filterOptions(y
-        .positional('capture', { type: 'string', array: true, demandOption: true, describe: "pcap/pcapng file ('-' for stdin, .gz read transparently)" })
-        .option('format', { choices: FORMATS, default: 'text' as const, describe: 'report format (json: the machine contract)' })
-        .option('output', { type: 'string', requiresArg: true, describe: 'write the report to FILE (default stdout)' })
-        .option('fail-on', { choices: FAIL_ON, default: 'error' as const, describe: 'exit 1 when a finding is at or above this severity' })
-        .option('connections', { type: 'boolean', default: false, describe: 'include the connection table (json)' })
-        .option('service-cidr', { type: 'string', requiresArg: true, describe: 'hint: the cluster Service CIDR (repeatable)' })
-        .option('pod-cidr', { type: 'string', requiresArg: true, describe: 'hint: the cluster pod CIDR (repeatable; accepted for compatibility, not used yet)' }), 'findings'),
-      async (args) => {
-        const output = outputPath(args.output);
-        const serviceCidrs = cidrList(args['service-cidr'], '--service-cidr');
-        cidrList(args['pod-cidr'], '--pod-cidr');
-        const filter = await readFilter(args);
-        const { filterFindings } = await import('../report/filter.js');
-        const a = filterFindings(await runAnalysis(capturePaths(args.capture), { connections: args.connections, serviceCidrs }, threads), filter);
-        emit(await renderReport(args.format, a, output), output, `the ${args.format} report`);
-        exitCode = failOnExitCode(a, args['fail-on']);
-      },
-    )
-    .command(
-      'flows <capture..>',
-      'one row per TCP connection: Zeek-like state and history, NAT link, findings',
-      (y) => filterOptions(y
-        .positional('capture', { type: 'string', array: true, demandOption: true, describe: "pcap/pcapng file ('-' for stdin, .gz read transparently)" })
-        .option('format', { choices: ['text', 'json', 'csv'] as const, default: 'text' as const, describe: 'table format' })
-        .option('output', { type: 'string', requiresArg: true, describe: 'write the table to FILE (default stdout)' }), 'connections'),
-      async (args) => {
-        const output = outputPath(args.output);
-        const filter = await readFilter(args);
-        const { filterConnections } = await import('../report/filter.js');
-        const a = filterConnections(await runAnalysis(capturePaths(args.capture), { connections: true }, threads), filter);
-        const { renderFlows } = await import('../report/flows.js');
-        emit(renderFlows(a, args.format as FlowsFormat), output, `the ${args.format} table`);
-      },
-    )
-    .command(
-      'explain [rule]',
-      "print a rule's documentation page (without a rule: the list of rules)",
-      (y) => y.positional('rule', { type: 'string', describe: 'a rule id, e.g. unreversed-dnat' }),
-      async (args) => {
-        const { explainRule, ruleIndex, unknownRule } = await import('./explain.js');
-        if (args.rule === undefined) {
-          process.stdout.write(ruleIndex());
-          return;
-        }
-        const page = explainRule(args.rule);
-        if (page === null) throw new UsageError(unknownRule(args.rule, ''));
-        process.stdout.write(page);
-      },
-    )
-    .command(
-      'check <paths..>',
-      'regression: compare diagnoses with saved <capture>.expected.json files',
-      (y) => y
-        .positional('paths', { type: 'string', array: true, demandOption: true, describe: 'directories or captures' })
-        .option('update', { type: 'boolean', default: false, describe: 'write the expectations from the current diagnosis' }),
-      async (args) => {
-        const { runCheck } = await import('./check.js');
-        exitCode = await runCheck(args.paths as string[], { update: args.update, out: (s) => process.stdout.write(s) });
-      },
-    )
-    .command(
-      'annotate <capture>',
-      'the capture as pcapng with a comment on every evidence packet (Wireshark shows the diagnosis)',
-      (y) => y
-        .positional('capture', { type: 'string', demandOption: true, describe: 'pcap/pcapng file (.gz read transparently)' })
-        .option('output', { alias: 'o', type: 'string', demandOption: true, requiresArg: true, describe: 'the pcapng file to write' })
-        .option('service-cidr', { type: 'string', requiresArg: true, describe: 'hint: the cluster Service CIDR (repeatable)' }),
-      async (args) => {
-        const capture = args.capture === STDIN_TOKEN ? '-' : args.capture;
-        const output = outputPath(args.output) ?? '';
-        const { checkAnnotateArgs, runAnnotate } = await import('./annotate.js');
-        checkAnnotateArgs(capture, output);
-        const serviceCidrs = cidrList(args['service-cidr'], '--service-cidr');
-        await runAnnotate(capture, output, await runAnalysis([capture], { connections: false, serviceCidrs }, threads));
-      },
-    )
-    .command(
-      'live',
-      'the same analysis on a live interface (needs the optional `cap` module)',
-      (y) => y
-        .option('interface', { type: 'string', demandOption: true, requiresArg: true, alias: 'i', describe: "interface to capture on ('any' on Linux: all of them)" })
-        .option('filter', { type: 'string', requiresArg: true, describe: "BPF capture filter, e.g. 'tcp port 443'" })
-        .option('duration', { type: 'string', requiresArg: true, describe: 'stop after e.g. 30s, 5m (default: Ctrl-C)' })
-        .option('write', { type: 'string', requiresArg: true, describe: 'also save the packets to FILE.pcap (nanosecond pcap)' })
-        .option('format', { choices: FORMATS, default: 'text' as const, describe: 'report format' })
-        .option('output', { type: 'string', requiresArg: true, describe: 'write the final report to FILE (default stdout)' })
-        .option('fail-on', { choices: FAIL_ON, default: 'error' as const, describe: 'exit 1 when a finding is at or above this severity' })
-        .option('connections', { type: 'boolean', default: false, describe: 'include the connection table (json)' }),
-      async (args) => {
-        const output = outputPath(args.output);
-        // Loaded on demand: the live module (and through it the optional `cap`) stays out of every other command.
-        const { runLive, parseDuration, LiveError } = await import('../live/live.js');
-        const stopper = new AbortController();
-        const onSignal = (): void => {
-          if (stopper.signal.aborted) process.exit(130); // a second Ctrl-C: give up at once
-          stopper.abort();
-        };
-        process.on('SIGINT', onSignal);
-        process.on('SIGTERM', onSignal);
-        try {
-          const a = await runLive({
-            iface: args.interface,
-            filter: args.filter,
-            durationMs: args.duration === undefined ? null : parseDuration(args.duration),
-            write: args.write,
-            connections: args.connections,
-            signal: stopper.signal,
-            // Live lines go to stderr whatever the format: stdout (or --output) carries only the report.
-            onFinding: (line) => process.stderr.write(`rstdiag: found ${line}\n`),
-            onStatus: (line) => process.stderr.write(`rstdiag: ${line}\n`),
-          });
-          warnEmptyInputs(a);
-          emit(await renderReport(args.format, a, output), output, `the ${args.format} report`);
-          exitCode = failOnExitCode(a, args['fail-on']);
-        } catch (err) {
-          if (err instanceof LiveError) throw new UsageError(err.message);
-          throw err;
-        } finally {
-          process.off('SIGINT', onSignal);
-          process.off('SIGTERM', onSignal);
-        }
-      },
-    )
-    .demandCommand(1, `name a command: ${orList(COMMANDS)} (rstdiag --help)`)
-    .fail((msg: string | null, err: Error | undefined) => {
-      // yargs' own validation errors (YError) are usage errors too; anything else is ours.
-      if (err && err.name !== 'YError') throw err;
-      const text = msg ?? err?.message ?? '';
-      throw new UsageError(text.startsWith('name a command') ? text : usageMessage(text, rawArgv));
-    })
-    .help()
-    .parseAsync();
-  return exitCode;
+const HANDLERS: Record<string, Handler> = {
+  async analyze(args, threads) {
+    const output = outputPath(text(args, 'output'));
+    const format = (text(args, 'format') ?? 'text') as Format;
+    const serviceCidrs = cidrList(list(args, 'service-cidr'), '--service-cidr');
+    cidrList(list(args, 'pod-cidr'), '--pod-cidr');
+    const filter = await readFilter(args);
+    const { filterFindings } = await import('../report/filter.js');
+    const a = filterFindings(await runAnalysis(list(args, 'capture'), { connections: flag(args, 'connections'), serviceCidrs }, threads), filter);
+    emit(await renderReport(format, a, output), output, `the ${format} report`);
+    return failOnExitCode(a, (text(args, 'fail-on') ?? 'error') as Severity | 'none');
+  },
+  async flows(args, threads) {
+    const output = outputPath(text(args, 'output'));
+    const format = text(args, 'format') ?? 'text';
+    const filter = await readFilter(args);
+    const { filterConnections } = await import('../report/filter.js');
+    const a = filterConnections(await runAnalysis(list(args, 'capture'), { connections: true }, threads), filter);
+    const { renderFlows } = await import('../report/flows.js');
+    emit(renderFlows(a, format as FlowsFormat), output, `the ${format} table`);
+    return 0;
+  },
+  async explain(args) {
+    const { explainRule, ruleIndex, unknownRule } = await import('./explain.js');
+    const rule = text(args, 'rule');
+    if (rule === undefined) {
+      process.stdout.write(ruleIndex());
+      return 0;
+    }
+    const page = explainRule(rule);
+    if (page === null) throw new UsageError(unknownRule(rule, ''));
+    process.stdout.write(page);
+    return 0;
+  },
+  async check(args) {
+    const { runCheck } = await import('./check.js');
+    return runCheck(list(args, 'paths'), { update: flag(args, 'update'), out: (s) => process.stdout.write(s) });
+  },
+  async annotate(args, threads) {
+    const capture = text(args, 'capture') ?? '';
+    const output = outputPath(text(args, 'output')) ?? '';
+    const { checkAnnotateArgs, runAnnotate } = await import('./annotate.js');
+    checkAnnotateArgs(capture, output);
+    const serviceCidrs = cidrList(list(args, 'service-cidr'), '--service-cidr');
+    await runAnnotate(capture, output, await runAnalysis([capture], { connections: false, serviceCidrs }, threads));
+    return 0;
+  },
+  async live(args) {
+    const output = outputPath(text(args, 'output'));
+    const format = (text(args, 'format') ?? 'text') as Format;
+    const duration = text(args, 'duration');
+    // Loaded on demand: the live module (and through it the optional `cap`) stays out of every other command.
+    const { runLive, parseDuration, LiveError } = await import('../live/live.js');
+    const stopper = new AbortController();
+    const onSignal = (): void => {
+      if (stopper.signal.aborted) process.exit(130); // a second Ctrl-C: give up at once
+      stopper.abort();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      const a = await runLive({
+        iface: text(args, 'interface') ?? '',
+        filter: text(args, 'filter'),
+        durationMs: duration === undefined ? null : parseDuration(duration),
+        write: text(args, 'write'),
+        connections: flag(args, 'connections'),
+        signal: stopper.signal,
+        // Live lines go to stderr whatever the format: stdout (or --output) carries only the report.
+        onFinding: (line) => process.stderr.write(`rstdiag: found ${line}\n`),
+        onStatus: (line) => process.stderr.write(`rstdiag: ${line}\n`),
+      });
+      warnEmptyInputs(a);
+      emit(await renderReport(format, a, output), output, `the ${format} report`);
+      return failOnExitCode(a, (text(args, 'fail-on') ?? 'error') as Severity | 'none');
+    } catch (err) {
+      if (err instanceof LiveError) throw new UsageError(err.message);
+      throw err;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  },
+};
+
+async function main(argv: string[], threads: AnalysisThreads | null): Promise<number> {
+  // An ordinary command line never loads yargs; help, --version and mistakes do.
+  let parsed = fastParse(argv);
+  if (parsed === null) {
+    const { yargsParse } = await import('./yargs-parse.js');
+    parsed = await yargsParse(argv);
+  }
+  if (parsed === null) return 0; // yargs printed help or the version
+  const handler = HANDLERS[parsed.command];
+  if (handler === undefined) throw new Error(`no handler for command ${parsed.command}`);
+  return handler(parsed.args, threads);
 }
 
 /**

@@ -1,19 +1,6 @@
-/** The analyze / flows filter options: declared once, validated into a ReportFilter. */
-import type { Argv } from 'yargs';
+/** The analyze / flows filter options (declared in schema.ts), validated into a ReportFilter. */
 import { parseHost, type ReportFilter } from '../report/filter.js';
 import { UsageError } from './usage.js';
-
-/** Adds --rule, --host, --port and --top to a command. */
-export function filterOptions<T>(y: Argv<T>, what: 'findings' | 'connections') {
-  return y
-    .option('rule', { type: 'string', requiresArg: true, describe: `only ${what} of these rules (ID[,ID]; repeatable)` })
-    .option('host', { type: 'string', requiresArg: true, describe: `only ${what} involving this address or CIDR (repeatable)` })
-    .option('port', { type: 'string', requiresArg: true, describe: `only ${what} with an endpoint on this port (repeatable)` })
-    .option('top', {
-      type: 'string', requiresArg: true,
-      describe: what === 'findings' ? 'at most N findings: the worst (severity, then connections covered)' : 'at most N connections: those with the most packets',
-    });
-}
 
 /** Values given as repeats and/or comma lists, flattened. */
 function values(v: unknown): string[] | null {

@@ -1,12 +1,15 @@
 /**
  * Usage errors: one line on stderr that says what to do, exit 2. yargs' own messages (pinned to
- * English in cli.ts) are rewritten to name the option and what it accepts.
+ * English in yargs-parse.ts) are rewritten to name the option and what it accepts.
  */
+
+import { COMMAND_SCHEMA } from './schema.js';
 
 /** Raised for a bad command line: one line on stderr, exit 2. */
 export class UsageError extends Error {}
 
-export const COMMANDS = ['analyze', 'flows', 'explain', 'check', 'annotate', 'live'] as const;
+/** The command names, in the schema's order. */
+export const COMMANDS: readonly string[] = COMMAND_SCHEMA.map((c) => c.name);
 
 /** "a, b or c" */
 export function orList(items: readonly string[]): string {
@@ -29,7 +32,7 @@ const NEEDS: Record<string, string> = {
 /** One actionable line for a yargs failure message; `argv` is the command line as given. */
 export function usageMessage(msg: string, argv: readonly string[]): string {
   const command = argv[0] ?? '';
-  const help = COMMANDS.includes(command as (typeof COMMANDS)[number]) ? `rstdiag ${command} --help` : 'rstdiag --help';
+  const help = COMMANDS.includes(command) ? `rstdiag ${command} --help` : 'rstdiag --help';
   const invalid = [...msg.matchAll(/Argument: (\S+), Given: (.*), Choices: (.*)/g)];
   if (invalid.length > 0) {
     return invalid.map(([, key, given, choices]) => `--${key} must be one of ${words(choices!).join(', ')} (got ${words(given!).join(', ')})`).join('; ');
@@ -38,7 +41,7 @@ export function usageMessage(msg: string, argv: readonly string[]): string {
   if (unknown) {
     const names = words(unknown[1]!);
     const first = names[0]!;
-    if (!COMMANDS.includes(command as (typeof COMMANDS)[number])) return `unknown command '${command}': use ${orList(COMMANDS)} (rstdiag --help)`;
+    if (!COMMANDS.includes(command)) return `unknown command '${command}': use ${orList(COMMANDS)} (rstdiag --help)`;
     const asOption = argv.find((a) => a === `--${first}` || a.startsWith(`--${first}=`) || a === `-${first}`);
     if (asOption !== undefined) return `unknown option ${asOption.split('=')[0]} for ${command} (${help} lists the options)`;
     return `unexpected argument '${first}' for ${command} (${help})`;
