@@ -1,4 +1,44 @@
-// Make the CLI entry executable after tsc writes it (npm links bins, but a direct ./dist path needs +x).
-import { chmodSync, existsSync } from 'node:fs';
-const bin = new URL('../dist/cli/main.js', import.meta.url);
-if (existsSync(bin)) chmodSync(bin, 0o755);
+// After tsc: the CLI entry as one bundled file, and executable (npm links bins, but a direct
+// ./dist path needs +x).
+//
+// Why a bundle: a small capture's run was mostly module loading — some 130 files opened, read,
+// resolved and compiled one by one. dist/cli/main.js becomes esbuild's bundle of everything the
+// main thread runs; yargs (help and mistakes only) and cap (live only) stay outside and load on
+// demand. The worker threads (large captures only) keep loading tsc's files. Paths resolved from
+// import.meta.url in the bundled code resolve alike from dist/cli/ and from their own directory
+// (src/version.ts, src/analysis/analysis-thread.ts, decode-thread.ts).
+import { chmodSync, existsSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const bin = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+if (existsSync(bin)) {
+  let esbuild = null;
+  try {
+    esbuild = await import('esbuild');
+  } catch {
+    process.stderr.write('postbuild: esbuild is not installed; dist/cli/main.js stays unbundled (slower start)\n');
+  }
+  if (esbuild !== null) {
+    // Chunks of an earlier build would pile up beside the new ones.
+    for (const f of readdirSync(dirname(bin))) if (f.startsWith('chunk-')) rmSync(join(dirname(bin), f));
+    await esbuild.build({
+      entryPoints: [bin],
+      outdir: dirname(bin),
+      // Each command's and renderer's code in a chunk of its own, loaded when used; chunks sit
+      // beside main.js, so import.meta.url resolves alike in all of them.
+      splitting: true,
+      entryNames: '[name]',
+      chunkNames: 'chunk-[hash]',
+      allowOverwrite: true,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      external: ['yargs', 'cap'],
+      sourcemap: 'linked',
+      logLevel: 'warning',
+    });
+  }
+  chmodSync(bin, 0o755);
+}
