@@ -4,14 +4,17 @@
 // Why a bundle: a small capture's run was mostly module loading — some 130 files opened, read,
 // resolved and compiled one by one. dist/cli/main.js becomes esbuild's bundle of everything the
 // main thread runs; yargs (help and mistakes only) and cap (live only) stay outside and load on
-// demand. The worker threads (large captures only) keep loading tsc's files. Paths resolved from
+// demand. The worker threads (large captures only) are bundled the same way. Paths resolved from
 // import.meta.url in the bundled code resolve alike from dist/cli/ and from their own directory
-// (src/version.ts, src/analysis/analysis-thread.ts, decode-thread.ts).
+// (src/version.ts; the workers' scripts, bundled beside main.js).
 import { chmodSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const bin = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+// The threads' scripts, bundled beside main.js: analysis-thread.ts starts './analysis-worker.js'
+// and decode-thread.ts './decode-worker.js', which from the bundle are these.
+const WORKERS = ['analysis-worker.js', 'decode-worker.js'];
 if (existsSync(bin)) {
   let esbuild = null;
   try {
@@ -21,9 +24,9 @@ if (existsSync(bin)) {
   }
   if (esbuild !== null) {
     // Chunks of an earlier build would pile up beside the new ones.
-    for (const f of readdirSync(dirname(bin))) if (f.startsWith('chunk-')) rmSync(join(dirname(bin), f));
+    for (const f of readdirSync(dirname(bin))) if (f.startsWith('chunk-') || WORKERS.includes(f)) rmSync(join(dirname(bin), f));
     await esbuild.build({
-      entryPoints: [bin],
+      entryPoints: [bin, ...WORKERS.map((w) => join(dirname(bin), '..', 'analysis', w))],
       outdir: dirname(bin),
       // Each command's and renderer's code in a chunk of its own, loaded when used; chunks sit
       // beside main.js, so import.meta.url resolves alike in all of them.

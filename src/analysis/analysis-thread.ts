@@ -43,8 +43,8 @@ function isGzip(path: string): boolean {
 
 function workerScript(): URL | null {
   // Under a test runner loading the TypeScript sources there is no compiled script to start.
-  // '../analysis/': the same file from dist/analysis/ and from the bundled CLI in dist/cli/.
-  return import.meta.url.endsWith('.js') ? new URL('../analysis/analysis-worker.js', import.meta.url) : null;
+  // Beside this file: dist/analysis/ as tsc writes it, or dist/cli/ in the bundle (postbuild.mjs).
+  return import.meta.url.endsWith('.js') ? new URL('./analysis-worker.js', import.meta.url) : null;
 }
 
 /**

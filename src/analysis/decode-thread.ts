@@ -31,8 +31,8 @@ export function startDecoder(): StartedDecoder {
   const { port1, port2 } = new MessageChannel();
   const job: DecodeJob = { control, data, port: port1 };
   // It allocates almost nothing per packet (a reused frame and packet): a small young generation.
-  // '../analysis/': the same file from dist/analysis/ and from the bundled CLI in dist/cli/.
-  const worker = new Worker(new URL('../analysis/decode-worker.js', import.meta.url), {
+  // Beside this file: dist/analysis/ as tsc writes it, or dist/cli/ in the bundle (postbuild.mjs).
+  const worker = new Worker(new URL('./decode-worker.js', import.meta.url), {
     workerData: job, transferList: [port1], resourceLimits: { maxYoungGenerationSizeMb: 4 },
   });
   // Its failures reach the analysis through the channel (a closed port); none may go unhandled here.
