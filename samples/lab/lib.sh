@@ -72,6 +72,32 @@ node_create() {
     kubeproxy_base "$node"
 }
 
+# vxlan_nodes <brnf 0|1>: nodes a (pods 10.244.0.0/24) and b (10.244.1.0/24) joined Flannel's way:
+# vxlan flannel.1 (UDP 8472, static neighbour + fdb entries) over an underlay veth ul0,
+# 192.168.50.1 <-> 192.168.50.2
+vxlan_nodes() {
+    node_create a 10.244.0 "$1" 1
+    node_create b 10.244.1 "$1" 2
+    ip link add ul0 netns "$(ns a)" type veth peer name ul0 netns "$(ns b)"
+    local -A UL=([a]=192.168.50.1 [b]=192.168.50.2) MAC=([a]=0e:fa:00:00:00:0a [b]=0e:fa:00:00:00:0b) \
+        NET=([a]=10.244.0 [b]=10.244.1)
+    local n pair
+    for n in a b; do
+        nsx "$n" ip addr add "${UL[$n]}/24" dev ul0
+        nsx "$n" ip link set ul0 up
+        nsx "$n" ip link add flannel.1 type vxlan id 1 local "${UL[$n]}" dev ul0 dstport 8472 nolearning
+        nsx "$n" ip link set flannel.1 address "${MAC[$n]}" mtu 1450
+        nsx "$n" ip addr add "${NET[$n]}.0/32" dev flannel.1
+        nsx "$n" ip link set flannel.1 up
+    done
+    for pair in "a b" "b a"; do
+        set -- $pair
+        nsx "$1" ip route add "${NET[$2]}.0/24" via "${NET[$2]}.0" dev flannel.1 onlink
+        nsx "$1" ip neigh add "${NET[$2]}.0" lladdr "${MAC[$2]}" dev flannel.1 nud permanent
+        nsx "$1" bridge fdb append "${MAC[$2]}" dev flannel.1 dst "${UL[$2]}"
+    done
+}
+
 # kube-proxy (iptables mode) skeleton: nat KUBE-SERVICES from PREROUTING/OUTPUT, KUBE-MARK-MASQ +
 # KUBE-POSTROUTING masquerade for marked (hairpin) traffic, filter KUBE-SERVICES from
 # FORWARD/OUTPUT (new connections) and KUBE-EXTERNAL-SERVICES from INPUT, where REJECTs for

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 for s in brnf-off brnf-on refused icmp-reject nat-midstream linger0 vxlan-two-nodes hairpin stale injected idle \
-        accept-queue-overflow pmtu-blackhole syn-retry-delay peer-unresponsive; do
+        accept-queue-overflow pmtu-blackhole syn-retry-delay peer-unresponsive syn-drop-two-nodes; do
     [ -x "./$s.sh" ] || continue
     echo "== $s" >&2
     "./$s.sh"

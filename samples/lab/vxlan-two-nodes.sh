@@ -9,25 +9,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 lab_init vxlan-two-nodes
-node_create a 10.244.0 0 1
-node_create b 10.244.1 0 2
-ip link add ul0 netns "$(ns a)" type veth peer name ul0 netns "$(ns b)"
-declare -A UL=([a]=192.168.50.1 [b]=192.168.50.2) MAC=([a]=0e:fa:00:00:00:0a [b]=0e:fa:00:00:00:0b) \
-    NET=([a]=10.244.0 [b]=10.244.1)
-for n in a b; do
-    nsx "$n" ip addr add "${UL[$n]}/24" dev ul0
-    nsx "$n" ip link set ul0 up
-    nsx "$n" ip link add flannel.1 type vxlan id 1 local "${UL[$n]}" dev ul0 dstport 8472 nolearning
-    nsx "$n" ip link set flannel.1 address "${MAC[$n]}" mtu 1450
-    nsx "$n" ip addr add "${NET[$n]}.0/32" dev flannel.1
-    nsx "$n" ip link set flannel.1 up
-done
-for pair in "a b" "b a"; do
-    set -- $pair
-    nsx "$1" ip route add "${NET[$2]}.0/24" via "${NET[$2]}.0" dev flannel.1 onlink
-    nsx "$1" ip neigh add "${NET[$2]}.0" lladdr "${MAC[$2]}" dev flannel.1 nud permanent
-    nsx "$1" bridge fdb append "${MAC[$2]}" dev flannel.1 dst "${UL[$2]}"
-done
+vxlan_nodes 0
 pod_create a aclient 10.244.0.2
 pod_create a server 10.244.0.3
 pod_create b bclient 10.244.1.2

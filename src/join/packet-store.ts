@@ -1,7 +1,7 @@
 import type { ConnEvent, Dir } from '../flow/types.js';
 
 /** Numbers kept per packet (the fields packet identity and evidence rows read). */
-const enum Cell { Frame, Sec, Nsec, Meta, Seq, Ack, Len, IpId, TsVal, Retransmit, Count }
+const enum Cell { Frame, Sec, Nsec, Meta, Seq, Ack, Len, IpId, TsVal, Retransmit, Ttl, Count }
 
 /**
  * A connection's packets, kept compactly for the join (a joint analysis keeps every connection's
@@ -27,6 +27,7 @@ export class PacketStore {
       cells[o + Cell.IpId] = e.ipId;
       cells[o + Cell.TsVal] = e.tsVal;
       cells[o + Cell.Retransmit] = e.retransmit ? 1 : 0;
+      cells[o + Cell.Ttl] = e.ttl;
       if (e.copies !== null && e.copies.length > 0) (copies ??= events.map(() => null))[i] = e.copies;
     });
     this.cells = cells;
@@ -45,7 +46,7 @@ export class PacketStore {
     const nsec = c[o + Cell.Nsec]!;
     return {
       frame: c[o + Cell.Frame]!, sec, nsec, t: sec + nsec / 1e9, dir: (meta & 1) as Dir, flags: (meta >> 1) & 511,
-      seq: c[o + Cell.Seq]!, ack: c[o + Cell.Ack]!, len: c[o + Cell.Len]!, window: 0, ttl: 0, ipId: c[o + Cell.IpId]!,
+      seq: c[o + Cell.Seq]!, ack: c[o + Cell.Ack]!, len: c[o + Cell.Len]!, window: 0, ttl: c[o + Cell.Ttl]!, ipId: c[o + Cell.IpId]!,
       hasTs: (meta & (1 << 10)) !== 0, tsVal: c[o + Cell.TsVal]!, tsEcr: 0, copies: this.copies?.[i] ?? null,
       retransmit: c[o + Cell.Retransmit] === 1, icmpType: -1, icmpCode: -1, icmpSender: null,
     };

@@ -94,6 +94,10 @@ describe('where a packet vanished', () => {
     expect(f.explanation).toContain('is in client-eth0-v4.pcap (1#1) and node-any-v4.pcap (2#1) but not in server-eth0-v4.pcap, which saw its retransmission (3#1)');
     // The rule's own frame references name their input.
     expect(f.explanation).toContain('(frame 2#1)');
+    // The node saw the first SYN of 40702 once (vethclient) and its retransmission twice (vethclient, vethserver).
+    expect(f.explanation).toContain('which saw its retransmission (3#11): it was lost inside the host of node-any-v4.pcap, which saw it once and its retransmission twice (2#24)');
+    // 40701's first SYN shows on two interfaces of the node, like its retransmission, and TTL 64 everywhere (bridged): no place.
+    expect(f.explanation).toContain('which saw its retransmission (3#1): the packets do not order these points on its path');
     expect(f.frames[0]).toBe(1);
   });
 
