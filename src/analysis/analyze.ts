@@ -1,6 +1,7 @@
 import type { Analysis } from '../report/types.js';
 import { buildAnalysis } from '../report/build.js';
 import { joinAnalysis } from '../join/join.js';
+import { addInterfaces } from '../report/interfaces.js';
 import { Pipeline, type AnalyzeOptions, type CaptureResult } from './pipeline.js';
 
 export type { AnalyzeOptions, CaptureResult } from './pipeline.js';
@@ -27,6 +28,8 @@ export async function analyze(paths: string[], options: AnalyzeOptions = {}): Pr
   const joint = paths.length > 1;
   const results: CaptureResult[] = [];
   for (const path of paths) results.push(await analyzeCapture(path, joint ? { ...options, identities: true } : options));
-  return joint ? joinAnalysis(results, options) : buildAnalysis(results, options);
+  const analysis = joint ? joinAnalysis(results, options) : buildAnalysis(results, options);
+  await addInterfaces(analysis);
+  return analysis;
 }
 

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { Analysis, CauseReport, ConnectionReport, FindingWithEvidence, InputReport } from './types.js';
 import { buildLadder, isShellStep, relTimeText, secondsBetween, type Ladder, type StepKind } from './diagram.js';
 import { causeFindings, sameSteps } from './causes.js';
-import { clockLine, frameRef } from './frame-ref.js';
+import { clockLine, frameCell, frameRef } from './frame-ref.js';
 
 const EVIDENCE_ROWS = 60;
 const DIAGRAM_STEPS = 40;
@@ -202,7 +202,7 @@ function evidenceTable(f: FindingWithEvidence): string {
   if (!base) return '<p class="sub">No evidence packets.</p>';
   const rows = f.evidence.slice(0, EVIDENCE_ROWS).map((e) => {
     const seqAck = e.relSeq === null && e.relAck === null ? '' : `${e.relSeq ?? '-'} / ${e.relAck ?? '-'}`;
-    const frame = e.copies.length > 0 ? `${frameRef(e)} (+${e.copies.length})` : frameRef(e);
+    const frame = frameCell(e, true);
     return `<tr><td class="num">${escapeHtml(frame)}</td><td class="num">${escapeHtml(relTimeText(secondsBetween(base, e)))}</td>` +
       `<td class="mono">${escapeHtml(e.from)} → ${escapeHtml(e.to)}</td><td class="mono">${escapeHtml(e.label)}</td>` +
       `<td class="num">${escapeHtml(seqAck)}${e.len > 0 ? ` (len ${e.len})` : ''}</td><td>${escapeHtml(e.note)}</td></tr>`;

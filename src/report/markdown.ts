@@ -11,7 +11,7 @@ import type { Analysis, CauseReport, FindingWithEvidence, InputReport } from './
 import { buildLadder, isShellStep, relTimeText, secondsBetween, type Lane } from './diagram.js';
 import { causeFindings, sameSteps } from './causes.js';
 import { ladder } from './text.js';
-import { clockLine, frameRef } from './frame-ref.js';
+import { clockLine, frameCell, frameRef } from './frame-ref.js';
 
 const EVIDENCE_ROWS = 60;
 const DIAGRAM_STEPS = 40;
@@ -125,7 +125,7 @@ function evidenceTable(f: FindingWithEvidence): string {
   if (!base) return '_No evidence packets._';
   const body = rows.map((e) => {
     const seqAck = e.relSeq === null && e.relAck === null ? '' : `${e.relSeq ?? '-'} / ${e.relAck ?? '-'}`;
-    const frame = e.copies.length > 0 ? `${frameRef(e)} (+${e.copies.length} cop${e.copies.length === 1 ? 'y' : 'ies'})` : frameRef(e);
+    const frame = frameCell(e);
     return [frame, relTimeText(secondsBetween(base, e)), `${mdCode(e.from, true)} → ${mdCode(e.to, true)}`, mdCell(e.label), seqAck + (e.len > 0 ? ` (len ${e.len})` : ''), mdCell(e.note)];
   });
   let out = table(['frame', 'time (s)', 'from → to', 'flags', 'rel seq / ack', 'note'], body);

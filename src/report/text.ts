@@ -2,7 +2,7 @@ import type { Analysis, CauseReport, FindingWithEvidence } from './types.js';
 import type { EvidencePacket } from '../rules/types.js';
 import { MIN_WIDTH, fitTable, wrap } from './text-layout.js';
 import { causeFindings, sameSteps } from './causes.js';
-import { clockLine, frameRef } from './frame-ref.js';
+import { clockLine, frameCell, frameRef } from './frame-ref.js';
 
 const LINK_NAMES: Record<number, string> = {
   0: 'NULL', 1: 'EN10MB', 12: 'RAW', 101: 'RAW', 108: 'LOOP', 113: 'LINUX_SLL', 228: 'IPV4', 229: 'IPV6', 276: 'LINUX_SLL2',
@@ -37,7 +37,7 @@ export function ladder(f: FindingWithEvidence, width: number): string {
   const base = rows[0]!;
   const body = rows.slice(0, MAX_LADDER).map((e) => {
     const seqAck = e.relSeq === null ? '' : `${e.relSeq}${e.relAck === null ? '' : `/${e.relAck}`}`;
-    const frame = e.copies.length > 0 ? `${frameRef(e)} (+${e.copies.length} cop${e.copies.length === 1 ? 'y' : 'ies'})` : frameRef(e);
+    const frame = frameCell(e);
     return [frame, relTime(e, base), `${e.from} ─${e.label}→ ${e.to}`, seqAck, e.note];
   });
   let out = fitTable(['frame', 'time', 'packet', 'seq/ack', 'note'], body, width, { compact: true });

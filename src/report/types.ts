@@ -37,6 +37,10 @@ export interface EvidenceReport {
   /** "from ─FLAGS→ to". */
   packet: string;
   note: string;
+  /** The capture's name for the interface the frame was seen on (pcapng if_name; not `any`), when it names one. */
+  interface?: string;
+  /** The Linux interface index the frame was seen on (SLL2: `tcpdump -i any`), when the capture says. */
+  ifIndex?: number;
 }
 
 export interface InputReport {

@@ -95,6 +95,17 @@ export interface EvidencePacket {
   input?: number;
   /** With several inputs: the same packet in the other inputs. */
   seenAt?: SeenAt[];
+  /** Where the capture saw this frame and each copy (src/report/interfaces.ts); rules leave them out. */
+  iface?: CaptureInterface;
+  copyIfaces?: (CaptureInterface | undefined)[];
+}
+
+/** The interface a frame was captured on, as far as the capture says. */
+export interface CaptureInterface {
+  /** pcapng Interface Description Block name (if_name), unless it is `any`. */
+  name?: string;
+  /** Linux interface index (SLL2 header: `tcpdump -i any`). */
+  ifIndex?: number;
 }
 
 /** A packet of one input seen again in another (src/join). */
@@ -105,6 +116,7 @@ export interface SeenAt {
   nsec: number;
   from: string;
   to: string;
+  iface?: CaptureInterface;
 }
 
 /**
