@@ -1,8 +1,9 @@
 import { readdirSync, readFileSync, statSync, writeFileSync, existsSync, type Stats } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { analyze } from '../analysis/analyze.js';
 import type { FindingReport } from '../report/types.js';
 import { UsageError } from './usage.js';
+import { checkJoint, JOINT } from './check-joint.js';
 
 /** The part of a finding a saved expectation pins down. */
 export interface ExpectedFinding {
@@ -30,17 +31,19 @@ function stat(p: string): Stats {
   }
 }
 
-function collect(paths: string[]): string[] {
-  const out: string[] = [];
+/** Captures, and joint expectations (several captures of one incident, src/cli/check-joint.ts). */
+function collect(paths: string[], out: { captures: string[]; joints: string[] } = { captures: [], joints: [] }): { captures: string[]; joints: string[] } {
   for (const p of paths) {
     const st = stat(p);
     if (st.isDirectory()) {
       for (const name of readdirSync(p).sort()) {
         const full = join(p, name);
-        if (stat(full).isDirectory()) out.push(...collect([full]));
-        else if (CAPTURE.test(name)) out.push(full);
+        if (stat(full).isDirectory()) collect([full], out);
+        else if (CAPTURE.test(name)) out.captures.push(full);
+        else if (JOINT.test(name)) out.joints.push(full);
       }
-    } else out.push(p);
+    } else if (JOINT.test(basename(p))) out.joints.push(p);
+    else out.captures.push(p);
   }
   return out;
 }
@@ -78,8 +81,10 @@ export function diffExpected(expected: ExpectedFinding[], actual: ExpectedFindin
 
 /** `rstdiag check`: PASS/FAIL per capture; returns the exit code. */
 export async function runCheck(paths: string[], opts: { update: boolean; out: (s: string) => void }): Promise<number> {
-  const captures = collect(paths);
-  if (captures.length === 0) throw new UsageError(`nothing to check: no captures (.pcap, .pcapng, .cap, optionally .gz) in ${paths.join(', ')}`);
+  const { captures, joints } = collect(paths);
+  if (captures.length + joints.length === 0) {
+    throw new UsageError(`nothing to check: no captures (.pcap, .pcapng, .cap, optionally .gz) or joint*.expected.json in ${paths.join(', ')}`);
+  }
   let failed = 0;
   let checked = 0;
   for (const cap of captures) {
@@ -103,6 +108,12 @@ export async function runCheck(paths: string[], opts: { update: boolean; out: (s
       failed++;
       opts.out(`FAIL ${cap}\n${diff.map((l) => `  ${l}`).join('\n')}\n`);
     }
+  }
+  for (const joint of joints) {
+    const { text, failed: bad } = await checkJoint(joint, opts.update);
+    opts.out(text);
+    checked++;
+    if (bad) failed++;
   }
   if (opts.update) return 0;
   if (checked === 0) {

@@ -94,8 +94,8 @@ export const COMMAND_SCHEMA: readonly CommandSpec[] = [
   },
   {
     name: 'check',
-    describe: 'regression: compare diagnoses with saved <capture>.expected.json files',
-    positional: { name: 'paths', array: true, describe: 'directories or captures' },
+    describe: 'regression: compare diagnoses with saved <capture>.expected.json files, and joint*.expected.json (several captures analysed together)',
+    positional: { name: 'paths', array: true, describe: 'directories, captures or joint expectation files' },
     options: { update: { type: 'boolean', default: false, describe: 'write the expectations from the current diagnosis' } },
   },
   {

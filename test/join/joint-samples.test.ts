@@ -6,16 +6,9 @@ import { join, relative } from 'node:path';
 import { analyze } from '../../src/analysis/analyze.js';
 import { expectedOf, type ExpectedFinding } from '../../src/cli/check.js';
 import type { Report } from '../../src/report/types.js';
-import { ROOT, SAMPLES } from '../helpers/samples.js';
-
 /** samples/<scenario>/joint*.expected.json: captures of one run at several vantage points, analysed together. */
-interface JointExpectation {
-  inputs: string[];
-  /** The single vantage whose expectation the joint analysis must equal (null: the inputs are not one run). */
-  best: string | null;
-  connections: number;
-  findings: (ExpectedFinding & { evidenceInputs: number[] })[];
-}
+import type { JointExpectation } from '../../src/cli/check-joint.js';
+import { ROOT, SAMPLES } from '../helpers/samples.js';
 
 function jointExpectations(): string[] {
   const out: string[] = [];
