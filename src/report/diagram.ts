@@ -43,6 +43,8 @@ export interface Step {
   copies: number[];
   /** On the first packet of each attempt when a lane shows several ports: "port 40002". */
   attempt: string | null;
+  /** With several inputs: the frame of this packet in each input that has it (its own first). */
+  seen?: { input: number; frame: number }[];
 }
 
 export interface Ladder {
@@ -155,6 +157,7 @@ export function buildLadder(f: Pick<FindingReport, 'client' | 'server' | 'backen
     steps.push({
       frame: e.frame, ...(e.input === undefined ? {} : { input: e.input }), t: base ? secondsBetween(base, e) : 0, from, to, text: stepText(e), label: e.label,
       kind, nat, note: e.note, copies: e.copies, attempt: null,
+      ...(e.input === undefined ? {} : { seen: [{ input: e.input, frame: e.frame }, ...(e.seenAt ?? []).map((x) => ({ input: x.input, frame: x.frame }))] }),
     });
     stepEndpoints.push([e.from, e.to]);
   }

@@ -129,13 +129,24 @@ const KIND_COLOR: Record<StepKind, string> = {
   normal: '#1f5fa8', translated: '#6a3d9a', untranslated: '#b3261e', reset: '#b3261e', icmp: '#c45a00',
 };
 
-/** An SVG ladder: one vertical lane per participant, time flowing down, one arrow per packet. */
-export function ladderSvg(ladder: Ladder, idPrefix: string): string {
+/** Columns of the vantage markers (several inputs): one per input, this wide (px). */
+const VANTAGE_W = 16;
+
+/**
+ * An SVG ladder: one vertical lane per participant, time flowing down, one arrow per packet. With
+ * several inputs (`vantages`: their names), a column per input marks each packet seen there (●)
+ * or not (○), so where a packet stopped shows at a glance.
+ */
+export function ladderSvg(ladder: Ladder, idPrefix: string, vantages: readonly string[] = []): string {
   const n = ladder.lanes.length;
   if (n === 0) return '';
   const longest = Math.max(...ladder.lanes.map((l) => l.display.length), ...ladder.steps.map((s) => s.text.length + 4));
   const gap = Math.min(420, Math.max(220, Math.ceil(longest * 7.6) + 36));
-  const left = 120;
+  const marks = vantages.length > 1 ? vantages.length : 0;
+  // input#frame labels are wider than frame numbers: the time and the vantage columns move right.
+  const timeX = marks > 0 ? Math.max(52, 20 + Math.max(...ladder.steps.map((s) => frameRef(s).length + 1)) * 9) : 52;
+  const marksLeft = timeX + 72;
+  const left = marks > 0 ? marksLeft + marks * VANTAGE_W + 8 : 120;
   const width = left + n * gap + 10;
   const headH = 58;
   const top = headH + 34;
@@ -160,6 +171,10 @@ export function ladderSvg(ladder: Ladder, idPrefix: string): string {
     out.push(`<line x1="${cx}" y1="${headH}" x2="${cx}" y2="${height - 6}" stroke="#9aa7b6" stroke-width="1.5" stroke-dasharray="4 4"/>`);
   });
   out.push(`<text x="12" y="${top - 14}" font-size="11" fill="#5b6573">frame · time (s)</text>`);
+  const markX = (input: number): number => marksLeft + input * VANTAGE_W + VANTAGE_W / 2;
+  vantages.slice(0, marks).forEach((name, k) => {
+    out.push(`<text x="${markX(k)}" y="${top - 14}" text-anchor="middle" font-size="11" font-weight="700" fill="#5b6573"><title>${escapeHtml(`input ${k + 1}: ${name}`)}</title>${k + 1}</text>`);
+  });
   ladder.steps.forEach((s, i) => {
     const y = top + i * rowH + 14;
     const color = KIND_COLOR[s.kind];
@@ -167,8 +182,13 @@ export function ladderSvg(ladder: Ladder, idPrefix: string): string {
     out.push(`<g><title>${escapeHtml(tip)}</title>`);
     if (i % 2 === 0) out.push(`<rect x="0" y="${y - 30}" width="${width}" height="${rowH}" fill="#f4f6f9" opacity="0.6"/>`);
     out.push(`<text x="12" y="${y + 4}" font-weight="600" fill="#1d232b">#${frameRef(s)}</text>`);
-    out.push(`<text x="52" y="${y + 4}" font-size="12" fill="#5b6573">${escapeHtml(relTimeText(s.t))}</text>`);
+    out.push(`<text x="${timeX}" y="${y + 4}" font-size="12" fill="#5b6573">${escapeHtml(relTimeText(s.t))}</text>`);
     if (s.attempt !== null) out.push(`<text x="12" y="${y + 19}" font-size="11" fill="#5b6573">${escapeHtml(s.attempt)}</text>`);
+    for (let k = 0; k < marks; k++) {
+      const at = s.seen?.find((v) => v.input === k);
+      const what = at === undefined ? `not in input ${k + 1} (${vantages[k]!})` : `input ${k + 1} (${vantages[k]!}) frame ${at.frame}`;
+      out.push(`<circle cx="${markX(k)}" cy="${y}" r="4.5" fill="${at === undefined ? '#ffffff' : '#1d232b'}" stroke="${at === undefined ? '#9aa7b6' : '#1d232b'}" stroke-width="1.5"><title>${escapeHtml(what)}</title></circle>`);
+    }
     const x1 = x(s.from);
     const x2 = x(s.to);
     const dash = s.kind === 'translated' ? ' stroke-dasharray="7 5"' : s.kind === 'icmp' ? ' stroke-dasharray="2 4"' : '';
@@ -218,7 +238,7 @@ function fixBlock(steps: readonly string[]): string {
 }
 
 /** A finding's packet ladder (SVG) with its legend. */
-function ladderFigure(f: FindingWithEvidence, idPrefix: string): string {
+function ladderFigure(f: FindingWithEvidence, idPrefix: string, vantages: readonly string[]): string {
   const ladder = buildLadder(f, DIAGRAM_STEPS);
   const kinds = new Set(ladder.steps.map((s) => s.kind));
   const legend: string[] = [];
@@ -227,7 +247,13 @@ function ladderFigure(f: FindingWithEvidence, idPrefix: string): string {
   if (kinds.has('reset')) legend.push(`<i style="border-color:${KIND_COLOR.reset}"></i>reset`);
   if (kinds.has('icmp')) legend.push(`<i style="border-color:${KIND_COLOR.icmp};border-top-style:dotted"></i>ICMP error`);
   if (ladder.omitted > 0) legend.push(`… ${ladder.omitted} more packets not drawn`);
-  return `<h4>Packet ladder</h4><div class="ladder">${ladderSvg(ladder, idPrefix)}</div>${legend.length > 0 ? `<p class="legend">${legend.join(' ')}</p>` : ''}`;
+  if (vantages.length > 1) legend.push(`columns 1–${vantages.length}: the inputs; ● the packet is in that capture, ○ it is not`);
+  return `<h4>Packet ladder</h4><div class="ladder">${ladderSvg(ladder, idPrefix, vantages)}</div>${legend.length > 0 ? `<p class="legend">${legend.join(' ')}</p>` : ''}`;
+}
+
+/** The inputs' file names, for the ladders' vantage columns (one input: none). */
+function vantagesOf(a: Analysis): string[] {
+  return a.report.inputs.length > 1 ? a.report.inputs.map((i) => i.path.replace(/^.*[\\/]/, '')) : [];
 }
 
 /** A cause's or finding's section opening: badge, id and rule, its one line, its facts (HTML). */
@@ -255,13 +281,13 @@ function causeSection(a: Analysis, c: CauseReport, withLadder: boolean): string 
   if (c.unlisted > 0) examples.push(`<li>${escapeHtml(plural(c.unlisted, 'more finding'))} counted but not listed (rstdiag keeps a sample per cause; the numbers above include them)</li>`);
   if (examples.length > 0) parts.push(`<h4>Examples</h4><ul class="examples">${examples.join('')}</ul>`);
   const top = fs[0];
-  if (withLadder && top !== undefined && top.evidence.length > 0) parts.push(ladderFigure(top, `c-${slug(c.id)}`));
+  if (withLadder && top !== undefined && top.evidence.length > 0) parts.push(ladderFigure(top, `c-${slug(c.id)}`, vantagesOf(a)));
   parts.push(`<p class="sub">Docs: <code>${escapeHtml(c.docs)}</code> · <code>rstdiag explain ${escapeHtml(c.rule)}</code></p>`);
   parts.push('</section>');
   return parts.join('\n');
 }
 
-function findingSection(f: FindingWithEvidence, cause: CauseReport | undefined): string {
+function findingSection(f: FindingWithEvidence, cause: CauseReport | undefined, vantages: readonly string[]): string {
   const id = slug(f.id);
   const facts = [
     f.client ? `client <code>${escapeHtml(f.client)}</code>` : '',
@@ -282,7 +308,7 @@ function findingSection(f: FindingWithEvidence, cause: CauseReport | undefined):
     const items = f.ruledOut.map((r) => `<li><code>${escapeHtml(r.rule)}</code>: ${escapeHtml(r.why)}</li>`).join('');
     parts.push(`<h4>Ruled out</h4><ul class="ruled-out">${items}</ul>`);
   }
-  if (f.evidence.length > 0) parts.push(ladderFigure(f, `f-${id}`));
+  if (f.evidence.length > 0) parts.push(ladderFigure(f, `f-${id}`, vantages));
   parts.push(`<h4>Evidence</h4>${evidenceTable(f)}`);
   parts.push(`<p class="sub">Docs: <code>${escapeHtml(f.docs)}</code> · <code>rstdiag explain ${escapeHtml(f.rule)}</code></p>`);
   parts.push('</section>');
@@ -341,7 +367,7 @@ export function renderHtml(a: Analysis): string {
       `<td class="mono">${escapeHtml(f.client ?? '')}</td><td class="mono">${escapeHtml(f.server ?? '')}</td><td class="mono">${escapeHtml(f.backend ?? '')}</td><td class="num">${f.count}</td><td>${escapeHtml(f.summary)}</td></tr>`).join('')}</tbody></table>`;
     const unlisted = total - r.findings.length;
     const label = `All ${plural(r.findings.length, 'listed finding')}${unlisted > 0 ? ` (${unlisted} more counted in the causes, not listed)` : ''}: table and evidence`;
-    body.push(`<details class="all"><summary>${escapeHtml(label)}</summary>\n${table}\n${a.findings.map((f) => findingSection(f, causeOf.get(f.causeId))).join('\n')}\n</details>`);
+    body.push(`<details class="all"><summary>${escapeHtml(label)}</summary>\n${table}\n${a.findings.map((f) => findingSection(f, causeOf.get(f.causeId), vantagesOf(a))).join('\n')}\n</details>`);
   }
   const conns = connectionsSection(a);
   if (conns) body.push(conns);

@@ -58,3 +58,18 @@ describe('interfaces in evidence', () => {
     expect(a.findings.flatMap((f) => f.evidence).every((e) => e.iface === undefined)).toBe(true);
   });
 });
+
+describe('html ladder with several inputs', () => {
+  test('a column per input marks where each evidence packet was seen (● in that capture, ○ not)', async () => {
+    const { renderHtml } = await import('../../src/report/html.js');
+    const files = ['client-eth0.pcap', 'nodeA-any.pcap', 'underlay-ul0.pcap', 'nodeB-any.pcap', 'server-eth0.pcap'].map((f) => join(dir, f));
+    const html = renderHtml(await analyze(files));
+    expect(html).toContain('columns 1–5: the inputs; ● the packet is in that capture, ○ it is not');
+    expect(html).toMatch(/<title>input 5: server-eth0\.pcap<\/title>5<\/text>/);
+    // syn-timeout's SYNs: in the first four captures, never in the server pod's.
+    expect(html).toContain('<title>not in input 5 (server-eth0.pcap)</title>');
+    expect(html).toMatch(/<title>input 4 \(nodeB-any\.pcap\) frame \d+<\/title>/);
+    // One input: no columns.
+    expect(renderHtml(await analyze([files[0]!]))).not.toContain('<circle');
+  });
+});
