@@ -3,7 +3,8 @@
 // Kubernetes node: many concurrent connections interleaved in time, mostly healthy, plus a known
 // share of each reset cause rstdiag detects. The expected findings go to <file>.truth.json.
 //
-//   node bench/generate.mjs [FILE] [--connections N] [--scale K] [--seed S] [--shape distinct-clients]
+//   node bench/generate.mjs [FILE] [--connections N] [--scale K] [--seed S] [--shape distinct-clients|syn-flood]
+//                          [--flood N] [--scan P]
 //
 // Defaults: FILE bench/out/bench.pcap, 200,000 connections (~1.6 M packets, ~300 MB) spread over
 // 1,200 s of capture time (~170 new connections/s). --scale K multiplies the connections AND the
@@ -14,6 +15,14 @@
 // address (default 30,000 connections, ~6,000 failures): unreversed DNAT to two Services,
 // connections refused on one port by three servers, aborts by three servers on one port. The truth
 // file then also says, per rule, the distinct clients and the servers (attempts per server).
+//
+// --shape syn-flood: a lighter busy node (default 50,000 connections over 300 s, the pools causes)
+// under a SYN flood: --flood N (default 1,000,000) bare SYNs, each from its own spoofed source
+// address and port, to one busy server port, 10,000 a second from a third of the capture on
+// (t = 100 s), never answered (a spoofed source never retransmits); and from half of it on, one
+// client scanning --scan P (default 1,000) ports of another server, 100 a second, each refused
+// with RST+ACK. The flood itself makes no finding (one unanswered
+// SYN is no diagnosis); the scan makes one connection-refused finding per port.
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -24,6 +33,8 @@ let scale = 1;
 let seed = 1;
 let shape = 'pools';
 let connectionsGiven = false;
+let floodSyns = 1_000_000;
+let scanPorts = 1000;
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
   if (a === '--connections') {
@@ -32,25 +43,35 @@ for (let i = 0; i < args.length; i++) {
   } else if (a === '--shape') shape = args[++i];
   else if (a === '--scale') scale = Number(args[++i]);
   else if (a === '--seed') seed = Number(args[++i]);
+  else if (a === '--flood') floodSyns = Number(args[++i]);
+  else if (a === '--scan') scanPorts = Number(args[++i]);
   else if (a.startsWith('--')) throw new Error(`unknown option ${a}`);
   else file = a;
 }
-if (shape !== 'pools' && shape !== 'distinct-clients') throw new Error(`unknown shape ${shape}`);
+if (shape !== 'pools' && shape !== 'distinct-clients' && shape !== 'syn-flood') throw new Error(`unknown shape ${shape}`);
 const distinct = shape === 'distinct-clients';
+const flood = shape === 'syn-flood';
 if (distinct && !connectionsGiven) connections = 30_000;
+if (flood && !connectionsGiven) connections = 50_000;
+if (!flood) floodSyns = scanPorts = 0;
 const total = Math.round(connections * scale);
 const duration = 1200 * (total / 200_000);
 const rate = total / duration;
 
 // --- deterministic random numbers (mulberry32) ---
-let rs = seed >>> 0;
-function rand() {
-  rs = (rs + 0x6d2b79f5) >>> 0;
-  let t = rs;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+function mulberry32(state) {
+  let rs = state >>> 0;
+  return () => {
+    rs = (rs + 0x6d2b79f5) >>> 0;
+    let t = rs;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
+// The flood has its own sequence: the background is the same connections as the pools shape's.
+const rand = mulberry32(seed);
+const floodRand = mulberry32(seed ^ 0x5f1d0d);
 const randInt = (lo, hi) => lo + Math.floor(rand() * (hi - lo + 1));
 const u32 = () => Math.floor(rand() * 4294967296) >>> 0;
 const pick = (arr) => arr[Math.floor(rand() * arr.length)];
@@ -399,8 +420,27 @@ function siftDown() {
     i = m;
   }
 }
+// Streams of single packets in time order (the flood, the scan), merged with the heap's.
+const streams = [];
+function addStream(n, packetOf) {
+  if (n <= 0) return;
+  streams.push({ i: 0, n, packetOf, next: packetOf(0) });
+}
+function nextStream(limit, before) {
+  let best = null;
+  for (const s of streams) if (s.next !== null && s.next.t <= limit && s.next.t < before && (best === null || s.next.t < best.next.t)) best = s;
+  return best;
+}
 function emitUntil(limit) {
-  while (heap.length > 0 && tOf(heap[0]) <= limit) {
+  for (;;) {
+    const top = heap.length > 0 ? tOf(heap[0]) : Infinity;
+    const s = nextStream(limit, top);
+    if (s !== null) {
+      writePacket(s.next);
+      s.next = ++s.i < s.n ? s.packetOf(s.i) : null;
+      continue;
+    }
+    if (heap.length === 0 || top > limit) return;
     const e = heap[0];
     writePacket(e.pk[e.i]);
     e.i++;
@@ -414,6 +454,32 @@ function emitUntil(limit) {
     }
   }
 }
+
+// syn-flood: bare SYNs (no options, as flood tools send them) from distinct spoofed sources in
+// 100.64.0.0/10 (i → i·2654435761 mod 2^22 is one-to-one), to the busiest healthy server.
+const FLOOD_START = duration / 3;
+const FLOOD_RATE = 10_000;
+const [floodDst, floodPort] = healthyServers[0];
+addStream(floodSyns, (i) => ({
+  t: FLOOD_START + (i + floodRand()) / FLOOD_RATE,
+  s: (ip(100, 64, 0, 0) + (Math.imul(i, 2654435761) & 0x3fffff)) >>> 0, sp: 1024 + Math.floor(floodRand() * 64512),
+  d: floodDst, dp: floodPort, f: F.SYN, seq: Math.floor(floodRand() * 4294967296), ack: 0, len: 0, tv: -1, te: 0,
+}));
+// One scanner, one source port, ports 1.. of another server (skipping the one it serves), 100 a
+// second from half the capture on; each SYN refused at once with RST+ACK.
+const SCAN_START = duration / 2;
+const SCANNER = ip(10, 244, 250, 9);
+const [scanDst, servedPort] = healthyServers[2];
+const scanned = [];
+for (let p = 1; scanned.length < scanPorts; p++) if (p !== servedPort) scanned.push(p);
+addStream(scanPorts * 2, (k) => {
+  const i = k >> 1;
+  const t = SCAN_START + i / 100;
+  const isn = (Math.imul(i + 1, 0x9e3779b1) ^ seed) >>> 0;
+  if ((k & 1) === 0) return { t, s: SCANNER, sp: 54321, d: scanDst, dp: scanned[i], f: F.SYN, seq: isn, ack: 0, len: 0, tv: -1, te: 0 };
+  return { t: t + 0.0002, s: scanDst, sp: scanned[i], d: SCANNER, dp: 54321, f: F.RST | F.ACK, seq: 0, ack: isn + 1, len: 0, tv: -1, te: 0 };
+});
+for (const p of scanned) expect('connection-refused', `${ipText(SCANNER)}|${ipText(scanDst)}:${p}`);
 
 const causeNames = Object.keys(CAUSES);
 const cum = [];
@@ -441,6 +507,10 @@ flush();
 closeSync(fd);
 
 const out = { file, shape, connections: total, healthy: healthyCount, packets, bytes, durationSeconds: Math.round(t), rules: {} };
+if (flood) {
+  out.flood = { syns: floodSyns, server: `${ipText(floodDst)}:${floodPort}`, start: FLOOD_START, rate: FLOOD_RATE };
+  out.scan = { ports: scanPorts, scanner: ipText(SCANNER), server: ipText(scanDst), start: SCAN_START, rate: 100 };
+}
 for (const [rule, r] of Object.entries(truth)) {
   out.rules[rule] = { findings: r.groups.size, count: r.count };
   if (distinct) {
