@@ -15,6 +15,13 @@ export interface FlowTableOptions {
    */
   releaseHealthy?: (slot: number) => boolean;
   /**
+   * Offered each lone SYN (one SYN, nothing else either way, no ICMP error, no NAT link) when it
+   * is retired, before any record of it is made: returns true when it needs none. No rule fires on
+   * one alone (syn-timeout wants retransmissions); only a connection sharing its client endpoint
+   * could cite it. A SYN flood's spoofed sources end here.
+   */
+  releaseLoneSyn?: (slot: number) => boolean;
+  /**
    * Seconds of capture time after its last packet before a finished (FIN both ways, or RST)
    * connection is retired: 60, Linux's TIME_WAIT. Unfinished connections are retired after
    * `idleRetireAfter` (3600) of silence.

@@ -14,7 +14,7 @@ import { EvidenceBuffer } from './evidence.js';
 import { TcpState } from './tcp-state.js';
 import { witnessHashOf } from './endpoints.js';
 import { syncConnection } from './snapshot.js';
-import { seqDiff } from '../tcp/seq.js';
+import { loneSyn, plainlyHealthy } from './verdicts.js';
 
 export { ConnectionRecord } from './connection.js';
 export { DEFAULT_MAX_CONNECTIONS, type FlowTableOptions, type HandshakeHook } from './options.js';
@@ -61,6 +61,7 @@ export class FlowTable {
   readonly idleRetireAfter: number;
   private readonly onRetire: ((conn: ConnectionRecord) => void) | undefined;
   private readonly releaseHealthy: ((slot: number) => boolean) | undefined;
+  private readonly releaseLoneSyn: ((slot: number) => boolean) | undefined;
   /** Connections ever seen. */
   total = 0;
   /** Times the table hit maxConnections and retired a connection early. */
@@ -76,6 +77,8 @@ export class FlowTable {
   icmpUntied = 0;
   /** Connections retired as plainly healthy without a record (releaseHealthy said so). */
   releasedHealthy = 0;
+  /** Lone SYNs retired without a record (releaseLoneSyn said so). */
+  releasedLoneSyns = 0;
   private readonly tcp: TcpState;
 
   /** RST packets seen (copies excluded). */
@@ -89,6 +92,7 @@ export class FlowTable {
     this.idleRetireAfter = options.idleRetireAfter ?? 3600;
     this.onRetire = options.onRetire;
     this.releaseHealthy = options.releaseHealthy;
+    this.releaseLoneSyn = options.releaseLoneSyn;
     this.tcp = new TcpState(this.conns, this.dirs, this.copies, this.history, this.evidence, this.handles, options.onHandshake);
     this.grow(INITIAL_SLOTS);
   }
@@ -246,48 +250,33 @@ export class FlowTable {
     for (const s of all) this.retire(s, true);
   }
 
-  /**
-   * Plainly healthy: no rule can fire on it (see FlowTableOptions.releaseHealthy). The one test:
-   * a record retired carries its verdict (ConnectionRecord.plainlyHealthy).
-   */
-  private plainlyHealthy(slot: number): boolean {
-    const bits = this.conns.bits(slot);
-    if ((bits & ConnFlag.Established) === 0 || (bits & ConnFlag.NatLinked) !== 0) return false;
-    const d = this.dirs;
-    if (((d.bits(slot * 2) | d.bits(slot * 2 + 1)) & DirFlag.RstSeen) !== 0) return false;
-    if (d.synRetransmits(slot * 2) !== 0 || d.synRetransmits(slot * 2 + 1) !== 0) return false;
-    if (this.history.hasIcmpError(slot)) return false;
-    if (this.stalled(slot * 2, slot * 2 + 1) || this.stalled(slot * 2 + 1, slot * 2)) return false;
-    return this.conns.maxIdle(slot) < 10;
-  }
-
-  /**
-   * Direction `i` retransmitted and its data was still unacknowledged by `peer` at the end: a
-   * peer that stopped answering, or segments that never got through (peer-unresponsive,
-   * pmtu-blackhole, accept-queue-overflow read it).
-   */
-  private stalled(i: number, peer: number): boolean {
-    const d = this.dirs;
-    if (d.retransmits(i) === 0 || (d.bits(i) & DirFlag.NextSeqValid) === 0) return false;
-    return (d.bits(peer) & DirFlag.LastAckValid) === 0 || seqDiff(d.nextSeq(i), d.lastAck(peer)) > 0;
-  }
-
   private retire(slot: number, mayRelease: boolean): void {
     const c = this.conns;
     this.index.remove(slot);
     this.heldEndpoints.remove(c.origKey(slot));
     if ((c.bits(slot) & ConnFlag.CountedResp) !== 0) this.heldEndpoints.remove(c.respKey(slot));
     this.recency.remove(slot);
-    if (mayRelease && this.releaseHealthy !== undefined && this.handles[slot] === undefined && this.plainlyHealthy(slot) &&
-      this.releaseHealthy(slot)) {
-      this.releasedHealthy++;
+    const healthy = plainlyHealthy(this.conns, this.dirs, this.history, slot);
+    if (mayRelease && this.handles[slot] === undefined && this.releasedWithoutRecord(slot, healthy)) {
       this.free(slot);
       return;
     }
     const rec = this.handleOf(slot);
-    rec.plainlyHealthy = this.plainlyHealthy(slot);
+    rec.plainlyHealthy = healthy;
     this.free(slot);
     this.onRetire?.(rec);
+  }
+
+  /** Offered to the owner before a record is made: a plainly healthy connection, or a lone SYN. */
+  private releasedWithoutRecord(slot: number, healthy: boolean): boolean {
+    if (healthy) {
+      if (this.releaseHealthy === undefined || !this.releaseHealthy(slot)) return false;
+      this.releasedHealthy++;
+      return true;
+    }
+    if (this.releaseLoneSyn === undefined || !loneSyn(this.conns, this.dirs, this.history, slot) || !this.releaseLoneSyn(slot)) return false;
+    this.releasedLoneSyns++;
+    return true;
   }
 
   private free(slot: number): void {

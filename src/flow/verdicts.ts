@@ -1,0 +1,45 @@
+/**
+ * What a held connection's numbers say before any record of it is made: plainly healthy (no rule
+ * can fire on it) or a lone SYN (nothing but one SYN). The flow table offers both to its owner to
+ * release without a record (FlowTableOptions.releaseHealthy / releaseLoneSyn).
+ */
+import { ConnFlag, type ConnSlots } from './slots.js';
+import { DirFlag, type DirSlots } from './dir-slots.js';
+import type { HistoryLetters } from './history.js';
+import { seqDiff } from '../tcp/seq.js';
+
+/**
+ * Direction `i` retransmitted and its data was still unacknowledged by `peer` at the end: a
+ * peer that stopped answering, or segments that never got through (peer-unresponsive,
+ * pmtu-blackhole, accept-queue-overflow read it).
+ */
+function stalled(d: DirSlots, i: number, peer: number): boolean {
+  if (d.retransmits(i) === 0 || (d.bits(i) & DirFlag.NextSeqValid) === 0) return false;
+  return (d.bits(peer) & DirFlag.LastAckValid) === 0 || seqDiff(d.nextSeq(i), d.lastAck(peer)) > 0;
+}
+
+/**
+ * Plainly healthy: no rule can fire on it (see FlowTableOptions.releaseHealthy). The one test:
+ * a record retired carries its verdict (ConnectionRecord.plainlyHealthy).
+ */
+export function plainlyHealthy(c: ConnSlots, d: DirSlots, history: HistoryLetters, slot: number): boolean {
+  const bits = c.bits(slot);
+  if ((bits & ConnFlag.Established) === 0 || (bits & ConnFlag.NatLinked) !== 0) return false;
+  if (((d.bits(slot * 2) | d.bits(slot * 2 + 1)) & DirFlag.RstSeen) !== 0) return false;
+  if (d.synRetransmits(slot * 2) !== 0 || d.synRetransmits(slot * 2 + 1) !== 0) return false;
+  if (history.hasIcmpError(slot)) return false;
+  if (stalled(d, slot * 2, slot * 2 + 1) || stalled(d, slot * 2 + 1, slot * 2)) return false;
+  return c.maxIdle(slot) < 10;
+}
+
+/**
+ * A lone SYN: one SYN from the originator, no data, not sent again, nothing back, no ICMP error,
+ * no NAT link — a SYN flood's spoofed source, a probe (see FlowTableOptions.releaseLoneSyn).
+ */
+export function loneSyn(c: ConnSlots, d: DirSlots, history: HistoryLetters, slot: number): boolean {
+  const bits = c.bits(slot) & (ConnFlag.OriginKnown | ConnFlag.Flipped | ConnFlag.Established | ConnFlag.NatLinked);
+  if (bits !== ConnFlag.OriginKnown) return false;
+  const o = slot * 2;
+  if ((d.bits(o) & (DirFlag.SynSeen | DirFlag.SynAckSeen | DirFlag.FinSeen | DirFlag.RstSeen)) !== DirFlag.SynSeen) return false;
+  return d.packets(o) === 1 && d.packets(o + 1) === 0 && d.payloadBytes(o) === 0 && !history.hasIcmpError(slot);
+}
