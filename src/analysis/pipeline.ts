@@ -136,6 +136,7 @@ export class Pipeline {
       maxConnections: options.maxConnections,
       onHandshake: (slot, dir, p, t, frame) => this.linker.onHandshake(slot, dir, p, t, frame),
       releaseHealthy: this.releaseHealthy,
+      releaseLoneSyn: this.releaseLoneSyn,
       onRetire: (c) => {
         this.pending.push(c);
         if (!c.plainlyHealthy) this.countSuspect(c, 1);
@@ -176,6 +177,18 @@ export class Pipeline {
     const hash = t.witnessHashAt(slot);
     if (this.witnesses.wants(hash, clientKey, serverKey, t.idAt(slot))) this.witnesses.keep(hash, clientKey, serverKey, t.stubOf(slot));
     return true;
+  };
+
+  /**
+   * A lone SYN (FlowTable: one SYN, nothing else) needs no record when no held or pending
+   * suspicious connection shares its client endpoint: rules cite an unanswered SYN only from
+   * there (a SYN-ACK or RST that reached that port on another 4-tuple). Its server endpoint is
+   * not looked at: a flood's target is shared by everything that talks to it. Not a witness.
+   */
+  private readonly releaseLoneSyn = (slot: number): boolean => {
+    if (this.keepRows || this.identities !== null) return false;
+    const origKey = this.table.origKeyAt(slot);
+    return !this.table.holdsEndpointKey(origKey) && !this.suspectKeys.has(origKey);
   };
 
   readonly onFrame = (frame: Frame): void => {

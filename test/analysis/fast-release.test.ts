@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { analyze } from '../../src/analysis/analyze.js';
 import { Pipeline } from '../../src/analysis/pipeline.js';
 import { readCapture } from '../../src/capture/reader.js';
+import type { Report } from '../../src/report/types.js';
 import { ROOT } from '../helpers/samples.js';
 
 // A busy node in miniature (bench/generate.mjs: 20,000 connections over two minutes, a known
@@ -15,6 +16,17 @@ import { ROOT } from '../helpers/samples.js';
 interface Truth {
   connections: number;
   rules: Record<string, { findings: number; count: number }>;
+}
+
+/**
+ * Findings per rule from the summary, attempts from the causes: a cause lists a sample of its
+ * findings and counts the others exactly.
+ */
+function foundByRule(report: Report): Truth['rules'] {
+  const found: Truth['rules'] = {};
+  for (const [rule, n] of Object.entries(report.summary.findingsByRule)) (found[rule] ??= { findings: 0, count: 0 }).findings = n ?? 0;
+  for (const c of report.causes) (found[c.rule] ??= { findings: 0, count: 0 }).count += c.count;
+  return found;
 }
 
 let dir = '';
@@ -43,11 +55,34 @@ describe('healthy connections released without records', () => {
     expect(recorded.report.connections!.length).toBeGreaterThanOrEqual(truth.connections);
     const { connections: _rows, ...expected } = recorded.report;
     expect(fast.report).toEqual(expected);
-    // Findings per rule from the summary, attempts from the causes: a cause lists a sample of its
-    // findings and counts the others exactly.
-    const found: Record<string, { findings: number; count: number }> = {};
-    for (const [rule, n] of Object.entries(fast.report.summary.findingsByRule)) (found[rule] ??= { findings: 0, count: 0 }).findings = n ?? 0;
-    for (const c of fast.report.causes) (found[c.rule] ??= { findings: 0, count: 0 }).count += c.count;
-    expect(found).toEqual(truth.rules);
+    expect(foundByRule(fast.report)).toEqual(truth.rules);
+  });
+});
+
+// A SYN flood in miniature (bench/generate.mjs --shape syn-flood): lone SYNs from spoofed
+// sources get no record either, and a port scan's refusals are still found, one per port.
+describe('lone SYNs released without records', () => {
+  let flood = '';
+  let floodTruth: Truth;
+  const SYNS = 20_000;
+  beforeAll(() => {
+    flood = join(dir, 'flood.pcap');
+    execFileSync(process.execPath, [join(ROOT, 'bench', 'generate.mjs'), flood, '--shape', 'syn-flood', '--connections', '6000',
+      '--flood', String(SYNS), '--scan', '40'], { stdio: 'ignore' });
+    floodTruth = JSON.parse(readFileSync(`${flood}.truth.json`, 'utf8')) as Truth;
+  });
+
+  test('the flood takes the fast path', async () => {
+    const pipeline = new Pipeline();
+    pipeline.finish(await readCapture(flood, pipeline.onFrame));
+    expect(pipeline.table.releasedLoneSyns).toBeGreaterThan(SYNS * 0.99);
+  });
+
+  test('the report equals the one with a record of every connection, and the truth', async () => {
+    const fast = await analyze([flood]);
+    const recorded = await analyze([flood], { connections: true });
+    const { connections: _rows, ...expected } = recorded.report;
+    expect(fast.report).toEqual(expected);
+    expect(foundByRule(fast.report)).toEqual(floodTruth.rules);
   });
 });
