@@ -133,6 +133,31 @@ function tallyInto(cause: CauseState, key: string, sample: CauseSample, add: {
   t.last = later(t.last, add.last);
 }
 
+/**
+ * Takes the diagnosis with the highest first attempt out of `kept`, leaving it sorted by first
+ * attempt. An insertion sort (stable, as Array.prototype.sort): `kept` stays sorted between
+ * evictions but for the newest diagnosis, so it costs one pass and no allocation (a cause with
+ * many distinct clients evicts at each new one).
+ */
+function latest(kept: Diagnosis[]): Diagnosis {
+  for (let i = 1; i < kept.length; i++) {
+    const x = kept[i]!;
+    let j = i - 1;
+    for (; j >= 0 && kept[j]!.minId > x.minId; j--) kept[j + 1] = kept[j]!;
+    kept[j + 1] = x;
+  }
+  return kept.pop()!;
+}
+
+/** Each connection of draft `d` stands for `diagnosis` too. */
+function inDiagnosisAdd(inDiagnosis: Map<Connection, Diagnosis[]>, d: FindingDraft, diagnosis: Diagnosis): void {
+  for (const c of d.connections) {
+    const list = inDiagnosis.get(c);
+    if (list === undefined) inDiagnosis.set(c, [diagnosis]);
+    else if (!list.includes(diagnosis)) list.push(diagnosis);
+  }
+}
+
 /** What the last evaluation's drafts stand for beyond their own connections. */
 export interface Settlement {
   /** Causes with findings not listed: their tallies. */
@@ -193,27 +218,41 @@ export class Representatives {
       if (diagnosis === undefined) {
         diagnosis = { key, clientAddr, server: d.server, minId: Infinity, first, last, sample: sampleOf(d),
           units: [], repConns: 0, dropped: 0, rowLists: [] };
+        if (this.outranked(cause, d)) {
+          // Kept, it would be the one let go at once: counted straight into the tally.
+          inDiagnosisAdd(inDiagnosis, d, diagnosis);
+          cause.evicted.add(key);
+          tallyInto(cause, causeKey, diagnosis.sample, { findings: 1, count: d.count, clientAddr, server: d.server, first, last });
+          continue;
+        }
         this.diagnoses.set(key, diagnosis);
         cause.kept.push(diagnosis);
       } else {
         diagnosis.first = earlier(diagnosis.first, first);
         diagnosis.last = later(diagnosis.last, last);
       }
-      for (const c of d.connections) {
-        const list = inDiagnosis.get(c);
-        if (list === undefined) inDiagnosis.set(c, [diagnosis]);
-        else if (!list.includes(diagnosis)) list.push(diagnosis);
-      }
+      inDiagnosisAdd(inDiagnosis, d, diagnosis);
       this.addUnits(diagnosis, unitsOf(d), batch);
       if (cause.kept.length > this.perCause) this.evict(causeKey, cause, batch);
     }
     return inDiagnosis;
   }
 
+  /**
+   * A new diagnosis from draft `d` that `evict` would take right back out: the cause has all the
+   * diagnoses it keeps and each began no later than this one (ties go to the newest, as there).
+   */
+  private outranked(cause: CauseState, d: FindingDraft): boolean {
+    if (cause.kept.length < this.perCause) return false;
+    let minId = Infinity;
+    for (const c of d.connections) minId = Math.min(minId, c.id);
+    for (const k of cause.kept) if (k.minId > minId) return false;
+    return true;
+  }
+
   /** Let go of a cause's latest diagnosis (by first attempt): counted in its tally from now on. */
   private evict(causeKey: string, cause: CauseState, batch: ReadonlySet<Connection>): void {
-    cause.kept.sort((a, b) => a.minId - b.minId);
-    const gone = cause.kept.pop()!;
+    const gone = latest(cause.kept);
     let count = gone.dropped;
     for (const u of gone.units) {
       count += u.weight;
