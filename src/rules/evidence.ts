@@ -20,7 +20,15 @@ export function icmpName(version: 4 | 6, type: number, code: number): string {
   return t[code] ?? `unreachable code ${code}`;
 }
 
+/** flagText by flag byte, made on first use (every evidence row has a label). */
+const FLAG_TEXT: (string | undefined)[] = [];
+
 export function flagText(flags: number): string {
+  if (flags >= 0 && flags < 256) return FLAG_TEXT[flags] ??= spellFlags(flags);
+  return spellFlags(flags);
+}
+
+function spellFlags(flags: number): string {
   const parts: string[] = [];
   if (flags & TcpFlag.SYN) parts.push('SYN');
   if (flags & TcpFlag.FIN) parts.push('FIN');
