@@ -12,3 +12,10 @@ export function formatEndpoint(bytes: Uint8Array, version: 4 | 6 | 0, port: numb
   const a = formatAddress(bytes, version);
   return version === 6 ? `[${a}]:${port}` : `${a}:${port}`;
 }
+
+const DOTTED_QUAD = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
+/** An IPv4 address as formatAddress writes it (four decimal numbers, no leading zeros). */
+export function isDottedQuad(text: string): boolean {
+  return DOTTED_QUAD.test(text);
+}

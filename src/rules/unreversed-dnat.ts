@@ -5,6 +5,7 @@ import { BR_NETFILTER_REMEDIATION } from './remediation.js';
 import type { FindingMessage } from './messages.js';
 import type { NatLink } from '../nat/linker.js';
 import ipaddr from 'ipaddr.js';
+import { isDottedQuad } from '../decode/address.js';
 
 interface Attempt {
   link: NatLink;
@@ -13,8 +14,6 @@ interface Attempt {
   clientRst: boolean;
 }
 
-const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
-
 /**
  * Client and backend on one node's pod subnet: the same /24 for IPv4 (the default per-node pod
  * range of kubeadm and Flannel), the same /64 for IPv6. A heuristic: it raises confidence and
@@ -22,7 +21,7 @@ const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1
  */
 function sameNodeSubnet(a: string, b: string, version: 4 | 6): boolean {
   // Dotted quads as the decoder writes them: the same /24 is the same first three numbers.
-  if (version === 4 && IPV4.test(a) && IPV4.test(b)) return a.slice(0, a.lastIndexOf('.')) === b.slice(0, b.lastIndexOf('.'));
+  if (version === 4 && isDottedQuad(a) && isDottedQuad(b)) return a.slice(0, a.lastIndexOf('.')) === b.slice(0, b.lastIndexOf('.'));
   if (!ipaddr.isValid(a) || !ipaddr.isValid(b)) return false;
   const bits = version === 4 ? 24 : 64;
   const pa = ipaddr.parse(a);
