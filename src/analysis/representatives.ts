@@ -2,6 +2,8 @@ import type { Connection } from '../flow/types.js';
 import { ruleOf } from '../rules/registry.js';
 import { draftCause } from '../rules/roll-up.js';
 import type { EvidencePacket, FindingDraft } from '../rules/types.js';
+import { AddressSet } from './address-set.js';
+import { KeyHashSet } from './key-hash-set.js';
 
 /** Attempts of one diagnosis, as a batch's rules drafted them: kept whole or dropped whole. */
 interface Unit {
@@ -75,7 +77,8 @@ export interface CauseTally {
   /** Findings (diagnoses) not listed, and the attempts they stand for. */
   findings: number;
   count: number;
-  clients: Set<string>;
+  /** Distinct client addresses (compact: a flood of refused spoofed sources may bring millions). */
+  clients: AddressSet;
   /** Server endpoint → attempts. */
   servers: Map<string, number>;
   first: EvidencePacket | null;
@@ -86,8 +89,11 @@ export interface CauseTally {
 /** A cause's diagnoses: the first ones kept (each with its representatives), the others tallied. */
 interface CauseState {
   kept: Diagnosis[];
-  /** Keys of the diagnoses let go: their later attempts are tallied too. */
-  evicted: Set<string>;
+  /**
+   * Keys of the diagnoses let go: their later attempts are tallied too. Hashed: with a diagnosis
+   * per distinct client (a flood refused from spoofed sources), there may be millions.
+   */
+  evicted: KeyHashSet;
   tally: CauseTally | null;
 }
 
@@ -123,7 +129,7 @@ function sampleOf(d: FindingDraft): CauseSample {
 function tallyInto(cause: CauseState, key: string, sample: CauseSample, add: {
   findings: number; count: number; clientAddr: string; server: string | null; first: EvidencePacket | null; last: EvidencePacket | null;
 }): void {
-  const t = cause.tally ??= { key, findings: 0, count: 0, clients: new Set(), servers: new Map(), first: null, last: null, sample };
+  const t = cause.tally ??= { key, findings: 0, count: 0, clients: new AddressSet(), servers: new Map(), first: null, last: null, sample };
   t.findings += add.findings;
   t.count += add.count;
   t.clients.add(add.clientAddr);
@@ -205,7 +211,7 @@ export class Representatives {
       const { key: causeKey, clientAddr } = draftCause(d);
       let cause = this.causes.get(causeKey);
       if (cause === undefined) {
-        cause = { kept: [], evicted: new Set(), tally: null };
+        cause = { kept: [], evicted: new KeyHashSet(), tally: null };
         this.causes.set(causeKey, cause);
       }
       if (cause.evicted.has(key)) {

@@ -5,6 +5,7 @@
  */
 import { formatIsoTime } from '../capture/time.js';
 import type { CauseTally } from '../analysis/representatives.js';
+import { AddressSet } from '../analysis/address-set.js';
 import { causeTitle } from '../rules/roll-up.js';
 import type { EvidencePacket, Severity } from '../rules/types.js';
 import type { Analysis, CauseReport, FindingWithEvidence } from './types.js';
@@ -39,29 +40,32 @@ function maxTime(a: string, b: string): string {
 
 function causeOf(g: Group): Omit<CauseReport, 'id'> {
   const listed = [...g.listed].sort((a, b) => b.count - a.count || a.id.localeCompare(b.id, 'en', { numeric: true }));
-  const clients = new Set<string>(g.tally?.clients ?? []);
+  // The tally's clients, and the listed findings' that it does not hold (no copy of the tally).
+  const listedClients = new Set<string>();
   const servers = new Map<string, number>(g.tally?.servers ?? []);
   let count = g.tally?.count ?? 0;
   let first = isoOf(g.tally?.first ?? null);
   let last = isoOf(g.tally?.last ?? null);
   for (const f of listed) {
     count += f.count;
-    clients.add(addressOf(f.client));
+    const client = addressOf(f.client);
+    if (g.tally?.clients.has(client) !== true) listedClients.add(client);
     const server = f.server ?? '';
     servers.set(server, (servers.get(server) ?? 0) + f.count);
     first = minTime(first, f.firstTime);
     last = maxTime(last, f.lastTime);
   }
   servers.delete('');
+  const clients = (g.tally?.clients.size ?? 0) + listedClients.size;
   const byFrequency = [...servers].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([s]) => s);
   // The most frequent listed finding speaks for the cause; a tally's sample when none is listed.
   const top = listed[0];
   const sample = top ?? g.tally!.sample;
   return {
     rule: sample.rule, severity: sample.severity,
-    title: causeTitle(sample, { count, clients: clients.size, servers: servers.size }),
+    title: causeTitle(sample, { count, clients, servers: servers.size }),
     findings: listed.map((f) => f.id), unlisted: g.tally?.findings ?? 0,
-    clients: clients.size, servers: byFrequency.slice(0, CAUSE_SERVERS), moreServers: Math.max(0, byFrequency.length - CAUSE_SERVERS),
+    clients, servers: byFrequency.slice(0, CAUSE_SERVERS), moreServers: Math.max(0, byFrequency.length - CAUSE_SERVERS),
     count, firstTime: first, lastTime: last,
     remediation: [...sample.remediation], docs: `docs/rules/${sample.rule}.md`,
   };
@@ -93,6 +97,12 @@ export function buildCauses(findings: FindingWithEvidence[], tallies: readonly C
   });
 }
 
+function union(a: AddressSet, b: AddressSet): AddressSet {
+  const u = a.copy();
+  u.addAll(b);
+  return u;
+}
+
 /** Two inputs' tallies of one cause. */
 function mergeTallies(a: CauseTally, b: CauseTally): CauseTally {
   const servers = new Map(a.servers);
@@ -101,7 +111,7 @@ function mergeTallies(a: CauseTally, b: CauseTally): CauseTally {
   const lastA = isoOf(a.last);
   return {
     key: a.key, findings: a.findings + b.findings, count: a.count + b.count,
-    clients: new Set([...a.clients, ...b.clients]), servers,
+    clients: union(a.clients, b.clients), servers,
     first: minTime(firstA, isoOf(b.first)) === firstA ? a.first : b.first,
     last: maxTime(lastA, isoOf(b.last)) === lastA ? a.last : b.last,
     sample: a.sample,
