@@ -4,7 +4,7 @@
 // share of each reset cause rstdiag detects. The expected findings go to <file>.truth.json.
 //
 //   node bench/generate.mjs [FILE] [--connections N] [--scale K] [--seed S] [--shape distinct-clients|syn-flood]
-//                          [--flood N] [--scan P]
+//                          [--flood N] [--scan P] [--flood-answer none|rst|synack]
 //
 // Defaults: FILE bench/out/bench.pcap, 200,000 connections (~1.6 M packets, ~300 MB) spread over
 // 1,200 s of capture time (~170 new connections/s). --scale K multiplies the connections AND the
@@ -22,7 +22,9 @@
 // (t = 100 s), never answered (a spoofed source never retransmits); and from half of it on, one
 // client scanning --scan P (default 1,000) ports of another server, 100 a second, each refused
 // with RST+ACK. The flood itself makes no finding (one unanswered
-// SYN is no diagnosis); the scan makes one connection-refused finding per port.
+// SYN is no diagnosis); the scan makes one connection-refused finding per port. --flood-answer rst:
+// the server refuses each flood SYN (one finding per source); synack: it answers each with a
+// SYN-ACK, sent again 1 s later, that the spoofed source never completes.
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -35,6 +37,7 @@ let shape = 'pools';
 let connectionsGiven = false;
 let floodSyns = 1_000_000;
 let scanPorts = 1000;
+let floodAnswer = 'none';
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
   if (a === '--connections') {
@@ -45,6 +48,7 @@ for (let i = 0; i < args.length; i++) {
   else if (a === '--seed') seed = Number(args[++i]);
   else if (a === '--flood') floodSyns = Number(args[++i]);
   else if (a === '--scan') scanPorts = Number(args[++i]);
+  else if (a === '--flood-answer') floodAnswer = args[++i];
   else if (a.startsWith('--')) throw new Error(`unknown option ${a}`);
   else file = a;
 }
@@ -54,6 +58,7 @@ const flood = shape === 'syn-flood';
 if (distinct && !connectionsGiven) connections = 30_000;
 if (flood && !connectionsGiven) connections = 50_000;
 if (!flood) floodSyns = scanPorts = 0;
+if (!['none', 'rst', 'synack'].includes(floodAnswer)) throw new Error(`unknown --flood-answer ${floodAnswer}`);
 const total = Math.round(connections * scale);
 const duration = 1200 * (total / 200_000);
 const rate = total / duration;
@@ -460,11 +465,34 @@ function emitUntil(limit) {
 const FLOOD_START = duration / 3;
 const FLOOD_RATE = 10_000;
 const [floodDst, floodPort] = healthyServers[0];
-addStream(floodSyns, (i) => ({
-  t: FLOOD_START + (i + floodRand()) / FLOOD_RATE,
-  s: (ip(100, 64, 0, 0) + (Math.imul(i, 2654435761) & 0x3fffff)) >>> 0, sp: 1024 + Math.floor(floodRand() * 64512),
-  d: floodDst, dp: floodPort, f: F.SYN, seq: Math.floor(floodRand() * 4294967296), ack: 0, len: 0, tv: -1, te: 0,
-}));
+const floodSrc = (i) => (ip(100, 64, 0, 0) + (Math.imul(i, 2654435761) & 0x3fffff)) >>> 0;
+if (floodAnswer === 'none') {
+  addStream(floodSyns, (i) => ({
+    t: FLOOD_START + (i + floodRand()) / FLOOD_RATE,
+    s: floodSrc(i), sp: 1024 + Math.floor(floodRand() * 64512),
+    d: floodDst, dp: floodPort, f: F.SYN, seq: Math.floor(floodRand() * 4294967296), ack: 0, len: 0, tv: -1, te: 0,
+  }));
+} else {
+  // Answered: each SYN's numbers drawn once (the answers and their retransmissions read them).
+  const syn = { t: new Float64Array(floodSyns), sp: new Uint16Array(floodSyns), isn: new Uint32Array(floodSyns), sisn: new Uint32Array(floodSyns) };
+  for (let i = 0; i < floodSyns; i++) {
+    syn.t[i] = FLOOD_START + (i + 0.4 * floodRand()) / FLOOD_RATE;
+    syn.sp[i] = 1024 + Math.floor(floodRand() * 64512);
+    syn.isn[i] = Math.floor(floodRand() * 4294967296);
+    syn.sisn[i] = Math.floor(floodRand() * 4294967296);
+  }
+  const answer = (i, delay, f) => ({ t: syn.t[i] + delay, s: floodDst, sp: floodPort, d: floodSrc(i), dp: syn.sp[i], f,
+    seq: f & F.RST ? 0 : syn.sisn[i], ack: syn.isn[i] + 1, len: 0, tv: -1, te: 0 });
+  addStream(floodSyns * 2, (k) => {
+    const i = k >> 1;
+    if ((k & 1) === 0) return { t: syn.t[i], s: floodSrc(i), sp: syn.sp[i], d: floodDst, dp: floodPort, f: F.SYN, seq: syn.isn[i], ack: 0, len: 0, tv: -1, te: 0 };
+    return answer(i, 0.5 / FLOOD_RATE, floodAnswer === 'rst' ? F.RST | F.ACK : F.SYN | F.ACK);
+  });
+  // A listener retransmits its SYN-ACK (1 s later); the spoofed source never completes it.
+  if (floodAnswer === 'synack') addStream(floodSyns, (i) => answer(i, 1, F.SYN | F.ACK));
+  // Refused: one connection-refused finding per spoofed source.
+  if (floodAnswer === 'rst') for (let i = 0; i < floodSyns; i++) expect('connection-refused', `${ipText(floodSrc(i))}|${ipText(floodDst)}:${floodPort}`);
+}
 // One scanner, one source port, ports 1.. of another server (skipping the one it serves), 100 a
 // second from half the capture on; each SYN refused at once with RST+ACK.
 const SCAN_START = duration / 2;
@@ -508,7 +536,7 @@ closeSync(fd);
 
 const out = { file, shape, connections: total, healthy: healthyCount, packets, bytes, durationSeconds: Math.round(t), rules: {} };
 if (flood) {
-  out.flood = { syns: floodSyns, server: `${ipText(floodDst)}:${floodPort}`, start: FLOOD_START, rate: FLOOD_RATE };
+  out.flood = { syns: floodSyns, server: `${ipText(floodDst)}:${floodPort}`, start: FLOOD_START, rate: FLOOD_RATE, answer: floodAnswer };
   out.scan = { ports: scanPorts, scanner: ipText(SCANNER), server: ipText(scanDst), start: SCAN_START, rate: 100 };
 }
 for (const [rule, r] of Object.entries(truth)) {
