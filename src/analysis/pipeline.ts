@@ -180,8 +180,8 @@ export class Pipeline {
   };
 
   /**
-   * A lone SYN (FlowTable: one SYN, nothing else) needs no record when no held or pending
-   * suspicious connection shares its client endpoint: rules cite an unanswered SYN only from
+   * A lone SYN (FlowTable: one SYN, answered at most by a SYN-ACK) needs no record when no held
+   * or pending suspicious connection shares its client endpoint: rules cite such a SYN only from
    * there (a SYN-ACK or RST that reached that port on another 4-tuple). Its server endpoint is
    * not looked at: a flood's target is shared by everything that talks to it. Not a witness.
    */

@@ -15,10 +15,11 @@ export interface FlowTableOptions {
    */
   releaseHealthy?: (slot: number) => boolean;
   /**
-   * Offered each lone SYN (one SYN, nothing else either way, no ICMP error, no NAT link) when it
-   * is retired, before any record of it is made: returns true when it needs none. No rule fires on
-   * one alone (syn-timeout wants retransmissions); only a connection sharing its client endpoint
-   * could cite it. A SYN flood's spoofed sources end here.
+   * Offered each lone SYN (one SYN, answered at most by the responder's SYN-ACK: a handshake never
+   * completed; no RST, FIN, ICMP error or NAT link) when it is retired, before any record of it is
+   * made: returns true when it needs none. No rule fires on one alone (syn-timeout wants
+   * retransmissions, the others a RST, an ICMP error, a link or an established connection); only a
+   * connection sharing its client endpoint could cite it. A SYN flood's spoofed sources end here.
    */
   releaseLoneSyn?: (slot: number) => boolean;
   /**

@@ -33,13 +33,20 @@ export function plainlyHealthy(c: ConnSlots, d: DirSlots, history: HistoryLetter
 }
 
 /**
- * A lone SYN: one SYN from the originator, no data, not sent again, nothing back, no ICMP error,
- * no NAT link — a SYN flood's spoofed source, a probe (see FlowTableOptions.releaseLoneSyn).
+ * A lone SYN: one SYN from the originator, no data, not sent again; from the responder nothing,
+ * or only its SYN-ACK (sent again or not) — a handshake never completed; no RST, FIN, ICMP error
+ * or NAT link either way. A SYN flood's spoofed sources, unanswered or answered by a listener, and
+ * probes (see FlowTableOptions.releaseLoneSyn).
  */
 export function loneSyn(c: ConnSlots, d: DirSlots, history: HistoryLetters, slot: number): boolean {
   const bits = c.bits(slot) & (ConnFlag.OriginKnown | ConnFlag.Flipped | ConnFlag.Established | ConnFlag.NatLinked);
   if (bits !== ConnFlag.OriginKnown) return false;
   const o = slot * 2;
+  const r = o + 1;
   if ((d.bits(o) & (DirFlag.SynSeen | DirFlag.SynAckSeen | DirFlag.FinSeen | DirFlag.RstSeen)) !== DirFlag.SynSeen) return false;
-  return d.packets(o) === 1 && d.packets(o + 1) === 0 && d.payloadBytes(o) === 0 && !history.hasIcmpError(slot);
+  if (d.packets(o) !== 1 || d.payloadBytes(o) !== 0 || history.hasIcmpError(slot)) return false;
+  if (d.packets(r) === 0) return true;
+  // Nothing but one SYN-ACK and its retransmissions (same ISN).
+  return (d.bits(r) & (DirFlag.SynAckSeen | DirFlag.FinSeen | DirFlag.RstSeen)) === DirFlag.SynAckSeen &&
+    d.packets(r) === 1 + d.synRetransmits(r) && d.payloadBytes(r) === 0;
 }

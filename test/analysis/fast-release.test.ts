@@ -60,15 +60,16 @@ describe('healthy connections released without records', () => {
 });
 
 // A SYN flood in miniature (bench/generate.mjs --shape syn-flood): lone SYNs from spoofed
-// sources get no record either, and a port scan's refusals are still found, one per port.
-describe('lone SYNs released without records', () => {
+// sources, unanswered or answered by a listener's SYN-ACKs, get no record either, and a port
+// scan's refusals are still found, one per port.
+describe.each(['none', 'synack'])('lone SYNs released without records (flood answered: %s)', (answer) => {
   let flood = '';
   let floodTruth: Truth;
   const SYNS = 20_000;
   beforeAll(() => {
-    flood = join(dir, 'flood.pcap');
+    flood = join(dir, `flood-${answer}.pcap`);
     execFileSync(process.execPath, [join(ROOT, 'bench', 'generate.mjs'), flood, '--shape', 'syn-flood', '--connections', '6000',
-      '--flood', String(SYNS), '--scan', '40'], { stdio: 'ignore' });
+      '--flood', String(SYNS), '--scan', '40', '--flood-answer', answer], { stdio: 'ignore' });
     floodTruth = JSON.parse(readFileSync(`${flood}.truth.json`, 'utf8')) as Truth;
   });
 
