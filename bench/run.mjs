@@ -89,13 +89,19 @@ const median = (xs) => {
 };
 const fmt = (n, d = 1) => n.toFixed(d).padStart(9);
 
+/**
+ * Generator options per shape: distinct-clients at the pools file's 200,000 connections, so the
+ * two compare at one size (its own default is a 44 MB file).
+ */
+const SHAPE_ARGS = { 'distinct-clients': ['--connections', '200000'] };
+
 function captureFor(shape) {
   if (file !== null) return file;
   const name = `bench${shape === 'pools' ? '' : `-${shape}`}${scale === 1 ? '' : `-x${scale}`}.pcap`;
   const f = join(out, name);
   if (!existsSync(f)) {
     process.stderr.write(`generating ${f} …\n`);
-    execFileSync(process.execPath, [join(here, 'generate.mjs'), f, '--scale', String(scale), '--shape', shape], { stdio: 'inherit' });
+    execFileSync(process.execPath, [join(here, 'generate.mjs'), f, '--scale', String(scale), '--shape', shape, ...(SHAPE_ARGS[shape] ?? [])], { stdio: 'inherit' });
   }
   return f;
 }
