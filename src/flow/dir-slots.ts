@@ -1,4 +1,5 @@
-import { grownF64, grownU32 } from './slots.js';
+import { Row, type ConnSlots } from './slots.js';
+import type { Dir } from './types.js';
 
 /** DirSlots.bits */
 export const enum DirFlag {
@@ -12,8 +13,8 @@ export const enum DirFlag {
   LastAckValid = 128,
 }
 
-/** A direction row's 32-bit fields. */
-const enum DirWord {
+/** A direction's 32-bit fields. */
+export const enum DirWord {
   /** DirFlag bits. */
   Bits = 0,
   /** Sequence number of the first SYN sent this way. */
@@ -33,8 +34,8 @@ const enum DirWord {
   Count,
 }
 
-/** A direction row's doubles. */
-const enum DirDouble {
+/** A direction's doubles. */
+export const enum DirDouble {
   Packets = 0,
   PayloadBytes,
   IpBytes,
@@ -43,76 +44,86 @@ const enum DirDouble {
   Count,
 }
 
+/** Where direction dir's doubles start in the rows' Float64Array. */
+function fw(s: number, dir: Dir): number {
+  return s * Row.Doubles + Row.Dir0Double + dir * DirDouble.Count;
+}
+
 /**
- * Per-direction fields (see src/flow/slots.ts), in rows at slot × 2 + direction
- * (0: originator → responder), both directions of a connection side by side.
+ * Per-direction fields (dir 0: originator → responder), kept in the connection's row (see
+ * src/flow/slots.ts): both directions of a connection beside its own fields. The 32-bit fields are
+ * reached through a direction's place in the rows, `at(slot, dir)`, so each accessor is small
+ * enough for V8 to inline anywhere; the doubles by slot and direction.
  */
 export class DirSlots {
-  private u = new Uint32Array(0);
-  private f = new Float64Array(0);
+  constructor(private readonly conns: ConnSlots) {}
 
-  grow(capacity: number): void {
-    this.u = grownU32(this.u, capacity * 2 * DirWord.Count);
-    this.f = grownF64(this.f, capacity * 2 * DirDouble.Count);
+  /** Direction dir's place in the rows: what the 32-bit fields' accessors take. */
+  at(s: number, dir: Dir): number {
+    return s * Row.Words + Row.Dir0 + dir * DirWord.Count;
   }
 
-  /** Both directions of a new connection: nothing seen. */
-  reset(slot: number): void {
-    const b = slot * 2 * DirWord.Count;
-    for (let i = b; i < b + 2 * DirWord.Count; i++) this.u[i] = 0;
-    const fb = slot * 2 * DirDouble.Count;
-    for (let i = fb; i < fb + 2 * DirDouble.Count; i++) this.f[i] = 0;
-    for (let d = slot * 2; d < slot * 2 + 2; d++) {
-      this.u[d * DirWord.Count + DirWord.MinTtl] = 256;
-      this.u[d * DirWord.Count + DirWord.MaxTtl] = -1 >>> 0;
+  /** Both directions of a new connection (its row just zeroed): nothing seen. */
+  reset(s: number): void {
+    const u = this.conns.u;
+    for (let i = this.at(s, 0); i <= this.at(s, 1); i += DirWord.Count) {
+      u[i + DirWord.MinTtl] = 256;
+      u[i + DirWord.MaxTtl] = -1 >>> 0;
     }
   }
 
-  bits(d: number): number { return this.u[d * DirWord.Count + DirWord.Bits]!; }
-  setBits(d: number, v: number): void { this.u[d * DirWord.Count + DirWord.Bits] = v; }
-  isn(d: number): number { return this.u[d * DirWord.Count + DirWord.Isn]!; }
-  setIsn(d: number, v: number): void { this.u[d * DirWord.Count + DirWord.Isn] = v; }
-  synTsVal(d: number): number { return this.u[d * DirWord.Count + DirWord.SynTsVal]!; }
-  setSynTsVal(d: number, v: number): void { this.u[d * DirWord.Count + DirWord.SynTsVal] = v; }
-  synAckAck(d: number): number { return this.u[d * DirWord.Count + DirWord.SynAckAck]!; }
-  setSynAckAck(d: number, v: number): void { this.u[d * DirWord.Count + DirWord.SynAckAck] = v; }
-  synAckTsEcr(d: number): number { return this.u[d * DirWord.Count + DirWord.SynAckTsEcr]!; }
-  setSynAckTsEcr(d: number, v: number): void { this.u[d * DirWord.Count + DirWord.SynAckTsEcr] = v; }
-  synFrame(d: number): number { return this.u[d * DirWord.Count + DirWord.SynFrame]!; }
-  setSynFrame(d: number, v: number): void { this.u[d * DirWord.Count + DirWord.SynFrame] = v; }
-  nextSeq(d: number): number { return this.u[d * DirWord.Count + DirWord.NextSeq]!; }
-  setNextSeq(d: number, v: number): void { this.u[d * DirWord.Count + DirWord.NextSeq] = v; }
-  lastAck(d: number): number { return this.u[d * DirWord.Count + DirWord.LastAck]!; }
-  setLastAck(d: number, v: number): void { this.u[d * DirWord.Count + DirWord.LastAck] = v; }
-  retransmits(d: number): number { return this.u[d * DirWord.Count + DirWord.Retransmits]!; }
-  countRetransmit(d: number): void { this.u[d * DirWord.Count + DirWord.Retransmits]++; }
-  duplicates(d: number): number { return this.u[d * DirWord.Count + DirWord.Duplicates]!; }
-  countDuplicate(d: number): void { this.u[d * DirWord.Count + DirWord.Duplicates]++; }
-  synRetransmits(d: number): number { return this.u[d * DirWord.Count + DirWord.SynRetransmits]!; }
-  countSynRetransmit(d: number): void { this.u[d * DirWord.Count + DirWord.SynRetransmits]++; }
-  minTtl(d: number): number { return this.u[d * DirWord.Count + DirWord.MinTtl]!; }
-  maxTtl(d: number): number { return this.u[d * DirWord.Count + DirWord.MaxTtl]! | 0; }
-
-  packets(d: number): number { return this.f[d * DirDouble.Count + DirDouble.Packets]!; }
-  payloadBytes(d: number): number { return this.f[d * DirDouble.Count + DirDouble.PayloadBytes]!; }
-  ipBytes(d: number): number { return this.f[d * DirDouble.Count + DirDouble.IpBytes]!; }
-
-  /**
-   * One more packet (not a copy) this way, of `payload` TCP and `ip` IP bytes; the direction's TTL
-   * range widened to include `ttl`. One call, for V8's inlining budget.
-   */
-  countPacket(d: number, payload: number, ip: number, ttl: number): void {
-    const o = d * DirDouble.Count;
-    this.f[o + DirDouble.Packets]++;
-    this.f[o + DirDouble.PayloadBytes] += payload;
-    this.f[o + DirDouble.IpBytes] += ip;
-    const w = d * DirWord.Count;
-    if (ttl < this.u[w + DirWord.MinTtl]!) this.u[w + DirWord.MinTtl] = ttl;
-    if (ttl > (this.u[w + DirWord.MaxTtl]! | 0)) this.u[w + DirWord.MaxTtl] = ttl;
+  bits(i: number): number { return this.conns.u[i + DirWord.Bits]!; }
+  setBits(i: number, v: number): void { this.conns.u[i + DirWord.Bits] = v; }
+  /** Both directions' bits or-ed (a RST or a FIN either way). */
+  eitherBits(s: number): number { return this.bits(this.at(s, 0)) | this.bits(this.at(s, 1)); }
+  isn(i: number): number { return this.conns.u[i + DirWord.Isn]!; }
+  setIsn(i: number, v: number): void { this.conns.u[i + DirWord.Isn] = v; }
+  synTsVal(i: number): number { return this.conns.u[i + DirWord.SynTsVal]!; }
+  setSynTsVal(i: number, v: number): void { this.conns.u[i + DirWord.SynTsVal] = v; }
+  synAckAck(i: number): number { return this.conns.u[i + DirWord.SynAckAck]!; }
+  setSynAckAck(i: number, v: number): void { this.conns.u[i + DirWord.SynAckAck] = v; }
+  synAckTsEcr(i: number): number { return this.conns.u[i + DirWord.SynAckTsEcr]!; }
+  setSynAckTsEcr(i: number, v: number): void { this.conns.u[i + DirWord.SynAckTsEcr] = v; }
+  synFrame(i: number): number { return this.conns.u[i + DirWord.SynFrame]!; }
+  setSynFrame(i: number, v: number): void { this.conns.u[i + DirWord.SynFrame] = v; }
+  nextSeq(i: number): number { return this.conns.u[i + DirWord.NextSeq]!; }
+  setNextSeq(i: number, v: number): void { this.conns.u[i + DirWord.NextSeq] = v; }
+  lastAck(i: number): number { return this.conns.u[i + DirWord.LastAck]!; }
+  setLastAck(i: number, v: number): void { this.conns.u[i + DirWord.LastAck] = v; }
+  retransmits(i: number): number { return this.conns.u[i + DirWord.Retransmits]!; }
+  countRetransmit(i: number): void { this.conns.u[i + DirWord.Retransmits]++; }
+  duplicates(i: number): number { return this.conns.u[i + DirWord.Duplicates]!; }
+  countDuplicate(i: number): void { this.conns.u[i + DirWord.Duplicates]++; }
+  synRetransmits(i: number): number { return this.conns.u[i + DirWord.SynRetransmits]!; }
+  countSynRetransmit(i: number): void { this.conns.u[i + DirWord.SynRetransmits]++; }
+  minTtl(i: number): number { return this.conns.u[i + DirWord.MinTtl]!; }
+  maxTtl(i: number): number { return this.conns.u[i + DirWord.MaxTtl]! | 0; }
+  /** The direction's TTL range widened to include `ttl`. */
+  widenTtl(i: number, ttl: number): void {
+    const u = this.conns.u;
+    if (ttl < u[i + DirWord.MinTtl]!) u[i + DirWord.MinTtl] = ttl;
+    if (ttl > (u[i + DirWord.MaxTtl]! | 0)) u[i + DirWord.MaxTtl] = ttl;
   }
 
-  lastT(d: number): number { return this.f[d * DirDouble.Count + DirDouble.LastT]!; }
-  setLastT(d: number, v: number): void { this.f[d * DirDouble.Count + DirDouble.LastT] = v; }
-  lastDataT(d: number): number { return this.f[d * DirDouble.Count + DirDouble.LastDataT]!; }
-  setLastDataT(d: number, v: number): void { this.f[d * DirDouble.Count + DirDouble.LastDataT] = v; }
+  packets(s: number, d: Dir): number { return this.conns.f[fw(s, d) + DirDouble.Packets]!; }
+  payloadBytes(s: number, d: Dir): number { return this.conns.f[fw(s, d) + DirDouble.PayloadBytes]!; }
+  ipBytes(s: number, d: Dir): number { return this.conns.f[fw(s, d) + DirDouble.IpBytes]!; }
+  lastT(s: number, d: Dir): number { return this.conns.f[fw(s, d) + DirDouble.LastT]!; }
+  lastDataT(s: number, d: Dir): number { return this.conns.f[fw(s, d) + DirDouble.LastDataT]!; }
+
+  /**
+   * One more packet (not a copy) this way, of `payload` TCP and `ip` IP bytes, sent at `t`, with
+   * data (or SYN, FIN) or not. `t` is read from the caller's field: a double argument to a call
+   * V8 does not inline is boxed.
+   */
+  countPacket(s: number, d: Dir, payload: number, ip: number, clock: { readonly now: number }, data: boolean): void {
+    const f = this.conns.f;
+    const o = fw(s, d);
+    const t = clock.now;
+    f[o + DirDouble.Packets]++;
+    f[o + DirDouble.PayloadBytes] += payload;
+    f[o + DirDouble.IpBytes] += ip;
+    f[o + DirDouble.LastT] = t;
+    if (data) f[o + DirDouble.LastDataT] = t;
+  }
 }

@@ -47,8 +47,8 @@ function set(bits: number, s: EndpointState): number {
  * sender the responder, as Zeek's flip on a likely server port does).
  */
 export function advanceEndpoints(dirs: DirSlots, slot: number, dir: 0 | 1, flags: number, len: number): void {
-  const i = slot * 2 + dir;
-  const j = slot * 2 + 1 - dir;
+  const i = dirs.at(slot, dir);
+  const j = dirs.at(slot, dir === 0 ? 1 : 0);
   let x = dirs.bits(i);
   let y = dirs.bits(j);
   const syn = (flags & TcpFlag.SYN) !== 0;

@@ -52,7 +52,7 @@ export class HistoryLetters {
    * Most packets bring none new: one look at the seen bits, small enough for V8 to inline.
    */
   addPacket(slot: number, dir: Dir, flags: number, len: number, retransmit: boolean): void {
-    const letters = packetLetters(flags, len, retransmit);
+    const letters = PACKET_LETTERS[(flags & LETTER_FLAGS) | (len > 0 ? (retransmit ? DATA_KEY | RETRANSMIT_KEY : DATA_KEY) : 0)]!;
     const bits = letters << (dir === 0 ? 0 : 8);
     if ((this.conns.word(slot, PartWord.HistorySeen) & bits) !== bits) this.addLetters(slot, dir, letters);
   }
@@ -84,6 +84,17 @@ export class HistoryLetters {
     }
     return out;
   }
+}
+
+/** The flags that decide a packet's letters, and two bits above them: payload, retransmitted payload. */
+const LETTER_FLAGS = TcpFlag.SYN | TcpFlag.ACK | TcpFlag.RST | TcpFlag.FIN;
+const DATA_KEY = 1 << 5;
+const RETRANSMIT_KEY = 1 << 6;
+
+/** packetLetters of every (flags, payload, retransmitted) key: one load a packet instead of the tests. */
+const PACKET_LETTERS = new Uint8Array(RETRANSMIT_KEY * 2);
+for (let key = 0; key < PACKET_LETTERS.length; key++) {
+  PACKET_LETTERS[key] = packetLetters(key & LETTER_FLAGS, (key & DATA_KEY) !== 0 ? 1 : 0, (key & RETRANSMIT_KEY) !== 0);
 }
 
 /** A TCP packet's history letters, one bit each (1 << HistoryLetter). */

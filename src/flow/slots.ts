@@ -1,12 +1,14 @@
 import { endpointKey, endpointOf } from './endpoints.js';
 import type { Endpoint } from './types.js';
 import type { Frame } from '../capture/types.js';
+import { DirDouble, DirWord } from './dir-slots.js';
 
 /**
  * Slot storage: the held connections' numbers. Each record is a row of one typed array (its
  * 32-bit fields) and of another (its doubles), reached only through the named accessors below:
- * a packet touches a few cache lines of one connection, not one line per field. Rows are
- * indexed by slot (ConnSlots) or by slot × 2 + direction (DirSlots). V8 inlines the accessors.
+ * a packet touches a few cache lines of one connection, not one line per field. A row holds the
+ * connection's fields, the other parts' words (PartWord) and both directions' fields (DirSlots),
+ * so retiring or sweeping a connection reads one row. V8 inlines the accessors.
  */
 
 /** ConnSlots.bits */
@@ -74,10 +76,6 @@ export const enum PartWord {
   End = CopyFill + 2,
 }
 
-/** 32-bit words per connection row. */
-const enum Row {
-  Words = PartWord.End,
-}
 
 /** A connection row's doubles. */
 const enum ConnDouble {
@@ -87,16 +85,29 @@ const enum ConnDouble {
   LastT,
   MaxIdle,
   EstablishedT,
-  Count,
+  /** Each direction's doubles (DirSlots). */
+  Dir0,
+  Count = Dir0 + 2 * DirDouble.Count,
 }
 
-export function grownU32(old: Uint32Array, length: number): Uint32Array<ArrayBuffer> {
+/**
+ * A connection row's size: its own and the parts' words, then each direction's (DirSlots); its
+ * doubles, then each direction's.
+ */
+export const enum Row {
+  Dir0 = PartWord.End,
+  Words = Dir0 + 2 * DirWord.Count,
+  Dir0Double = ConnDouble.Dir0,
+  Doubles = ConnDouble.Count,
+}
+
+function grownU32(old: Uint32Array, length: number): Uint32Array<ArrayBuffer> {
   const a = new Uint32Array(length);
   a.set(old);
   return a;
 }
 
-export function grownF64(old: Float64Array, length: number): Float64Array<ArrayBuffer> {
+function grownF64(old: Float64Array, length: number): Float64Array<ArrayBuffer> {
   const a = new Float64Array(length);
   a.set(old);
   return a;
@@ -104,15 +115,16 @@ export function grownF64(old: Float64Array, length: number): Float64Array<ArrayB
 
 /** Per-connection fields. */
 export class ConnSlots {
-  private u = new Uint32Array(0);
-  private f = new Float64Array(0);
+  /** The rows; DirSlots reads and writes its fields in them, every other part goes through the accessors. */
+  u = new Uint32Array(0);
+  f = new Float64Array(0);
 
   grow(capacity: number): void {
     this.u = grownU32(this.u, capacity * Row.Words);
     this.f = grownF64(this.f, capacity * ConnDouble.Count);
   }
 
-  /** A new connection's row: all zero, no establishment time (the caller sets the rest). */
+  /** A new connection's row: all zero, no establishment time (the caller and DirSlots.reset set the rest). */
   reset(slot: number): void {
     const b = slot * Row.Words;
     // Loops, not fill(): a builtin call costs more than these few stores.
@@ -144,7 +156,6 @@ export class ConnSlots {
   setFirstNsec(s: number, v: number): void { this.u[s * Row.Words + ConnWord.FirstNsec] = v; }
   lastNsec(s: number): number { return this.u[s * Row.Words + ConnWord.LastNsec]!; }
   maxIdleFrame(s: number): number { return this.u[s * Row.Words + ConnWord.MaxIdleFrame]!; }
-  setMaxIdleFrame(s: number, v: number): void { this.u[s * Row.Words + ConnWord.MaxIdleFrame] = v; }
   /** Signed (a Map key V8 keeps unboxed). */
   origKey(s: number): number { return this.u[s * Row.Words + ConnWord.OrigKey]! | 0; }
   setOrigKey(s: number, v: number): void { this.u[s * Row.Words + ConnWord.OrigKey] = v; }
@@ -158,7 +169,11 @@ export class ConnSlots {
   setFirstT(s: number, v: number): void { this.f[s * ConnDouble.Count + ConnDouble.FirstT] = v; }
   lastT(s: number): number { return this.f[s * ConnDouble.Count + ConnDouble.LastT]!; }
   maxIdle(s: number): number { return this.f[s * ConnDouble.Count + ConnDouble.MaxIdle]!; }
-  setMaxIdle(s: number, v: number): void { this.f[s * ConnDouble.Count + ConnDouble.MaxIdle] = v; }
+  /** The longest silence so far: `gap` seconds, ended by frame `frameNumber`. */
+  setMaxIdle(s: number, gap: number, frameNumber: number): void {
+    this.f[s * ConnDouble.Count + ConnDouble.MaxIdle] = gap;
+    this.u[s * Row.Words + ConnWord.MaxIdleFrame] = frameNumber;
+  }
   /** The connection's last packet: sent at t (seconds), in `frame`. One call, for V8's inlining budget. */
   setLastPacket(s: number, t: number, frame: Frame): void {
     const b = s * Row.Words;

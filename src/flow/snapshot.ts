@@ -1,4 +1,4 @@
-import type { Connection } from './types.js';
+import type { Connection, Dir, DirState } from './types.js';
 import { ConnFlag, type ConnSlots } from './slots.js';
 import { DirFlag, type DirSlots } from './dir-slots.js';
 import type { HistoryLetters } from './history.js';
@@ -24,32 +24,34 @@ export function syncConnection(conns: ConnSlots, dirs: DirSlots, history: Histor
   h.maxIdleFrame = conns.maxIdleFrame(slot);
   h.established = (bits & ConnFlag.Established) !== 0;
   h.establishedT = conns.establishedT(slot);
-  for (let dir = 0; dir < 2; dir++) {
-    const d = h.dirs[dir]!;
-    const i = slot * 2 + dir;
-    const db = dirs.bits(i);
-    d.packets = dirs.packets(i);
-    d.payloadBytes = dirs.payloadBytes(i);
-    d.ipBytes = dirs.ipBytes(i);
-    d.synSeen = (db & DirFlag.SynSeen) !== 0;
-    d.isn = d.synSeen ? dirs.isn(i) : -1;
-    d.synTsVal = dirs.synTsVal(i);
-    d.synHasTs = (db & DirFlag.SynHasTs) !== 0;
-    d.synAckSeen = (db & DirFlag.SynAckSeen) !== 0;
-    d.synAckAck = d.synAckSeen ? dirs.synAckAck(i) : -1;
-    d.synAckTsEcr = (db & DirFlag.SynAckHasTs) !== 0 ? dirs.synAckTsEcr(i) : -1;
-    d.synFrame = dirs.synFrame(i);
-    d.finSeen = (db & DirFlag.FinSeen) !== 0;
-    d.rstSeen = (db & DirFlag.RstSeen) !== 0;
-    d.endpointState = endpointStateOf(db);
-    d.nextSeq = (db & DirFlag.NextSeqValid) !== 0 ? dirs.nextSeq(i) : -1;
-    d.lastAck = (db & DirFlag.LastAckValid) !== 0 ? dirs.lastAck(i) : -1;
-    d.retransmits = dirs.retransmits(i);
-    d.duplicates = dirs.duplicates(i);
-    d.synRetransmits = dirs.synRetransmits(i);
-    d.minTtl = dirs.minTtl(i);
-    d.maxTtl = dirs.maxTtl(i);
-    d.lastT = dirs.lastT(i);
-    d.lastDataT = dirs.lastDataT(i);
-  }
+  syncDir(dirs, slot, 0, h.dirs[0]);
+  syncDir(dirs, slot, 1, h.dirs[1]);
+}
+
+function syncDir(dirs: DirSlots, slot: number, dir: Dir, d: DirState): void {
+  const i = dirs.at(slot, dir);
+  const db = dirs.bits(i);
+  d.packets = dirs.packets(slot, dir);
+  d.payloadBytes = dirs.payloadBytes(slot, dir);
+  d.ipBytes = dirs.ipBytes(slot, dir);
+  d.synSeen = (db & DirFlag.SynSeen) !== 0;
+  d.isn = d.synSeen ? dirs.isn(i) : -1;
+  d.synTsVal = dirs.synTsVal(i);
+  d.synHasTs = (db & DirFlag.SynHasTs) !== 0;
+  d.synAckSeen = (db & DirFlag.SynAckSeen) !== 0;
+  d.synAckAck = d.synAckSeen ? dirs.synAckAck(i) : -1;
+  d.synAckTsEcr = (db & DirFlag.SynAckHasTs) !== 0 ? dirs.synAckTsEcr(i) : -1;
+  d.synFrame = dirs.synFrame(i);
+  d.finSeen = (db & DirFlag.FinSeen) !== 0;
+  d.rstSeen = (db & DirFlag.RstSeen) !== 0;
+  d.endpointState = endpointStateOf(db);
+  d.nextSeq = (db & DirFlag.NextSeqValid) !== 0 ? dirs.nextSeq(i) : -1;
+  d.lastAck = (db & DirFlag.LastAckValid) !== 0 ? dirs.lastAck(i) : -1;
+  d.retransmits = dirs.retransmits(i);
+  d.duplicates = dirs.duplicates(i);
+  d.synRetransmits = dirs.synRetransmits(i);
+  d.minTtl = dirs.minTtl(i);
+  d.maxTtl = dirs.maxTtl(i);
+  d.lastT = dirs.lastT(slot, dir);
+  d.lastDataT = dirs.lastDataT(slot, dir);
 }

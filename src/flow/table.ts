@@ -36,7 +36,7 @@ export class FlowTable {
   /** Slot capacity; the parts grow by doubling (up to maxConnections). */
   private capacity = 0;
   private readonly conns = new ConnSlots();
-  private readonly dirs = new DirSlots();
+  private readonly dirs = new DirSlots(this.conns);
   private readonly index = new TupleIndex(this.conns);
   private readonly recency = new RecencyLists(this.conns);
   private readonly copies = new CopyRings(this.conns);
@@ -99,7 +99,6 @@ export class FlowTable {
 
   private grow(capacity: number): void {
     this.conns.grow(capacity);
-    this.dirs.grow(capacity);
     this.index.grow(capacity, this.fresh);
     this.copies.grow(capacity);
     this.evidence.grow(capacity);
@@ -190,7 +189,7 @@ export class FlowTable {
 
   /** Direction dir's ISN, or -1 when it sent no SYN. */
   isnAt(slot: number, dir: Dir): number {
-    const i = slot * 2 + dir;
+    const i = this.dirs.at(slot, dir);
     return (this.dirs.bits(i) & DirFlag.SynSeen) !== 0 ? this.dirs.isn(i) : -1;
   }
 
@@ -342,12 +341,12 @@ export class FlowTable {
     const r = this.recency;
     for (let s = r.firstActive(); s >= 0 && t - this.conns.lastT(s) > this.retireAfter; s = r.firstActive()) {
       const d = this.dirs;
-      const b0 = d.bits(s * 2);
-      const b1 = d.bits(s * 2 + 1);
+      const b0 = d.bits(d.at(s, 0));
+      const b1 = d.bits(d.at(s, 1));
       const done = ((b0 | b1) & DirFlag.RstSeen) !== 0 || ((b0 & b1 & DirFlag.FinSeen) !== 0);
       // A connection attempt that never got anywhere (no SYN-ACK, no data) is over once quiet:
       // a SYN flood must not stay held for the idle hour.
-      const deadAttempt = (b1 & DirFlag.SynAckSeen) === 0 && d.payloadBytes(s * 2) === 0 && d.payloadBytes(s * 2 + 1) === 0;
+      const deadAttempt = (b1 & DirFlag.SynAckSeen) === 0 && d.payloadBytes(s, 0) === 0 && d.payloadBytes(s, 1) === 0;
       if (done || deadAttempt) this.retire(s, true);
       else r.makeIdle(s);
     }
@@ -385,10 +384,10 @@ export class FlowTable {
     if (slot >= 0 && isSyn && srcIsA) {
       // A new SYN with a different ISN on a finished tuple is a new connection (port reuse).
       const d = this.dirs;
-      const b0 = d.bits(slot * 2);
-      const b1 = d.bits(slot * 2 + 1);
+      const b0 = d.bits(d.at(slot, 0));
+      const b1 = d.bits(d.at(slot, 1));
       const finished = ((b0 | b1) & DirFlag.RstSeen) !== 0 || ((b0 & b1 & DirFlag.FinSeen) !== 0);
-      if ((b0 & DirFlag.SynSeen) !== 0 && d.isn(slot * 2) !== p.seq &&
+      if ((b0 & DirFlag.SynSeen) !== 0 && d.isn(d.at(slot, 0)) !== p.seq &&
         (finished || (this.conns.bits(slot) & ConnFlag.Established) !== 0)) {
         this.retire(slot, true);
         slot = -1;

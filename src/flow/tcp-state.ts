@@ -33,19 +33,16 @@ export class TcpState {
 
   /** One TCP packet of the connection in `slot`, sent in direction `dir`: its state, history and evidence. */
   update(slot: number, dir: Dir, p: Packet, frame: Frame): void {
+    const copyAt = this.copies.find(slot, dir, p);
+    if (copyAt >= 0) {
+      this.countCopy(slot, dir, copyAt, frame);
+      return;
+    }
     const t = this.now;
     const c = this.conns;
     const d = this.dirs;
-    const i = slot * 2 + dir;
+    const i = d.at(slot, dir);
     const flags = p.flags;
-    const copyAt = this.copies.find(slot, dir, p);
-    if (copyAt >= 0) {
-      d.countDuplicate(i);
-      this.evidence.addCopy(slot, this.copies.eventAt(slot, dir, copyAt), frame.frameNumber);
-      c.setLastFrame(slot, frame.frameNumber);
-      return;
-    }
-
     const syn = (flags & TcpFlag.SYN) !== 0;
     const ackf = (flags & TcpFlag.ACK) !== 0;
     const rst = (flags & TcpFlag.RST) !== 0;
@@ -56,13 +53,7 @@ export class TcpState {
 
     // Idle gap (after establishment): the silence before this packet.
     const lastT = c.lastT(slot);
-    if ((cbits & ConnFlag.Established) !== 0 && lastT > 0) {
-      const gap = t - lastT;
-      if (gap > c.maxIdle(slot)) {
-        c.setMaxIdle(slot, gap);
-        c.setMaxIdleFrame(slot, frame.frameNumber);
-      }
-    }
+    if ((cbits & ConnFlag.Established) !== 0 && lastT > 0 && t - lastT > c.maxIdle(slot)) c.setMaxIdle(slot, t - lastT, frame.frameNumber);
 
     let retransmit = false;
     const nextSeqValid = (dbits & DirFlag.NextSeqValid) !== 0;
@@ -96,31 +87,39 @@ export class TcpState {
     }
     d.setBits(i, dbits);
     if (mayChangeEndpoint(dbits, flags)) advanceEndpoints(d, slot, dir, flags, len);
-    d.countPacket(i, len, p.ipLength, p.ttl);
-    d.setLastT(i, t);
-    if (len > 0 || syn || fin) d.setLastDataT(i, t);
+    d.countPacket(slot, dir, len, p.ipLength, this, len > 0 || syn || fin);
+    d.widenTtl(i, p.ttl);
 
     // Handshake completion: the originator acks the responder's ISN + 1.
-    if ((cbits & ConnFlag.Established) === 0 && dir === 0 && ackf && !syn && !rst) {
-      const r = slot * 2 + 1;
-      const rbits = d.bits(r);
-      if ((rbits & DirFlag.SynSeen) !== 0 && (rbits & DirFlag.SynAckSeen) !== 0 && p.ack === ((d.isn(r) + 1) >>> 0)) {
-        cbits |= ConnFlag.Established;
-        c.setEstablishedT(slot, t);
-      }
+    if ((cbits & ConnFlag.Established) === 0 && dir === 0 && ackf && !syn && !rst && this.completes(slot, p.ack)) {
+      cbits |= ConnFlag.Established;
+      c.setEstablishedT(slot, t);
     }
     c.setBits(slot, cbits);
-
     this.history.addPacket(slot, dir, flags, len, retransmit);
-
     c.setLastPacket(slot, t, frame);
 
     // Packets after a RST are evidence too (data continuing after a forged RST, segments answered
     // by a "no such connection" RST), however long the connection was before it; so are
     // retransmissions (the backoff of a peer that stopped answering, segments too large to pass).
-    const anyRst = ((d.bits(slot * 2) | d.bits(slot * 2 + 1)) & DirFlag.RstSeen) !== 0;
-    const eventIndex = this.evidence.add(slot, frame, dir, p, retransmit, syn || rst || fin || anyRst || retransmit);
+    const notable = syn || rst || fin || retransmit || (d.eitherBits(slot) & DirFlag.RstSeen) !== 0;
+    const eventIndex = this.evidence.add(slot, frame, dir, p, retransmit, notable);
     this.copies.remember(slot, dir, p, eventIndex);
+  }
+
+  /** The originator's ACK of `ack` completes the handshake: the responder sent a SYN-ACK with ISN ack - 1. */
+  private completes(slot: number, ack: number): boolean {
+    const d = this.dirs;
+    const r = d.at(slot, 1);
+    const rbits = d.bits(r);
+    return (rbits & DirFlag.SynSeen) !== 0 && (rbits & DirFlag.SynAckSeen) !== 0 && ack === ((d.isn(r) + 1) >>> 0);
+  }
+
+  /** The packet is a copy of ring entry `copyAt` (seen on another interface): counted once, its frame noted. */
+  private countCopy(slot: number, dir: Dir, copyAt: number, frame: Frame): void {
+    this.dirs.countDuplicate(this.dirs.at(slot, dir));
+    this.evidence.addCopy(slot, this.copies.eventAt(slot, dir, copyAt), frame.frameNumber);
+    this.conns.setLastFrame(slot, frame.frameNumber);
   }
 
   /**
@@ -131,7 +130,7 @@ export class TcpState {
   private synSeen(slot: number, dir: Dir, p: Packet, frame: Frame, dbits: number): number {
     const c = this.conns;
     const d = this.dirs;
-    const i = slot * 2 + dir;
+    const i = d.at(slot, dir);
     const ackf = (p.flags & TcpFlag.ACK) !== 0;
     let retransmit = false;
     let cbits = c.bits(slot);

@@ -25,10 +25,12 @@ function stalled(d: DirSlots, i: number, peer: number): boolean {
 export function plainlyHealthy(c: ConnSlots, d: DirSlots, history: HistoryLetters, slot: number): boolean {
   const bits = c.bits(slot);
   if ((bits & ConnFlag.Established) === 0 || (bits & ConnFlag.NatLinked) !== 0) return false;
-  if (((d.bits(slot * 2) | d.bits(slot * 2 + 1)) & DirFlag.RstSeen) !== 0) return false;
-  if (d.synRetransmits(slot * 2) !== 0 || d.synRetransmits(slot * 2 + 1) !== 0) return false;
+  if ((d.eitherBits(slot) & DirFlag.RstSeen) !== 0) return false;
+  const o = d.at(slot, 0);
+  const r = d.at(slot, 1);
+  if (d.synRetransmits(o) !== 0 || d.synRetransmits(r) !== 0) return false;
   if (history.hasIcmpError(slot)) return false;
-  if (stalled(d, slot * 2, slot * 2 + 1) || stalled(d, slot * 2 + 1, slot * 2)) return false;
+  if (stalled(d, o, r) || stalled(d, r, o)) return false;
   return c.maxIdle(slot) < 10;
 }
 
@@ -41,12 +43,12 @@ export function plainlyHealthy(c: ConnSlots, d: DirSlots, history: HistoryLetter
 export function loneSyn(c: ConnSlots, d: DirSlots, history: HistoryLetters, slot: number): boolean {
   const bits = c.bits(slot) & (ConnFlag.OriginKnown | ConnFlag.Flipped | ConnFlag.Established | ConnFlag.NatLinked);
   if (bits !== ConnFlag.OriginKnown) return false;
-  const o = slot * 2;
-  const r = o + 1;
+  const o = d.at(slot, 0);
+  const r = d.at(slot, 1);
   if ((d.bits(o) & (DirFlag.SynSeen | DirFlag.SynAckSeen | DirFlag.FinSeen | DirFlag.RstSeen)) !== DirFlag.SynSeen) return false;
-  if (d.packets(o) !== 1 || d.payloadBytes(o) !== 0 || history.hasIcmpError(slot)) return false;
-  if (d.packets(r) === 0) return true;
+  if (d.packets(slot, 0) !== 1 || d.payloadBytes(slot, 0) !== 0 || history.hasIcmpError(slot)) return false;
+  if (d.packets(slot, 1) === 0) return true;
   // Nothing but one SYN-ACK and its retransmissions (same ISN).
   return (d.bits(r) & (DirFlag.SynAckSeen | DirFlag.FinSeen | DirFlag.RstSeen)) === DirFlag.SynAckSeen &&
-    d.packets(r) === 1 + d.synRetransmits(r) && d.payloadBytes(r) === 0;
+    d.packets(slot, 1) === 1 + d.synRetransmits(r) && d.payloadBytes(slot, 1) === 0;
 }
