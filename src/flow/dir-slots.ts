@@ -75,7 +75,10 @@ export class DirSlots {
   bits(i: number): number { return this.conns.u[i + DirWord.Bits]!; }
   setBits(i: number, v: number): void { this.conns.u[i + DirWord.Bits] = v; }
   /** Both directions' bits or-ed (a RST or a FIN either way). */
-  eitherBits(s: number): number { return this.bits(this.at(s, 0)) | this.bits(this.at(s, 1)); }
+  eitherBits(s: number): number {
+    const i = s * Row.Words + Row.Dir0 + DirWord.Bits;
+    return this.conns.u[i]! | this.conns.u[i + DirWord.Count]!;
+  }
   isn(i: number): number { return this.conns.u[i + DirWord.Isn]!; }
   setIsn(i: number, v: number): void { this.conns.u[i + DirWord.Isn] = v; }
   synTsVal(i: number): number { return this.conns.u[i + DirWord.SynTsVal]!; }

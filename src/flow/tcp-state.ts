@@ -102,9 +102,15 @@ export class TcpState {
     // Packets after a RST are evidence too (data continuing after a forged RST, segments answered
     // by a "no such connection" RST), however long the connection was before it; so are
     // retransmissions (the backoff of a peer that stopped answering, segments too large to pass).
-    const notable = syn || rst || fin || retransmit || (d.eitherBits(slot) & DirFlag.RstSeen) !== 0;
-    const eventIndex = this.evidence.add(slot, frame, dir, p, retransmit, notable);
-    this.copies.remember(slot, dir, p, eventIndex);
+    this.keep(slot, dir, p, frame, retransmit, syn || rst || fin || retransmit || (d.eitherBits(slot) & DirFlag.RstSeen) !== 0);
+  }
+
+  /**
+   * The packet as evidence (if the bounds allow) and in the copy ring. Out of line: V8 gives each
+   * function its own inlining budget, and update's is spent on the connection's state.
+   */
+  private keep(slot: number, dir: Dir, p: Packet, frame: Frame, retransmit: boolean, notable: boolean): void {
+    this.copies.remember(slot, dir, p, this.evidence.add(slot, frame, dir, p, retransmit, notable));
   }
 
   /** The originator's ACK of `ack` completes the handshake: the responder sent a SYN-ACK with ISN ack - 1. */
