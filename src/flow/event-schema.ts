@@ -40,8 +40,11 @@ export const enum MetaBit {
 }
 const FLAGS_MASK = 511;
 
-/** Cells of a TCP packet's event (what writePacketEvent fills). */
-export const PACKET_CELLS = EventField.IcmpType;
+/** Cells of a TCP packet's event (what writePacketEvent fills); PacketEvent.Cells where it is read per packet. */
+export const enum PacketEvent {
+  Cells = EventField.IcmpType,
+}
+export const PACKET_CELLS = PacketEvent.Cells;
 
 /** ConnEvent's field names as the schema spells them (frame → Frame), the packed ones included. */
 type SchemaName = Uncapitalize<Exclude<keyof typeof EventField, 'Count' | 'Meta'> | keyof typeof MetaBit>;

@@ -2,7 +2,7 @@ import { TcpFlag, type Packet } from '../decode/packet.js';
 import type { Frame } from '../capture/types.js';
 import type { Dir } from './types.js';
 import { EventLog } from './events.js';
-import { PACKET_CELLS, writePacketEvent } from './event-schema.js';
+import { PacketEvent, writePacketEvent } from './event-schema.js';
 import { COPY_WINDOW } from './copies.js';
 import { PartWord, type ConnSlots } from './slots.js';
 
@@ -30,7 +30,7 @@ export class EvidenceBuffer {
   private logs: (EventLog | undefined)[] = [];
 
   grow(capacity: number): void {
-    const cells = new Uint32Array(capacity * INLINE_EVENTS * PACKET_CELLS);
+    const cells = new Uint32Array(capacity * INLINE_EVENTS * PacketEvent.Cells);
     cells.set(this.cells);
     this.cells = cells;
     const secs = new Float64Array(capacity * INLINE_EVENTS);
@@ -60,7 +60,7 @@ export class EvidenceBuffer {
     const n = this.conns.word(slot, PartWord.EventCount);
     for (let i = 0; i < n; i++) {
       const e = slot * INLINE_EVENTS + i;
-      log.pushCells(this.cells, e * PACKET_CELLS, this.secs[e]!);
+      log.pushCells(this.cells, e * PacketEvent.Cells, this.secs[e]!);
     }
     this.logs[slot] = log;
     return log;
@@ -76,7 +76,7 @@ export class EvidenceBuffer {
     const n = this.conns.word(slot, PartWord.EventCount);
     if (n < INLINE_EVENTS && this.logs[slot] === undefined) {
       const e = slot * INLINE_EVENTS + n;
-      writePacketEvent(this.cells, e * PACKET_CELLS, frame, dir, p, retransmit);
+      writePacketEvent(this.cells, e * PacketEvent.Cells, frame, dir, p, retransmit);
       this.secs[e] = frame.tsSec;
       this.conns.setWord(slot, PartWord.EventCount, n + 1);
       return n;

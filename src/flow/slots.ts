@@ -22,8 +22,14 @@ export const enum ConnFlag {
   Flipped = 16,
 }
 
-/** Address words per endpoint: one for IPv4, four for IPv6. */
-export const ADDRESS_WORDS = 4;
+/**
+ * Address words per endpoint: one for IPv4, four for IPv6. A const enum, inlined where it is read
+ * (an imported const is loaded and checked at each use, even in optimized code).
+ */
+export const enum AddressWords {
+  V4 = 1,
+  V6 = 4,
+}
 
 /** A connection row's 32-bit fields. Side A is the originator, side B the responder. */
 const enum ConnWord {
@@ -43,8 +49,8 @@ const enum ConnWord {
   OrigKey,
   RespKey,
   AddrA,
-  AddrB = AddrA + ADDRESS_WORDS,
-  Parts = AddrB + ADDRESS_WORDS,
+  AddrB = AddrA + AddressWords.V6,
+  Parts = AddrB + AddressWords.V6,
 }
 
 /**
@@ -221,7 +227,7 @@ export class ConnSlots {
 
   /** The side's endpoint key (endpointKey of its address words and port). */
   endpointKey(s: number, sideA: boolean): number {
-    const n = this.version(s) === 4 ? 1 : ADDRESS_WORDS;
+    const n = this.version(s) === 4 ? AddressWords.V4 : AddressWords.V6;
     return endpointKey(this.u, this.addrAt(s, sideA), n, sideA ? this.portA(s) : this.portB(s));
   }
 
@@ -229,7 +235,7 @@ export class ConnSlots {
   sameEndpoint(a: number, sideA: boolean, b: number, sideB: boolean): boolean {
     if (this.version(a) !== this.version(b)) return false;
     if ((sideA ? this.portA(a) : this.portB(a)) !== (sideB ? this.portA(b) : this.portB(b))) return false;
-    const words = this.version(a) === 4 ? 1 : ADDRESS_WORDS;
+    const words = this.version(a) === 4 ? AddressWords.V4 : AddressWords.V6;
     const oa = this.addrAt(a, sideA);
     const ob = this.addrAt(b, sideB);
     for (let i = 0; i < words; i++) if (this.u[oa + i] !== this.u[ob + i]) return false;

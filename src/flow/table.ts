@@ -4,9 +4,9 @@ import type { Frame } from '../capture/types.js';
 import type { Connection, Dir } from './types.js';
 import { EndpointCounts } from './endpoint-counts.js';
 import { blankConnection, ConnectionRecord } from './connection.js';
-import { ADDRESS_WORDS, ConnFlag, ConnSlots } from './slots.js';
+import { ConnFlag, ConnSlots } from './slots.js';
 import { DirFlag, DirSlots } from './dir-slots.js';
-import { dstWords, hashTuple, loadWords, srcWords, TupleIndex } from './tuple-index.js';
+import { TupleIndex } from './tuple-index.js';
 import { RecencyLists } from './recency.js';
 import { CopyRings } from './copies.js';
 import { HistoryLetter, HistoryLetters } from './history.js';
@@ -298,12 +298,10 @@ export class FlowTable {
     c.reset(slot);
     this.dirs.reset(slot);
     const version = p.ipVersion as 4 | 6;
-    const words = version === 4 ? 1 : ADDRESS_WORDS;
     // A SYN-ACK seen first means the responder spoke first in the capture: the originator is
     // the SYN-ACK's destination.
     const srcIsA = (p.flags & (TcpFlag.SYN | TcpFlag.ACK)) !== (TcpFlag.SYN | TcpFlag.ACK);
-    c.setAddress(slot, true, srcIsA ? srcWords : dstWords, words);
-    c.setAddress(slot, false, srcIsA ? dstWords : srcWords, words);
+    this.index.writeAddresses(slot, version, srcIsA);
     const portA = srcIsA ? p.srcPort : p.dstPort;
     const portB = srcIsA ? p.dstPort : p.srcPort;
     c.setId(slot, this.nextId++);
@@ -374,10 +372,8 @@ export class FlowTable {
     this.copies.now = t;
     this.tcp.now = t;
     if (t - this.lastSweepT > SWEEP_EVERY) this.sweep(t);
-    const words = p.ipVersion === 4 ? 1 : ADDRESS_WORDS;
-    loadWords(srcWords, p.src, words);
-    loadWords(dstWords, p.dst, words);
-    const hash = hashTuple(words, p.srcPort, p.dstPort);
+    this.index.load(p.ipVersion, p.src, p.dst);
+    const hash = this.index.hash(p.ipVersion, p.srcPort, p.dstPort);
     let slot = this.index.find(p.ipVersion, p.srcPort, p.dstPort, hash);
     let srcIsA = this.index.srcIsA;
     const isSyn = (p.flags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN;
@@ -413,10 +409,9 @@ export class FlowTable {
       return;
     }
     // The embedded header is the offending packet: inner src → inner dst. Look it up.
-    const words = p.innerIpVersion === 4 ? 1 : ADDRESS_WORDS;
-    loadWords(srcWords, p.innerSrc, words);
-    loadWords(dstWords, p.innerDst, words);
-    const slot = this.index.find(p.innerIpVersion, p.innerSrcPort, p.innerDstPort, hashTuple(words, p.innerSrcPort, p.innerDstPort));
+    this.index.load(p.innerIpVersion, p.innerSrc, p.innerDst);
+    const slot = this.index.find(p.innerIpVersion, p.innerSrcPort, p.innerDstPort,
+      this.index.hash(p.innerIpVersion, p.innerSrcPort, p.innerDstPort));
     if (slot < 0) {
       this.icmpUntied++;
       return;

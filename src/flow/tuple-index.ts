@@ -1,23 +1,24 @@
-import { ADDRESS_WORDS, PartWord, type ConnSlots } from './slots.js';
+import { AddressWords, PartWord, type ConnSlots } from './slots.js';
 import { mix32 } from './endpoints.js';
 
 /**
  * The tuple index: held slots by 4-tuple, in chained hash buckets of slot numbers, so a lookup
- * builds no key string. The tuple looked up is in srcWords / dstWords (loadWords) and the ports.
+ * builds no key string. The tuple looked up is the one `load` took (its addresses as words here,
+ * module-private: an imported binding is loaded and checked at each use) and the ports.
  */
 
 /** The packet's addresses as 32-bit words (scratch, filled once per packet). */
-export const srcWords = new Uint32Array(ADDRESS_WORDS);
-export const dstWords = new Uint32Array(ADDRESS_WORDS);
+const srcWords = new Uint32Array(AddressWords.V6);
+const dstWords = new Uint32Array(AddressWords.V6);
 
-export function loadWords(out: Uint32Array, bytes: Uint8Array, words: number): void {
+function loadWords(out: Uint32Array, bytes: Uint8Array, words: number): void {
   for (let w = 0, i = 0; w < words; w++, i += 4) {
     out[w] = ((bytes[i]! << 24) | (bytes[i + 1]! << 16) | (bytes[i + 2]! << 8) | bytes[i + 3]!) >>> 0;
   }
 }
 
 /** Symmetric hash of the 4-tuple in srcWords/dstWords (the same for both directions). */
-export function hashTuple(words: number, srcPort: number, dstPort: number): number {
+function hashTuple(words: number, srcPort: number, dstPort: number): number {
   let h1 = 0x811c9dc5;
   let h2 = 0x811c9dc5;
   for (let i = 0; i < words; i++) {
@@ -73,10 +74,29 @@ export class TupleIndex {
     }
   }
 
-  /** The held slot of the 4-tuple in srcWords/dstWords and the ports, either way round (sets srcIsA), or -1. */
+  /** Takes a packet's addresses (IP version `version`) as the tuple that hash, find and writeAddresses use. */
+  load(version: number, src: Uint8Array, dst: Uint8Array): void {
+    const words = version === 4 ? AddressWords.V4 : AddressWords.V6;
+    loadWords(srcWords, src, words);
+    loadWords(dstWords, dst, words);
+  }
+
+  /** The loaded tuple's hash with these ports (the same either way round). */
+  hash(version: number, srcPort: number, dstPort: number): number {
+    return hashTuple(version === 4 ? AddressWords.V4 : AddressWords.V6, srcPort, dstPort);
+  }
+
+  /** A new slot's addresses: the loaded source's as side A's when srcIsA, else as side B's. */
+  writeAddresses(slot: number, version: number, srcIsA: boolean): void {
+    const words = version === 4 ? AddressWords.V4 : AddressWords.V6;
+    this.conns.setAddress(slot, true, srcIsA ? srcWords : dstWords, words);
+    this.conns.setAddress(slot, false, srcIsA ? dstWords : srcWords, words);
+  }
+
+  /** The held slot of the loaded tuple with these ports, either way round (sets srcIsA), or -1. */
   find(version: number, srcPort: number, dstPort: number, hash: number): number {
     const c = this.conns;
-    const words = version === 4 ? 1 : ADDRESS_WORDS;
+    const words = version === 4 ? AddressWords.V4 : AddressWords.V6;
     for (let s = this.heads[hash & this.mask]!; s !== 0; s = c.word(s - 1, PartWord.IndexChain)) {
       const slot = s - 1;
       if (c.word(slot, PartWord.IndexHash) !== hash || c.version(slot) !== version) continue;
