@@ -7,7 +7,7 @@
 // demand. The worker threads (large captures only) are bundled the same way. Paths resolved from
 // import.meta.url in the bundled code resolve alike from dist/cli/ and from their own directory
 // (src/version.ts; the workers' scripts, bundled beside main.js).
-import { chmodSync, existsSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,12 +15,17 @@ const bin = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 // The threads' scripts, bundled beside main.js: analysis-thread.ts starts './analysis-worker.js'
 // and decode-thread.ts './decode-worker.js', which from the bundle are these.
 const WORKERS = ['analysis-worker.js', 'decode-worker.js'];
+/** First line after the shebang of a bundled main.js: the bundle is made from tsc's main.js once. */
+const MARK = '// bundled by scripts/postbuild.mjs';
 if (existsSync(bin)) {
   let esbuild = null;
   try {
     esbuild = await import('esbuild');
   } catch {
     process.stderr.write('postbuild: esbuild is not installed; dist/cli/main.js stays unbundled (slower start)\n');
+  }
+  if (esbuild !== null && readFileSync(bin, 'utf8').slice(0, 200).includes(MARK)) {
+    esbuild = null; // already bundled: tsc has not written a new main.js since
   }
   if (esbuild !== null) {
     // Chunks of an earlier build would pile up beside the new ones.
@@ -40,6 +45,10 @@ if (existsSync(bin)) {
       target: 'node20',
       external: ['yargs', 'cap'],
       sourcemap: 'linked',
+      // Whitespace and syntax only (names stay, for profiles): less for V8 to parse at start.
+      minifyWhitespace: true,
+      minifySyntax: true,
+      banner: { js: MARK },
       logLevel: 'warning',
     });
   }
