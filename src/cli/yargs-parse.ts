@@ -17,9 +17,9 @@ function withSpec(y: Argv, spec: CommandSpec): Argv {
   if (p !== undefined) b = b.positional(p.name, { type: 'string', describe: p.describe, ...(p.array ? { array: true } : {}), ...(p.optional ? {} : { demandOption: true }) });
   for (const [name, o] of Object.entries(spec.options)) {
     b = b.option(name, {
-      type: o.type,
+      // An option with choices is shown by its choices alone, as it always was.
+      ...(o.choices !== undefined ? { choices: o.choices } : { type: o.type, ...(o.type === 'string' ? { requiresArg: true } : {}) }),
       describe: o.describe,
-      ...(o.choices !== undefined ? { choices: o.choices } : o.type === 'string' ? { requiresArg: true } : {}),
       ...(o.default !== undefined ? { default: o.default } : {}),
       ...(o.required ? { demandOption: true } : {}),
       ...(o.alias !== undefined ? { alias: o.alias } : {}),
