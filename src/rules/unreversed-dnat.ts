@@ -96,9 +96,10 @@ export const unreversedDnat: Rule = {
     // One finding per client address, Service and backend; each attempt (ISN) counts once.
     const groups = groupBy(attempts, (a) => `${a.original.orig.addr}|${a.original.resp.text}|${a.translated.resp.text}`);
     const findings: FindingDraft[] = [];
-    // Established connections by server endpoint, built once (a filter of every connection per
-    // group was quadratic on large captures).
+    // Established connections by server endpoint, and the first untranslated one per server and
+    // client address, built once (a filter per group was quadratic on large captures).
     let established: Map<string, Connection[]> | null = null;
+    const directFirst = new Map<string, Connection>();
     const establishedTo = (server: string): Connection[] => {
       if (established === null) {
         established = new Map();
@@ -107,6 +108,8 @@ export const unreversedDnat: Rule = {
           const list = established.get(c.resp.text);
           if (list) list.push(c);
           else established.set(c.resp.text, [c]);
+          const k = `${c.resp.text}|${c.orig.addr}`;
+          if (c.natPeer === null && !directFirst.has(k)) directFirst.set(k, c);
         }
       }
       return established.get(server) ?? [];
@@ -144,8 +147,9 @@ export const unreversedDnat: Rule = {
 
       // The signature of this cause: the same backend works when dialled directly, and the
       // Service works for clients elsewhere.
-      const direct = establishedTo(backend.text).filter((c) => c.orig.addr === client.addr && c.natPeer === null);
-      const others = establishedTo(service.text).filter((c) => c.orig.addr !== client.addr);
+      const toService = establishedTo(service.text); // builds directFirst too
+      const direct = directFirst.get(`${backend.text}|${client.addr}`);
+      const other = toService.find((c) => c.orig.addr !== client.addr);
       const synAckFrame = evidence.find((e) => e.label === 'SYN,ACK')?.frame ?? 0;
       // The backend's SYN-ACK that acks the first attempt's ISN + 1: what excludes a refusal and a timeout.
       const want = (first.original.dirs[0].isn + 1) >>> 0;
@@ -157,8 +161,8 @@ export const unreversedDnat: Rule = {
         data: {
           clientAddr: client.addr, service: service.text, backend: backend.text, synFrame: first.original.dirs[0].synFrame,
           sawCopy, tsEcho, synAckFrame, rstFrame, sameBridge,
-          directFrame: direct.length > 0 ? direct[0]!.firstFrame : 0,
-          otherClient: others.length > 0 ? others[0]!.orig.addr : '', otherFrame: others.length > 0 ? others[0]!.firstFrame : 0,
+          directFrame: direct !== undefined ? direct.firstFrame : 0,
+          otherClient: other !== undefined ? other.orig.addr : '', otherFrame: other !== undefined ? other.firstFrame : 0,
         },
         severity: 'error',
         confidence: Math.min(0.99, Math.round(confidence * 100) / 100),
