@@ -11,21 +11,26 @@ export function evaluateRules(connections: Connection[], links: readonly NatLink
   isServiceAddress: (addr: string) => boolean | null, oneDirection = false): FindingDraft[] {
   const claimed = new Set<Connection>();
   const named = new Set<Connection>();
-  const byClient = new Map<string, Connection[]>();
-  const present = new Set<Connection>();
-  for (const c of connections) {
-    present.add(c);
-    const list = byClient.get(c.orig.text);
-    if (list) list.push(c);
-    else byClient.set(c.orig.text, [c]);
-  }
+  // Connections by client endpoint: indexed on a rule's first question (few captures need it).
+  let byClient: Map<string, Connection[]> | null = null;
+  const clientIndex = (): Map<string, Connection[]> => {
+    if (byClient !== null) return byClient;
+    byClient = new Map();
+    for (const c of connections) {
+      const list = byClient.get(c.orig.text);
+      if (list) list.push(c);
+      else byClient.set(c.orig.text, [c]);
+    }
+    return byClient;
+  };
+  let present: Set<Connection> | null = null;
   const ctx: RuleContext = {
     connections,
-    links: links.filter((l) => present.has(l.original)),
+    links: links.length === 0 ? [] : links.filter((l) => (present ??= new Set(connections)).has(l.original)),
     isClaimed: (c) => claimed.has(c),
     claim: (c) => void claimed.add(c),
     isExplained: (c) => claimed.has(c) || named.has(c),
-    byClient: (e) => byClient.get(e) ?? [],
+    byClient: (e) => clientIndex().get(e) ?? [],
     isServiceAddress,
     oneDirection,
   };

@@ -110,7 +110,7 @@ export const abortiveClose: Rule = {
   detect(ctx: RuleContext): FindingDraft[] {
     const hits: Abort[] = [];
     for (const c of ctx.connections) {
-      if (ctx.isClaimed(c) || !c.established || !hasReset(c)) continue;
+      if (!c.established || !hasReset(c) || ctx.isClaimed(c)) continue;
       // The NAT'd half repeats the original's packets: report once, on the original.
       if (c.natRole === 'translated' && c.natPeer !== null) continue;
       const rst = firstRstAfterEstablished(c);

@@ -92,8 +92,7 @@ export const challengeAck: Rule = {
   detect(ctx: RuleContext): FindingDraft[] {
     const hits: Challenge[] = [];
     for (const c of ctx.connections) {
-      if (ctx.isClaimed(c) || (c.natRole === 'translated' && c.natPeer !== null)) continue;
-      if (!c.dirs[0].rstSeen) continue;
+      if (!c.dirs[0].rstSeen || (c.natRole === 'translated' && c.natPeer !== null) || ctx.isClaimed(c)) continue;
       const hit = challengeOf(c);
       if (hit === undefined) continue;
       const older = ctx.byClient(c.orig.text).filter((x) => x.id < c.id && x.resp.text === c.resp.text).pop();

@@ -116,10 +116,12 @@ export const connectionRefused: Rule = {
   detect(ctx: RuleContext): FindingDraft[] {
     const hits: Refusal[] = [];
     for (const c of ctx.connections) {
-      if (ctx.isClaimed(c) || c.natRole === 'translated') continue;
+      if (c.natRole === 'translated') continue;
       const peer = translatedPeer(c);
-      if (refusedBy(c)) hits.push({ conn: c, answered: peer !== null && refusedBy(peer) ? peer : c });
-      else if (peer !== null && refusedBy(peer)) hits.push({ conn: c, answered: peer });
+      const refused = refusedBy(c);
+      if ((!refused && (peer === null || !refusedBy(peer))) || ctx.isClaimed(c)) continue;
+      if (refused) hits.push({ conn: c, answered: peer !== null && refusedBy(peer) ? peer : c });
+      else hits.push({ conn: c, answered: peer! });
     }
     // A translated half whose original is not in the capture is its own connection.
     for (const c of ctx.connections) {

@@ -321,8 +321,7 @@ export const injectedReset: Rule = {
   detect(ctx: RuleContext): FindingDraft[] {
     const out: FindingDraft[] = [];
     for (const c of ctx.connections) {
-      if (ctx.isClaimed(c) || (c.natRole === 'translated' && c.natPeer !== null)) continue;
-      if (!hasReset(c)) continue;
+      if (!hasReset(c) || (c.natRole === 'translated' && c.natPeer !== null) || ctx.isClaimed(c)) continue;
       let hit: Injection | undefined;
       for (let i = 0; i < c.events.length && hit === undefined; i++) {
         const ev = c.events[i]!;

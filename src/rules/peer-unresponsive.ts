@@ -59,7 +59,7 @@ export const peerUnresponsive: Rule = {
   detect(ctx: RuleContext): FindingDraft[] {
     const hits: Stall[] = [];
     for (const c of ctx.connections) {
-      if (ctx.isClaimed(c) || !c.established || c.natRole === 'translated' && c.natPeer !== null) continue;
+      if (!c.established || c.natRole === 'translated' && c.natPeer !== null || ctx.isClaimed(c)) continue;
       for (const dir of [0, 1] as const) {
         const s = stallOf(c, dir);
         // Anything from the peer after the stall began says it is there.

@@ -63,7 +63,7 @@ export const pmtuBlackhole: Rule = {
   detect(ctx: RuleContext): FindingDraft[] {
     const hits: { s: Stall; proof: ReturnType<typeof proofOf> }[] = [];
     for (const c of ctx.connections) {
-      if (ctx.isClaimed(c) || !c.established || c.natRole === 'translated' && c.natPeer !== null) continue;
+      if (!c.established || c.natRole === 'translated' && c.natPeer !== null || ctx.isClaimed(c)) continue;
       for (const dir of [0, 1] as const) {
         const s = stallOf(c, dir);
         if (s === undefined || !backsOff(s) || !tooLargeCandidate(s)) continue;

@@ -64,8 +64,7 @@ export const staleConnection: Rule = {
   detect(ctx: RuleContext): FindingDraft[] {
     const hits: Stale[] = [];
     for (const c of ctx.connections) {
-      if (ctx.isClaimed(c) || (c.natRole === 'translated' && c.natPeer !== null)) continue;
-      if (!hasReset(c)) continue;
+      if (!hasReset(c) || (c.natRole === 'translated' && c.natPeer !== null) || ctx.isClaimed(c)) continue;
       const noHandshake = !c.dirs[0].synSeen && !c.dirs[1].synSeen;
       // A live connection's abort is RST+ACK; a bare RST that takes its seq from the segment's ack
       // is the "no such connection" answer. The first such RST from each side is reported.

@@ -86,8 +86,8 @@ export const synTimeout: Rule = {
   detect(ctx: RuleContext): FindingDraft[] {
     let hits: { conn: Connection; hairpin: boolean; translated: Connection | null }[] = [];
     for (const c of ctx.connections) {
-      if (ctx.isClaimed(c) || c.natRole === 'translated' && c.natPeer !== null) continue;
-      if (c.dirs[0].synRetransmits === 0 || !unanswered(c)) continue;
+      if (c.dirs[0].synRetransmits === 0 || c.natRole === 'translated' && c.natPeer !== null || ctx.isClaimed(c)) continue;
+      if (!unanswered(c)) continue;
       const y = c.natRole === 'original' ? c.natPeer : null;
       if (y !== null && !unanswered(y)) continue;
       hits.push({ conn: c, translated: y, hairpin: y !== null && y.resp.addr === c.orig.addr });

@@ -43,10 +43,10 @@ export const synackRejected: Rule = {
   detect(ctx: RuleContext): FindingDraft[] {
     const hits: { conn: Connection; synAck: ConnEvent; rst: ConnEvent }[] = [];
     for (const c of ctx.connections) {
-      if (ctx.isClaimed(c) || c.natPeer !== null || c.established) continue;
+      if (c.natPeer !== null || c.established) continue;
       const o = c.dirs[0];
       const r = c.dirs[1];
-      if (!o.rstSeen || !o.synSeen || !r.synAckSeen || r.synAckAck !== ((o.isn + 1) >>> 0)) continue;
+      if (!o.rstSeen || !o.synSeen || !r.synAckSeen || r.synAckAck !== ((o.isn + 1) >>> 0) || ctx.isClaimed(c)) continue;
       const synAck = c.events.find((e) => e.dir === 1 && isSynAck(e));
       const rst = c.events.find((e) => e.dir === 0 && isRst(e) && synAck !== undefined && e.frame > synAck.frame &&
         e.seq === r.synAckAck);
