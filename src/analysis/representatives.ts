@@ -38,9 +38,11 @@ export interface Diagnosis {
  */
 function diagnosisKey(d: FindingDraft): string {
   const clientAddr = d.client === null ? '' : d.client.slice(0, d.client.lastIndexOf(':'));
-  const variant = (ruleOf(d.rule).meta.distinguishBy ?? []).map((k) => String(d.data[k]));
-  return [d.rule, d.messageId, clientAddr, d.server, d.backend, d.resetBy, d.resetSender, d.severity,
-    (d.detectors ?? []).join(','), ...variant].join('|');
+  // Concatenated, not joined from an array: one per draft (nulls are '').
+  let key = `${d.rule}|${d.messageId}|${clientAddr}|${d.server ?? ''}|${d.backend ?? ''}|${d.resetBy ?? ''}|${d.resetSender ?? ''}|${d.severity}|${
+    d.detectors === undefined ? '' : d.detectors.join(',')}`;
+  for (const k of ruleOf(d.rule).meta.distinguishBy ?? []) key += `|${String(d.data[k])}`;
+  return key;
 }
 
 /** A draft's connections as attempts: each connection with its NAT peer when the draft holds both. */
@@ -125,11 +127,11 @@ function sampleOf(d: FindingDraft): CauseSample {
     resetBy: d.resetBy, server: d.server, backend: d.backend };
 }
 
-/** Attempts of a cause, from one client to one server, over a time span: into its tally. */
-function tallyInto(cause: CauseState, key: string, sample: CauseSample, add: {
+/** Attempts of a cause, from one client to one server, over a time span: into its tally (`sample` made if it is new). */
+function tallyInto(cause: CauseState, key: string, sample: () => CauseSample, add: {
   findings: number; count: number; clientAddr: string; server: string | null; first: EvidencePacket | null; last: EvidencePacket | null;
 }): void {
-  const t = cause.tally ??= { key, findings: 0, count: 0, clients: new AddressSet(), servers: new Map(), first: null, last: null, sample };
+  const t = cause.tally ??= { key, findings: 0, count: 0, clients: new AddressSet(), servers: new Map(), first: null, last: null, sample: sample() };
   t.findings += add.findings;
   t.count += add.count;
   t.clients.add(add.clientAddr);
@@ -216,7 +218,7 @@ export class Representatives {
       }
       if (cause.evicted.has(key)) {
         // A diagnosis let go: its attempts are counted, its connections released by the caller.
-        tallyInto(cause, causeKey, sampleOf(d), { findings: 0, count: d.count, clientAddr, server: d.server, ...span(d) });
+        tallyInto(cause, causeKey, () => sampleOf(d), { findings: 0, count: d.count, clientAddr, server: d.server, ...span(d) });
         continue;
       }
       let diagnosis = this.diagnoses.get(key);
@@ -228,7 +230,8 @@ export class Representatives {
           // Kept, it would be the one let go at once: counted straight into the tally.
           inDiagnosisAdd(inDiagnosis, d, diagnosis);
           cause.evicted.add(key);
-          tallyInto(cause, causeKey, diagnosis.sample, { findings: 1, count: d.count, clientAddr, server: d.server, first, last });
+          const sample = diagnosis.sample;
+          tallyInto(cause, causeKey, () => sample, { findings: 1, count: d.count, clientAddr, server: d.server, first, last });
           continue;
         }
         this.diagnoses.set(key, diagnosis);
@@ -267,7 +270,7 @@ export class Representatives {
     gone.units = [];
     this.diagnoses.delete(gone.key);
     cause.evicted.add(gone.key);
-    tallyInto(cause, causeKey, gone.sample, { findings: 1, count, clientAddr: gone.clientAddr, server: gone.server, first: gone.first, last: gone.last });
+    tallyInto(cause, causeKey, () => gone.sample, { findings: 1, count, clientAddr: gone.clientAddr, server: gone.server, first: gone.first, last: gone.last });
   }
 
   /** A unit's connections stop standing for this diagnosis; one that stands for none is released. */
