@@ -11,7 +11,7 @@ import { readFilter } from './filters.js';
 import { emit, warnEmptyInputs } from './output.js';
 import { UsageError } from './usage.js';
 import { fastParse } from './fast-parse.js';
-import type { ParsedArgs } from './schema.js';
+import type { FORMATS, ParsedArgs } from './schema.js';
 import { textWidth } from './width.js';
 
 /** Exit 1 when any finding is at or above the --fail-on severity, else 0. */
@@ -21,7 +21,7 @@ function failOnExitCode(a: Awaited<ReturnType<typeof analyze>>, failOn: Severity
   return a.report.findings.some((f) => SEVERITY_RANK[f.severity] >= threshold) ? 1 : 0;
 }
 
-type Format = 'text' | 'json' | 'markdown' | 'html';
+type Format = (typeof FORMATS)[number];
 
 async function renderReport(format: Format, a: Awaited<ReturnType<typeof analyze>>, output: string | undefined): Promise<string> {
   switch (format) {
@@ -36,8 +36,7 @@ async function renderReport(format: Format, a: Awaited<ReturnType<typeof analyze
       return renderHtml(a);
     }
     default: {
-      // Renderers load on demand: each run pays only for the one it uses (cli-table3 and its
-      // string-width are a noticeable share of startup).
+      // Renderers load on demand: each run pays only for the one it uses.
       const { renderText } = await import('../report/text.js');
       const toTerminal = (output === undefined || output === '-') && process.stdout.isTTY === true;
       return renderText(a, { width: textWidth(toTerminal, process.stdout.columns) });
@@ -62,6 +61,16 @@ async function runAnalysis(paths: string[], options: { connections: boolean; ser
   }
   warnEmptyInputs(a);
   return a;
+}
+
+/**
+ * The report of analyze and live in --format, written to --output; the exit code --fail-on asks
+ * for (the schema gives both options their defaults).
+ */
+async function writeReport(args: ParsedArgs, a: Analysis, output: string | undefined): Promise<number> {
+  const format = text(args, 'format') as Format;
+  emit(await renderReport(format, a, output), output, `the ${format} report`);
+  return failOnExitCode(a, text(args, 'fail-on') as Severity | 'none');
 }
 
 /** Validated CIDR hints (a bad one is a usage error). */
@@ -94,14 +103,12 @@ type Handler = (args: ParsedArgs, threads: AnalysisThreads | null) => Promise<nu
 const HANDLERS: Record<string, Handler> = {
   async analyze(args, threads) {
     const output = outputPath(text(args, 'output'));
-    const format = (text(args, 'format') ?? 'text') as Format;
     const serviceCidrs = cidrList(list(args, 'service-cidr'), '--service-cidr');
     cidrList(list(args, 'pod-cidr'), '--pod-cidr');
     const filter = await readFilter(args);
     const { filterFindings } = await import('../report/filter.js');
     const a = filterFindings(await runAnalysis(list(args, 'capture'), { connections: flag(args, 'connections'), serviceCidrs }, threads), filter);
-    emit(await renderReport(format, a, output), output, `the ${format} report`);
-    return failOnExitCode(a, (text(args, 'fail-on') ?? 'error') as Severity | 'none');
+    return writeReport(args, a, output);
   },
   async flows(args, threads) {
     const output = outputPath(text(args, 'output'));
@@ -140,7 +147,6 @@ const HANDLERS: Record<string, Handler> = {
   },
   async live(args) {
     const output = outputPath(text(args, 'output'));
-    const format = (text(args, 'format') ?? 'text') as Format;
     const duration = text(args, 'duration');
     // Loaded on demand: the live module (and through it the optional `cap`) stays out of every other command.
     const { runLive, parseDuration, LiveError } = await import('../live/live.js');
@@ -164,8 +170,7 @@ const HANDLERS: Record<string, Handler> = {
         onStatus: (line) => process.stderr.write(`rstdiag: ${line}\n`),
       });
       warnEmptyInputs(a);
-      emit(await renderReport(format, a, output), output, `the ${format} report`);
-      return failOnExitCode(a, (text(args, 'fail-on') ?? 'error') as Severity | 'none');
+      return await writeReport(args, a, output);
     } catch (err) {
       if (err instanceof LiveError) throw new UsageError(err.message);
       throw err;
