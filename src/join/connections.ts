@@ -25,14 +25,7 @@ export class ConnectionGroups {
       return i;
     };
     const shift = (m: Member): number => offsets[m.input] ?? 0;
-    const buckets = new Map<string, number[]>();
-    members.forEach((m, i) => {
-      const k = bucketKey(m.conn);
-      const list = buckets.get(k);
-      if (list) list.push(i);
-      else buckets.set(k, [i]);
-    });
-    for (const list of buckets.values()) {
+    for (const list of indexBy(members, bucketKey).values()) {
       // Sweep in corrected time: a member starting before the cluster's end joins it.
       list.sort((a, b) => members[a]!.conn.firstT - shift(members[a]!) - (members[b]!.conn.firstT - shift(members[b]!)));
       let head = -1;
@@ -47,13 +40,7 @@ export class ConnectionGroups {
     }
     // A connection seen without its handshake (a stray segment under addresses the client never
     // used) joins the connection that another input saw with those addresses at that time.
-    const byEnds = new Map<string, number[]>();
-    members.forEach((m, i) => {
-      const k = endsKey(m.conn);
-      const list = byEnds.get(k);
-      if (list) list.push(i);
-      else byEnds.set(k, [i]);
-    });
+    const byEnds = indexBy(members, endsKey);
     members.forEach((m, i) => {
       if (m.conn.origIsn >= 0) return;
       for (const j of byEnds.get(endsKey(m.conn)) ?? []) {
@@ -94,6 +81,18 @@ export class ConnectionGroups {
   inInput(group: number, input: number): Member[] {
     return (this.groups[group] ?? []).filter((m) => m.input === input);
   }
+}
+
+/** Members' positions by a key of their connection. */
+function indexBy(members: readonly Member[], key: (c: ConnIdentity) => string): Map<string, number[]> {
+  const by = new Map<string, number[]>();
+  members.forEach((m, i) => {
+    const k = key(m.conn);
+    const list = by.get(k);
+    if (list) list.push(i);
+    else by.set(k, [i]);
+  });
+  return by;
 }
 
 function bucketKey(c: ConnIdentity): string {
