@@ -28,11 +28,7 @@ export class AddressSet {
       this.other.add(addr);
       return;
     }
-    const at = this.find(kind);
-    if (at >= 0) return;
-    if (2 * (this.count + 1) > this.mask + 1) this.grow();
-    this.place(~this.find(kind), kind);
-    this.count++;
+    this.insertLoaded(kind);
   }
 
   has(addr: string): boolean {
@@ -48,11 +44,16 @@ export class AddressSet {
       const kind = c[i]!;
       if (kind === 0) continue;
       for (let w = 0; w < 4; w++) this.words[w] = c[i + 1 + w]!;
-      if (this.find(kind) >= 0) continue;
-      if (2 * (this.count + 1) > this.mask + 1) this.grow();
-      this.place(~this.find(kind), kind);
-      this.count++;
+      this.insertLoaded(kind);
     }
+  }
+
+  /** Adds the address in this.words (kind `kind`) unless present. */
+  private insertLoaded(kind: number): void {
+    if (this.find(kind) >= 0) return;
+    if (2 * (this.count + 1) > this.mask + 1) this.grow();
+    this.place(~this.find(kind), kind);
+    this.count++;
   }
 
   /** A copy. */
