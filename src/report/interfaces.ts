@@ -6,6 +6,7 @@
  * when it can name interfaces at all (pcapng, or SLL2 frames); standard input is not read again.
  */
 import type { CaptureInfo } from '../capture/types.js';
+import { u32 } from '../decode/bytes.js';
 import type { CaptureInterface, EvidencePacket } from '../rules/types.js';
 import type { Analysis, EvidenceReport, InputReport } from './types.js';
 
@@ -31,8 +32,7 @@ export async function frameInterfaces(path: string, frames: ReadonlySet<number>)
         const name = info?.interfaces[frame.interfaceIndex ?? frame.interfaceId]?.name;
         if (name !== null && name !== undefined && name !== '' && name !== 'any') at.name = name;
         if (frame.linkType === LINKTYPE_LINUX_SLL2 && frame.data.length >= SLL2_IFINDEX + 4) {
-          const d = frame.data;
-          at.ifIndex = ((d[SLL2_IFINDEX]! << 24) | (d[SLL2_IFINDEX + 1]! << 16) | (d[SLL2_IFINDEX + 2]! << 8) | d[SLL2_IFINDEX + 3]!) >>> 0;
+          at.ifIndex = u32(frame.data, SLL2_IFINDEX);
         }
         if (at.name !== undefined || at.ifIndex !== undefined) out.set(frame.frameNumber, at);
       }
