@@ -25,6 +25,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const out = join(root, 'bench', 'out');
 const mainJs = join(root, 'dist', 'cli', 'main.js');
+/** argus appends to an existing output file: removed before each of its runs. */
+const argusOut = join(out, 'bench.argus');
 
 const args = process.argv.slice(2);
 let shapes = ['pools'];
@@ -61,7 +63,7 @@ function commands(f, reportPath) {
   return {
     rstdiag: { cmd: process.execPath, args: [mainJs, 'analyze', f, '--format', 'json', '--fail-on', 'none', '--output', reportPath] },
     tcpdump: { cmd: 'tcpdump', args: ['-r', f, '-w', '/dev/null'] },
-    argus: { cmd: 'argus', args: ['-r', f, '-w', join(out, 'bench.argus')] },
+    argus: { cmd: 'argus', args: ['-r', f, '-w', argusOut] },
     tcptrace: { cmd: 'tcptrace', args: ['-n', f] },
     'pcap-parser': { cmd: process.execPath, args: [join(here, 'pcap-parser-count.cjs'), f] },
     tshark: { cmd: 'tshark', args: ['-r', f, '-q', '-z', 'conv,tcp'] },
@@ -70,7 +72,7 @@ function commands(f, reportPath) {
 
 /** One run under /usr/bin/time -v: wall and CPU seconds, peak RSS. */
 function measure(name, t) {
-  if (name === 'argus') rmSync(t.args[3], { force: true }); // argus appends to an existing file
+  if (name === 'argus') rmSync(argusOut, { force: true });
   const r = spawnSync('/usr/bin/time', ['-v', t.cmd, ...t.args], { encoding: 'utf8', maxBuffer: 1 << 28 });
   if (r.error) throw r.error;
   if (r.status !== 0) throw new Error(`${name} exited ${r.status}: ${r.stderr.slice(-2000)}`);
