@@ -25,6 +25,15 @@ export function frameCell(e: EvidencePacket, short = false): string {
   return `${frame} (+${n}${short ? '' : ` cop${n === 1 ? 'y' : 'ies'}`}${list})`;
 }
 
+const LINK_NAMES: Record<number, string> = {
+  0: 'NULL', 1: 'EN10MB', 12: 'RAW', 101: 'RAW', 108: 'LOOP', 113: 'LINUX_SLL', 228: 'IPV4', 229: 'IPV6', 276: 'LINUX_SLL2',
+};
+
+/** An input's link types as tcpdump names them (the number when unnamed), for its header line. */
+export function linkTypesText(i: InputReport): string {
+  return i.linkTypes.map((l) => LINK_NAMES[l] ?? String(l)).join(', ');
+}
+
 /** With several inputs: the input's clock against the first input's, as one line (null: no line). */
 export function clockLine(i: InputReport, index: number): string | null {
   if (i.clockOffset === undefined || index === 0) return null;

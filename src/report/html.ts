@@ -8,17 +8,13 @@ import { createHash } from 'node:crypto';
 import type { Analysis, CauseReport, ConnectionReport, FindingWithEvidence, InputReport } from './types.js';
 import { buildLadder, isShellStep, relTimeText, secondsBetween, type Ladder, type StepKind } from './diagram.js';
 import { causeFindings, sameSteps } from './causes.js';
-import { clockLine, frameCell, frameRef } from './frame-ref.js';
+import { clockLine, frameCell, frameRef, linkTypesText } from './frame-ref.js';
 
 const EVIDENCE_ROWS = 60;
 const DIAGRAM_STEPS = 40;
 const CONNECTION_ROWS = 5000;
 /** Causes drawn with their top finding's packet ladder. */
 const LADDER_CAUSES = 12;
-
-const LINK_NAMES: Record<number, string> = {
-  0: 'NULL', 1: 'EN10MB', 12: 'RAW', 101: 'RAW', 108: 'LOOP', 113: 'LINUX_SLL', 228: 'IPV4', 229: 'IPV6', 276: 'LINUX_SLL2',
-};
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -112,7 +108,7 @@ const SCRIPT_HASH = createHash('sha256').update(SCRIPT, 'utf8').digest('base64')
 const CSP = `default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-${SCRIPT_HASH}'; img-src data:; base-uri 'none'; form-action 'none'`;
 
 function inputItem(i: InputReport, n: number): string {
-  const links = i.linkTypes.map((l) => LINK_NAMES[l] ?? String(l)).join(', ');
+  const links = linkTypesText(i);
   const what = [i.format ?? 'unknown format', links, plural(i.packets, 'packet'), `${i.bytes} bytes`].filter(Boolean).join(', ');
   const span = i.firstTime ? `, ${i.firstTime} … ${i.lastTime ?? '-'}` : '';
   let out = `<li><code>${escapeHtml(i.path)}</code> (${escapeHtml(what + span)})`;

@@ -11,7 +11,7 @@ import type { Analysis, CauseReport, FindingWithEvidence, InputReport } from './
 import { buildLadder, isShellStep, relTimeText, secondsBetween, type Lane } from './diagram.js';
 import { causeFindings, sameSteps } from './causes.js';
 import { ladder } from './text.js';
-import { clockLine, frameCell, frameRef } from './frame-ref.js';
+import { clockLine, frameCell, frameRef, linkTypesText } from './frame-ref.js';
 
 const EVIDENCE_ROWS = 60;
 const DIAGRAM_STEPS = 40;
@@ -25,10 +25,6 @@ const CAUSE_SECTIONS = 12;
 const FINDING_ROWS = 200;
 /** Width of the plain-text evidence ladders. */
 const LADDER_WIDTH = 100;
-
-const LINK_NAMES: Record<number, string> = {
-  0: 'NULL', 1: 'EN10MB', 12: 'RAW', 101: 'RAW', 108: 'LOOP', 113: 'LINUX_SLL', 228: 'IPV4', 229: 'IPV6', 276: 'LINUX_SLL2',
-};
 
 /** One line of prose: no line breaks, no HTML, no accidental emphasis, links or code. */
 export function mdText(s: string): string {
@@ -85,7 +81,7 @@ function table(head: string[], rows: string[][]): string {
 }
 
 function inputLine(i: InputReport, n: number): string {
-  const links = i.linkTypes.map((l) => LINK_NAMES[l] ?? String(l)).join(', ');
+  const links = linkTypesText(i);
   const what = [i.format ?? 'unknown format', links, plural(i.packets, 'packet'), `${i.bytes} bytes`].filter(Boolean).join(', ');
   const span = i.firstTime ? `, ${mdText(i.firstTime)} … ${mdText(i.lastTime ?? '-')}` : '';
   // Several inputs are numbered: evidence names them (input#frame).

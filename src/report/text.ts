@@ -2,11 +2,7 @@ import type { Analysis, CauseReport, FindingWithEvidence } from './types.js';
 import type { EvidencePacket } from '../rules/types.js';
 import { MIN_WIDTH, fitTable, wrap } from './text-layout.js';
 import { causeFindings, sameSteps } from './causes.js';
-import { clockLine, frameCell, frameRef } from './frame-ref.js';
-
-const LINK_NAMES: Record<number, string> = {
-  0: 'NULL', 1: 'EN10MB', 12: 'RAW', 101: 'RAW', 108: 'LOOP', 113: 'LINUX_SLL', 228: 'IPV4', 229: 'IPV6', 276: 'LINUX_SLL2',
-};
+import { clockLine, frameCell, frameRef, linkTypesText } from './frame-ref.js';
 
 /** A short ladder: the first packets in full, the rest by frame number. */
 const MAX_LADDER = 12;
@@ -108,7 +104,7 @@ export function renderText(a: Analysis, options: TextOptions = {}): string {
   const out: string[] = [];
   out.push(`rstdiag ${r.tool.version}`);
   r.inputs.forEach((i, n) => {
-    const links = i.linkTypes.map((l) => LINK_NAMES[l] ?? String(l)).join(', ');
+    const links = linkTypesText(i);
     out.push(wrap(`Input${r.inputs.length > 1 ? ` ${n + 1}` : ''}: ${i.path} (${i.format ?? 'unknown'}${links ? `, ${links}` : ''}, ${i.packets} packets, ${i.firstTime ?? '-'} … ${i.lastTime ?? '-'})${i.truncated ? ' TRUNCATED' : ''}`, width, '', '  '));
     for (const w of i.warnings) out.push(wrap(`warning: ${w}`, width, '  ', '    '));
     const clock = clockLine(i, n);
