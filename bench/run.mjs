@@ -8,10 +8,11 @@
 //   pcap-parser bare iteration             (bench/pcap-parser-count.cjs)
 //   tshark -r FILE -q -z conv,tcp         (only with --tools …,tshark: it takes a minute per shape)
 // then ratios against issue 19's targets, and rstdiag's findings checked against the generator's
-// truth. --startup compares a 28-packet capture with a bare `node -e 0` (alternated).
+// truth. --startup compares a 28-packet capture with a bare `node -e 0` (alternated). --against DIR
+// runs another checkout's build (its dist/ built) in the same rounds and prints the ratios to it.
 //
 //   npm run bench [-- --shape pools,distinct-clients,syn-flood] [--scale K] [--repeat N]
-//                 [--tools rstdiag,tcpdump,argus] [--file F] [--startup] [--no-check]
+//                 [--tools rstdiag,tcpdump,argus] [--file F] [--startup] [--no-check] [--against DIR]
 // Shapes (bench/generate.mjs --shape): pools (failures grouped on 60 clients), distinct-clients
 // (every failure from a client of its own), syn-flood (unanswered SYNs from distinct sources).
 // Captures are generated into bench/out/ when missing. Peak RSS and CPU come from /usr/bin/time -v.
@@ -36,6 +37,8 @@ let repeat = 3;
 let tools = ['rstdiag', 'tcpdump', 'argus', 'tcptrace', 'pcap-parser'];
 let check = true;
 let startup = false;
+/** Another build of rstdiag (a checkout with dist/ built) to compare with, run in the same rounds. */
+let against = null;
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
   if (a === '--shape') shapes = args[++i].split(',');
@@ -45,9 +48,13 @@ for (let i = 0; i < args.length; i++) {
   else if (a === '--tools' || a === '--only') tools = args[++i].split(',');
   else if (a === '--no-check') check = false;
   else if (a === '--startup') startup = true;
+  else if (a === '--against') against = args[++i];
   else throw new Error(`unknown argument ${a}`);
 }
 if (!existsSync(mainJs)) throw new Error('dist/cli/main.js missing: run npm run build first');
+const againstJs = against === null ? null : join(against, 'dist', 'cli', 'main.js');
+if (againstJs !== null && !existsSync(againstJs)) throw new Error(`${againstJs} missing: build that checkout first`);
+if (againstJs !== null && !tools.includes('against')) tools = ['rstdiag', 'against', ...tools.filter((t) => t !== 'rstdiag')];
 
 const TARGETS = {
   tcpdump: { default: 5, 'syn-flood': 12 }, // rstdiag wall / tcpdump wall at most
@@ -62,6 +69,10 @@ function onPath(cmd) {
 function commands(f, reportPath) {
   return {
     rstdiag: { cmd: process.execPath, args: [mainJs, 'analyze', f, '--format', 'json', '--fail-on', 'none', '--output', reportPath] },
+    // --against's build: the same command, its report beside ours.
+    against: againstJs === null ? null : {
+      cmd: process.execPath, args: [againstJs, 'analyze', f, '--format', 'json', '--fail-on', 'none', '--output', `${reportPath}.against`],
+    },
     tcpdump: { cmd: 'tcpdump', args: ['-r', f, '-w', '/dev/null'] },
     argus: { cmd: 'argus', args: ['-r', f, '-w', argusOut] },
     tcptrace: { cmd: 'tcptrace', args: ['-n', f] },
@@ -135,6 +146,7 @@ function runShape(shape) {
   const all = commands(f, reportPath);
   const present = tools.filter((name) => {
     if (!(name in all)) throw new Error(`unknown tool ${name}`);
+    if (all[name] === null) throw new Error(`${name} needs --against DIR`);
     if (all[name].cmd === process.execPath || onPath(all[name].cmd)) return true;
     process.stderr.write(`${name}: not installed, skipped\n`);
     return false;
@@ -167,6 +179,11 @@ function runShape(shape) {
     console.log(`${label.padEnd(24)}${value.toFixed(2).padStart(7)}   (target ${better === 'below' ? '≤' : '≥'} ${target}${met ? '' : ': NOT MET'})`);
   };
   console.log('');
+  if (results.rstdiag && results.against) {
+    const a = results.rstdiag;
+    const b = results.against;
+    console.log(`rstdiag / --against      wall ${(a.seconds / b.seconds).toFixed(3)}, cpu ${(a.cpu / b.cpu).toFixed(3)}, peak RSS ${(a.rssMB / b.rssMB).toFixed(3)}   (${against})`);
+  }
   line('rstdiag / tcpdump', ratio('rstdiag', 'tcpdump'), TARGETS.tcpdump[shape] ?? TARGETS.tcpdump.default, 'below');
   line('rstdiag / argus', ratio('rstdiag', 'argus'), TARGETS.argus, 'below');
   line('rstdiag / tcptrace', ratio('rstdiag', 'tcptrace'), 1, 'below');
