@@ -2,13 +2,17 @@ import type { Connection } from '../flow/types.js';
 import type { NatLink } from '../nat/linker.js';
 import { RULES } from '../rules/registry.js';
 import type { FindingDraft, RuleContext } from '../rules/types.js';
+import { RuleRouter } from './route.js';
+
+const ROUTER = new RuleRouter(RULES);
 
 /**
  * Every rule, in the registry's precedence order, over these connections: a connection one rule
- * claims is not explained again by a later one.
+ * claims is not explained again by a later one. Each rule walks only the connections its
+ * `meta.appliesTo` admits (`routed` false: every connection, as tests compare).
  */
 export function evaluateRules(connections: Connection[], links: readonly NatLink[],
-  isServiceAddress: (addr: string) => boolean | null, oneDirection = false): FindingDraft[] {
+  isServiceAddress: (addr: string) => boolean | null, oneDirection = false, routed = true): FindingDraft[] {
   const claimed = new Set<Connection>();
   const named = new Set<Connection>();
   // Connections by client endpoint: indexed on a rule's first question (few captures need it).
@@ -26,6 +30,7 @@ export function evaluateRules(connections: Connection[], links: readonly NatLink
   let present: Set<Connection> | null = null;
   const ctx: RuleContext = {
     connections,
+    candidates: connections,
     links: links.length === 0 ? [] : links.filter((l) => (present ??= new Set(connections)).has(l.original)),
     isClaimed: (c) => claimed.has(c),
     claim: (c) => void claimed.add(c),
@@ -35,8 +40,10 @@ export function evaluateRules(connections: Connection[], links: readonly NatLink
     oneDirection,
   };
   const drafts: FindingDraft[] = [];
-  for (const rule of RULES) {
-    for (const d of rule.detect(ctx)) {
+  const candidates = routed ? ROUTER.route(connections) : null;
+  for (let i = 0; i < RULES.length; i++) {
+    ctx.candidates = candidates === null ? connections : candidates[i]!;
+    for (const d of RULES[i]!.detect(ctx)) {
       drafts.push(d);
       for (const c of d.connections) named.add(c);
     }

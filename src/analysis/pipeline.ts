@@ -35,6 +35,8 @@ export interface AnalyzeOptions {
   decoded?: DecodedStream;
   /** Keep every connection's identity (src/join: several captures analysed as one incident). */
   identities?: boolean;
+  /** false: every rule examines every connection, not only those its meta.appliesTo admits (tests compare). */
+  routeRules?: boolean;
 }
 
 /** Service-address test from the --service-cidr hints (parsed once; validated by the CLI). */
@@ -118,6 +120,7 @@ export class Pipeline {
   private readonly batchSize: number;
   private readonly suspectBatchSize: number;
   private readonly keepRows: boolean;
+  private readonly routeRules: boolean;
   /** Retired, not yet evaluated (or waiting for a related connection). */
   private pending: ConnectionRecord[] = [];
   private retiredSinceBatch = 0;
@@ -145,6 +148,7 @@ export class Pipeline {
     this.suspectBatchSize = Math.max(1, Math.floor(this.batchSize / SUSPECT_SHARE));
     this.keepRows = options.connections === true;
     this.identities = options.identities === true ? [] : null;
+    this.routeRules = options.routeRules !== false;
     this.table = new FlowTable({
       maxConnections: options.maxConnections,
       onHandshake: (slot, dir, p, t, frame) => this.linker.onHandshake(slot, dir, p, t, frame),
@@ -232,7 +236,8 @@ export class Pipeline {
   /** Rules over the given connections (retired and live), without ending the capture. */
   evaluate(connections: Connection[]): FindingDraft[] {
     const t = this.table;
-    return evaluateRules(connections, this.linker.links, this.isServiceAddress, t.responderPackets === 0 && t.originatorAcks > 0);
+    return evaluateRules(connections, this.linker.links, this.isServiceAddress, t.responderPackets === 0 && t.originatorAcks > 0,
+      this.routeRules);
   }
 
   /** Connections seen so far (held, retired and representatives), in order of first packet. */

@@ -3,6 +3,7 @@ import { evidenceOf, groupBy, sortEvidence } from './evidence.js';
 import { answersFin, answersSegment, hasReset, IDLE_SHORT, isRst, noConnectionReply, ttlInLine } from './tcp.js';
 import type { FindingMessage } from './messages.js';
 import { TcpFlag } from '../decode/packet.js';
+import { Fact } from './facts.js';
 
 type Reason = 'finished' | 'finAnswered' | 'dataAfterClose' | 'unreadData' | 'lingerZero';
 
@@ -92,6 +93,7 @@ export const abortiveClose: Rule = {
       neverIdle: 'the connection was never silent longer than {{maxIdle}} s: no idle period for a middlebox to time out',
     },
     // Every more specific reason for a RST on an established connection comes first.
+    appliesTo: [{ all: Fact.Established, any: Fact.Rst }],
     yieldsTo: ['challenge-ack', 'unreversed-nat-midstream', 'injected-reset', 'idle-timeout', 'stale-connection', 'accept-queue-overflow',
       'pmtu-blackhole', 'peer-unresponsive'],
     // Aborts by one side of one port are one application's (or proxy's) close behaviour.
@@ -109,7 +111,7 @@ export const abortiveClose: Rule = {
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const hits: Abort[] = [];
-    for (const c of ctx.connections) {
+    for (const c of ctx.candidates) {
       if (!c.established || !hasReset(c) || ctx.isClaimed(c)) continue;
       // The NAT'd half repeats the original's packets: report once, on the original.
       if (c.natRole === 'translated' && c.natPeer !== null) continue;

@@ -3,6 +3,7 @@ import { evidenceOf, groupBy, sortEvidence, withNatPeer } from './evidence.js';
 import { isRst, isSynAck, ttlInLine } from './tcp.js';
 import { TcpFlag } from '../decode/packet.js';
 import { seqDiff } from '../tcp/seq.js';
+import { Fact } from './facts.js';
 
 /** A listener's RST to the handshake's ACK comes at once; later than this it answers something else. */
 const ABORT_WITHIN = 1;
@@ -103,13 +104,15 @@ export const acceptQueueOverflow: Rule = {
       listenerAnswers: 'the server is alive: it retransmitted its SYN-ACK (frame {{againFrame}}) after the client\'s ACK',
     },
     // Resets from NAT trouble or challenge ACKs have their own explanation.
+    // overflowOf: a handshake, then the SYN-ACK sent again or the server's RST.
+    appliesTo: [{ all: Fact.Established | Fact.SynOrig | Fact.SynAckResp, any: Fact.SynRetriedResp | Fact.RstResp }],
     yieldsTo: ['unreversed-dnat', 'synack-rejected', 'challenge-ack', 'unreversed-nat-midstream'],
     // One listener's backlog: one fix (accept faster, a larger backlog), whichever clients it drops.
     rollUp: { by: ['server'], title: 'The listen backlog of {{server}} overflows: the application accepts connections too slowly' },
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const hits: Overflow[] = [];
-    for (const c of ctx.connections) {
+    for (const c of ctx.candidates) {
       if (ctx.isClaimed(c) || c.natRole === 'translated' && c.natPeer !== null) continue;
       const o = overflowOf(c);
       if (o !== undefined) hits.push(o);

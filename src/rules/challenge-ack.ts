@@ -3,6 +3,7 @@ import { evidenceOf, groupBy, sortEvidence, withNatPeer } from './evidence.js';
 import { isRst, isSynAck, isSynOnly, ttlInLine } from './tcp.js';
 import type { FindingMessage } from './messages.js';
 import { TcpFlag } from '../decode/packet.js';
+import { Fact } from './facts.js';
 
 interface Challenge {
   conn: Connection;
@@ -86,12 +87,13 @@ export const challengeAck: Rule = {
       answersChallenge: 'the segment the client reset (frame {{challengeFrame}}) is the server\'s bare ACK to its SYN (frame {{synFrame}}) acking {{challengeAck}}, not the SYN\'s ISN + 1 ({{want}}): an older connection the server held, not one the client lost',
       clientsOwnRst: 'the client\'s RST (frame {{rstFrame}}) is its stack\'s answer to an ACK it has no connection for: seq = that ACK\'s ack ({{challengeAck}}){{#ttlInLine}}, TTL {{ttl}} as the client\'s other packets ({{usualTtl}}){{/ttlInLine}}',
     },
+    appliesTo: [{ all: Fact.RstOrig | Fact.SynOrig }],
     yieldsTo: ['unreversed-dnat'],
     rollUp: { by: ['messageId', 'server'], title: 'SYNs to {{server}} answered by a challenge ACK: it still holds an older connection on the reused client port' },
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const hits: Challenge[] = [];
-    for (const c of ctx.connections) {
+    for (const c of ctx.candidates) {
       if (!c.dirs[0].rstSeen || (c.natRole === 'translated' && c.natPeer !== null) || ctx.isClaimed(c)) continue;
       const hit = challengeOf(c);
       if (hit === undefined) continue;

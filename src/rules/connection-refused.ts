@@ -2,6 +2,7 @@ import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, RuledOutDr
 import { evidenceOf, groupBy, looksLikeService, sortEvidence, translatedPeer } from './evidence.js';
 import { isRst, isSynOnly } from './tcp.js';
 import { TcpFlag } from '../decode/packet.js';
+import { Fact, type FactTest } from './facts.js';
 
 interface Refusal {
   conn: Connection;
@@ -16,6 +17,9 @@ function refusal(c: Connection): ConnEvent | undefined {
   const want = (o.isn + 1) >>> 0;
   return c.events.find((e) => e.dir === 1 && isRst(e) && (e.flags & TcpFlag.ACK) !== 0 && e.ack === want);
 }
+
+/** The facts refusal() needs: a SYN, the responder's RST, no handshake. */
+const REFUSABLE: FactTest = { all: Fact.SynOrig | Fact.RstResp, none: Fact.Established | Fact.SynAckResp };
 
 function refusedBy(c: Connection): boolean {
   return refusal(c) !== undefined;
@@ -101,6 +105,8 @@ export const connectionRefused: Rule = {
       hostsOwnTtl: 'the RST+ACK came with TTL {{ttl}}, as the host\'s own packets on the other connections of this capture ({{usualTtl}}): its own stack refused',
     },
     // A RST+ACK that does not fit its sender's own packets is examined as forged first.
+    // refusedBy, on the connection or (its original) on the translated half.
+    appliesTo: [REFUSABLE, { all: Fact.NatOriginal | Fact.Linked, peer: REFUSABLE }],
     yieldsTo: ['injected-reset'],
     // What refuses is the port: one cause per port, however many servers refuse it.
     rollUp: {
@@ -115,7 +121,7 @@ export const connectionRefused: Rule = {
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const hits: Refusal[] = [];
-    for (const c of ctx.connections) {
+    for (const c of ctx.candidates) {
       if (c.natRole === 'translated') continue;
       const peer = translatedPeer(c);
       const refused = refusedBy(c);
@@ -124,7 +130,7 @@ export const connectionRefused: Rule = {
       else hits.push({ conn: c, answered: peer! });
     }
     // A translated half whose original is not in the capture is its own connection.
-    for (const c of ctx.connections) {
+    for (const c of ctx.candidates) {
       if (!ctx.isClaimed(c) && c.natRole === 'translated' && c.natPeer === null && refusedBy(c)) hits.push({ conn: c, answered: c });
     }
     // Each host's usual TTL, worked out once per address and only when a refusal needs it.

@@ -1,6 +1,7 @@
 import type { Connection, FindingDraft, Rule, RuleContext, RuledOutDraft } from './types.js';
 import { evidenceOf, groupBy, icmpName, looksLikeService, sortEvidence } from './evidence.js';
 import { isSynOnly } from './tcp.js';
+import { Fact, type FactTest } from './facts.js';
 
 /** Destination-unreachable (ICMP type 3 / ICMPv6 type 1) tied to a connection that never opened. */
 function rejection(c: Connection) {
@@ -9,6 +10,9 @@ function rejection(c: Connection) {
   return c.events.find((e) => e.icmpType >= 0 && e.dir === 1 &&
     ((c.orig.version === 4 && e.icmpType === 3 && e.icmpCode !== 4) || (c.orig.version === 6 && e.icmpType === 1)));
 }
+
+/** The facts rejection() needs: a SYN, an ICMP error, no handshake. */
+const REJECTABLE: FactTest = { all: Fact.SynOrig | Fact.Icmp, none: Fact.Established | Fact.SynAckResp };
 
 /** The ICMP error answered the SYN (no timeout), and it alone did: nothing from the destination's TCP on either NAT half (no refusal). */
 function ruledOutOf(c0: Connection, hit: { sender: string; kind: string }, icmpFrame: number | undefined, conns: readonly Connection[]): RuledOutDraft[] {
@@ -64,6 +68,8 @@ export const icmpRejected: Rule = {
     // (hostUnreachable: see UNRESOLVED_KINDS.)
     // Rejections of one connection attempt differ by the ICMP kind (port vs host, prohibited…).
     distinguishBy: ['kind'],
+    // rejection(), on the connection or (its original) on the translated half.
+    appliesTo: [REJECTABLE, { all: Fact.NatOriginal | Fact.Linked, peer: REJECTABLE }],
     yieldsTo: ['connection-refused'],
     rollUp: {
       by: ['messageId', 'data.kind', 'server'],
@@ -73,7 +79,7 @@ export const icmpRejected: Rule = {
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const hits: { conn: Connection; sender: string; kind: string; delay: number }[] = [];
-    for (const c of ctx.connections) {
+    for (const c of ctx.candidates) {
       if (ctx.isClaimed(c)) continue;
       let ev = rejection(c);
       let conn = c;

@@ -3,6 +3,7 @@ import { evidenceOf, sortEvidence, withNatPeer } from './evidence.js';
 import { TcpFlag } from '../decode/packet.js';
 import { consistentTtl, IDLE_SHORT, isRst, ownTtlRange } from './tcp.js';
 import type { MessageRef } from './messages.js';
+import { Fact } from './facts.js';
 
 /** An idle period this long, then a reset, is reported whoever the reset claims to come from. */
 export const IDLE_LONG = 60;
@@ -184,12 +185,14 @@ export const idleTimeout: Rule = {
       notTheEndpoint: 'the RST was not made by {{claimedAddr}}\'s own stack: {{betrayals|join:; and }}',
       afterIdle: '{{^bothWays}}the RST met the first segment after {{idle}} s of silence (frame {{afterFrame}}){{/bothWays}}{{#bothWays}}both ends were reset right at the end of {{idle}} s of silence{{/bothWays}}: the timing of a flow a middlebox forgot, not of a reset forged into a live connection',
     },
+    // idleResetOf: a long silence after the handshake, and a RST after it.
+    appliesTo: [{ all: Fact.Established | Fact.Idle, any: Fact.Rst }],
     yieldsTo: ['unreversed-nat-midstream'],
     rollUp: { by: ['messageId', 'serverPort'], title: 'Connections to port {{serverPort}} reset after an idle period (e.g. {{idle}} s): a load balancer, NAT or conntrack timeout' },
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const out: FindingDraft[] = [];
-    for (const c of ctx.connections) {
+    for (const c of ctx.candidates) {
       if (ctx.isClaimed(c)) continue;
       const m = idleResetOf(c);
       if (m === undefined) continue;

@@ -3,6 +3,7 @@ import { evidenceOf, sortEvidence, withNatPeer } from './evidence.js';
 import { consistentTtl, hasReset, isRst, ownTtlRange, seqDiff } from './tcp.js';
 import type { MessageData } from './messages.js';
 import { TcpFlag } from '../decode/packet.js';
+import { Fact } from './facts.js';
 
 /**
  * Detectors of a forged RST (Weaver, Sommer, Paxson, "Detecting Forged TCP Reset Packets", NDSS
@@ -315,12 +316,13 @@ export const injectedReset: Rule = {
       detectorTooFast: 'TOO_FAST — the RST answered frame {{answeredFrame}} after {{delayMs}} ms, under half the handshake\'s round trip ({{rttMs}} ms): it came from closer than {{senderAddr}}',
     },
     // A leaked reply's RST is the NAT's doing; a reset after a long idle is a middlebox that timed out, not a forger.
+    appliesTo: [{ any: Fact.Rst }],
     yieldsTo: ['challenge-ack', 'unreversed-nat-midstream', 'idle-timeout', 'accept-queue-overflow'],
     rollUp: { by: ['messageId', 'server'], title: 'Resets on connections to {{server}} not sent by their purported sender (forged on the path)' },
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const out: FindingDraft[] = [];
-    for (const c of ctx.connections) {
+    for (const c of ctx.candidates) {
       if (!hasReset(c) || (c.natRole === 'translated' && c.natPeer !== null) || ctx.isClaimed(c)) continue;
       let hit: Injection | undefined;
       for (let i = 0; i < c.events.length && hit === undefined; i++) {

@@ -3,6 +3,7 @@ import { evidenceOf, groupBy, sortEvidence, withNatPeer } from './evidence.js';
 import { backsOff, ipSizeOf, secondsText, smallUnanswered, stallOf, tooLargeCandidate, ALWAYS_FITS, type Stall } from './stall.js';
 import { IDLE_SHORT, isRst } from './tcp.js';
 import { TcpFlag } from '../decode/packet.js';
+import { Fact } from './facts.js';
 
 /** Retransmissions with backoff at least this many, with nothing back: the peer is gone, not slow. */
 const CERTAIN_RETRANSMITS = 3;
@@ -53,12 +54,14 @@ export const peerUnresponsive: Rule = {
       notIdle: 'the connection was busy (idle at most {{idle}} s before the stall): no idle timeout',
     },
     // Too-large segments are pmtu-blackhole's even when the peer is silent too.
+    // stallOf: retransmissions.
+    appliesTo: [{ all: Fact.Established | Fact.Retransmitted }],
     yieldsTo: ['pmtu-blackhole', 'unreversed-nat-midstream'],
     rollUp: { by: ['server'], title: 'Established connections with {{server}} hang: one side stopped answering (pod deleted, node down, policy or route change)' },
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const hits: Stall[] = [];
-    for (const c of ctx.connections) {
+    for (const c of ctx.candidates) {
       if (!c.established || c.natRole === 'translated' && c.natPeer !== null || ctx.isClaimed(c)) continue;
       for (const dir of [0, 1] as const) {
         const s = stallOf(c, dir);

@@ -3,6 +3,7 @@ import { evidenceOf, groupBy, sortEvidence, withNatPeer } from './evidence.js';
 import { backsOff, ipSizeOf, secondsText, stallOf, tooLargeCandidate, type Stall } from './stall.js';
 import type { Connection } from '../flow/types.js';
 import { TcpFlag } from '../decode/packet.js';
+import { Fact } from './facts.js';
 
 /** ICMP fragmentation-needed (IPv4 3/4) or packet-too-big (IPv6 2) tied to the connection. */
 function tooBigErrors(c: Connection): ConnEvent[] {
@@ -57,12 +58,14 @@ export const pmtuBlackhole: Rule = {
       noReset: 'no reset ended the connection: the stalled segment (frame {{firstFrame}}) was retransmitted, not refused',
     },
     // A reset or challenge with a known cause explains the connection first.
+    // stallOf: retransmissions.
+    appliesTo: [{ all: Fact.Established | Fact.Retransmitted }],
     yieldsTo: ['unreversed-nat-midstream'],
     rollUp: { by: ['server'], title: 'Large segments on connections with {{server}} vanish: a PMTU black hole on the path (MTU mismatch, ICMP blocked)' },
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const hits: { s: Stall; proof: ReturnType<typeof proofOf> }[] = [];
-    for (const c of ctx.connections) {
+    for (const c of ctx.candidates) {
       if (!c.established || c.natRole === 'translated' && c.natPeer !== null || ctx.isClaimed(c)) continue;
       for (const dir of [0, 1] as const) {
         const s = stallOf(c, dir);

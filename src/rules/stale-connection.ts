@@ -2,6 +2,7 @@ import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, RuledOutDr
 import { evidenceOf, groupBy, sortEvidence } from './evidence.js';
 import { consistentTtl, hasReset, isRst, noConnectionReply, ownTtlRange, ttlInLine } from './tcp.js';
 import type { FindingMessage } from './messages.js';
+import { Fact } from './facts.js';
 
 interface Stale {
   conn: Connection;
@@ -58,12 +59,13 @@ export const staleConnection: Rule = {
       ttlInLine: 'the RST came with TTL {{ttl}}, as {{loserAddr}}\'s other packets did: its own stack sent it, not a device in its name',
     },
     // The server's RST after a leaked reply, a forged RST, and a RST after a long idle are explained by those rules.
+    appliesTo: [{ any: Fact.Rst }],
     yieldsTo: ['challenge-ack', 'unreversed-nat-midstream', 'injected-reset', 'idle-timeout', 'accept-queue-overflow'],
     rollUp: { by: ['resetBy', 'serverPort'], title: 'Segments on port {{serverPort}} for connections the receiver no longer has (restart, failover), answered with RST' },
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const hits: Stale[] = [];
-    for (const c of ctx.connections) {
+    for (const c of ctx.candidates) {
       if (!hasReset(c) || (c.natRole === 'translated' && c.natPeer !== null) || ctx.isClaimed(c)) continue;
       const noHandshake = !c.dirs[0].synSeen && !c.dirs[1].synSeen;
       // A live connection's abort is RST+ACK; a bare RST that takes its seq from the segment's ack

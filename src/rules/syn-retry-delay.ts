@@ -2,6 +2,7 @@ import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, RuledOutDr
 import { evidenceOf, groupBy, sortEvidence, translatedPeer, withNatPeer } from './evidence.js';
 import { isSynAck, isSynOnly } from './tcp.js';
 import { secondsText } from './stall.js';
+import { Fact } from './facts.js';
 
 /** RFC 6298's minimum RTO: a quicker SYN retransmission is not a timeout. */
 const MIN_DELAY = 0.2;
@@ -82,13 +83,15 @@ export const synRetryDelay: Rule = {
       nothingBack: 'nothing at all came back to the first SYN (frame {{firstFrame}}): no challenge ACK, no RST',
     },
     // A SYN answered from the wrong address, refused, or challenged has a cause of its own.
+    // delayOf: the SYN sent again, then a SYN-ACK.
+    appliesTo: [{ all: Fact.SynOrig | Fact.SynRetriedOrig | Fact.SynAckResp }],
     yieldsTo: ['unreversed-dnat', 'synack-rejected', 'challenge-ack', 'connection-refused', 'icmp-rejected'],
     // Many at once point to the node (conntrack races, a full SYN queue): one cause per capture.
     rollUp: { by: [], title: 'First SYNs go unanswered and a retransmission connects (1 s / 3 s delays): conntrack insert races, a full SYN queue or a late policy' },
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const hits: Delay[] = [];
-    for (const c of ctx.connections) {
+    for (const c of ctx.candidates) {
       if (ctx.isClaimed(c) || c.natRole === 'translated' && c.natPeer !== null) continue;
       const d = delayOf(c);
       if (d !== undefined) hits.push({ ...d, ...whereOf(d) });

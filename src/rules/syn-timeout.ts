@@ -2,6 +2,7 @@ import type { Connection, FindingDraft, Rule, RuleContext, RuledOutDraft } from 
 import { evidenceOf, groupBy, sortEvidence } from './evidence.js';
 import { isSynOnly } from './tcp.js';
 import { TcpFlag } from '../decode/packet.js';
+import { Fact } from './facts.js';
 
 function unanswered(c: Connection): boolean {
   const r = c.dirs[1];
@@ -76,6 +77,8 @@ export const synTimeout: Rule = {
       noSynAckAnywhere: 'no SYN-ACK acknowledging the SYN\'s ISN + 1 reached {{client}} from any address: no answer that escaped the reverse NAT',
     },
     // Retried SYNs whose answer came back untranslated, or rejected with ICMP, have a known cause.
+    // SYNs sent again (unanswered: nothing from the responder).
+    appliesTo: [{ all: Fact.SynOrig | Fact.SynRetriedOrig | Fact.RespSilent }],
     yieldsTo: ['unreversed-dnat', 'icmp-rejected'],
     rollUp: {
       by: ['messageId', 'server'],
@@ -85,7 +88,7 @@ export const synTimeout: Rule = {
   },
   detect(ctx: RuleContext): FindingDraft[] {
     let hits: { conn: Connection; hairpin: boolean; translated: Connection | null }[] = [];
-    for (const c of ctx.connections) {
+    for (const c of ctx.candidates) {
       if (c.dirs[0].synRetransmits === 0 || c.natRole === 'translated' && c.natPeer !== null || ctx.isClaimed(c)) continue;
       if (!unanswered(c)) continue;
       const y = c.natRole === 'original' ? c.natPeer : null;

@@ -3,6 +3,7 @@ import { evidenceOf, groupBy, sortEvidence } from './evidence.js';
 import { isRst, isSynAck, isSynOnly, ttlInLine } from './tcp.js';
 import { BR_NETFILTER_REMEDIATION } from './remediation.js';
 import { TcpFlag } from '../decode/packet.js';
+import { Fact } from './facts.js';
 
 /** The SYN-ACK acked the SYN (no refusal); the RST fits the client's own stack (no forgery), when its TTL says so. */
 function ruledOutOf(c: Connection, synAck: ConnEvent, rst: ConnEvent): RuledOutDraft[] {
@@ -37,12 +38,13 @@ export const synackRejected: Rule = {
       clientsOwnRst: 'the client\'s RST (frame {{rstFrame}}) has its stack\'s signature: seq = the SYN-ACK\'s ack (the SYN\'s ISN + 1) and TTL {{ttl}}, as the client\'s other packets ({{usualTtl}})',
     },
     // With the NAT'd half in the capture, unreversed-dnat tells the whole story.
+    appliesTo: [{ all: Fact.RstOrig | Fact.SynOrig | Fact.SynAckResp, none: Fact.Linked | Fact.Established }],
     yieldsTo: ['unreversed-dnat'],
     rollUp: { by: ['server'], title: 'Clients reset the SYN-ACKs of {{server}}: NAT asymmetry on the clients\' side' },
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const hits: { conn: Connection; synAck: ConnEvent; rst: ConnEvent }[] = [];
-    for (const c of ctx.connections) {
+    for (const c of ctx.candidates) {
       if (c.natPeer !== null || c.established) continue;
       const o = c.dirs[0];
       const r = c.dirs[1];

@@ -1,6 +1,7 @@
 import type { Connection, ConnEvent } from '../flow/types.js';
 import type { NatLink } from '../nat/linker.js';
 import type { MessageData, RuleMessages } from './messages.js';
+import type { FactTest } from './facts.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -42,6 +43,12 @@ export interface RuleMeta {
    * by these declarations, not by file order).
    */
   yieldsTo: readonly RuleId[];
+  /**
+   * The connections detect can fire on, by their facts (src/rules/facts.ts; any test admits): the
+   * engine hands it only those (ctx.candidates). Read off detect's own first tests, and never
+   * narrower than they are. Empty: detect walks no connections (it starts from ctx.links).
+   */
+  appliesTo: readonly FactTest[];
   /**
    * Data fields that tell two diagnoses of this rule apart beyond the message id and the finding's
    * endpoints (icmp-rejected: the ICMP kind). Attempts of one diagnosis are counted together.
@@ -159,7 +166,10 @@ export interface RuledOutDraft {
 
 /** What rules see: the connections of one capture, the NAT links, and shared helpers. */
 export interface RuleContext {
+  /** Every connection: context for a rule's lookups. */
   connections: readonly Connection[];
+  /** The connections this rule's meta.appliesTo admits, in capture order: the ones it examines. */
+  candidates: readonly Connection[];
   links: readonly NatLink[];
   /** Connections already explained by an earlier rule (rules run in registry order). */
   isClaimed(conn: Connection): boolean;

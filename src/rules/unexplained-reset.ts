@@ -2,6 +2,7 @@ import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, RuledOutDr
 import { evidenceOf, flagText, groupBy, sortEvidence, withNatPeer } from './evidence.js';
 import { answersSegment, hasReset, isRst, isSynAck } from './tcp.js';
 import { TcpFlag } from '../decode/packet.js';
+import { Fact } from './facts.js';
 
 interface Unexplained {
   /** The connection the finding names (the original half when NAT was seen). */
@@ -75,6 +76,8 @@ export const unexplainedReset: Rule = {
       notRefusal: '{{#ack}}the RST+ACK does not acknowledge the SYN\'s ISN + 1{{/ack}}{{^ack}}the RST has no ACK: a refusal acknowledges the SYN{{/ack}}',
     },
     // Last: it speaks only for resets no other rule covers.
+    // A reset on the connection or on its NAT half.
+    appliesTo: [{ any: Fact.Rst }, { all: Fact.Linked, peer: { any: Fact.Rst } }],
     yieldsTo: ['accept-queue-overflow', 'challenge-ack', 'peer-unresponsive', 'pmtu-blackhole', 'syn-retry-delay',
       'abortive-close', 'connection-refused', 'icmp-rejected', 'idle-timeout', 'injected-reset', 'stale-connection',
       'syn-timeout', 'synack-rejected', 'unreversed-dnat', 'unreversed-nat-midstream',
@@ -83,7 +86,7 @@ export const unexplainedReset: Rule = {
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const hits: Unexplained[] = [];
-    for (const c of ctx.connections) {
+    for (const c of ctx.candidates) {
       if (ctx.isExplained(c) || (c.natRole === 'translated' && c.natPeer !== null)) continue;
       if (c.natPeer !== null && ctx.isExplained(c.natPeer)) continue;
       if (!hasReset(c) && !(c.natPeer !== null && hasReset(c.natPeer))) continue;

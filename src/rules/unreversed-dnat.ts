@@ -6,6 +6,7 @@ import type { FindingMessage } from './messages.js';
 import type { NatLink } from '../nat/linker.js';
 import ipaddr from 'ipaddr.js';
 import { isDottedQuad } from '../decode/address.js';
+import { Fact } from './facts.js';
 
 interface Attempt {
   link: NatLink;
@@ -65,6 +66,8 @@ export const unreversedDnat: Rule = {
       acceptedNotRefused: '{{backend}} accepted the SYN: it answered with a SYN-ACK acknowledging the SYN\'s ISN + 1 (frame {{synAckFrame}}), not with RST+ACK',
       answered: 'the SYN was answered: the SYN-ACK from {{backend}} acknowledging its ISN + 1 reached the client\'s port (frame {{synAckFrame}}); {{#retried}}the client retransmitted anyway, waiting for an answer from {{service}}{{/retried}}{{^retried}}it was reset, not lost{{/retried}}',
     },
+    // Its attempts start from the NAT links.
+    appliesTo: [],
     yieldsTo: [],
     // One node's datapath skips the reverse NAT: one cause, however many clients and Services.
     rollUp: {

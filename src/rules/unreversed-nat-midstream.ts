@@ -2,6 +2,7 @@ import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, RuledOutDr
 import { evidenceOf, sortEvidence } from './evidence.js';
 import { answersSegment, isRst, ownTtlRange, seqDiff, ttlInLine } from './tcp.js';
 import { TcpFlag } from '../decode/packet.js';
+import { Fact } from './facts.js';
 
 const MIDSTREAM_REMEDIATION: readonly string[] = [
   'sysctl -w net.netfilter.nf_conntrack_tcp_be_liberal=1   # stop marking out-of-window packets INVALID; persist in /etc/sysctl.d/',
@@ -157,13 +158,19 @@ export const unreversedNatMidstream: Rule = {
       socketCarriedOn: 'the client\'s socket still had the connection with {{server}}: it sent on it after its RST (frame {{carriedOnFrame}}); the RST went to {{backend}}, an address it had no connection with',
       leakRstTtl: 'the client\'s RST (frame {{clientRstFrame}}) {{#bare}}is bare with seq = the leaked segment\'s ack, and {{/bare}}came with TTL {{ttl}}, as the client\'s other packets ({{usualTtl}}): its own stack sent it',
     },
+    // replyUnseenByClient; leakInTranslatedHalf (the client's RST in the translated half); leakFromOtherTuple.
+    appliesTo: [
+      { all: Fact.Established | Fact.RstOrig, none: Fact.Linked },
+      { all: Fact.NatOriginal | Fact.Linked | Fact.Established, peer: { all: Fact.RstOrig } },
+      { any: Fact.Rst, none: Fact.SynOrig | Fact.SynResp },
+    ],
     yieldsTo: [],
     // Conntrack on the node loses or invalidates entries: one node-level fix (or the liberal setting).
     rollUp: { by: ['messageId'], title: 'Established connections break when replies leak past the NAT untranslated (conntrack INVALID or lost)' },
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const unseen: FindingDraft[] = [];
-    for (const c of ctx.connections) {
+    for (const c of ctx.candidates) {
       if (ctx.isClaimed(c)) continue;
       const u = replyUnseenByClient(c);
       if (u === undefined) continue;
@@ -192,7 +199,7 @@ export const unreversedNatMidstream: Rule = {
       });
     }
     const leaks: Leak[] = [];
-    for (const c of ctx.connections) {
+    for (const c of ctx.candidates) {
       if (ctx.isClaimed(c)) continue;
       const leak = leakInTranslatedHalf(c) ?? leakFromOtherTuple(ctx, c);
       if (leak !== undefined && !ctx.isClaimed(leak.original)) {

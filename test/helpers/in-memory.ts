@@ -8,8 +8,9 @@ import type { Analysis } from '../../src/report/types.js';
  * file): what the RuleTester and the metamorphic tests run their packets through.
  */
 export function analyzeFrames(frames: readonly Frame[],
-  options: { serviceCidrs?: string[]; path?: string; connections?: boolean; batchSize?: number } = {}): Analysis {
-  const pipeline = new Pipeline({ serviceCidrs: options.serviceCidrs, connections: options.connections, batchSize: options.batchSize });
+  options: { serviceCidrs?: string[]; path?: string; connections?: boolean; batchSize?: number; routeRules?: boolean } = {}): Analysis {
+  const pipeline = new Pipeline({ serviceCidrs: options.serviceCidrs, connections: options.connections, batchSize: options.batchSize,
+    routeRules: options.routeRules });
   for (const f of frames) pipeline.onFrame(f);
   const info: CaptureInfo = {
     path: options.path ?? 'in-memory', format: 'pcap', compressed: false,

@@ -91,6 +91,8 @@ export interface RuleCases {
 
 export interface RuleTesterOptions {
   serviceCidrs?: string[];
+  /** false: every rule examines every connection (see AnalyzeOptions.routeRules). */
+  routeRules?: boolean;
 }
 
 const LINKTYPE_ETHERNET = 1;
@@ -156,7 +158,16 @@ export function tableFrames(rows: readonly TablePacket[]): Frame[] {
 
 /** Every finding of every rule for a packet table, in report order (also handy to write a table). */
 export function analyzeTable(rows: readonly TablePacket[], options: RuleTesterOptions = {}): FindingWithEvidence[] {
-  return analyzeFrames(tableFrames(rows), { serviceCidrs: options.serviceCidrs, path: 'rule-tester' }).findings;
+  return analyzeFrames(tableFrames(rows), { serviceCidrs: options.serviceCidrs, path: 'rule-tester', routeRules: options.routeRules }).findings;
+}
+
+/**
+ * Every case is also analysed with each rule examining every connection: the findings must be the
+ * same, or a rule's meta.appliesTo hid a connection it fires on.
+ */
+function expectRoutingHidesNothing(c: CaseBase, serviceCidrs: string[] | undefined, routed: readonly FindingWithEvidence[]): void {
+  const everyConnection = analyzeTable(c.packets, { serviceCidrs, routeRules: false });
+  expect(routed, `routing changed the findings; with every connection:\n${describeFindings(everyConnection)}`).toEqual(everyConnection);
 }
 
 /** A finding reduced to the fields a case states (detectors where the case names them). */
@@ -180,8 +191,12 @@ export class RuleTester {
 
   /** Registers one vitest describe block for the rule, one test per case. */
   run(rule: RuleId, cases: RuleCases): void {
-    const analyzeCase = (c: CaseBase): FindingWithEvidence[] =>
-      analyzeTable(c.packets, { serviceCidrs: c.serviceCidrs ?? this.options.serviceCidrs });
+    const analyzeCase = (c: CaseBase): FindingWithEvidence[] => {
+      const serviceCidrs = c.serviceCidrs ?? this.options.serviceCidrs;
+      const all = analyzeTable(c.packets, { serviceCidrs });
+      expectRoutingHidesNothing(c, serviceCidrs, all);
+      return all;
+    };
     describe(rule, () => {
       if (cases.valid.length > 0) describe('valid', () => {
         for (const c of cases.valid) {
