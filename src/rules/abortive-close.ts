@@ -32,14 +32,27 @@ function firstRstAfterEstablished(c: Connection): ConnEvent | undefined {
 function classify(c: Connection, rst: ConnEvent): Reason {
   if (answersFin(c, c.events.indexOf(rst)) !== undefined) return 'finAnswered';
   const me = rst.dir;
-  const before = c.events.filter((e) => e.frame < rst.frame);
-  const myFin = before.find((e) => e.dir === me && (e.flags & TcpFlag.FIN) !== 0);
-  const peerFin = before.find((e) => e.dir !== me && (e.flags & TcpFlag.FIN) !== 0);
-  const lastMine = [...before].reverse().find((e) => e.dir === me && e.len > 0);
-  const lastPeer = [...before].reverse().find((e) => e.dir !== me && e.len > 0);
+  // Over the events before the RST: each side's first FIN and last data, in one pass.
+  let myFin: ConnEvent | undefined;
+  let peerFin: ConnEvent | undefined;
+  let lastMine: ConnEvent | undefined;
+  let lastPeer: ConnEvent | undefined;
+  for (const e of c.events) {
+    if (e.frame >= rst.frame) continue;
+    const mine = e.dir === me;
+    if ((e.flags & TcpFlag.FIN) !== 0) {
+      if (mine) myFin ??= e;
+      else peerFin ??= e;
+    }
+    if (e.len > 0) {
+      if (mine) lastMine = e;
+      else lastPeer = e;
+    }
+  }
   if (myFin && peerFin) return 'finished';
   if (myFin) {
-    const lateData = before.some((e) => e.dir !== me && e.len > 0 && e.frame > myFin.frame);
+    const finFrame = myFin.frame;
+    const lateData = c.events.some((e) => e.frame < rst.frame && e.dir !== me && e.len > 0 && e.frame > finFrame);
     return lateData ? 'dataAfterClose' : 'finished';
   }
   if (lastPeer && (!lastMine || lastPeer.frame > lastMine.frame)) return 'unreadData';

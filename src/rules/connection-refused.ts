@@ -35,7 +35,11 @@ function ttlText(range: readonly [number, number]): string {
  */
 function ruledOutOf(answered: Connection, rst: ConnEvent, usual: readonly [number, number] | null, conns: readonly Connection[]): RuledOutDraft[] {
   const out: RuledOutDraft[] = [];
-  const syn = [...answered.events].reverse().find((e) => e.frame < rst.frame && e.dir === 0 && isSynOnly(e));
+  let syn: ConnEvent | undefined;
+  for (let i = answered.events.length - 1; i >= 0 && syn === undefined; i--) {
+    const e = answered.events[i]!;
+    if (e.frame < rst.frame && e.dir === 0 && isSynOnly(e)) syn = e;
+  }
   if (!conns.some((c) => c.events.some((e) => e.icmpType >= 0))) {
     out.push({ rule: 'icmp-rejected', messageId: 'rstNotIcmp', data: { rstFrame: rst.frame } });
   }
@@ -125,9 +129,9 @@ export const connectionRefused: Rule = {
       if (c.natRole === 'translated') continue;
       const peer = translatedPeer(c);
       const refused = refusedBy(c);
-      if ((!refused && (peer === null || !refusedBy(peer))) || ctx.isClaimed(c)) continue;
-      if (refused) hits.push({ conn: c, answered: peer !== null && refusedBy(peer) ? peer : c });
-      else hits.push({ conn: c, answered: peer! });
+      const peerRefused = peer !== null && refusedBy(peer);
+      if ((!refused && !peerRefused) || ctx.isClaimed(c)) continue;
+      hits.push({ conn: c, answered: peerRefused ? peer : c });
     }
     // A translated half whose original is not in the capture is its own connection.
     for (const c of ctx.candidates) {
@@ -156,7 +160,7 @@ export const connectionRefused: Rule = {
       const evidence = [];
       const conns: Connection[] = [];
       for (const h of group) {
-        for (const c of new Set([h.conn, h.answered])) {
+        for (const c of h.answered === h.conn ? [h.conn] : [h.conn, h.answered]) {
           ctx.claim(c);
           conns.push(c);
           for (const ev of c.events) {

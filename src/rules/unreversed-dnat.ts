@@ -99,10 +99,9 @@ export const unreversedDnat: Rule = {
     // One finding per client address, Service and backend; each attempt (ISN) counts once.
     const groups = groupBy(attempts, (a) => `${a.original.orig.addr}|${a.original.resp.text}|${a.translated.resp.text}`);
     const findings: FindingDraft[] = [];
-    // Established connections by server endpoint, and the first untranslated one per server and
-    // client address, built once (a filter per group was quadratic on large captures).
+    // Established connections by server endpoint, built once (a filter per group was quadratic on
+    // large captures); per server asked about, its first untranslated one from each client address.
     let established: Map<string, Connection[]> | null = null;
-    const directFirst = new Map<string, Connection>();
     const establishedTo = (server: string): Connection[] => {
       if (established === null) {
         established = new Map();
@@ -111,11 +110,19 @@ export const unreversedDnat: Rule = {
           const list = established.get(c.resp.text);
           if (list) list.push(c);
           else established.set(c.resp.text, [c]);
-          const k = `${c.resp.text}|${c.orig.addr}`;
-          if (c.natPeer === null && !directFirst.has(k)) directFirst.set(k, c);
         }
       }
       return established.get(server) ?? [];
+    };
+    const directByServer = new Map<string, Map<string, Connection>>();
+    const directFirst = (server: string, clientAddr: string): Connection | undefined => {
+      let byClient = directByServer.get(server);
+      if (byClient === undefined) {
+        byClient = new Map();
+        for (const c of establishedTo(server)) if (c.natPeer === null && !byClient.has(c.orig.addr)) byClient.set(c.orig.addr, c);
+        directByServer.set(server, byClient);
+      }
+      return byClient.get(clientAddr);
     };
     for (const group of groups) {
       const first = group[0]!;
@@ -150,8 +157,8 @@ export const unreversedDnat: Rule = {
 
       // The signature of this cause: the same backend works when dialled directly, and the
       // Service works for clients elsewhere.
-      const toService = establishedTo(service.text); // builds directFirst too
-      const direct = directFirst.get(`${backend.text}|${client.addr}`);
+      const toService = establishedTo(service.text);
+      const direct = directFirst(backend.text, client.addr);
       const other = toService.find((c) => c.orig.addr !== client.addr);
       const synAckFrame = evidence.find((e) => e.label === 'SYN,ACK')?.frame ?? 0;
       // The backend's SYN-ACK that acks the first attempt's ISN + 1: what excludes a refusal and a timeout.
