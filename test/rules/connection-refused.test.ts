@@ -81,6 +81,17 @@ new RuleTester().run('connection-refused', {
         client: POD, server: SERVICE, backend: BACKEND }],
     },
     {
+      // Only the translated half holds the refusal: the original is examined for its NAT half's.
+      name: 'behind DNAT, -i any: the backend refuses and its RST is not seen translated back',
+      packets: [
+        toService.c(0, 'S', ci, undefined, { ifIndex: 1 }),
+        toBackend.c(0.0001, 'S', ci, undefined, { ifIndex: 3 }),
+        toBackend.s(0.0002, 'RA', 0, ci + 1, { ifIndex: 3 }),
+      ],
+      findings: [{ messageId: 'refusedBehindNat', severity: 'error', resetBy: 'server', count: 1, frames: [1, 2, 3],
+        client: POD, server: SERVICE, backend: BACKEND }],
+    },
+    {
       name: 'a Service address in the default range, the backend half not in the capture',
       packets: refusal(toService),
       findings: [{ messageId: 'refusedServiceUnseen', severity: 'error', resetBy: 'server', count: 1, frames: [1, 2],

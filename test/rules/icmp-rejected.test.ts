@@ -1,7 +1,7 @@
 import { RuleTester, type TablePacket } from '../helpers/rule-tester.js';
 import { ruledOutCases } from './ruled-out.js';
 import { conversation, type Conversation } from './table-rows.js';
-import { handshake, HOST, HOST6, nextPort, POD, refusal, SERVER, SERVER6, SERVICE } from './nat-rows.js';
+import { BACKEND, handshake, HOST, HOST6, natHalves, nextPort, POD, refusal, SERVER, SERVER6, SERVICE } from './nat-rows.js';
 
 const k = conversation(HOST, SERVER);
 const far = conversation(HOST, '203.0.113.10:443');
@@ -13,6 +13,8 @@ const ROUTER6 = 'fd00::1';
 // Kubernetes: a pod dials a Service without ready endpoints; kube-proxy on the node REJECTs it.
 const toService = conversation(POD, SERVICE, { client: { copy: true } });
 const NODE = '10.244.0.1';
+// -i any on the node: the Service half and its DNAT'd half, on two interfaces.
+const nat = natHalves(POD, SERVICE, BACKEND);
 
 /** A SYN and the ICMP error quoting it (IPv4 3/3 and IPv6 1/4 unless `icmp` says otherwise). */
 function rejected(c: Conversation, icmp: NonNullable<TablePacket['icmp']>, at = 0): TablePacket[] {
@@ -92,6 +94,17 @@ new RuleTester().run('icmp-rejected', {
       name: 'ICMPv6 port unreachable from the destination host',
       packets: rejected(k6, { from: 'fd00::3' }),
       findings: [{ messageId: 'rejectedByHost', severity: 'error', resetBy: 'server', count: 1, frames: [1, 2] }],
+    },
+    {
+      // Only the translated half holds the ICMP error: the original is examined for its NAT half's.
+      name: 'behind DNAT, -i any: the node rejects the translated SYN, the error about the original half not seen',
+      packets: [
+        nat.original.c(0, 'S', nat.original.ci, undefined, { ifIndex: 1 }),
+        nat.translated.c(0.0001, 'S', nat.translated.ci, undefined, { ifIndex: 3 }),
+        nat.translated.c(0.0003, 'S', nat.translated.ci, undefined, { ifIndex: 3, icmp: { from: NODE } }),
+      ],
+      findings: [{ messageId: 'serviceWithoutEndpoints', severity: 'error', resetBy: 'middlebox', count: 1, frames: [1, 3],
+        client: POD, server: SERVICE }],
     },
     {
       name: 'a Service without endpoints: the node rejects (-i any copies)',
