@@ -186,6 +186,9 @@ export function examine(c: Connection, i: number): Injection | undefined {
       data: { ack: r.ack, synSeq: syns[syns.length - 1]!.seq } });
   }
 
+  // The supporting detectors below only add weight to a strong one (they come after it in `fired`).
+  if (!fired.some((f) => STRONG.has(f.detector))) return undefined;
+
   // IP_ID: the sender's IP IDs count up (a per-connection or host counter); the RST's is off it.
   // IP ID 0 is what Linux puts on a RST sent without a socket (and on SYN-ACKs): not counted.
   if (r.ipId !== 0 && c.orig.version === 4 && ipIdSequential(own)) {
@@ -220,7 +223,6 @@ export function examine(c: Connection, i: number): Injection | undefined {
     }
   }
 
-  if (!fired.some((f) => STRONG.has(f.detector))) return undefined;
 
   const lastOwn = ownBefore[ownBefore.length - 1];
   if (lastOwn) evidence.push({ ev: lastOwn, note: `${senderAddr}'s last real packet before the RST (TTL ${lastOwn.ttl}, IP ID 0x${lastOwn.ipId.toString(16)}${lastOwn.hasTs ? ', timestamps' : ''})` });
