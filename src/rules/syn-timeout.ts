@@ -20,18 +20,25 @@ function unanswered(c: Connection): boolean {
  */
 function answeredElsewhere(connections: readonly Connection[], unanswered: readonly Connection[]): Set<Connection> {
   const byClient = new Map<string, Connection[]>();
+  // The acks that would answer one of them: most SYN-ACKs are ruled out by their ack alone,
+  // without reading their endpoints.
+  const wanted = new Set<number>();
   for (const c of unanswered) {
     const list = byClient.get(c.orig.text);
     if (list) list.push(c);
     else byClient.set(c.orig.text, [c]);
+    wanted.add((c.dirs[0].isn + 1) >>> 0);
   }
   const answered = new Set<Connection>();
   const mark = (client: string, ack: number): void => {
-    for (const c of byClient.get(client) ?? []) if (((c.dirs[0].isn + 1) >>> 0) === ack) answered.add(c);
+    const list = byClient.get(client);
+    if (list !== undefined) for (const c of list) if (((c.dirs[0].isn + 1) >>> 0) === ack) answered.add(c);
   };
   for (const x of connections) {
-    if (x.dirs[1].synAckSeen) mark(x.orig.text, x.dirs[1].synAckAck);
-    if (x.dirs[0].synAckSeen) mark(x.resp.text, x.dirs[0].synAckAck);
+    const o = x.dirs[0];
+    const r = x.dirs[1];
+    if (r.synAckSeen && wanted.has(r.synAckAck)) mark(x.orig.text, r.synAckAck);
+    if (o.synAckSeen && wanted.has(o.synAckAck)) mark(x.resp.text, o.synAckAck);
   }
   return answered;
 }
