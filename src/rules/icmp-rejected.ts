@@ -40,13 +40,14 @@ export const icmpRejected: Rule = {
       rejectedByHost: {
         summary: '{{clientAddr}} → {{server}}: rejected with ICMP {{kind}} from {{sender}}',
         explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame}}) and {{sender}} answered with ICMP {{kind}}{{#icmpFrame}} (frame {{icmpFrame}}){{/icmpFrame}}, quoting that SYN; the application got "connection refused" or "no route to host" at once.'
-          + ' The destination host itself rejected it (a firewall rule with REJECT on that host, or no socket and an ICMP-rejecting policy).'
+          + ' The destination host itself{{#backend}}, the Service\'s backend {{backend}} (the SYN was translated to it, frame {{dnatFrame}}),{{/backend}} rejected it (a firewall rule with REJECT on that host, or no socket and an ICMP-rejecting policy).'
           + '{{#several}} {{count|plural:attempt}} were rejected the same way.{{/several}}',
       },
       rejectedOnPath: {
         summary: '{{clientAddr}} → {{server}}: rejected with ICMP {{kind}} from {{sender}}',
         explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame}}) and {{sender}} answered with ICMP {{kind}}{{#icmpFrame}} (frame {{icmpFrame}}){{/icmpFrame}}, quoting that SYN; the application got "connection refused" or "no route to host" at once.'
           + ' The rejection came from {{sender}}, not from {{serverAddr}}: a router or firewall on the way (or the node itself) refused it.'
+          + '{{#backend}} The SYN had been translated to the backend {{backend}} (frame {{dnatFrame}}), so the Service has an endpoint: this is not kube-proxy\'s rejection of a Service without endpoints but a rule that applies after the translation (a NetworkPolicy or a firewall on {{sender}}).{{/backend}}'
           + '{{#several}} {{count|plural:attempt}} were rejected the same way.{{/several}}',
       },
       hostUnreachable: {
@@ -94,7 +95,10 @@ export const icmpRejected: Rule = {
     return groupBy(hits, (h) => `${h.conn.orig.addr}|${h.conn.resp.text}|${h.sender}|${h.kind}`).map((group) => {
       const h0 = group[0]!;
       const c0 = h0.conn;
-      const fromServer = h0.sender === c0.resp.addr;
+      // A translated half means kube-proxy (or another DNAT) found a backend: the Service has an
+      // endpoint, and the backend's host is the destination that may have rejected it.
+      const backendConn = c0.natRole === 'original' && c0.natPeer !== null && c0.natPeer.resp.text !== c0.resp.text ? c0.natPeer : null;
+      const fromServer = h0.sender === c0.resp.addr || (backendConn !== null && h0.sender === backendConn.resp.addr);
       const service = looksLikeService(c0, ctx.isServiceAddress);
       const evidence = [];
       const conns: Connection[] = [];
@@ -110,7 +114,7 @@ export const icmpRejected: Rule = {
       }
       sortEvidence(evidence);
       const icmpFrame = evidence.find((e) => e.label.startsWith('ICMP'))?.frame;
-      const kubeProxy = service && !fromServer;
+      const kubeProxy = service && !fromServer && backendConn === null;
       // Host/net unreachable a second or more after the SYN: the last router's address resolution
       // (ARP / neighbour discovery) went unanswered, which takes ~3 s on Linux — no rejection.
       const unresolved = UNRESOLVED_KINDS.has(h0.kind) && h0.delay >= 1;
@@ -133,13 +137,13 @@ export const icmpRejected: Rule = {
         data: {
           clientAddr: c0.orig.addr, client: c0.orig.text, server: c0.resp.text, serverAddr: c0.resp.addr,
           synFrame: c0.dirs[0].synFrame, sender: h0.sender, kind: h0.kind, icmpFrame: icmpFrame ?? 0,
-          delay: h0.delay.toFixed(1),
+          delay: h0.delay.toFixed(1), backend: backendConn?.resp.text ?? '', dnatFrame: backendConn?.dirs[0].synFrame ?? 0,
         },
         severity: 'error' as const,
         confidence: 0.95,
         client: c0.orig.text,
         server: c0.resp.text,
-        backend: null,
+        backend: backendConn?.resp.text ?? null,
         resetBy: fromServer ? ('server' as const) : ('middlebox' as const),
         resetSender: h0.sender,
         count: group.length,

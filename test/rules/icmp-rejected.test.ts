@@ -97,14 +97,26 @@ new RuleTester().run('icmp-rejected', {
     },
     {
       // Only the translated half holds the ICMP error: the original is examined for its NAT half's.
-      name: 'behind DNAT, -i any: the node rejects the translated SYN, the error about the original half not seen',
+      // The SYN was DNAT'd, so the Service has an endpoint: not kube-proxy's no-endpoints REJECT
+      // (that rejects before any translation) but a rule after it.
+      name: 'behind DNAT, -i any: the node rejects the translated SYN — a rule after the translation, not a Service without endpoints',
       packets: [
         nat.original.c(0, 'S', nat.original.ci, undefined, { ifIndex: 1 }),
         nat.translated.c(0.0001, 'S', nat.translated.ci, undefined, { ifIndex: 3 }),
         nat.translated.c(0.0003, 'S', nat.translated.ci, undefined, { ifIndex: 3, icmp: { from: NODE } }),
       ],
-      findings: [{ messageId: 'serviceWithoutEndpoints', severity: 'error', resetBy: 'middlebox', count: 1, frames: [1, 3],
-        client: POD, server: SERVICE }],
+      findings: [{ messageId: 'rejectedOnPath', severity: 'error', resetBy: 'middlebox', count: 1, frames: [1, 3],
+        client: POD, server: SERVICE, backend: BACKEND }],
+    },
+    {
+      name: 'behind DNAT: the backend pod\'s own host rejects the translated SYN',
+      packets: [
+        nat.original.c(0, 'S', nat.original.ci, undefined, { ifIndex: 1 }),
+        nat.translated.c(0.0001, 'S', nat.translated.ci, undefined, { ifIndex: 3 }),
+        nat.translated.c(0.0003, 'S', nat.translated.ci, undefined, { ifIndex: 3, icmp: { from: BACKEND.split(':')[0]! } }),
+      ],
+      findings: [{ messageId: 'rejectedByHost', severity: 'error', resetBy: 'server', count: 1, frames: [1, 3],
+        client: POD, server: SERVICE, backend: BACKEND }],
     },
     {
       name: 'a Service without endpoints: the node rejects (-i any copies)',
