@@ -5,6 +5,7 @@ import { EventLog } from './events.js';
 import { PacketEvent, writePacketEvent } from './event-schema.js';
 import { COPY_WINDOW } from './copies.js';
 import { PartWord, type ConnSlots } from './slots.js';
+import { BlockPool, grownF64, grownU32 } from './block-pool.js';
 
 /** Evidence kept per connection: the first ones, plus every SYN/RST/FIN/ICMP up to the hard cap. */
 const MAX_EVENTS = 64;
@@ -14,33 +15,61 @@ const MAX_ROUTINE_EVENTS = 24;
  * or ICMP error) the connection's evidence moves to an EventLog object. Most connections are short.
  */
 const INLINE_EVENTS = 12;
+/**
+ * Of those, the first HEAD_EVENTS are in the slot's own part (a SYN flood's connection has one
+ * event); the rest in a block of BLOCK_EVENTS taken at the connection's next event.
+ */
+const HEAD_EVENTS = 2;
+const BLOCK_EVENTS = INLINE_EVENTS - HEAD_EVENTS;
+const INITIAL_BLOCKS = 1024;
 const NOTABLE_FLAGS = TcpFlag.SYN | TcpFlag.RST | TcpFlag.FIN;
 
 /**
  * The evidence buffer: per slot, its first INLINE_EVENTS events in cells laid out as
- * src/flow/event-schema.ts says (seconds kept exactly beside them), then an EventLog.
+ * src/flow/event-schema.ts says (seconds kept exactly beside them), then an EventLog. Event i < HEAD_EVENTS
+ * is in the slot's part of cells/secs, the others in its block's part of blockCells/blockSecs.
  */
 export class EvidenceBuffer {
   private cells = new Uint32Array(0);
   private secs = new Float64Array(0);
-  /** Its counts are in the connections' rows (PartWord.EventCount, EventsDropped). */
+  private blockCells = new Uint32Array(0);
+  private blockSecs = new Float64Array(0);
+  private readonly blocks = new BlockPool(INITIAL_BLOCKS, (n) => {
+    this.blockCells = grownU32(this.blockCells, n * BLOCK_EVENTS * PacketEvent.Cells);
+    this.blockSecs = grownF64(this.blockSecs, n * BLOCK_EVENTS);
+  });
+
+  /** Its counts and block are in the connections' rows (PartWord.EventCount, EventsDropped, EventBlock). */
   constructor(private readonly conns: ConnSlots) {}
 
   /** Evidence moved out of the inline arrays (long connections, copies, ICMP errors). */
   private logs: (EventLog | undefined)[] = [];
 
   grow(capacity: number): void {
-    const cells = new Uint32Array(capacity * INLINE_EVENTS * PacketEvent.Cells);
-    cells.set(this.cells);
-    this.cells = cells;
-    const secs = new Float64Array(capacity * INLINE_EVENTS);
-    secs.set(this.secs);
-    this.secs = secs;
+    this.cells = grownU32(this.cells, capacity * HEAD_EVENTS * PacketEvent.Cells);
+    this.secs = grownF64(this.secs, capacity * HEAD_EVENTS);
   }
 
-  /** The slot is free: its log goes with it. */
+  /** The slot is free: its log and block go with it. */
   release(slot: number): void {
     this.logs[slot] = undefined;
+    this.releaseBlock(slot);
+  }
+
+  private releaseBlock(slot: number): void {
+    const b = this.conns.word(slot, PartWord.EventBlock);
+    if (b === 0) return;
+    this.blocks.give(b - 1);
+    this.conns.setWord(slot, PartWord.EventBlock, 0);
+  }
+
+  /** The slot's block (taken now if it has none). */
+  private blockOf(slot: number): number {
+    const b = this.conns.word(slot, PartWord.EventBlock);
+    if (b !== 0) return b - 1;
+    const taken = this.blocks.take();
+    this.conns.setWord(slot, PartWord.EventBlock, taken + 1);
+    return taken;
   }
 
   dropped(slot: number): number {
@@ -58,11 +87,16 @@ export class EvidenceBuffer {
     if (log !== undefined) return log;
     log = new EventLog();
     const n = this.conns.word(slot, PartWord.EventCount);
-    for (let i = 0; i < n; i++) {
-      const e = slot * INLINE_EVENTS + i;
+    for (let i = 0; i < n && i < HEAD_EVENTS; i++) {
+      const e = slot * HEAD_EVENTS + i;
       log.pushCells(this.cells, e * PacketEvent.Cells, this.secs[e]!);
     }
+    if (n > HEAD_EVENTS) {
+      const first = this.blockOf(slot) * BLOCK_EVENTS - HEAD_EVENTS;
+      for (let i = HEAD_EVENTS; i < n; i++) log.pushCells(this.blockCells, (first + i) * PacketEvent.Cells, this.blockSecs[first + i]!);
+    }
     this.logs[slot] = log;
+    this.releaseBlock(slot);
     return log;
   }
 
@@ -75,9 +109,16 @@ export class EvidenceBuffer {
     // The common case first, small enough to inline: room in the inline buffer (INLINE_EVENTS < MAX_ROUTINE_EVENTS).
     const n = this.conns.word(slot, PartWord.EventCount);
     if (n < INLINE_EVENTS && this.logs[slot] === undefined) {
-      const e = slot * INLINE_EVENTS + n;
-      writePacketEvent(this.cells, e * PacketEvent.Cells, frame, dir, p, retransmit);
-      this.secs[e] = frame.tsSec;
+      if (n < HEAD_EVENTS) {
+        const e = slot * HEAD_EVENTS + n;
+        writePacketEvent(this.cells, e * PacketEvent.Cells, frame, dir, p, retransmit);
+        this.secs[e] = frame.tsSec;
+      } else {
+        // The block first: taking one may grow the arrays.
+        const e = this.blockOf(slot) * BLOCK_EVENTS + n - HEAD_EVENTS;
+        writePacketEvent(this.blockCells, e * PacketEvent.Cells, frame, dir, p, retransmit);
+        this.blockSecs[e] = frame.tsSec;
+      }
       this.conns.setWord(slot, PartWord.EventCount, n + 1);
       return n;
     }

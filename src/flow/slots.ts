@@ -2,6 +2,7 @@ import { endpointKey, endpointOf } from './endpoints.js';
 import type { Endpoint } from './types.js';
 import type { Frame } from '../capture/types.js';
 import { DirDouble, DirWord } from './dir-slots.js';
+import { grownF64, grownU32 } from './block-pool.js';
 
 /**
  * Slot storage: the held connections' numbers. Each record is a row of one typed array (its
@@ -73,13 +74,16 @@ export const enum PartWord {
   /** Inline evidence events, and events not kept (past the bounds). */
   EventCount,
   EventsDropped,
+  /** The evidence block (+ 1; 0: none) holding the inline events past the row's first few. */
+  EventBlock,
   /**
    * Per direction (+ dir), the copy ring's next entry to write and the entries written so far
-   * (up to its length: the rest are not compared).
+   * (up to its length: the rest are not compared), and its block (+ 1; 0: the inline entry only).
    */
   CopyPos,
   CopyFill = CopyPos + 2,
-  End = CopyFill + 2,
+  CopyBlock = CopyFill + 2,
+  End = CopyBlock + 2,
 }
 
 
@@ -105,18 +109,6 @@ export const enum Row {
   Words = Dir0 + 2 * DirWord.Count,
   Dir0Double = ConnDouble.Dir0,
   Doubles = ConnDouble.Count,
-}
-
-function grownU32(old: Uint32Array, length: number): Uint32Array<ArrayBuffer> {
-  const a = new Uint32Array(length);
-  a.set(old);
-  return a;
-}
-
-function grownF64(old: Float64Array, length: number): Float64Array<ArrayBuffer> {
-  const a = new Float64Array(length);
-  a.set(old);
-  return a;
 }
 
 /** Per-connection fields. */

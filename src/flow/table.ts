@@ -282,6 +282,7 @@ export class FlowTable {
     this.conns.setId(slot, 0);
     this.handles[slot] = undefined;
     this.evidence.release(slot);
+    this.copies.release(slot);
     this.freeSlots.push(slot);
   }
 

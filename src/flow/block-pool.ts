@@ -1,0 +1,44 @@
+/**
+ * Block numbers for storage a connection takes only when it needs it: most held connections are
+ * short (under a SYN flood nearly all are one SYN), so each slot keeps a small inline part and
+ * only the connections that outgrow it take a block (src/flow/evidence.ts, copies.ts). Blocks are
+ * reused last-freed first; the owner's arrays grow with the pool (onGrow, by doubling).
+ */
+export class BlockPool {
+  private readonly free: number[] = [];
+  private fresh = 0;
+  private capacity = 0;
+
+  constructor(private readonly initial: number, private readonly onGrow: (capacity: number) => void) {}
+
+  take(): number {
+    if (this.free.length > 0) return this.free.pop()!;
+    if (this.fresh === this.capacity) {
+      this.capacity = Math.max(this.initial, this.capacity * 2);
+      this.onGrow(this.capacity);
+    }
+    return this.fresh++;
+  }
+
+  give(block: number): void {
+    this.free.push(block);
+  }
+}
+
+export function grownU32(old: Uint32Array, length: number): Uint32Array<ArrayBuffer> {
+  const a = new Uint32Array(length);
+  a.set(old);
+  return a;
+}
+
+export function grownI32(old: Int32Array, length: number): Int32Array<ArrayBuffer> {
+  const a = new Int32Array(length);
+  a.set(old);
+  return a;
+}
+
+export function grownF64(old: Float64Array, length: number): Float64Array<ArrayBuffer> {
+  const a = new Float64Array(length);
+  a.set(old);
+  return a;
+}
