@@ -1,7 +1,7 @@
 import type { Packet } from '../decode/packet.js';
 import type { Dir } from './types.js';
 import { PartWord, type ConnSlots } from './slots.js';
-import { BlockPool, grownF64, grownI32 } from './block-pool.js';
+import { BlockPool, grownI32 } from './block-pool.js';
 
 /** A copy of a packet on another interface of `-i any` arrives within this many seconds. */
 export const COPY_WINDOW = 0.05;
@@ -10,7 +10,10 @@ const MAX_HOPS = 4;
 /** How many recent packets per direction are remembered for copy detection. */
 const RECENT = 6;
 
-/** One remembered packet's signature in a ring (32-bit cells); its time is kept apart. */
+/**
+ * One remembered packet in a ring: its signature in 32-bit cells, then its time as a double in
+ * the two cells at Time (8-byte aligned: Size is even), so a comparison reads one entry's lines.
+ */
 const enum Signature {
   Seq = 0,
   Ack,
@@ -25,16 +28,18 @@ const enum Signature {
   Point,
   /** TTL: a little lower at a later hop of the same path (a higher one is another sender). */
   Ttl,
-  Size,
+  Time = Ttl + 2,
+  Size = Time + 2,
 }
+/** An entry's time in the entries' Float64Array view: index e × TIME_STEP + TIME_AT. */
+const TIME_STEP = Signature.Size / 2;
+const TIME_AT = Signature.Time / 2;
 /**
- * Entries per direction in the slot's own part: a SYN flood's connection sends one packet. A ring
- * that needs more moves to a block of RECENT entries (its first ones copied in).
+ * A ring's first INLINE_RECENT entries are in the slot's own part (a SYN flood's connection sends
+ * one packet); the others in a block of BLOCK_RECENT taken when the ring first needs one.
  */
 const INLINE_RECENT = 1;
-/** One direction's ring in a block (its position and fill are in the connection's row). */
-const ROW = RECENT * Signature.Size;
-const INLINE_ROW = INLINE_RECENT * Signature.Size;
+const BLOCK_RECENT = RECENT - INLINE_RECENT;
 const INITIAL_BLOCKS = 2048;
 
 /**
@@ -47,20 +52,19 @@ const INITIAL_BLOCKS = 2048;
  * interface, so there identical packets are still taken for copies.
  */
 export class CopyRings {
-  /** The inline entries, per slot and direction; the blocks' rings. */
+  /**
+   * Entry i < INLINE_RECENT of ring slot × 2 + dir: entry (slot × 2 + dir) × INLINE_RECENT + i here
+   * (time: the same memory seen as doubles).
+   */
   private rows = new Int32Array(0);
   private time = new Float64Array(0);
+  /** Entry i ≥ INLINE_RECENT: entry block × BLOCK_RECENT + i - INLINE_RECENT of the blocks'. */
   private blockRows = new Int32Array(0);
   private blockTime = new Float64Array(0);
   private readonly blocks = new BlockPool(INITIAL_BLOCKS, (n) => {
-    this.blockRows = grownI32(this.blockRows, n * ROW);
-    this.blockTime = grownF64(this.blockTime, n * RECENT);
+    this.blockRows = grownI32(this.blockRows, n * BLOCK_RECENT * Signature.Size);
+    this.blockTime = new Float64Array(this.blockRows.buffer);
   });
-  /** Where locate() found a ring: its arrays and its first entry's offsets in them. */
-  private ring = this.rows;
-  private times = this.time;
-  private base = 0;
-  private timeBase = 0;
   /**
    * The current packet's capture time, set by the table. A field, not an argument: a double
    * passed to a method that is not inlined is boxed (allocated) at each call.
@@ -71,8 +75,8 @@ export class CopyRings {
   constructor(private readonly conns: ConnSlots) {}
 
   grow(capacity: number): void {
-    this.rows = grownI32(this.rows, capacity * 2 * INLINE_ROW);
-    this.time = grownF64(this.time, capacity * 2 * INLINE_RECENT);
+    this.rows = grownI32(this.rows, capacity * 2 * INLINE_RECENT * Signature.Size);
+    this.time = new Float64Array(this.rows.buffer);
   }
 
   /** The slot is free: its blocks go back to the pool. */
@@ -85,51 +89,37 @@ export class CopyRings {
     }
   }
 
-  /** Sets ring, times, base and timeBase to the ring of slot × 2 + dir. */
-  private locate(slot: number, dir: Dir): void {
-    const b = this.conns.word(slot, PartWord.CopyBlock + dir);
-    if (b === 0) {
-      const sd = slot * 2 + dir;
-      this.ring = this.rows;
-      this.times = this.time;
-      this.base = sd * INLINE_ROW;
-      this.timeBase = sd * INLINE_RECENT;
-    } else {
-      this.ring = this.blockRows;
-      this.times = this.blockTime;
-      this.base = (b - 1) * ROW;
-      this.timeBase = (b - 1) * RECENT;
-    }
+  /** Entry i of the ring is in the block's entries at blockEntry(...) + i (i ≥ INLINE_RECENT; its block taken already). */
+  private blockEntry(slot: number, dir: Dir): number {
+    return (this.conns.word(slot, PartWord.CopyBlock + dir) - 1) * BLOCK_RECENT - INLINE_RECENT;
   }
 
-  /** Moves a ring that is about to outgrow its inline entries to a block. */
-  private spill(slot: number, dir: Dir): void {
-    const b = this.blocks.take();
-    const sd = slot * 2 + dir;
-    for (let i = 0; i < INLINE_ROW; i++) this.blockRows[b * ROW + i] = this.rows[sd * INLINE_ROW + i]!;
-    for (let i = 0; i < INLINE_RECENT; i++) this.blockTime[b * RECENT + i] = this.time[sd * INLINE_RECENT + i]!;
-    this.conns.setWord(slot, PartWord.CopyBlock + dir, b + 1);
+  /** The ring's entry i has the packet's fields (all but the capture point and TTL). */
+  private sameFields(slot: number, dir: Dir, i: number, block: number, p: Packet): boolean {
+    const inline = i < INLINE_RECENT;
+    const e = inline ? (slot * 2 + dir) * INLINE_RECENT + i : block + i;
+    if (this.now - (inline ? this.time : this.blockTime)[e * TIME_STEP + TIME_AT]! > COPY_WINDOW) return false;
+    const ring = inline ? this.rows : this.blockRows;
+    const o = e * Signature.Size;
+    return ring[o + Signature.Seq] === (p.seq | 0) && ring[o + Signature.Ack] === (p.ack | 0) &&
+      ring[o + Signature.Flags] === (p.flags | (p.hasTimestamps ? 1 << 9 : 0)) && ring[o + Signature.Len] === p.payloadLength &&
+      ring[o + Signature.IpId] === p.ipId && ring[o + Signature.TsVal] === (p.hasTimestamps ? p.tsVal | 0 : 0);
+  }
+
+  /** A cell of the ring's entry i. */
+  private cell(slot: number, dir: Dir, i: number, field: Signature): number {
+    return i < INLINE_RECENT
+      ? this.rows[((slot * 2 + dir) * INLINE_RECENT + i) * Signature.Size + field]!
+      : this.blockRows[(this.blockEntry(slot, dir) + i) * Signature.Size + field]!;
   }
 
   /** The ring entry of an earlier copy of this packet (sent now), or -1. */
   find(slot: number, dir: Dir, p: Packet): number {
-    const t = this.now;
-    this.locate(slot, dir);
-    const ring = this.ring;
-    const times = this.times;
-    const base = this.base;
-    const timeBase = this.timeBase;
-    const flags = p.flags | (p.hasTimestamps ? 1 << 9 : 0);
-    const tsVal = p.hasTimestamps ? p.tsVal | 0 : 0;
     const filled = this.conns.word(slot, PartWord.CopyFill + dir);
+    const block = filled > INLINE_RECENT ? this.blockEntry(slot, dir) : 0;
     for (let i = 0; i < filled; i++) {
-      if (t - times[timeBase + i]! > COPY_WINDOW) continue;
-      const o = base + i * Signature.Size;
-      if (ring[o + Signature.Seq] === (p.seq | 0) && ring[o + Signature.Ack] === (p.ack | 0) && ring[o + Signature.Flags] === flags &&
-        ring[o + Signature.Len] === p.payloadLength && ring[o + Signature.IpId] === p.ipId && ring[o + Signature.TsVal] === tsVal &&
-        (ring[o + Signature.Point] !== p.capturePoint || p.capturePoint === -1 || ((ring[o + Signature.Ttl]! - p.ttl - 1) >>> 0) < MAX_HOPS)) {
-        return i;
-      }
+      if (this.sameFields(slot, dir, i, block, p) && (this.cell(slot, dir, i, Signature.Point) !== p.capturePoint ||
+        p.capturePoint === -1 || ((this.cell(slot, dir, i, Signature.Ttl) - p.ttl - 1) >>> 0) < MAX_HOPS)) return i;
     }
     return -1;
   }
@@ -140,35 +130,31 @@ export class CopyRings {
    * retransmits waits an RTO and stamps a new IP ID or TSval). Read only for repeated SYNs.
    */
   duplicateFrame(slot: number, dir: Dir, p: Packet): boolean {
-    const t = this.now;
-    this.locate(slot, dir);
-    const ring = this.ring;
-    const flags = p.flags | (p.hasTimestamps ? 1 << 9 : 0);
-    const tsVal = p.hasTimestamps ? p.tsVal | 0 : 0;
     const filled = this.conns.word(slot, PartWord.CopyFill + dir);
-    for (let i = 0; i < filled; i++) {
-      if (t - this.times[this.timeBase + i]! > COPY_WINDOW) continue;
-      const o = this.base + i * Signature.Size;
-      if (ring[o + Signature.Seq] === (p.seq | 0) && ring[o + Signature.Ack] === (p.ack | 0) && ring[o + Signature.Flags] === flags &&
-        ring[o + Signature.Len] === p.payloadLength && ring[o + Signature.IpId] === p.ipId && ring[o + Signature.TsVal] === tsVal) return true;
-    }
+    const block = filled > INLINE_RECENT ? this.blockEntry(slot, dir) : 0;
+    for (let i = 0; i < filled; i++) if (this.sameFields(slot, dir, i, block, p)) return true;
     return false;
   }
 
   /** The evidence event index remembered with entry i. */
   eventAt(slot: number, dir: Dir, i: number): number {
-    this.locate(slot, dir);
-    return this.ring[this.base + i * Signature.Size + Signature.Event]!;
+    return this.cell(slot, dir, i, Signature.Event);
   }
 
   remember(slot: number, dir: Dir, p: Packet, eventIndex: number): void {
-    const t = this.now;
     const c = this.conns;
     const pos = c.word(slot, PartWord.CopyPos + dir);
-    if (pos >= INLINE_RECENT && c.word(slot, PartWord.CopyBlock + dir) === 0) this.spill(slot, dir);
-    this.locate(slot, dir);
-    const ring = this.ring;
-    const o = this.base + pos * Signature.Size;
+    let ring = this.rows;
+    let times = this.time;
+    let e = (slot * 2 + dir) * INLINE_RECENT + pos;
+    if (pos >= INLINE_RECENT) {
+      // The block first: taking one may grow the arrays.
+      if (c.word(slot, PartWord.CopyBlock + dir) === 0) c.setWord(slot, PartWord.CopyBlock + dir, this.blocks.take() + 1);
+      e = this.blockEntry(slot, dir) + pos;
+      ring = this.blockRows;
+      times = this.blockTime;
+    }
+    const o = e * Signature.Size;
     ring[o + Signature.Seq] = p.seq;
     ring[o + Signature.Ack] = p.ack;
     ring[o + Signature.Flags] = p.flags | (p.hasTimestamps ? 1 << 9 : 0);
@@ -178,7 +164,7 @@ export class CopyRings {
     ring[o + Signature.Event] = eventIndex;
     ring[o + Signature.Point] = p.capturePoint;
     ring[o + Signature.Ttl] = p.ttl;
-    this.times[this.timeBase + pos] = t;
+    times[e * TIME_STEP + TIME_AT] = this.now;
     c.setWord(slot, PartWord.CopyPos + dir, pos + 1 === RECENT ? 0 : pos + 1);
     const filled = c.word(slot, PartWord.CopyFill + dir);
     if (filled < RECENT) c.setWord(slot, PartWord.CopyFill + dir, filled + 1);

@@ -5,7 +5,7 @@ import { EventLog } from './events.js';
 import { PacketEvent, writePacketEvent } from './event-schema.js';
 import { COPY_WINDOW } from './copies.js';
 import { PartWord, type ConnSlots } from './slots.js';
-import { BlockPool, grownF64, grownU32 } from './block-pool.js';
+import { BlockPool, grownU32 } from './block-pool.js';
 
 /** Evidence kept per connection: the first ones, plus every SYN/RST/FIN/ICMP up to the hard cap. */
 const MAX_EVENTS = 64;
@@ -22,12 +22,22 @@ const INLINE_EVENTS = 12;
 const HEAD_EVENTS = 2;
 const BLOCK_EVENTS = INLINE_EVENTS - HEAD_EVENTS;
 const INITIAL_BLOCKS = 1024;
+/**
+ * An event's 32-bit words in the buffer: its cells, then its seconds as a double (the two words
+ * at SEC_WORD, 8-byte aligned), so writing an event touches one place.
+ */
+const SEC_WORD = PacketEvent.Cells + (PacketEvent.Cells % 2);
+const EVENT_WORDS = SEC_WORD + 2;
+/** An event's seconds in the Float64Array view: index e × SEC_STEP + SEC_AT. */
+const SEC_STEP = EVENT_WORDS / 2;
+const SEC_AT = SEC_WORD / 2;
 const NOTABLE_FLAGS = TcpFlag.SYN | TcpFlag.RST | TcpFlag.FIN;
 
 /**
  * The evidence buffer: per slot, its first INLINE_EVENTS events in cells laid out as
  * src/flow/event-schema.ts says (seconds kept exactly beside them), then an EventLog. Event i < HEAD_EVENTS
- * is in the slot's part of cells/secs, the others in its block's part of blockCells/blockSecs.
+ * is in the slot's part of cells (secs: the same memory seen as doubles), the others in its block's
+ * part of blockCells.
  */
 export class EvidenceBuffer {
   private cells = new Uint32Array(0);
@@ -35,8 +45,8 @@ export class EvidenceBuffer {
   private blockCells = new Uint32Array(0);
   private blockSecs = new Float64Array(0);
   private readonly blocks = new BlockPool(INITIAL_BLOCKS, (n) => {
-    this.blockCells = grownU32(this.blockCells, n * BLOCK_EVENTS * PacketEvent.Cells);
-    this.blockSecs = grownF64(this.blockSecs, n * BLOCK_EVENTS);
+    this.blockCells = grownU32(this.blockCells, n * BLOCK_EVENTS * EVENT_WORDS);
+    this.blockSecs = new Float64Array(this.blockCells.buffer);
   });
 
   /** Its counts and block are in the connections' rows (PartWord.EventCount, EventsDropped, EventBlock). */
@@ -46,8 +56,8 @@ export class EvidenceBuffer {
   private logs: (EventLog | undefined)[] = [];
 
   grow(capacity: number): void {
-    this.cells = grownU32(this.cells, capacity * HEAD_EVENTS * PacketEvent.Cells);
-    this.secs = grownF64(this.secs, capacity * HEAD_EVENTS);
+    this.cells = grownU32(this.cells, capacity * HEAD_EVENTS * EVENT_WORDS);
+    this.secs = new Float64Array(this.cells.buffer);
   }
 
   /** The slot is free: its log and block go with it. */
@@ -89,11 +99,13 @@ export class EvidenceBuffer {
     const n = this.conns.word(slot, PartWord.EventCount);
     for (let i = 0; i < n && i < HEAD_EVENTS; i++) {
       const e = slot * HEAD_EVENTS + i;
-      log.pushCells(this.cells, e * PacketEvent.Cells, this.secs[e]!);
+      log.pushCells(this.cells, e * EVENT_WORDS, this.secs[e * SEC_STEP + SEC_AT]!);
     }
     if (n > HEAD_EVENTS) {
       const first = this.blockOf(slot) * BLOCK_EVENTS - HEAD_EVENTS;
-      for (let i = HEAD_EVENTS; i < n; i++) log.pushCells(this.blockCells, (first + i) * PacketEvent.Cells, this.blockSecs[first + i]!);
+      for (let i = HEAD_EVENTS; i < n; i++) {
+        log.pushCells(this.blockCells, (first + i) * EVENT_WORDS, this.blockSecs[(first + i) * SEC_STEP + SEC_AT]!);
+      }
     }
     this.logs[slot] = log;
     this.releaseBlock(slot);
@@ -109,16 +121,17 @@ export class EvidenceBuffer {
     // The common case first, small enough to inline: room in the inline buffer (INLINE_EVENTS < MAX_ROUTINE_EVENTS).
     const n = this.conns.word(slot, PartWord.EventCount);
     if (n < INLINE_EVENTS && this.logs[slot] === undefined) {
-      if (n < HEAD_EVENTS) {
-        const e = slot * HEAD_EVENTS + n;
-        writePacketEvent(this.cells, e * PacketEvent.Cells, frame, dir, p, retransmit);
-        this.secs[e] = frame.tsSec;
-      } else {
+      let cells = this.cells;
+      let secs = this.secs;
+      let e = slot * HEAD_EVENTS + n;
+      if (n >= HEAD_EVENTS) {
         // The block first: taking one may grow the arrays.
-        const e = this.blockOf(slot) * BLOCK_EVENTS + n - HEAD_EVENTS;
-        writePacketEvent(this.blockCells, e * PacketEvent.Cells, frame, dir, p, retransmit);
-        this.blockSecs[e] = frame.tsSec;
+        e = this.blockOf(slot) * BLOCK_EVENTS + n - HEAD_EVENTS;
+        cells = this.blockCells;
+        secs = this.blockSecs;
       }
+      writePacketEvent(cells, e * EVENT_WORDS, frame, dir, p, retransmit);
+      secs[e * SEC_STEP + SEC_AT] = frame.tsSec;
       this.conns.setWord(slot, PartWord.EventCount, n + 1);
       return n;
     }
