@@ -23,22 +23,31 @@ export class BlockPool {
   give(block: number): void {
     this.free.push(block);
   }
+
+  /** Every block forgotten, the owner's arrays cut to nothing (onGrow(0)): the pool starts over. */
+  clear(): void {
+    this.free.length = 0;
+    this.fresh = 0;
+    this.capacity = 0;
+    this.onGrow(0);
+  }
 }
 
-export function grownU32(old: Uint32Array, length: number): Uint32Array<ArrayBuffer> {
+/** The array's first `length` elements in a new array of that length (zeros past the old end). */
+export function resizedU32(old: Uint32Array, length: number): Uint32Array<ArrayBuffer> {
   const a = new Uint32Array(length);
-  a.set(old);
+  a.set(old.length > length ? old.subarray(0, length) : old);
   return a;
 }
 
-export function grownI32(old: Int32Array, length: number): Int32Array<ArrayBuffer> {
+export function resizedI32(old: Int32Array, length: number): Int32Array<ArrayBuffer> {
   const a = new Int32Array(length);
-  a.set(old);
+  a.set(old.length > length ? old.subarray(0, length) : old);
   return a;
 }
 
-export function grownF64(old: Float64Array, length: number): Float64Array<ArrayBuffer> {
+export function resizedF64(old: Float64Array, length: number): Float64Array<ArrayBuffer> {
   const a = new Float64Array(length);
-  a.set(old);
+  a.set(old.length > length ? old.subarray(0, length) : old);
   return a;
 }

@@ -1,7 +1,7 @@
 import type { Packet } from '../decode/packet.js';
 import type { Dir } from './types.js';
 import { PartWord, type ConnSlots } from './slots.js';
-import { BlockPool, grownI32 } from './block-pool.js';
+import { BlockPool, resizedI32 } from './block-pool.js';
 
 /** A copy of a packet on another interface of `-i any` arrives within this many seconds. */
 export const COPY_WINDOW = 0.05;
@@ -62,7 +62,7 @@ export class CopyRings {
   private blockRows = new Int32Array(0);
   private blockTime = new Float64Array(0);
   private readonly blocks = new BlockPool(INITIAL_BLOCKS, (n) => {
-    this.blockRows = grownI32(this.blockRows, n * BLOCK_RECENT * Signature.Size);
+    this.blockRows = resizedI32(this.blockRows, n * BLOCK_RECENT * Signature.Size);
     this.blockTime = new Float64Array(this.blockRows.buffer);
   });
   /**
@@ -74,8 +74,14 @@ export class CopyRings {
   /** Each ring's position, fill and block live in the connection's row (PartWord.CopyPos, CopyFill, CopyBlock), zeroed with it. */
   constructor(private readonly conns: ConnSlots) {}
 
+  /** Every ring dropped, blocks too (the table starts over). */
+  clear(): void {
+    this.grow(0);
+    this.blocks.clear();
+  }
+
   grow(capacity: number): void {
-    this.rows = grownI32(this.rows, capacity * 2 * INLINE_RECENT * Signature.Size);
+    this.rows = resizedI32(this.rows, capacity * 2 * INLINE_RECENT * Signature.Size);
     this.time = new Float64Array(this.rows.buffer);
   }
 

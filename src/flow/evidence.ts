@@ -5,7 +5,7 @@ import { EventLog } from './events.js';
 import { PacketEvent, writePacketEvent } from './event-schema.js';
 import { COPY_WINDOW } from './copies.js';
 import { PartWord, type ConnSlots } from './slots.js';
-import { BlockPool, grownU32 } from './block-pool.js';
+import { BlockPool, resizedU32 } from './block-pool.js';
 
 /** Evidence kept per connection: the first ones, plus every SYN/RST/FIN/ICMP up to the hard cap. */
 const MAX_EVENTS = 64;
@@ -45,7 +45,7 @@ export class EvidenceBuffer {
   private blockCells = new Uint32Array(0);
   private blockSecs = new Float64Array(0);
   private readonly blocks = new BlockPool(INITIAL_BLOCKS, (n) => {
-    this.blockCells = grownU32(this.blockCells, n * BLOCK_EVENTS * EVENT_WORDS);
+    this.blockCells = resizedU32(this.blockCells, n * BLOCK_EVENTS * EVENT_WORDS);
     this.blockSecs = new Float64Array(this.blockCells.buffer);
   });
 
@@ -55,8 +55,15 @@ export class EvidenceBuffer {
   /** Evidence moved out of the inline arrays (long connections, copies, ICMP errors). */
   private logs: (EventLog | undefined)[] = [];
 
+  /** Every event dropped, blocks and logs too (the table starts over). */
+  clear(): void {
+    this.grow(0);
+    this.blocks.clear();
+    this.logs = [];
+  }
+
   grow(capacity: number): void {
-    this.cells = grownU32(this.cells, capacity * HEAD_EVENTS * EVENT_WORDS);
+    this.cells = resizedU32(this.cells, capacity * HEAD_EVENTS * EVENT_WORDS);
     this.secs = new Float64Array(this.cells.buffer);
   }
 

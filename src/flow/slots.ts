@@ -2,7 +2,7 @@ import { endpointKey, endpointOf } from './endpoints.js';
 import type { Endpoint } from './types.js';
 import type { Frame } from '../capture/types.js';
 import { DirDouble, DirWord } from './dir-slots.js';
-import { grownF64, grownU32 } from './block-pool.js';
+import { resizedF64, resizedU32 } from './block-pool.js';
 
 /**
  * Slot storage: the held connections' numbers. Each record is a row of one typed array (its
@@ -118,8 +118,8 @@ export class ConnSlots {
   f = new Float64Array(0);
 
   grow(capacity: number): void {
-    this.u = grownU32(this.u, capacity * Row.Words);
-    this.f = grownF64(this.f, capacity * ConnDouble.Count);
+    this.u = resizedU32(this.u, capacity * Row.Words);
+    this.f = resizedF64(this.f, capacity * ConnDouble.Count);
   }
 
   /** A new connection's row: all zero, no establishment time (the caller and DirSlots.reset set the rest). */

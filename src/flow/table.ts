@@ -247,6 +247,22 @@ export class FlowTable {
     const c = this.conns;
     const all = this.heldSlots().sort((a, b) => c.id(a) - c.id(b));
     for (const s of all) this.retire(s, true);
+    this.startOver();
+  }
+
+  /**
+   * The table is empty: its storage, sized for the most connections it held, goes (the evaluation
+   * and the report that follow need the memory more: a SYN flood's is tens of MB), and a small one
+   * takes its place.
+   */
+  private startOver(): void {
+    this.conns.grow(0);
+    this.copies.clear();
+    this.evidence.clear();
+    this.handles.length = 0;
+    this.freeSlots.length = 0;
+    this.fresh = 0;
+    this.grow(INITIAL_SLOTS);
   }
 
   private retire(slot: number, mayRelease: boolean): void {

@@ -73,12 +73,16 @@ describe('flow table: evidence and copy rings in two levels', () => {
     check(records, 40000, second);
   });
 
-  it('keeps a lone SYN in the slot alone', () => {
+  it('keeps a lone SYN in the slot alone, and starts over with new storage after finish', () => {
     const records: ConnectionRecord[] = [];
     const table = new FlowTable({ onRetire: (c) => records.push(c) });
     const feed = new Feed(table);
     const frame = feed.send(data(0, 0, 30000), 100);
     table.finish();
     expect(records.map((c) => c.events.map((e) => e.frame))).toEqual([[frame]]);
+    const sent = run(feed, 5000, 50000, 200);
+    table.finish();
+    expect(records).toHaveLength(5001);
+    check(new Map(records.slice(1).map((c) => [c.orig.port, c])), 50000, sent);
   });
 });
