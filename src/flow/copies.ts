@@ -100,33 +100,35 @@ export class CopyRings {
     return (this.conns.word(slot, PartWord.CopyBlock + dir) - 1) * BLOCK_RECENT - INLINE_RECENT;
   }
 
-  /** The ring's entry i has the packet's fields (all but the capture point and TTL). */
-  private sameFields(slot: number, dir: Dir, i: number, block: number, p: Packet): boolean {
-    const inline = i < INLINE_RECENT;
-    const e = inline ? (slot * 2 + dir) * INLINE_RECENT + i : block + i;
-    if (this.now - (inline ? this.time : this.blockTime)[e * TIME_STEP + TIME_AT]! > COPY_WINDOW) return false;
-    const ring = inline ? this.rows : this.blockRows;
+  /** Out of line: once per ring at most. */
+  private takeBlock(slot: number, dir: Dir): void {
+    this.conns.setWord(slot, PartWord.CopyBlock + dir, this.blocks.take() + 1);
+  }
+
+  /** Entry e of `ring` (its time in `times`) has the packet's fields (all but the capture point and TTL). */
+  private sameFields(ring: Int32Array, times: Float64Array, e: number, p: Packet): boolean {
+    if (this.now - times[e * TIME_STEP + TIME_AT]! > COPY_WINDOW) return false;
     const o = e * Signature.Size;
     return ring[o + Signature.Seq] === (p.seq | 0) && ring[o + Signature.Ack] === (p.ack | 0) &&
       ring[o + Signature.Flags] === (p.flags | (p.hasTimestamps ? 1 << 9 : 0)) && ring[o + Signature.Len] === p.payloadLength &&
       ring[o + Signature.IpId] === p.ipId && ring[o + Signature.TsVal] === (p.hasTimestamps ? p.tsVal | 0 : 0);
   }
 
-  /** A cell of the ring's entry i. */
-  private cell(slot: number, dir: Dir, i: number, field: Signature): number {
-    return i < INLINE_RECENT
-      ? this.rows[((slot * 2 + dir) * INLINE_RECENT + i) * Signature.Size + field]!
-      : this.blockRows[(this.blockEntry(slot, dir) + i) * Signature.Size + field]!;
+  /** Entry e of `ring` is an earlier copy of the packet: same fields, seen at another point or a few hops earlier. */
+  private copyOf(ring: Int32Array, times: Float64Array, e: number, p: Packet): boolean {
+    const o = e * Signature.Size;
+    return this.sameFields(ring, times, e, p) && (ring[o + Signature.Point] !== p.capturePoint || p.capturePoint === -1 ||
+      ((ring[o + Signature.Ttl]! - p.ttl - 1) >>> 0) < MAX_HOPS);
   }
 
   /** The ring entry of an earlier copy of this packet (sent now), or -1. */
   find(slot: number, dir: Dir, p: Packet): number {
     const filled = this.conns.word(slot, PartWord.CopyFill + dir);
-    const block = filled > INLINE_RECENT ? this.blockEntry(slot, dir) : 0;
-    for (let i = 0; i < filled; i++) {
-      if (this.sameFields(slot, dir, i, block, p) && (this.cell(slot, dir, i, Signature.Point) !== p.capturePoint ||
-        p.capturePoint === -1 || ((this.cell(slot, dir, i, Signature.Ttl) - p.ttl - 1) >>> 0) < MAX_HOPS)) return i;
-    }
+    const first = (slot * 2 + dir) * INLINE_RECENT;
+    for (let i = 0; i < filled && i < INLINE_RECENT; i++) if (this.copyOf(this.rows, this.time, first + i, p)) return i;
+    if (filled <= INLINE_RECENT) return -1;
+    const block = this.blockEntry(slot, dir);
+    for (let i = INLINE_RECENT; i < filled; i++) if (this.copyOf(this.blockRows, this.blockTime, block + i, p)) return i;
     return -1;
   }
 
@@ -137,14 +139,19 @@ export class CopyRings {
    */
   duplicateFrame(slot: number, dir: Dir, p: Packet): boolean {
     const filled = this.conns.word(slot, PartWord.CopyFill + dir);
-    const block = filled > INLINE_RECENT ? this.blockEntry(slot, dir) : 0;
-    for (let i = 0; i < filled; i++) if (this.sameFields(slot, dir, i, block, p)) return true;
+    const first = (slot * 2 + dir) * INLINE_RECENT;
+    for (let i = 0; i < filled && i < INLINE_RECENT; i++) if (this.sameFields(this.rows, this.time, first + i, p)) return true;
+    if (filled <= INLINE_RECENT) return false;
+    const block = this.blockEntry(slot, dir);
+    for (let i = INLINE_RECENT; i < filled; i++) if (this.sameFields(this.blockRows, this.blockTime, block + i, p)) return true;
     return false;
   }
 
   /** The evidence event index remembered with entry i. */
   eventAt(slot: number, dir: Dir, i: number): number {
-    return this.cell(slot, dir, i, Signature.Event);
+    return i < INLINE_RECENT
+      ? this.rows[((slot * 2 + dir) * INLINE_RECENT + i) * Signature.Size + Signature.Event]!
+      : this.blockRows[(this.blockEntry(slot, dir) + i) * Signature.Size + Signature.Event]!;
   }
 
   remember(slot: number, dir: Dir, p: Packet, eventIndex: number): void {
@@ -155,7 +162,7 @@ export class CopyRings {
     let e = (slot * 2 + dir) * INLINE_RECENT + pos;
     if (pos >= INLINE_RECENT) {
       // The block first: taking one may grow the arrays.
-      if (c.word(slot, PartWord.CopyBlock + dir) === 0) c.setWord(slot, PartWord.CopyBlock + dir, this.blocks.take() + 1);
+      if (c.word(slot, PartWord.CopyBlock + dir) === 0) this.takeBlock(slot, dir);
       e = this.blockEntry(slot, dir) + pos;
       ring = this.blockRows;
       times = this.blockTime;

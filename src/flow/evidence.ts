@@ -83,7 +83,11 @@ export class EvidenceBuffer {
   /** The slot's block (taken now if it has none). */
   private blockOf(slot: number): number {
     const b = this.conns.word(slot, PartWord.EventBlock);
-    if (b !== 0) return b - 1;
+    return b !== 0 ? b - 1 : this.takeBlock(slot);
+  }
+
+  /** Out of line: once per connection at most. */
+  private takeBlock(slot: number): number {
     const taken = this.blocks.take();
     this.conns.setWord(slot, PartWord.EventBlock, taken + 1);
     return taken;
