@@ -1,6 +1,6 @@
 import type { Packet } from '../decode/packet.js';
 import type { Dir } from './types.js';
-import { PartWord, type ConnSlots } from './slots.js';
+import { InlineArea, PartWord, Row, type ConnSlots } from './slots.js';
 import { BlockPool, resizedI32 } from './block-pool.js';
 
 /** A copy of a packet on another interface of `-i any` arrives within this many seconds. */
@@ -31,34 +31,29 @@ const enum Signature {
   Time = Ttl + 2,
   Size = Time + 2,
 }
-/** An entry's time in the entries' Float64Array view: index e × TIME_STEP + TIME_AT. */
-const TIME_STEP = Signature.Size / 2;
-const TIME_AT = Signature.Time / 2;
 /**
- * A ring's first INLINE_RECENT entries are in the slot's own part (a SYN flood's connection sends
+ * A ring's first INLINE_RECENT entries are in the connection's row (a SYN flood's connection sends
  * one packet); the others in a block of BLOCK_RECENT taken when the ring first needs one.
  */
 const INLINE_RECENT = 1;
 const BLOCK_RECENT = RECENT - INLINE_RECENT;
 const INITIAL_BLOCKS = 2048;
+if (2 * INLINE_RECENT * Signature.Size !== InlineArea.Copies) throw new Error('copies: the row\'s inline area does not fit INLINE_RECENT');
 
 /**
- * Copy detection: per slot and direction (index slot × 2 + dir), a ring of the last RECENT
- * packets' signatures. The same packet seen again on another interface has identical TCP header
- * fields and IP ID (or TSval for IPv6) within a few milliseconds. Seen again at the same point
- * (same interface, direction and VLAN) and not a hop or few further (TTL lower by 1..MAX_HOPS), it
- * is no copy but a duplicated frame, a retransmission or another sender's packet (an injected RST
- * has its own TTL), and counts as one (as tshark and Zeek count it); Linux cooked v1 names no
- * interface, so there identical packets are still taken for copies.
+ * Copy detection: per slot and direction, a ring of the last RECENT packets' signatures. The same
+ * packet seen again on another interface has identical TCP header fields and IP ID (or TSval for
+ * IPv6) within a few milliseconds. Seen again at the same point (same interface, direction and
+ * VLAN) and not a hop or few further (TTL lower by 1..MAX_HOPS), it is no copy but a duplicated
+ * frame, a retransmission or another sender's packet (an injected RST has its own TTL), and counts
+ * as one (as tshark and Zeek count it); Linux cooked v1 names no interface, so there identical
+ * packets are still taken for copies.
+ *
+ * An entry is Signature.Size words from its first, o; its time is the double at (o + Signature.Time) / 2
+ * of the same memory seen as doubles. Entry i < INLINE_RECENT of a ring is in the row's inline
+ * area (ConnSlots.i and .d, Row.Copies), the others in the ring's block (blockRows, blockTime).
  */
 export class CopyRings {
-  /**
-   * Entry i < INLINE_RECENT of ring slot × 2 + dir: entry (slot × 2 + dir) × INLINE_RECENT + i here
-   * (time: the same memory seen as doubles).
-   */
-  private rows = new Int32Array(0);
-  private time = new Float64Array(0);
-  /** Entry i ≥ INLINE_RECENT: entry block × BLOCK_RECENT + i - INLINE_RECENT of the blocks'. */
   private blockRows = new Int32Array(0);
   private blockTime = new Float64Array(0);
   private readonly blocks = new BlockPool(INITIAL_BLOCKS, (n) => {
@@ -74,15 +69,9 @@ export class CopyRings {
   /** Each ring's position, fill and block live in the connection's row (PartWord.CopyPos, CopyFill, CopyBlock), zeroed with it. */
   constructor(private readonly conns: ConnSlots) {}
 
-  /** Every ring dropped, blocks too (the table starts over). */
+  /** Every block dropped (the table starts over). */
   clear(): void {
-    this.grow(0);
     this.blocks.clear();
-  }
-
-  grow(capacity: number): void {
-    this.rows = resizedI32(this.rows, capacity * 2 * INLINE_RECENT * Signature.Size);
-    this.time = new Float64Array(this.rows.buffer);
   }
 
   /** The slot is free: its blocks go back to the pool. */
@@ -95,9 +84,14 @@ export class CopyRings {
     }
   }
 
-  /** Entry i of the ring is in the block's entries at blockEntry(...) + i (i ≥ INLINE_RECENT; its block taken already). */
-  private blockEntry(slot: number, dir: Dir): number {
-    return (this.conns.word(slot, PartWord.CopyBlock + dir) - 1) * BLOCK_RECENT - INLINE_RECENT;
+  /** The first word of the ring's entry 0 in the row. */
+  private inlineAt(slot: number, dir: Dir): number {
+    return slot * Row.Words + Row.Copies + dir * INLINE_RECENT * Signature.Size;
+  }
+
+  /** The first word of entry i ≥ INLINE_RECENT is blockAt(...) + i × Signature.Size in blockRows (its block taken already). */
+  private blockAt(slot: number, dir: Dir): number {
+    return ((this.conns.word(slot, PartWord.CopyBlock + dir) - 1) * BLOCK_RECENT - INLINE_RECENT) * Signature.Size;
   }
 
   /** Out of line: once per ring at most. */
@@ -105,30 +99,30 @@ export class CopyRings {
     this.conns.setWord(slot, PartWord.CopyBlock + dir, this.blocks.take() + 1);
   }
 
-  /** Entry e of `ring` (its time in `times`) has the packet's fields (all but the capture point and TTL). */
-  private sameFields(ring: Int32Array, times: Float64Array, e: number, p: Packet): boolean {
-    if (this.now - times[e * TIME_STEP + TIME_AT]! > COPY_WINDOW) return false;
-    const o = e * Signature.Size;
+  /** The entry at o of `ring` (its time in `times`) has the packet's fields (all but the capture point and TTL). */
+  private sameFields(ring: Int32Array, times: Float64Array, o: number, p: Packet): boolean {
+    if (this.now - times[(o + Signature.Time) >> 1]! > COPY_WINDOW) return false;
     return ring[o + Signature.Seq] === (p.seq | 0) && ring[o + Signature.Ack] === (p.ack | 0) &&
       ring[o + Signature.Flags] === (p.flags | (p.hasTimestamps ? 1 << 9 : 0)) && ring[o + Signature.Len] === p.payloadLength &&
       ring[o + Signature.IpId] === p.ipId && ring[o + Signature.TsVal] === (p.hasTimestamps ? p.tsVal | 0 : 0);
   }
 
-  /** Entry e of `ring` is an earlier copy of the packet: same fields, seen at another point or a few hops earlier. */
-  private copyOf(ring: Int32Array, times: Float64Array, e: number, p: Packet): boolean {
-    const o = e * Signature.Size;
-    return this.sameFields(ring, times, e, p) && (ring[o + Signature.Point] !== p.capturePoint || p.capturePoint === -1 ||
+  /** The entry at o of `ring` is an earlier copy of the packet: same fields, seen at another point or a few hops earlier. */
+  private copyOf(ring: Int32Array, times: Float64Array, o: number, p: Packet): boolean {
+    return this.sameFields(ring, times, o, p) && (ring[o + Signature.Point] !== p.capturePoint || p.capturePoint === -1 ||
       ((ring[o + Signature.Ttl]! - p.ttl - 1) >>> 0) < MAX_HOPS);
   }
 
   /** The ring entry of an earlier copy of this packet (sent now), or -1. */
   find(slot: number, dir: Dir, p: Packet): number {
     const filled = this.conns.word(slot, PartWord.CopyFill + dir);
-    const first = (slot * 2 + dir) * INLINE_RECENT;
-    for (let i = 0; i < filled && i < INLINE_RECENT; i++) if (this.copyOf(this.rows, this.time, first + i, p)) return i;
+    const first = this.inlineAt(slot, dir);
+    for (let i = 0; i < filled && i < INLINE_RECENT; i++) {
+      if (this.copyOf(this.conns.i, this.conns.d, first + i * Signature.Size, p)) return i;
+    }
     if (filled <= INLINE_RECENT) return -1;
-    const block = this.blockEntry(slot, dir);
-    for (let i = INLINE_RECENT; i < filled; i++) if (this.copyOf(this.blockRows, this.blockTime, block + i, p)) return i;
+    const block = this.blockAt(slot, dir);
+    for (let i = INLINE_RECENT; i < filled; i++) if (this.copyOf(this.blockRows, this.blockTime, block + i * Signature.Size, p)) return i;
     return -1;
   }
 
@@ -139,35 +133,36 @@ export class CopyRings {
    */
   duplicateFrame(slot: number, dir: Dir, p: Packet): boolean {
     const filled = this.conns.word(slot, PartWord.CopyFill + dir);
-    const first = (slot * 2 + dir) * INLINE_RECENT;
-    for (let i = 0; i < filled && i < INLINE_RECENT; i++) if (this.sameFields(this.rows, this.time, first + i, p)) return true;
+    const first = this.inlineAt(slot, dir);
+    for (let i = 0; i < filled && i < INLINE_RECENT; i++) {
+      if (this.sameFields(this.conns.i, this.conns.d, first + i * Signature.Size, p)) return true;
+    }
     if (filled <= INLINE_RECENT) return false;
-    const block = this.blockEntry(slot, dir);
-    for (let i = INLINE_RECENT; i < filled; i++) if (this.sameFields(this.blockRows, this.blockTime, block + i, p)) return true;
+    const block = this.blockAt(slot, dir);
+    for (let i = INLINE_RECENT; i < filled; i++) if (this.sameFields(this.blockRows, this.blockTime, block + i * Signature.Size, p)) return true;
     return false;
   }
 
   /** The evidence event index remembered with entry i. */
   eventAt(slot: number, dir: Dir, i: number): number {
     return i < INLINE_RECENT
-      ? this.rows[((slot * 2 + dir) * INLINE_RECENT + i) * Signature.Size + Signature.Event]!
-      : this.blockRows[(this.blockEntry(slot, dir) + i) * Signature.Size + Signature.Event]!;
+      ? this.conns.i[this.inlineAt(slot, dir) + i * Signature.Size + Signature.Event]!
+      : this.blockRows[this.blockAt(slot, dir) + i * Signature.Size + Signature.Event]!;
   }
 
   remember(slot: number, dir: Dir, p: Packet, eventIndex: number): void {
     const c = this.conns;
     const pos = c.word(slot, PartWord.CopyPos + dir);
-    let ring = this.rows;
-    let times = this.time;
-    let e = (slot * 2 + dir) * INLINE_RECENT + pos;
+    let ring = c.i;
+    let times = c.d;
+    let o = this.inlineAt(slot, dir) + pos * Signature.Size;
     if (pos >= INLINE_RECENT) {
       // The block first: taking one may grow the arrays.
       if (c.word(slot, PartWord.CopyBlock + dir) === 0) this.takeBlock(slot, dir);
-      e = this.blockEntry(slot, dir) + pos;
+      o = this.blockAt(slot, dir) + pos * Signature.Size;
       ring = this.blockRows;
       times = this.blockTime;
     }
-    const o = e * Signature.Size;
     ring[o + Signature.Seq] = p.seq;
     ring[o + Signature.Ack] = p.ack;
     ring[o + Signature.Flags] = p.flags | (p.hasTimestamps ? 1 << 9 : 0);
@@ -177,7 +172,7 @@ export class CopyRings {
     ring[o + Signature.Event] = eventIndex;
     ring[o + Signature.Point] = p.capturePoint;
     ring[o + Signature.Ttl] = p.ttl;
-    times[e * TIME_STEP + TIME_AT] = this.now;
+    times[(o + Signature.Time) >> 1] = this.now;
     c.setWord(slot, PartWord.CopyPos + dir, pos + 1 === RECENT ? 0 : pos + 1);
     const filled = c.word(slot, PartWord.CopyFill + dir);
     if (filled < RECENT) c.setWord(slot, PartWord.CopyFill + dir, filled + 1);

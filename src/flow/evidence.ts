@@ -4,7 +4,7 @@ import type { Dir } from './types.js';
 import { EventLog } from './events.js';
 import { PacketEvent, writePacketEvent } from './event-schema.js';
 import { COPY_WINDOW } from './copies.js';
-import { PartWord, type ConnSlots } from './slots.js';
+import { InlineArea, PartWord, Row, type ConnSlots } from './slots.js';
 import { BlockPool, resizedU32 } from './block-pool.js';
 
 /** Evidence kept per connection: the first ones, plus every SYN/RST/FIN/ICMP up to the hard cap. */
@@ -16,32 +16,29 @@ const MAX_ROUTINE_EVENTS = 24;
  */
 const INLINE_EVENTS = 12;
 /**
- * Of those, the first HEAD_EVENTS are in the slot's own part (a SYN flood's connection has one
- * event); the rest in a block of BLOCK_EVENTS taken at the connection's next event.
+ * An event's 32-bit words: its cells, then its seconds as a double (the two words at SEC_WORD,
+ * 8-byte aligned), so writing an event touches one place. Its seconds at (o + SEC_WORD) / 2 of
+ * the same memory seen as doubles, o its first word.
+ */
+const SEC_WORD = PacketEvent.Cells + (PacketEvent.Cells % 2);
+const EVENT_WORDS = SEC_WORD + 2;
+/**
+ * Of the inline events, the first HEAD_EVENTS are in the connection's row (a SYN flood's
+ * connection has one event); the rest in a block of BLOCK_EVENTS taken at the connection's next event.
  */
 const HEAD_EVENTS = 2;
 const BLOCK_EVENTS = INLINE_EVENTS - HEAD_EVENTS;
 const INITIAL_BLOCKS = 1024;
-/**
- * An event's 32-bit words in the buffer: its cells, then its seconds as a double (the two words
- * at SEC_WORD, 8-byte aligned), so writing an event touches one place.
- */
-const SEC_WORD = PacketEvent.Cells + (PacketEvent.Cells % 2);
-const EVENT_WORDS = SEC_WORD + 2;
-/** An event's seconds in the Float64Array view: index e × SEC_STEP + SEC_AT. */
-const SEC_STEP = EVENT_WORDS / 2;
-const SEC_AT = SEC_WORD / 2;
+if (HEAD_EVENTS * EVENT_WORDS !== InlineArea.Events) throw new Error('evidence: the row\'s inline area does not fit HEAD_EVENTS');
 const NOTABLE_FLAGS = TcpFlag.SYN | TcpFlag.RST | TcpFlag.FIN;
 
 /**
  * The evidence buffer: per slot, its first INLINE_EVENTS events in cells laid out as
  * src/flow/event-schema.ts says (seconds kept exactly beside them), then an EventLog. Event i < HEAD_EVENTS
- * is in the slot's part of cells (secs: the same memory seen as doubles), the others in its block's
- * part of blockCells.
+ * is in the row's inline area (Row.Events), the others in its block's part of blockCells (blockSecs:
+ * the same memory seen as doubles).
  */
 export class EvidenceBuffer {
-  private cells = new Uint32Array(0);
-  private secs = new Float64Array(0);
   private blockCells = new Uint32Array(0);
   private blockSecs = new Float64Array(0);
   private readonly blocks = new BlockPool(INITIAL_BLOCKS, (n) => {
@@ -55,16 +52,10 @@ export class EvidenceBuffer {
   /** Evidence moved out of the inline arrays (long connections, copies, ICMP errors). */
   private logs: (EventLog | undefined)[] = [];
 
-  /** Every event dropped, blocks and logs too (the table starts over). */
+  /** Every block and log dropped (the table starts over). */
   clear(): void {
-    this.grow(0);
     this.blocks.clear();
     this.logs = [];
-  }
-
-  grow(capacity: number): void {
-    this.cells = resizedU32(this.cells, capacity * HEAD_EVENTS * EVENT_WORDS);
-    this.secs = new Float64Array(this.cells.buffer);
   }
 
   /** The slot is free: its log and block go with it. */
@@ -108,14 +99,14 @@ export class EvidenceBuffer {
     if (log !== undefined) return log;
     log = new EventLog();
     const n = this.conns.word(slot, PartWord.EventCount);
-    for (let i = 0; i < n && i < HEAD_EVENTS; i++) {
-      const e = slot * HEAD_EVENTS + i;
-      log.pushCells(this.cells, e * EVENT_WORDS, this.secs[e * SEC_STEP + SEC_AT]!);
+    const c = this.conns;
+    for (let i = 0, o = slot * Row.Words + Row.Events; i < n && i < HEAD_EVENTS; i++, o += EVENT_WORDS) {
+      log.pushCells(c.u, o, c.d[(o + SEC_WORD) >> 1]!);
     }
     if (n > HEAD_EVENTS) {
-      const first = this.blockOf(slot) * BLOCK_EVENTS - HEAD_EVENTS;
-      for (let i = HEAD_EVENTS; i < n; i++) {
-        log.pushCells(this.blockCells, (first + i) * EVENT_WORDS, this.blockSecs[(first + i) * SEC_STEP + SEC_AT]!);
+      const first = (this.blockOf(slot) * BLOCK_EVENTS - HEAD_EVENTS) * EVENT_WORDS;
+      for (let i = HEAD_EVENTS, o = first + i * EVENT_WORDS; i < n; i++, o += EVENT_WORDS) {
+        log.pushCells(this.blockCells, o, this.blockSecs[(o + SEC_WORD) >> 1]!);
       }
     }
     this.logs[slot] = log;
@@ -132,17 +123,17 @@ export class EvidenceBuffer {
     // The common case first, small enough to inline: room in the inline buffer (INLINE_EVENTS < MAX_ROUTINE_EVENTS).
     const n = this.conns.word(slot, PartWord.EventCount);
     if (n < INLINE_EVENTS && this.logs[slot] === undefined) {
-      let cells = this.cells;
-      let secs = this.secs;
-      let e = slot * HEAD_EVENTS + n;
+      let cells = this.conns.u;
+      let secs = this.conns.d;
+      let o = slot * Row.Words + Row.Events + n * EVENT_WORDS;
       if (n >= HEAD_EVENTS) {
         // The block first: taking one may grow the arrays.
-        e = this.blockOf(slot) * BLOCK_EVENTS + n - HEAD_EVENTS;
+        o = (this.blockOf(slot) * BLOCK_EVENTS + n - HEAD_EVENTS) * EVENT_WORDS;
         cells = this.blockCells;
         secs = this.blockSecs;
       }
-      writePacketEvent(cells, e * EVENT_WORDS, frame, dir, p, retransmit);
-      secs[e * SEC_STEP + SEC_AT] = frame.tsSec;
+      writePacketEvent(cells, o, frame, dir, p, retransmit);
+      secs[(o + SEC_WORD) >> 1] = frame.tsSec;
       this.conns.setWord(slot, PartWord.EventCount, n + 1);
       return n;
     }

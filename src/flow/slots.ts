@@ -101,24 +101,46 @@ const enum ConnDouble {
 }
 
 /**
- * A connection row's size: its own and the parts' words, then each direction's (DirSlots); its
- * doubles, then each direction's.
+ * Room at the end of each row for the parts' inline entries, in 32-bit words (even: the areas are
+ * 8-byte aligned, their doubles read through ConnSlots.d): the evidence buffer's first events and
+ * each direction's first copy-ring entry. Their owners (src/flow/evidence.ts, copies.ts) check the
+ * sizes. In the row, a packet's inline entries share the pages and cache lines it touches anyway.
+ */
+export const enum InlineArea {
+  Events = 28,
+  Copies = 24,
+}
+
+/**
+ * A connection row's size: its own and the parts' words, then each direction's (DirSlots), then
+ * the inline areas (not zeroed for a new connection: the counts in the row say what is written);
+ * its doubles, then each direction's.
  */
 export const enum Row {
   Dir0 = PartWord.End,
-  Words = Dir0 + 2 * DirWord.Count,
+  Events = (Dir0 + 2 * DirWord.Count + 1) & ~1,
+  Copies = Events + InlineArea.Events,
+  Words = Copies + InlineArea.Copies,
   Dir0Double = ConnDouble.Dir0,
   Doubles = ConnDouble.Count,
 }
 
 /** Per-connection fields. */
 export class ConnSlots {
-  /** The rows; DirSlots reads and writes its fields in them, every other part goes through the accessors. */
+  /**
+   * The rows; DirSlots reads and writes its fields in them, the evidence buffer and copy rings
+   * their inline areas (also through i and d, the same memory as signed words and as doubles),
+   * every other part goes through the accessors.
+   */
   u = new Uint32Array(0);
+  i = new Int32Array(0);
+  d = new Float64Array(0);
   f = new Float64Array(0);
 
   grow(capacity: number): void {
     this.u = resizedU32(this.u, capacity * Row.Words);
+    this.i = new Int32Array(this.u.buffer);
+    this.d = new Float64Array(this.u.buffer);
     this.f = resizedF64(this.f, capacity * ConnDouble.Count);
   }
 
@@ -126,7 +148,7 @@ export class ConnSlots {
   reset(slot: number): void {
     const b = slot * Row.Words;
     // Loops, not fill(): a builtin call costs more than these few stores.
-    for (let i = b; i < b + Row.Words; i++) this.u[i] = 0;
+    for (let i = b; i < b + Row.Events; i++) this.u[i] = 0;
     const fb = slot * ConnDouble.Count;
     for (let i = fb; i < fb + ConnDouble.Count; i++) this.f[i] = 0;
     this.f[fb + ConnDouble.EstablishedT] = NaN;

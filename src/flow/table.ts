@@ -100,8 +100,6 @@ export class FlowTable {
   private grow(capacity: number): void {
     this.conns.grow(capacity);
     this.index.grow(capacity, this.fresh);
-    this.copies.grow(capacity);
-    this.evidence.grow(capacity);
     this.capacity = capacity;
   }
 
