@@ -50,6 +50,14 @@ export const icmpRejected: Rule = {
           + '{{#backend}} The SYN had been translated to the backend {{backend}} (frame {{dnatFrame}}), so the Service has an endpoint: this is not kube-proxy\'s rejection of a Service without endpoints but a rule that applies after the translation (a NetworkPolicy or a firewall on {{sender}}).{{/backend}}'
           + '{{#several}} {{count|plural:attempt}} were rejected the same way.{{/several}}',
       },
+      rejectedAfterDnat: {
+        summary: '{{clientAddr}} → {{server}}: rejected with ICMP {{kind}} after the Service\'s translation{{#backend}} to {{backend}}{{/backend}}{{#onNode}}, by this node{{/onNode}}',
+        explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame}}) and ICMP {{kind}} came back from {{sender}} itself{{#icmpFrame}} (frame {{icmpFrame}}){{/icmpFrame}}, quoting that SYN; the application got "connection refused" at once.'
+          + ' {{serverAddr}} is a Service address, which no host owns: conntrack translated the error back like a reply, so the SYN had been translated to a backend{{#backend}} ({{backend}}, frame {{dnatFrame}}){{/backend}} and the Service has an endpoint (kube-proxy\'s own rejection of a Service without endpoints is made instead of the translation and comes from the node\'s address).'
+          + '{{#onNode}} No error from the backend is in this capture, which sees both halves: a rule on this node after the translation rejected it (a NetworkPolicy, or a REJECT in the FORWARD chain).{{/onNode}}'
+          + '{{^onNode}} The packets here do not say who rejected it: the backend pod\'s host (nothing listening on the target port and an ICMP-rejecting policy, or a REJECT in its firewall) or a rule on the way to it (a NetworkPolicy). A capture on the node (tcpdump -i any) tells them apart: a backend\'s error shows there with its own address before it is translated.{{/onNode}}'
+          + '{{#several}} {{count|plural:attempt}} were rejected the same way.{{/several}}',
+      },
       hostUnreachable: {
         summary: '{{clientAddr}} → {{server}}: {{sender}} could not reach {{serverAddr}} (ICMP {{kind}} {{delay}} s after the SYN)',
         explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame}}) and {{sender}} answered with ICMP {{kind}}{{#icmpFrame}} (frame {{icmpFrame}}){{/icmpFrame}}, quoting that SYN, {{delay}} s later.'
@@ -75,20 +83,23 @@ export const icmpRejected: Rule = {
     rollUp: {
       by: ['messageId', 'data.kind', 'server'],
       title: 'Connections to {{server}} rejected with ICMP {{kind}} from {{sender}}',
-      titleFor: { serviceWithoutEndpoints: 'Service {{server}} has no endpoints: kube-proxy rejects its connections' },
+      titleFor: {
+        serviceWithoutEndpoints: 'Service {{server}} has no endpoints: kube-proxy rejects its connections',
+        rejectedAfterDnat: 'Connections to Service {{server}} rejected with ICMP {{kind}} after its translation to a backend',
+      },
     },
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const hits: { conn: Connection; sender: string; kind: string; delay: number }[] = [];
     for (const c of ctx.candidates) {
       if (ctx.isClaimed(c)) continue;
-      let ev = rejection(c);
-      let conn = c;
-      if (ev === undefined && c.natRole === 'original' && c.natPeer) {
-        ev = rejection(c.natPeer);
-        conn = c.natPeer;
-      }
-      if (ev === undefined || c.natRole === 'translated') continue;
+      if (c.natRole === 'translated') continue;
+      // The translated half's error, when there is one, carries its sender's own address: the
+      // error the client gets is translated back by conntrack like a reply, source included.
+      const onPeer = c.natRole === 'original' && c.natPeer !== null ? rejection(c.natPeer) : undefined;
+      const ev = onPeer ?? rejection(c);
+      const conn = onPeer !== undefined ? c.natPeer! : c;
+      if (ev === undefined) continue;
       hits.push({ conn: c, sender: ev.icmpSender ?? '?', kind: icmpName(conn.orig.version, ev.icmpType, ev.icmpCode),
         delay: ev.t - conn.firstT });
     }
@@ -97,9 +108,15 @@ export const icmpRejected: Rule = {
       const c0 = h0.conn;
       // A translated half means kube-proxy (or another DNAT) found a backend: the Service has an
       // endpoint, and the backend's host is the destination that may have rejected it.
-      const backendConn = c0.natRole === 'original' && c0.natPeer !== null && c0.natPeer.resp.text !== c0.resp.text ? c0.natPeer : null;
-      const fromServer = h0.sender === c0.resp.addr || (backendConn !== null && h0.sender === backendConn.resp.addr);
+      const backendConn = group.map((h) => h.conn.natPeer).find((p) => p !== null && p.natRole === 'translated' && p.resp.text !== c0.resp.text) ?? null;
       const service = looksLikeService(c0, ctx.isServiceAddress);
+      // From the Service address, which no host owns: conntrack translated a rejection made after
+      // the DNAT (by the backend or a rule on the way). kube-proxy's own rejection of a Service
+      // without endpoints is made instead of the DNAT and leaves from the node's address.
+      const afterDnat = service && h0.sender === c0.resp.addr;
+      // A capture that sees the translated half and no error from the backend: this node rejected it.
+      const onNode = afterDnat && backendConn !== null;
+      const fromServer = !afterDnat && (h0.sender === c0.resp.addr || (backendConn !== null && h0.sender === backendConn.resp.addr));
       const evidence = [];
       const conns: Connection[] = [];
       for (const h of group) {
@@ -107,14 +124,15 @@ export const icmpRejected: Rule = {
           ctx.claim(c);
           conns.push(c);
           for (const ev of c.events) {
-            if (isSynOnly(ev) && c === h.conn) evidence.push(evidenceOf(c, ev, ev.retransmit ? 'SYN retransmission' : ''));
+            // The translated SYN too: it shows the Service had an endpoint.
+            if (isSynOnly(ev)) evidence.push(evidenceOf(c, ev, c !== h.conn ? `translated to ${c.resp.text}` : ev.retransmit ? 'SYN retransmission' : ''));
             else if (ev.icmpType >= 0) evidence.push(evidenceOf(c, ev, `from ${ev.icmpSender}: quotes this connection's SYN`));
           }
         }
       }
       sortEvidence(evidence);
       const icmpFrame = evidence.find((e) => e.label.startsWith('ICMP'))?.frame;
-      const kubeProxy = service && !fromServer && backendConn === null;
+      const kubeProxy = service && !fromServer && !afterDnat && backendConn === null;
       // Host/net unreachable a second or more after the SYN: the last router's address resolution
       // (ARP / neighbour discovery) went unanswered, which takes ~3 s on Linux — no rejection.
       const unresolved = UNRESOLVED_KINDS.has(h0.kind) && h0.delay >= 1;
@@ -127,24 +145,33 @@ export const icmpRejected: Rule = {
         'kubectl get endpointslices -n <ns> -l kubernetes.io/service-name=<svc>   # no ready endpoints?',
         'kubectl get pods -n <ns> -l <the Service selector>   # are the pods Running and Ready; does the selector match their labels',
         `iptables-save | grep -i reject | grep ${c0.resp.addr}   # on the node: kube-proxy's REJECT rule ("has no endpoints")`,
+      ] : afterDnat ? [
+        ...(onNode ? [] : [`kubectl get svc -A -o wide | grep ${c0.resp.addr}   # which Service is this`,
+          'kubectl get endpointslices -n <ns> -l kubernetes.io/service-name=<svc> -o wide   # its backends: one of them, or the way to it, rejects']),
+        onNode ? 'On this node: iptables-save | grep -i reject; nft list ruleset | grep -i reject   # a rule after the Service\'s DNAT (FORWARD), e.g. a NetworkPolicy'
+          : 'tcpdump -i any on the client\'s node tells the two apart: a backend\'s own error shows with its address before the node translates it',
+        'kubectl get networkpolicy -A   # a policy that rejects traffic to the backend pods',
+        ...(onNode ? [] : ['kubectl exec <backend pod> -- ss -ltn   # is the application listening on the target port?']),
       ] : [
         `Find the rule that rejects it on ${h0.sender}: iptables-save | grep -i reject (or nft list ruleset)`,
         'Allow the traffic (a NetworkPolicy, a security group or host firewall), or fix the route.',
       ];
       return {
         rule: 'icmp-rejected' as const,
-        messageId: unresolved ? 'hostUnreachable' : fromServer ? 'rejectedByHost' : kubeProxy ? 'serviceWithoutEndpoints' : 'rejectedOnPath',
+        messageId: unresolved ? 'hostUnreachable' : afterDnat ? 'rejectedAfterDnat' : fromServer ? 'rejectedByHost'
+          : kubeProxy ? 'serviceWithoutEndpoints' : 'rejectedOnPath',
         data: {
           clientAddr: c0.orig.addr, client: c0.orig.text, server: c0.resp.text, serverAddr: c0.resp.addr,
           synFrame: c0.dirs[0].synFrame, sender: h0.sender, kind: h0.kind, icmpFrame: icmpFrame ?? 0,
-          delay: h0.delay.toFixed(1), backend: backendConn?.resp.text ?? '', dnatFrame: backendConn?.dirs[0].synFrame ?? 0,
+          delay: h0.delay.toFixed(1), backend: backendConn?.resp.text ?? '', dnatFrame: backendConn?.dirs[0].synFrame ?? 0, onNode,
         },
         severity: 'error' as const,
         confidence: 0.95,
         client: c0.orig.text,
         server: c0.resp.text,
         backend: backendConn?.resp.text ?? null,
-        resetBy: fromServer ? ('server' as const) : ('middlebox' as const),
+        // After the DNAT, seen from the client: the backend or a rule on the way — the packets do not say which.
+        resetBy: afterDnat ? (onNode ? ('middlebox' as const) : null) : fromServer ? ('server' as const) : ('middlebox' as const),
         resetSender: h0.sender,
         count: group.length,
         ruledOut: ruledOutOf(c0, h0, icmpFrame, conns),

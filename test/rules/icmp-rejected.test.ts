@@ -16,6 +16,22 @@ const NODE = '10.244.0.1';
 // -i any on the node: the Service half and its DNAT'd half, on two interfaces.
 const nat = natHalves(POD, SERVICE, BACKEND);
 
+const SERVICE_ADDR = SERVICE.split(':')[0]!;
+const BACKEND_ADDR = BACKEND.split(':')[0]!;
+
+/**
+ * -i any on the node: the SYN to the Service and its DNAT'd copy, then ICMP errors from these
+ * senders, on the translated half (`translated`) or the Service half (`original`).
+ */
+function dnatRejected(...errors: { half: 'original' | 'translated'; from: string }[]): TablePacket[] {
+  return [
+    nat.original.c(0, 'S', nat.original.ci, undefined, { ifIndex: 1 }),
+    nat.translated.c(0.0001, 'S', nat.translated.ci, undefined, { ifIndex: 3 }),
+    ...errors.map((e, i) => nat[e.half].c(0.0003 + i * 0.0001, 'S', nat[e.half].ci, undefined,
+      { ifIndex: e.half === 'original' ? 1 : 3, icmp: { from: e.from } })),
+  ];
+}
+
 /** A SYN and the ICMP error quoting it (IPv4 3/3 and IPv6 1/4 unless `icmp` says otherwise). */
 function rejected(c: Conversation, icmp: NonNullable<TablePacket['icmp']>, at = 0): TablePacket[] {
   return [c.c(at, 'S', c.ci), c.c(at + 0.0003, 'S', c.ci, undefined, { icmp })];
@@ -100,22 +116,27 @@ new RuleTester().run('icmp-rejected', {
       // The SYN was DNAT'd, so the Service has an endpoint: not kube-proxy's no-endpoints REJECT
       // (that rejects before any translation) but a rule after it.
       name: 'behind DNAT, -i any: the node rejects the translated SYN — a rule after the translation, not a Service without endpoints',
-      packets: [
-        nat.original.c(0, 'S', nat.original.ci, undefined, { ifIndex: 1 }),
-        nat.translated.c(0.0001, 'S', nat.translated.ci, undefined, { ifIndex: 3 }),
-        nat.translated.c(0.0003, 'S', nat.translated.ci, undefined, { ifIndex: 3, icmp: { from: NODE } }),
-      ],
-      findings: [{ messageId: 'rejectedOnPath', severity: 'error', resetBy: 'middlebox', count: 1, frames: [1, 3],
+      packets: dnatRejected({ half: 'translated', from: NODE }),
+      findings: [{ messageId: 'rejectedOnPath', severity: 'error', resetBy: 'middlebox', count: 1, frames: [1, 2, 3],
         client: POD, server: SERVICE, backend: BACKEND }],
     },
     {
-      name: 'behind DNAT: the backend pod\'s own host rejects the translated SYN',
-      packets: [
-        nat.original.c(0, 'S', nat.original.ci, undefined, { ifIndex: 1 }),
-        nat.translated.c(0.0001, 'S', nat.translated.ci, undefined, { ifIndex: 3 }),
-        nat.translated.c(0.0003, 'S', nat.translated.ci, undefined, { ifIndex: 3, icmp: { from: BACKEND.split(':')[0]! } }),
-      ],
-      findings: [{ messageId: 'rejectedByHost', severity: 'error', resetBy: 'server', count: 1, frames: [1, 3],
+      // Conntrack translates the error back like a reply, source included (samples/icmp-reject-after-dnat).
+      name: 'from the Service address itself, client side: rejected after the DNAT, by the backend or a rule on the way',
+      packets: rejected(toService, { from: SERVICE_ADDR }),
+      findings: [{ messageId: 'rejectedAfterDnat', severity: 'error', resetBy: null, count: 1, frames: [1, 3],
+        client: POD, server: SERVICE, backend: null }],
+    },
+    {
+      name: 'from the Service address, the node sees the translated half and no error from the backend: the node rejected it',
+      packets: dnatRejected({ half: 'original', from: SERVICE_ADDR }),
+      findings: [{ messageId: 'rejectedAfterDnat', severity: 'error', resetBy: 'middlebox', count: 1, frames: [1, 2, 3],
+        client: POD, server: SERVICE, backend: BACKEND }],
+    },
+    {
+      name: 'behind DNAT: the backend pod\'s own host rejects the translated SYN (and its error reaches the client from the Service address)',
+      packets: dnatRejected({ half: 'translated', from: BACKEND_ADDR }, { half: 'original', from: SERVICE_ADDR }),
+      findings: [{ messageId: 'rejectedByHost', severity: 'error', resetBy: 'server', count: 1, frames: [1, 2, 3, 4],
         client: POD, server: SERVICE, backend: BACKEND }],
     },
     {
