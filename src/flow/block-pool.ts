@@ -1,7 +1,7 @@
 /**
  * Block numbers for storage a connection takes only when it needs it: most held connections are
  * short (under a SYN flood nearly all are one SYN), so each slot keeps a small inline part and
- * only the connections that outgrow it take a block (src/flow/evidence.ts, copies.ts). Blocks are
+ * only the connections that outgrow it take a block (src/flow/evidence.ts). Blocks are
  * reused last-freed first; the owner's arrays grow with the pool (onGrow, by doubling).
  */
 export class BlockPool {

@@ -1,21 +1,32 @@
 import type { Packet } from '../decode/packet.js';
 import type { Dir } from './types.js';
-import { InlineArea, PartWord, Row, type ConnSlots } from './slots.js';
-import { BlockPool, resizedI32 } from './block-pool.js';
+import { PartWord, type ConnSlots } from './slots.js';
 
 /** A copy of a packet on another interface of `-i any` arrives within this many seconds. */
 export const COPY_WINDOW = 0.05;
 /** A packet seen again at the same point with a TTL lower by 1..MAX_HOPS is the same packet a few hops further. */
 const MAX_HOPS = 4;
-/** How many recent packets per direction are remembered for copy detection. */
+/** How many recent packets per direction are compared with a new one (the last RECENT remembered). */
 const RECENT = 6;
+const INITIAL_ENTRIES = 4096;
 
 /**
- * One remembered packet in a ring: its signature in 32-bit cells, then its time as a double in
- * the two cells at Time (8-byte aligned: Size is even), so a comparison reads one entry's lines.
+ * One remembered packet, in 32-bit words; its doubles first (8-byte aligned: Size is even), read
+ * through the same memory seen as doubles at word / 2.
  */
-const enum Signature {
-  Seq = 0,
+const enum Entry {
+  /** Capture seconds (double). */
+  Time = 0,
+  /** The entry's own running number (double): the ring position is valid while it matches. */
+  Number = 2,
+  /** Running number of the next older entry in the same bucket (double), or -1. */
+  Older = 4,
+  /** slot × 2 + direction, and the connection's id (a slot is reused by later connections). */
+  Key = 6,
+  Conn,
+  /** The direction's count of remembered packets before this one (PartWord.CopyCount). */
+  Nth,
+  Seq,
   Ack,
   /** TCP flags | has timestamps << 9 */
   Flags,
@@ -28,102 +39,128 @@ const enum Signature {
   Point,
   /** TTL: a little lower at a later hop of the same path (a higher one is another sender). */
   Ttl,
-  Time = Ttl + 2,
-  Size = Time + 2,
+  Size,
 }
-/**
- * A ring's first INLINE_RECENT entries are in the connection's row (a SYN flood's connection sends
- * one packet); the others in a block of BLOCK_RECENT taken when the ring first needs one.
- */
-const INLINE_RECENT = 1;
-const BLOCK_RECENT = RECENT - INLINE_RECENT;
-const INITIAL_BLOCKS = 2048;
-if (2 * INLINE_RECENT * Signature.Size !== InlineArea.Copies) throw new Error('copies: the row\'s inline area does not fit INLINE_RECENT');
 
 /**
- * Copy detection: per slot and direction, a ring of the last RECENT packets' signatures. The same
- * packet seen again on another interface has identical TCP header fields and IP ID (or TSval for
- * IPv6) within a few milliseconds. Seen again at the same point (same interface, direction and
- * VLAN) and not a hop or few further (TTL lower by 1..MAX_HOPS), it is no copy but a duplicated
- * frame, a retransmission or another sender's packet (an injected RST has its own TTL), and counts
- * as one (as tshark and Zeek count it); Linux cooked v1 names no interface, so there identical
- * packets are still taken for copies.
+ * Copy detection. The same packet seen again on another interface has identical TCP header fields
+ * and IP ID (or TSval for IPv6) within a few milliseconds. Seen again at the same point (same
+ * interface, direction and VLAN) and not a hop or few further (TTL lower by 1..MAX_HOPS), it is no
+ * copy but a duplicated frame, a retransmission or another sender's packet (an injected RST has its
+ * own TTL), and counts as one (as tshark and Zeek count it); Linux cooked v1 names no interface, so
+ * there identical packets are still taken for copies. A packet is compared with the last RECENT
+ * packets remembered in its connection's direction that are within COPY_WINDOW.
  *
- * An entry is Signature.Size words from its first, o; its time is the double at (o + Signature.Time) / 2
- * of the same memory seen as doubles. Entry i < INLINE_RECENT of a ring is in the row's inline
- * area (ConnSlots.i and .d, Row.Copies), the others in the ring's block (blockRows, blockTime).
+ * Every remembered packet goes into one ring in capture order, chained per bucket of slot and
+ * direction, newest first. Writing is sequential and the packets a lookup reads are the latest
+ * ones (cached), where a ring per connection cost a cache miss per packet. The ring doubles when the
+ * entry it would overwrite is still within COPY_WINDOW, so no comparable entry is ever lost.
  */
-export class CopyRings {
-  private blockRows = new Int32Array(0);
-  private blockTime = new Float64Array(0);
-  private readonly blocks = new BlockPool(INITIAL_BLOCKS, (n) => {
-    this.blockRows = resizedI32(this.blockRows, n * BLOCK_RECENT * Signature.Size);
-    this.blockTime = new Float64Array(this.blockRows.buffer);
-  });
+export class CopyWindow {
+  private capacity = 0;
+  private mask = 0;
+  private words = new Int32Array(0);
+  private doubles = new Float64Array(0);
+  /** Newest entry's running number per bucket, or -1. */
+  private heads = new Float64Array(0);
+  private bucketMask = 0;
+  /** The next entry's running number. */
+  private count = 0;
   /**
    * The current packet's capture time, set by the table. A field, not an argument: a double
    * passed to a method that is not inlined is boxed (allocated) at each call.
    */
   now = 0.5;
 
-  /** Each ring's position, fill and block live in the connection's row (PartWord.CopyPos, CopyFill, CopyBlock), zeroed with it. */
-  constructor(private readonly conns: ConnSlots) {}
+  /** Each direction's count of remembered packets lives in the connection's row (PartWord.CopyCount), zeroed with it. */
+  constructor(private readonly conns: ConnSlots) {
+    this.resize(INITIAL_ENTRIES);
+  }
 
-  /** Every block dropped (the table starts over). */
+  /** Every entry dropped (the table starts over). */
   clear(): void {
-    this.blocks.clear();
+    this.count = 0;
+    this.capacity = 0;
+    this.resize(INITIAL_ENTRIES);
   }
 
-  /** The slot is free: its blocks go back to the pool. */
-  release(slot: number): void {
-    for (let dir = 0; dir < 2; dir++) {
-      const b = this.conns.word(slot, PartWord.CopyBlock + dir);
-      if (b === 0) continue;
-      this.blocks.give(b - 1);
-      this.conns.setWord(slot, PartWord.CopyBlock + dir, 0);
+  private resize(capacity: number): void {
+    const oldWords = this.words;
+    const oldDoubles = this.doubles;
+    const oldMask = this.mask;
+    const live = Math.min(this.count, this.capacity);
+    this.capacity = capacity;
+    this.mask = capacity - 1;
+    this.words = new Int32Array(capacity * Entry.Size);
+    this.doubles = new Float64Array(this.words.buffer);
+    for (let e = 0; e < capacity; e++) this.doubles[(e * Entry.Size + Entry.Number) >> 1] = -1;
+    const buckets = 2 * capacity;
+    this.heads = new Float64Array(buckets).fill(-1);
+    this.bucketMask = buckets - 1;
+    // The live entries again, oldest first, so the chains come out newest first.
+    for (let n = this.count - live; n < this.count; n++) {
+      const from = (n & oldMask) * Entry.Size;
+      if (oldDoubles[(from + Entry.Number) >> 1] !== n) continue;
+      const to = (n & this.mask) * Entry.Size;
+      this.words.set(oldWords.subarray(from, from + Entry.Size), to);
+      this.chain(n, to);
     }
   }
 
-  /** The first word of the ring's entry 0 in the row. */
-  private inlineAt(slot: number, dir: Dir): number {
-    return slot * Row.Words + Row.Copies + dir * INLINE_RECENT * Signature.Size;
+  private bucket(key: number): number {
+    const h = Math.imul(key, 0x9e3779b1);
+    return (h ^ (h >>> 16)) & this.bucketMask;
   }
 
-  /** The first word of entry i ≥ INLINE_RECENT is blockAt(...) + i × Signature.Size in blockRows (its block taken already). */
-  private blockAt(slot: number, dir: Dir): number {
-    return ((this.conns.word(slot, PartWord.CopyBlock + dir) - 1) * BLOCK_RECENT - INLINE_RECENT) * Signature.Size;
+  /** Entry n (at word o) becomes its bucket's newest. */
+  private chain(n: number, o: number): void {
+    const b = this.bucket(this.words[o + Entry.Key]!);
+    this.doubles[(o + Entry.Older) >> 1] = this.heads[b]!;
+    this.heads[b] = n;
   }
 
-  /** Out of line: once per ring at most. */
-  private takeBlock(slot: number, dir: Dir): void {
-    this.conns.setWord(slot, PartWord.CopyBlock + dir, this.blocks.take() + 1);
+  /** The entry at o has the packet's fields (all but the capture point and TTL), within COPY_WINDOW. */
+  private sameFields(o: number, p: Packet): boolean {
+    const w = this.words;
+    if (this.now - this.doubles[(o + Entry.Time) >> 1]! > COPY_WINDOW) return false;
+    return w[o + Entry.Seq] === (p.seq | 0) && w[o + Entry.Ack] === (p.ack | 0) &&
+      w[o + Entry.Flags] === (p.flags | (p.hasTimestamps ? 1 << 9 : 0)) && w[o + Entry.Len] === p.payloadLength &&
+      w[o + Entry.IpId] === p.ipId && w[o + Entry.TsVal] === (p.hasTimestamps ? p.tsVal | 0 : 0);
   }
 
-  /** The entry at o of `ring` (its time in `times`) has the packet's fields (all but the capture point and TTL). */
-  private sameFields(ring: Int32Array, times: Float64Array, o: number, p: Packet): boolean {
-    if (this.now - times[(o + Signature.Time) >> 1]! > COPY_WINDOW) return false;
-    return ring[o + Signature.Seq] === (p.seq | 0) && ring[o + Signature.Ack] === (p.ack | 0) &&
-      ring[o + Signature.Flags] === (p.flags | (p.hasTimestamps ? 1 << 9 : 0)) && ring[o + Signature.Len] === p.payloadLength &&
-      ring[o + Signature.IpId] === p.ipId && ring[o + Signature.TsVal] === (p.hasTimestamps ? p.tsVal | 0 : 0);
+  /** The entry at o is an earlier copy of the packet: same fields, seen at another point or a few hops earlier. */
+  private copyOf(o: number, p: Packet): boolean {
+    const w = this.words;
+    return this.sameFields(o, p) && (w[o + Entry.Point] !== p.capturePoint || p.capturePoint === -1 ||
+      ((w[o + Entry.Ttl]! - p.ttl - 1) >>> 0) < MAX_HOPS);
   }
 
-  /** The entry at o of `ring` is an earlier copy of the packet: same fields, seen at another point or a few hops earlier. */
-  private copyOf(ring: Int32Array, times: Float64Array, o: number, p: Packet): boolean {
-    return this.sameFields(ring, times, o, p) && (ring[o + Signature.Point] !== p.capturePoint || p.capturePoint === -1 ||
-      ((ring[o + Signature.Ttl]! - p.ttl - 1) >>> 0) < MAX_HOPS);
-  }
-
-  /** The ring entry of an earlier copy of this packet (sent now), or -1. */
+  /**
+   * The entry of an earlier copy of this packet (sent now), or -1. Of several, the one a ring of
+   * RECENT per direction would come to first (the lowest remembered count modulo RECENT).
+   */
   find(slot: number, dir: Dir, p: Packet): number {
-    const filled = this.conns.word(slot, PartWord.CopyFill + dir);
-    const first = this.inlineAt(slot, dir);
-    for (let i = 0; i < filled && i < INLINE_RECENT; i++) {
-      if (this.copyOf(this.conns.i, this.conns.d, first + i * Signature.Size, p)) return i;
+    const key = slot * 2 + dir;
+    const conn = this.conns.id(slot) | 0;
+    const remembered = this.conns.word(slot, PartWord.CopyCount + dir);
+    let found = -1;
+    let foundPos = RECENT;
+    for (let n = this.heads[this.bucket(key)]!; n >= 0;) {
+      const o = (n & this.mask) * Entry.Size;
+      // Overwritten: the rest of the chain is older still.
+      if (this.doubles[(o + Entry.Number) >> 1] !== n) break;
+      const w = this.words;
+      if (w[o + Entry.Key] === key && w[o + Entry.Conn] === conn) {
+        const nth = w[o + Entry.Nth]!;
+        if (remembered - nth > RECENT) break;
+        if (nth % RECENT < foundPos && this.copyOf(o, p)) {
+          found = n & this.mask;
+          foundPos = nth % RECENT;
+        }
+      }
+      n = this.doubles[(o + Entry.Older) >> 1]!;
     }
-    if (filled <= INLINE_RECENT) return -1;
-    const block = this.blockAt(slot, dir);
-    for (let i = INLINE_RECENT; i < filled; i++) if (this.copyOf(this.blockRows, this.blockTime, block + i * Signature.Size, p)) return i;
-    return -1;
+    return found;
   }
 
   /**
@@ -132,49 +169,56 @@ export class CopyRings {
    * retransmits waits an RTO and stamps a new IP ID or TSval). Read only for repeated SYNs.
    */
   duplicateFrame(slot: number, dir: Dir, p: Packet): boolean {
-    const filled = this.conns.word(slot, PartWord.CopyFill + dir);
-    const first = this.inlineAt(slot, dir);
-    for (let i = 0; i < filled && i < INLINE_RECENT; i++) {
-      if (this.sameFields(this.conns.i, this.conns.d, first + i * Signature.Size, p)) return true;
+    const key = slot * 2 + dir;
+    const conn = this.conns.id(slot) | 0;
+    const remembered = this.conns.word(slot, PartWord.CopyCount + dir);
+    for (let n = this.heads[this.bucket(key)]!; n >= 0;) {
+      const o = (n & this.mask) * Entry.Size;
+      if (this.doubles[(o + Entry.Number) >> 1] !== n) return false;
+      const w = this.words;
+      if (w[o + Entry.Key] === key && w[o + Entry.Conn] === conn) {
+        if (remembered - w[o + Entry.Nth]! > RECENT) return false;
+        if (this.sameFields(o, p)) return true;
+      }
+      n = this.doubles[(o + Entry.Older) >> 1]!;
     }
-    if (filled <= INLINE_RECENT) return false;
-    const block = this.blockAt(slot, dir);
-    for (let i = INLINE_RECENT; i < filled; i++) if (this.sameFields(this.blockRows, this.blockTime, block + i * Signature.Size, p)) return true;
     return false;
   }
 
-  /** The evidence event index remembered with entry i. */
-  eventAt(slot: number, dir: Dir, i: number): number {
-    return i < INLINE_RECENT
-      ? this.conns.i[this.inlineAt(slot, dir) + i * Signature.Size + Signature.Event]!
-      : this.blockRows[this.blockAt(slot, dir) + i * Signature.Size + Signature.Event]!;
+  /** The evidence event index remembered with entry e (from find). */
+  eventAt(e: number): number {
+    return this.words[e * Entry.Size + Entry.Event]!;
   }
 
   remember(slot: number, dir: Dir, p: Packet, eventIndex: number): void {
-    const c = this.conns;
-    const pos = c.word(slot, PartWord.CopyPos + dir);
-    let ring = c.i;
-    let times = c.d;
-    let o = this.inlineAt(slot, dir) + pos * Signature.Size;
-    if (pos >= INLINE_RECENT) {
-      // The block first: taking one may grow the arrays.
-      if (c.word(slot, PartWord.CopyBlock + dir) === 0) this.takeBlock(slot, dir);
-      o = this.blockAt(slot, dir) + pos * Signature.Size;
-      ring = this.blockRows;
-      times = this.blockTime;
+    const n = this.count;
+    let o = (n & this.mask) * Entry.Size;
+    // The entry about to be overwritten could still be compared: make room instead. (Not for one
+    // from more than COPY_WINDOW in the future: a capture whose clock steps back would grow the ring
+    // at each turn until it caught up.)
+    if (this.doubles[(o + Entry.Number) >> 1] === n - this.capacity && Math.abs(this.now - this.doubles[(o + Entry.Time) >> 1]!) <= COPY_WINDOW) {
+      this.resize(this.capacity * 2);
+      o = (n & this.mask) * Entry.Size;
     }
-    ring[o + Signature.Seq] = p.seq;
-    ring[o + Signature.Ack] = p.ack;
-    ring[o + Signature.Flags] = p.flags | (p.hasTimestamps ? 1 << 9 : 0);
-    ring[o + Signature.Len] = p.payloadLength;
-    ring[o + Signature.IpId] = p.ipId;
-    ring[o + Signature.TsVal] = p.hasTimestamps ? p.tsVal : 0;
-    ring[o + Signature.Event] = eventIndex;
-    ring[o + Signature.Point] = p.capturePoint;
-    ring[o + Signature.Ttl] = p.ttl;
-    times[(o + Signature.Time) >> 1] = this.now;
-    c.setWord(slot, PartWord.CopyPos + dir, pos + 1 === RECENT ? 0 : pos + 1);
-    const filled = c.word(slot, PartWord.CopyFill + dir);
-    if (filled < RECENT) c.setWord(slot, PartWord.CopyFill + dir, filled + 1);
+    const c = this.conns;
+    const nth = c.word(slot, PartWord.CopyCount + dir);
+    const w = this.words;
+    this.doubles[(o + Entry.Time) >> 1] = this.now;
+    this.doubles[(o + Entry.Number) >> 1] = n;
+    w[o + Entry.Key] = slot * 2 + dir;
+    w[o + Entry.Conn] = c.id(slot);
+    w[o + Entry.Nth] = nth;
+    w[o + Entry.Seq] = p.seq;
+    w[o + Entry.Ack] = p.ack;
+    w[o + Entry.Flags] = p.flags | (p.hasTimestamps ? 1 << 9 : 0);
+    w[o + Entry.Len] = p.payloadLength;
+    w[o + Entry.IpId] = p.ipId;
+    w[o + Entry.TsVal] = p.hasTimestamps ? p.tsVal : 0;
+    w[o + Entry.Event] = eventIndex;
+    w[o + Entry.Point] = p.capturePoint;
+    w[o + Entry.Ttl] = p.ttl;
+    this.chain(n, o);
+    this.count = n + 1;
+    c.setWord(slot, PartWord.CopyCount + dir, nth + 1);
   }
 }

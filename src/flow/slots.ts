@@ -55,7 +55,7 @@ const enum ConnWord {
 }
 
 /**
- * Words the other parts (tuple index, recency lists, history, evidence buffer, copy rings) keep in the
+ * Words the other parts (tuple index, recency lists, history, evidence buffer, copy window) keep in the
  * connection's row, through word / setWord: one packet then touches few cache lines.
  */
 export const enum PartWord {
@@ -76,14 +76,9 @@ export const enum PartWord {
   EventsDropped,
   /** The evidence block (+ 1; 0: none) holding the inline events past the row's first few. */
   EventBlock,
-  /**
-   * Per direction (+ dir), the copy ring's next entry to write and the entries written so far
-   * (up to its length: the rest are not compared), and its block (+ 1; 0: the inline entry only).
-   */
-  CopyPos,
-  CopyFill = CopyPos + 2,
-  CopyBlock = CopyFill + 2,
-  End = CopyBlock + 2,
+  /** Per direction (+ dir), the packets remembered for copy detection so far (src/flow/copies.ts). */
+  CopyCount,
+  End = CopyCount + 2,
 }
 
 
@@ -102,13 +97,11 @@ const enum ConnDouble {
 
 /**
  * Room at the end of each row for the parts' inline entries, in 32-bit words (even: the areas are
- * 8-byte aligned, their doubles read through ConnSlots.d): the evidence buffer's first events and
- * each direction's first copy-ring entry. Their owners (src/flow/evidence.ts, copies.ts) check the
- * sizes. In the row, a packet's inline entries share the pages and cache lines it touches anyway.
+ * 8-byte aligned, their doubles read through ConnSlots.d): the evidence buffer's first events. Its
+ * owner (src/flow/evidence.ts) checks the size. In the row, a packet's inline entries share the pages and cache lines it touches anyway.
  */
 export const enum InlineArea {
   Events = 28,
-  Copies = 24,
 }
 
 /**
@@ -119,8 +112,7 @@ export const enum InlineArea {
 export const enum Row {
   Dir0 = PartWord.End,
   Events = (Dir0 + 2 * DirWord.Count + 1) & ~1,
-  Copies = Events + InlineArea.Events,
-  Words = Copies + InlineArea.Copies,
+  Words = Events + InlineArea.Events,
   Dir0Double = ConnDouble.Dir0,
   Doubles = ConnDouble.Count,
 }
@@ -128,8 +120,8 @@ export const enum Row {
 /** Per-connection fields. */
 export class ConnSlots {
   /**
-   * The rows; DirSlots reads and writes its fields in them, the evidence buffer and copy rings
-   * their inline areas (also through i and d, the same memory as signed words and as doubles),
+   * The rows; DirSlots reads and writes its fields in them, the evidence buffer
+   * its inline area (also through i and d, the same memory as signed words and as doubles),
    * every other part goes through the accessors.
    */
   u = new Uint32Array(0);

@@ -8,7 +8,7 @@ import { ConnFlag, ConnSlots } from './slots.js';
 import { DirFlag, DirSlots } from './dir-slots.js';
 import { TupleIndex } from './tuple-index.js';
 import { RecencyLists } from './recency.js';
-import { CopyRings } from './copies.js';
+import { CopyWindow } from './copies.js';
 import { HistoryLetter, HistoryLetters } from './history.js';
 import { EvidenceBuffer } from './evidence.js';
 import { TcpState } from './tcp-state.js';
@@ -29,7 +29,7 @@ const INITIAL_SLOTS = 4096;
  * packet (several interfaces of `-i any`) counted once, Zeek-style history.
  *
  * The facade over named parts, one slot per held connection: slot storage (src/flow/slots.ts),
- * the tuple index, recency lists, copy rings, history and evidence buffer. A ConnectionRecord is
+ * the tuple index, recency lists, copy window, history and evidence buffer. A ConnectionRecord is
  * made only for connections something reads (see handleOf).
  */
 export class FlowTable {
@@ -39,7 +39,7 @@ export class FlowTable {
   private readonly dirs = new DirSlots(this.conns);
   private readonly index = new TupleIndex(this.conns);
   private readonly recency = new RecencyLists(this.conns);
-  private readonly copies = new CopyRings(this.conns);
+  private readonly copies = new CopyWindow(this.conns);
   private readonly history = new HistoryLetters(this.conns);
   private readonly evidence = new EvidenceBuffer(this.conns);
   /** Records made for held connections (see handleOf). */
@@ -296,7 +296,6 @@ export class FlowTable {
     this.conns.setId(slot, 0);
     this.handles[slot] = undefined;
     this.evidence.release(slot);
-    this.copies.release(slot);
     this.freeSlots.push(slot);
   }
 

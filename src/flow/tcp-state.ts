@@ -5,7 +5,7 @@ import { seqDiff } from '../tcp/seq.js';
 import type { ConnectionRecord } from './connection.js';
 import { ConnFlag, type ConnSlots } from './slots.js';
 import { DirFlag, type DirSlots } from './dir-slots.js';
-import type { CopyRings } from './copies.js';
+import type { CopyWindow } from './copies.js';
 import type { HistoryLetters } from './history.js';
 import type { EvidenceBuffer } from './evidence.js';
 import type { HandshakeHook } from './options.js';
@@ -27,7 +27,7 @@ export class TcpState {
   /** RST packets seen (copies excluded). */
   resets = 0;
 
-  constructor(private readonly conns: ConnSlots, private readonly dirs: DirSlots, private readonly copies: CopyRings,
+  constructor(private readonly conns: ConnSlots, private readonly dirs: DirSlots, private readonly copies: CopyWindow,
     private readonly history: HistoryLetters, private readonly evidence: EvidenceBuffer,
     private readonly handles: (ConnectionRecord | undefined)[], private readonly onHandshake: HandshakeHook | undefined) {}
 
@@ -106,7 +106,7 @@ export class TcpState {
   }
 
   /**
-   * The packet as evidence (if the bounds allow) and in the copy ring. Out of line: V8 gives each
+   * The packet as evidence (if the bounds allow) and in the copy window. Out of line: V8 gives each
    * function its own inlining budget, and update's is spent on the connection's state.
    */
   private keep(slot: number, dir: Dir, p: Packet, frame: Frame, retransmit: boolean, notable: boolean): void {
@@ -124,7 +124,7 @@ export class TcpState {
   /** The packet is a copy of ring entry `copyAt` (seen on another interface): counted once, its frame noted. */
   private countCopy(slot: number, dir: Dir, copyAt: number, frame: Frame): void {
     this.dirs.countDuplicate(this.dirs.at(slot, dir));
-    this.evidence.addCopy(slot, this.copies.eventAt(slot, dir, copyAt), frame.frameNumber);
+    this.evidence.addCopy(slot, this.copies.eventAt(copyAt), frame.frameNumber);
     this.conns.setLastFrame(slot, frame.frameNumber);
   }
 

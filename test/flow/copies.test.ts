@@ -42,3 +42,37 @@ describe('copies and duplicates', () => {
     expect(resets([{ data: sll(syn), linkType: 113 }, { data: sll(rst()), linkType: 113 }, { data: sll(rst()), linkType: 113 }])).toBe(1);
   });
 });
+
+describe('the copy window (src/flow/copies.ts)', () => {
+  // One ring of every remembered packet in capture order: a burst of more packets than it holds
+  // within COPY_WINDOW makes it grow, so a copy that comes after all of them is still found.
+  it('finds each copy of a burst larger than the ring, and the last RECENT packets of a direction only', () => {
+    const n = 6000;
+    const frames: { data: Uint8Array; interfaceId: number }[] = [];
+    const synOf = (i: number): Uint8Array => eth(b.ipv4({ src: '10.1.0.1', dst: '10.2.0.1', proto: 6, id: i },
+      b.tcp({ sport: 10000 + i, dport: 80, seq: 7 * i, flags: 'S' })));
+    for (let i = 0; i < n; i++) frames.push({ data: synOf(i), interfaceId: 0 });
+    for (let i = 0; i < n; i++) frames.push({ data: synOf(i), interfaceId: 1 });
+    const fs = frames.map((f, k) => ({ ...b.frame(f.data, 1, { frameNumber: k + 1, interfaceId: f.interfaceId }), tsSec: 100, tsNsec: k * 3000 }));
+    const { report } = analyzeFrames(fs);
+    // Each SYN once: its copy on interface 1 folded (else each connection would show a retransmitted SYN).
+    expect(report.summary.tcpPackets).toBe(2 * n);
+    expect(report.summary.connections).toBe(n);
+    const findings = report.findings.filter((f) => f.rule === 'syn-retry-delay' || f.rule === 'syn-timeout');
+    expect(findings.every((f) => !/retransmi/.test(f.explanation))).toBe(true);
+  });
+  it('compares a packet with the last 6 its direction remembered, not older ones', () => {
+    // Seven different data packets, then a copy of the first on another interface, all within 50 ms:
+    // the first has left the direction's last 6, so the copy counts as a packet of its own.
+    const seg = (k: number): Uint8Array => eth(b.ipv4({ src: '10.0.0.1', dst: '10.0.0.2', proto: 6, id: 50 + k },
+      b.tcp({ sport: 40000, dport: 80, seq: 1000 + k * 10, ack: 1, flags: 'PA' }, new Uint8Array(10))));
+    const frames = [0, 1, 2, 3, 4, 5, 6].map((k) => ({ data: seg(k), interfaceId: 0 }));
+    const origPackets = (k: number): number => analyzeFrames([...frames, { data: seg(k), interfaceId: 1 }].map((f, i) =>
+      ({ ...b.frame(f.data, 1, { frameNumber: i + 1, interfaceId: f.interfaceId }), tsSec: 100, tsNsec: i * 1000 })),
+    { connections: true }).report.connections![0]!.origPackets;
+    const dupOf = (k: number): number => 8 - origPackets(k);
+    expect(dupOf(6)).toBe(1);
+    expect(dupOf(1)).toBe(1);
+    expect(dupOf(0)).toBe(0);
+  });
+});

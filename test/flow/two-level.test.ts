@@ -4,8 +4,9 @@ import { FlowTable, type ConnectionRecord } from '../../src/flow/table.js';
 import { Decoder } from '../../src/decode/decoder.js';
 import { Packet } from '../../src/decode/packet.js';
 
-// The flow table keeps each connection's first evidence events and copy-ring entry in the slot,
-// the rest in blocks taken from pools when a connection outgrows them (src/flow/block-pool.ts).
+// The flow table keeps each connection's first evidence events in the slot, the rest in blocks
+// taken from a pool when a connection outgrows them (src/flow/block-pool.ts); copies are found in
+// the copy window (src/flow/copies.ts), whose entries name their slot and connection.
 // Thousands of interleaved connections make the pools grow, and retired ones hand their blocks
 // back to new ones: the evidence and the copies found must be those of the connection itself.
 
@@ -58,7 +59,7 @@ function check(records: Map<number, ConnectionRecord>, base: number, sent: { fra
   });
 }
 
-describe('flow table: evidence and copy rings in two levels', () => {
+describe('flow table: evidence in two levels, copies in the copy window', () => {
   it('keeps each connection\'s own events and copies while the pools grow and blocks are reused', () => {
     const records = new Map<number, ConnectionRecord>();
     const table = new FlowTable({ onRetire: (c) => records.set(c.orig.port === 80 ? c.resp.port : c.orig.port, c) });
