@@ -40,12 +40,6 @@ export function resizedU32(old: Uint32Array, length: number): Uint32Array<ArrayB
   return a;
 }
 
-export function resizedI32(old: Int32Array, length: number): Int32Array<ArrayBuffer> {
-  const a = new Int32Array(length);
-  a.set(old.length > length ? old.subarray(0, length) : old);
-  return a;
-}
-
 export function resizedF64(old: Float64Array, length: number): Float64Array<ArrayBuffer> {
   const a = new Float64Array(length);
   a.set(old.length > length ? old.subarray(0, length) : old);

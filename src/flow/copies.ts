@@ -135,11 +135,26 @@ export class CopyWindow {
       ((w[o + Entry.Ttl]! - p.ttl - 1) >>> 0) < MAX_HOPS);
   }
 
-  /**
-   * The entry of an earlier copy of this packet (sent now), or -1. Of several, the one a ring of
-   * RECENT per direction would come to first (the lowest remembered count modulo RECENT).
-   */
+  /** The entry of an earlier copy of this packet (sent now), or -1. */
   find(slot: number, dir: Dir, p: Packet): number {
+    return this.match(slot, dir, p, true);
+  }
+
+  /**
+   * The packet repeats one just seen at the same point, every field alike (IP ID and TSval
+   * included) within COPY_WINDOW: a duplicated frame, not a retransmission (a stack that
+   * retransmits waits an RTO and stamps a new IP ID or TSval). Read only for repeated SYNs.
+   */
+  duplicateFrame(slot: number, dir: Dir, p: Packet): boolean {
+    return this.match(slot, dir, p, false) >= 0;
+  }
+
+  /**
+   * Among the last RECENT packets the direction remembered, one with the packet's fields (`copy`:
+   * and seen at another point or a few hops earlier), or -1. Of several, the one a ring of RECENT
+   * per direction would come to first (the lowest remembered count modulo RECENT).
+   */
+  private match(slot: number, dir: Dir, p: Packet, copy: boolean): number {
     const key = slot * 2 + dir;
     const conn = this.conns.id(slot) | 0;
     const remembered = this.conns.word(slot, PartWord.CopyCount + dir);
@@ -153,7 +168,7 @@ export class CopyWindow {
       if (w[o + Entry.Key] === key && w[o + Entry.Conn] === conn) {
         const nth = w[o + Entry.Nth]!;
         if (remembered - nth > RECENT) break;
-        if (nth % RECENT < foundPos && this.copyOf(o, p)) {
+        if (nth % RECENT < foundPos && (copy ? this.copyOf(o, p) : this.sameFields(o, p))) {
           found = n & this.mask;
           foundPos = nth % RECENT;
         }
@@ -161,28 +176,6 @@ export class CopyWindow {
       n = this.doubles[(o + Entry.Older) >> 1]!;
     }
     return found;
-  }
-
-  /**
-   * The packet repeats one just seen at the same point, every field alike (IP ID and TSval
-   * included) within COPY_WINDOW: a duplicated frame, not a retransmission (a stack that
-   * retransmits waits an RTO and stamps a new IP ID or TSval). Read only for repeated SYNs.
-   */
-  duplicateFrame(slot: number, dir: Dir, p: Packet): boolean {
-    const key = slot * 2 + dir;
-    const conn = this.conns.id(slot) | 0;
-    const remembered = this.conns.word(slot, PartWord.CopyCount + dir);
-    for (let n = this.heads[this.bucket(key)]!; n >= 0;) {
-      const o = (n & this.mask) * Entry.Size;
-      if (this.doubles[(o + Entry.Number) >> 1] !== n) return false;
-      const w = this.words;
-      if (w[o + Entry.Key] === key && w[o + Entry.Conn] === conn) {
-        if (remembered - w[o + Entry.Nth]! > RECENT) return false;
-        if (this.sameFields(o, p)) return true;
-      }
-      n = this.doubles[(o + Entry.Older) >> 1]!;
-    }
-    return false;
   }
 
   /** The evidence event index remembered with entry e (from find). */

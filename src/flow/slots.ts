@@ -98,7 +98,8 @@ const enum ConnDouble {
 /**
  * Room at the end of each row for the parts' inline entries, in 32-bit words (even: the areas are
  * 8-byte aligned, their doubles read through ConnSlots.d): the evidence buffer's first events. Its
- * owner (src/flow/evidence.ts) checks the size. In the row, a packet's inline entries share the pages and cache lines it touches anyway.
+ * owner (src/flow/evidence.ts) checks the size. In the row, a packet's inline entries share the
+ * pages and cache lines it touches anyway.
  */
 export const enum InlineArea {
   Events = 28,
@@ -120,18 +121,15 @@ export const enum Row {
 /** Per-connection fields. */
 export class ConnSlots {
   /**
-   * The rows; DirSlots reads and writes its fields in them, the evidence buffer
-   * its inline area (also through i and d, the same memory as signed words and as doubles),
-   * every other part goes through the accessors.
+   * The rows; DirSlots reads and writes its fields in them, the evidence buffer its inline area
+   * (also through d, the same memory seen as doubles), every other part goes through the accessors.
    */
   u = new Uint32Array(0);
-  i = new Int32Array(0);
   d = new Float64Array(0);
   f = new Float64Array(0);
 
   grow(capacity: number): void {
     this.u = resizedU32(this.u, capacity * Row.Words);
-    this.i = new Int32Array(this.u.buffer);
     this.d = new Float64Array(this.u.buffer);
     this.f = resizedF64(this.f, capacity * ConnDouble.Count);
   }
