@@ -1,5 +1,5 @@
 import type { Connection, FindingDraft, Rule, RuleContext, RuledOutDraft } from './types.js';
-import { evidenceOf, groupBy, icmpName, looksLikeService, sortEvidence } from './evidence.js';
+import { evidenceOf, groupBy, icmpName, looksLikeService, sortEvidence, translatedPeer } from './evidence.js';
 import { isSynOnly } from './tcp.js';
 import { Fact, type FactTest } from './facts.js';
 
@@ -96,9 +96,10 @@ export const icmpRejected: Rule = {
       if (c.natRole === 'translated') continue;
       // The translated half's error, when there is one, carries its sender's own address: the
       // error the client gets is translated back by conntrack like a reply, source included.
-      const onPeer = c.natRole === 'original' && c.natPeer !== null ? rejection(c.natPeer) : undefined;
+      const peer = translatedPeer(c);
+      const onPeer = peer !== null ? rejection(peer) : undefined;
       const ev = onPeer ?? rejection(c);
-      const conn = onPeer !== undefined ? c.natPeer! : c;
+      const conn = onPeer !== undefined ? peer! : c;
       if (ev === undefined) continue;
       hits.push({ conn: c, sender: ev.icmpSender ?? '?', kind: icmpName(conn.orig.version, ev.icmpType, ev.icmpCode),
         delay: ev.t - conn.firstT });
@@ -108,7 +109,7 @@ export const icmpRejected: Rule = {
       const c0 = h0.conn;
       // A translated half means kube-proxy (or another DNAT) found a backend: the Service has an
       // endpoint, and the backend's host is the destination that may have rejected it.
-      const backendConn = group.map((h) => h.conn.natPeer).find((p) => p !== null && p.natRole === 'translated' && p.resp.text !== c0.resp.text) ?? null;
+      const backendConn = group.map((h) => translatedPeer(h.conn)).find((p) => p !== null && p.resp.text !== c0.resp.text) ?? null;
       const service = looksLikeService(c0, ctx.isServiceAddress);
       // From the Service address, which no host owns: conntrack translated a rejection made after
       // the DNAT (by the backend or a rule on the way). kube-proxy's own rejection of a Service

@@ -223,7 +223,6 @@ export function examine(c: Connection, i: number): Injection | undefined {
     }
   }
 
-
   const lastOwn = ownBefore[ownBefore.length - 1];
   if (lastOwn) evidence.push({ ev: lastOwn, note: `${senderAddr}'s last real packet before the RST (TTL ${lastOwn.ttl}, IP ID 0x${lastOwn.ipId.toString(16)}${lastOwn.hasTs ? ', timestamps' : ''})` });
   evidence.push({ ev: r, note: `RST in ${senderAddr}'s name (TTL ${r.ttl}, IP ID 0x${r.ipId.toString(16)}${r.hasTs ? ', timestamps' : ', no timestamps'})` });
