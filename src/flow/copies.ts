@@ -155,9 +155,11 @@ export class CopyWindow {
    * per direction would come to first (the lowest remembered count modulo RECENT).
    */
   private match(slot: number, dir: Dir, p: Packet, copy: boolean): number {
+    const remembered = this.conns.word(slot, PartWord.CopyCount + dir);
+    // The direction's first packet (a quarter of all): nothing to compare it with.
+    if (remembered === 0) return -1;
     const key = slot * 2 + dir;
     const conn = this.conns.id(slot) | 0;
-    const remembered = this.conns.word(slot, PartWord.CopyCount + dir);
     let found = -1;
     let foundPos = RECENT;
     for (let n = this.heads[this.bucket(key)]!; n >= 0;) {
