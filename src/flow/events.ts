@@ -4,13 +4,15 @@ import type { Packet } from '../decode/packet.js';
 import { EventField, metaFlags, PACKET_CELLS, readEvent, writeIcmpEvent, writePacketEvent } from './event-schema.js';
 
 /**
- * Events a new log has room for before its array grows: most connections have fewer packets.
- * Growing from empty reallocates the array several times per connection (most of the allocation).
+ * Events a new log has room for at least (it is made with room for the events it starts with):
+ * growing from empty reallocates the array several times per connection.
  */
-const INITIAL_EVENTS = 8;
-/** Copied by slice(): a double array of exactly this size, no holes, no elements-kind transition. */
+const MIN_EVENTS = 2;
+/** Longest start: past it the array grows as it is appended to. */
+const MAX_INITIAL_EVENTS = 8;
+/** Sliced: a double array of exactly the size asked for, no holes, no elements-kind transition. */
 const TEMPLATE: number[] = [];
-for (let i = 0; i < INITIAL_EVENTS * EventField.Count; i++) TEMPLATE.push(0.5);
+for (let i = 0; i < MAX_INITIAL_EVENTS * EventField.Count; i++) TEMPLATE.push(0.5);
 /** The row pushPacket and overwritePacket write (32-bit cells) before copying it in. */
 const staging = new Uint32Array(PACKET_CELLS);
 
@@ -21,14 +23,24 @@ const staging = new Uint32Array(PACKET_CELLS);
  * allocating an object per packet.
  */
 export class EventLog {
-  /** Flat cells, EventField.Count per event: a plain array (on the V8 heap, cheap to allocate). */
-  private data: number[] = TEMPLATE.slice();
+  /**
+   * Flat cells, EventField.Count per event: a plain array (on the V8 heap, cheap to allocate),
+   * sized for the events the log is made with — most logs are made when their connection retires,
+   * and live until its batch is evaluated: room for events that never come would be copied by
+   * every scavenge meanwhile.
+   */
+  private data: number[];
   length = 0;
   /** Copy frames and ICMP senders, per event, created only when there are any. */
   private copies: (number[] | null)[] | null = null;
   private senders: (string | null)[] | null = null;
   /** Materialized events, kept in step with appends once created. */
   private cache: ConnEvent[] | null = null;
+
+  /** `expected`: the events about to be pushed (the log's start). */
+  constructor(expected = 0) {
+    this.data = TEMPLATE.slice(0, Math.min(Math.max(expected, MIN_EVENTS), MAX_INITIAL_EVENTS) * EventField.Count);
+  }
 
   /** Appends a TCP packet's event; returns its index. */
   pushPacket(frame: Frame, dir: Dir, p: Packet, retransmit: boolean): number {

@@ -97,8 +97,8 @@ export class EvidenceBuffer {
   logOf(slot: number): EventLog {
     let log = this.logs[slot];
     if (log !== undefined) return log;
-    log = new EventLog();
     const n = this.conns.word(slot, PartWord.EventCount);
+    log = new EventLog(n);
     const c = this.conns;
     for (let i = 0, o = slot * Row.Words + Row.Events; i < n && i < HEAD_EVENTS; i++, o += EVENT_WORDS) {
       log.pushCells(c.u, o, c.d[(o + SEC_WORD) >> 1]!);
