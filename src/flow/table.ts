@@ -23,6 +23,15 @@ import { DEFAULT_MAX_CONNECTIONS, type FlowTableOptions } from './options.js';
 /** Capture seconds between sweeps (each looks only at the connections it retires). */
 const SWEEP_EVERY = 5;
 const INITIAL_SLOTS = 4096;
+/** Past this many, capacity grows by doubling again (a bound on the memory reserved at once). */
+const MAX_RESERVED_SLOTS = 1 << 20;
+
+/** The capacity a table outgrowing INITIAL_SLOTS takes at once: room for maxConnections. */
+function reservedSlots(maxConnections: number): number {
+  let n = INITIAL_SLOTS;
+  while (n < maxConnections && n < MAX_RESERVED_SLOTS) n *= 2;
+  return n;
+}
 
 /**
  * The connection table: one entry per TCP 4-tuple, per-direction sequence state, copies of one
@@ -33,8 +42,16 @@ const INITIAL_SLOTS = 4096;
  * made only for connections something reads (see handleOf).
  */
 export class FlowTable {
-  /** Slot capacity; the parts grow by doubling (up to maxConnections). */
+  /**
+   * Slot capacity. It starts at INITIAL_SLOTS; outgrown, it jumps to `reserved` (maxConnections,
+   * rounded up to a power of two), past which it never needs to grow: doubling step by step would
+   * touch every earlier size's memory again, and a page first touched is costly (rows a capacity
+   * reserves but no connection uses are never touched: the arrays' pages stay unbacked).
+   */
   private capacity = 0;
+  private readonly reserved: number;
+  /** Slots the tuple index is sized for (growIndex). */
+  private indexed = 0;
   private readonly conns = new ConnSlots();
   private readonly dirs = new DirSlots(this.conns);
   private readonly index = new TupleIndex(this.conns);
@@ -88,6 +105,7 @@ export class FlowTable {
 
   constructor(options: FlowTableOptions = {}) {
     this.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    this.reserved = reservedSlots(this.maxConnections);
     this.retireAfter = options.retireAfter ?? 60;
     this.idleRetireAfter = options.idleRetireAfter ?? 3600;
     this.onRetire = options.onRetire;
@@ -95,12 +113,21 @@ export class FlowTable {
     this.releaseLoneSyn = options.releaseLoneSyn;
     this.tcp = new TcpState(this.conns, this.dirs, this.copies, this.history, this.evidence, this.handles, options.onHandshake);
     this.grow(INITIAL_SLOTS);
+    this.growIndex(INITIAL_SLOTS);
   }
 
   private grow(capacity: number): void {
     this.conns.grow(capacity);
-    this.index.grow(capacity, this.fresh);
     this.capacity = capacity;
+  }
+
+  /**
+   * The tuple index is sized for the slots in use, not the capacity: its buckets are touched at
+   * random, and a reserved capacity's worth of them would not stay in cache.
+   */
+  private growIndex(slots: number): void {
+    this.index.grow(slots, this.fresh);
+    this.indexed = slots;
   }
 
   /** Held slots, longest-quiet list first (idle, then active). */
@@ -261,6 +288,7 @@ export class FlowTable {
     this.freeSlots.length = 0;
     this.fresh = 0;
     this.grow(INITIAL_SLOTS);
+    this.growIndex(INITIAL_SLOTS);
   }
 
   private retire(slot: number, mayRelease: boolean): void {
@@ -301,7 +329,8 @@ export class FlowTable {
 
   private allocate(): number {
     if (this.freeSlots.length > 0) return this.freeSlots.pop()!;
-    if (this.fresh === this.capacity) this.grow(this.capacity * 2);
+    if (this.fresh === this.capacity) this.grow(this.capacity < this.reserved ? this.reserved : this.capacity * 2);
+    if (this.fresh === this.indexed) this.growIndex(this.indexed * 2);
     return this.fresh++;
   }
 
