@@ -1,18 +1,15 @@
 import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, RuledOutDraft } from './types.js';
 import { evidenceOf, groupBy, sortEvidence, translatedPeer, withNatPeer } from './evidence.js';
-import { isSynAck, isSynOnly } from './tcp.js';
+import { clientSyns, isSynAck, isSynOnly, timerResends } from './tcp.js';
 import { secondsText } from './stall.js';
 import { Fact } from './facts.js';
-
-/** RFC 6298's minimum RTO: a quicker SYN retransmission is not a timeout. */
-const MIN_DELAY = 0.2;
 
 /** Where the capture shows the unanswered SYN(s) stopping. */
 type Where = 'beforeNat' | 'afterNat' | 'fewerCopies' | 'beyondCapture';
 
 interface Delay {
   conn: Connection;
-  /** The SYNs before the answer: the unanswered ones and the one answered (last). */
+  /** The SYNs the client's stack sent before the answer (the first and its timer resends): the unanswered ones and the one answered (last). */
   syns: ConnEvent[];
   synAck: ConnEvent;
   where: Where;
@@ -20,16 +17,25 @@ interface Delay {
   translatedSyns: ConnEvent[];
 }
 
-/** The SYNs (same ISN) before the first SYN-ACK acking ISN + 1, if that SYN-ACK came only after a retransmission. */
+/**
+ * The SYNs (same ISN) before the first SYN-ACK acking ISN + 1, if that SYN-ACK came only after a
+ * retransmission: a copy the client's timer sent (a copy sent within a minimum RTO was not waiting
+ * for an answer; a replayed or crafted one is not the client waiting at all).
+ */
 function delayOf(c: Connection): Omit<Delay, 'where' | 'translatedSyns'> | undefined {
   const o = c.dirs[0];
   if (!o.synSeen || o.synRetransmits === 0 || !c.dirs[1].synAckSeen) return undefined;
   const want = (o.isn + 1) >>> 0;
   const synAck = c.events.find((e) => e.dir === 1 && e.icmpType < 0 && isSynAck(e) && e.ack === want);
   if (synAck === undefined) return undefined;
-  const syns = c.events.filter((e) => e.dir === 0 && e.icmpType < 0 && isSynOnly(e) && e.seq === o.isn && e.frame < synAck.frame);
-  // A SYN sent again within a minimum RTO was not waiting for an answer: no delay to speak of.
-  if (syns.length < 2 || synAck.t - syns[0]!.t < MIN_DELAY) return undefined;
+  const copies = clientSyns(c, synAck.frame);
+  const resends = timerResends(copies);
+  if (resends.length === 0) return undefined;
+  const syns = [copies[0]!, ...resends];
+  // The SYN-ACK echoes the first SYN's TSval: the server had the first SYN and answers it (a
+  // listener resends its SYN-ACK with the TSecr of the SYN that made the request). The first SYN
+  // was answered; its answer came late or was lost on the way back — not a SYN that went unanswered.
+  if (synAck.hasTs && syns[0]!.hasTs && synAck.tsEcr === syns[0]!.tsVal) return undefined;
   // Anything else back from the server before its SYN-ACK (a challenge ACK, a RST) is another story.
   if (c.events.some((e) => e.dir === 1 && e.frame < synAck.frame)) return undefined;
   return { conn: c, syns, synAck };

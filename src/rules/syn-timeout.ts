@@ -1,6 +1,6 @@
-import type { Connection, FindingDraft, Rule, RuleContext, RuledOutDraft } from './types.js';
+import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, RuledOutDraft } from './types.js';
 import { evidenceOf, groupBy, sortEvidence } from './evidence.js';
-import { isSynOnly } from './tcp.js';
+import { clientSyns, isSynOnly, timerResends } from './tcp.js';
 import { TcpFlag } from '../decode/packet.js';
 import { Fact } from './facts.js';
 
@@ -94,13 +94,18 @@ export const synTimeout: Rule = {
     },
   },
   detect(ctx: RuleContext): FindingDraft[] {
-    let hits: { conn: Connection; hairpin: boolean; translated: Connection | null }[] = [];
+    // syns: the first SYN and the copies the client's retransmission timer sent.
+    let hits: { conn: Connection; hairpin: boolean; translated: Connection | null; syns: ConnEvent[] }[] = [];
     for (const c of ctx.candidates) {
       if (c.dirs[0].synRetransmits === 0 || c.natRole === 'translated' && c.natPeer !== null || ctx.isClaimed(c)) continue;
       if (!unanswered(c)) continue;
+      // Retransmitted: sent again by the client's timer, not copied, replayed or crafted.
+      const syns = clientSyns(c);
+      const resends = timerResends(syns);
+      if (resends.length === 0) continue;
       const y = c.natRole === 'original' ? c.natPeer : null;
       if (y !== null && !unanswered(y)) continue;
-      hits.push({ conn: c, translated: y, hairpin: y !== null && y.resp.addr === c.orig.addr });
+      hits.push({ conn: c, translated: y, hairpin: y !== null && y.resp.addr === c.orig.addr, syns: [syns[0]!, ...resends] });
     }
     if (hits.length > 0) {
       const answered = answeredElsewhere(ctx.connections, hits.map((h) => h.conn));
@@ -112,21 +117,24 @@ export const synTimeout: Rule = {
       const evidence = [];
       const conns: Connection[] = [];
       for (const h of group) {
+        h.syns.forEach((ev, i) => evidence.push(evidenceOf(h.conn, ev, i === 0 ? 'SYN' : 'retransmitted: no answer')));
         for (const k of [h.conn, ...(h.translated ? [h.translated] : [])]) {
           ctx.claim(k);
           conns.push(k);
+          if (k === h.conn) continue;
           for (const ev of k.events) {
-            if (isSynOnly(ev) && (k === h.conn || !ev.retransmit)) {
-              evidence.push(evidenceOf(k, ev, k === h.conn ? (ev.retransmit ? 'retransmitted: no answer' : 'SYN') : `translated copy: DNAT ${h.conn.resp.text} → ${k.resp.text}${h.hairpin ? ' (the client itself)' : ''}`));
+            if (isSynOnly(ev) && !ev.retransmit) {
+              evidence.push(evidenceOf(k, ev, `translated copy: DNAT ${h.conn.resp.text} → ${k.resp.text}${h.hairpin ? ' (the client itself)' : ''}`));
             }
           }
         }
       }
       sortEvidence(evidence);
-      const retries = group.reduce((n, h) => n + h.conn.dirs[0].synRetransmits, 0);
+      const retries = group.reduce((n, h) => n + h.syns.length - 1, 0);
       // Nothing answered, so `backend` stays null; the translation is in the explanation.
       const backend = h0.translated ? h0.translated.resp.text : null;
-      const waited = (c.lastT - c.firstT).toFixed(1);
+      // Over the SYNs the client sent (a later replay or crafted copy adds no wait).
+      const waited = (h0.syns[h0.syns.length - 1]!.t - h0.syns[0]!.t).toFixed(1);
       const remediation = h0.hairpin ? [
         'Enable hairpin mode on the pod\'s bridge port: with a CNI bridge plugin, "hairpinMode": true in its config (/etc/cni/net.d/); kubelet\'s --hairpin-mode (hairpin-veth, promiscuous-bridge) applies only where kubelet manages the bridge',
         'bridge -d link show | grep hairpin   # on the node: "hairpin on" for the pod\'s veth',

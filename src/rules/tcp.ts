@@ -15,6 +15,47 @@ export function isSynOnly(ev: ConnEvent): boolean {
 export function isSynAck(ev: ConnEvent): boolean {
   return (ev.flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK);
 }
+/** RFC 6298's minimum RTO: no retransmission timer fires sooner after the segment it resends. */
+export const MIN_RTO = 0.2;
+
+/**
+ * `e` repeats `sent`'s identity: a replay or a duplicated frame, not the segment sent again. A
+ * stack that resends a segment gives it a new IPv4 ID (counting up, or random) and a new TSval
+ * (its timestamp clock ticks at least once a second, RFC 7323). Compared: a nonzero IP ID (0 may
+ * be the constant ID of every atomic datagram, RFC 6864; IPv6 has none) and the TSval; with
+ * neither, nothing tells a replay from a resend.
+ */
+function repeats(sent: ConnEvent, e: ConnEvent): boolean {
+  if (e.ipId <= 0 && !e.hasTs) return false;
+  return e.ipId === sent.ipId && e.hasTs === sent.hasTs && (!e.hasTs || e.tsVal === sent.tsVal);
+}
+
+/**
+ * Of the copies of one handshake segment (a SYN or a SYN-ACK: the same sequence number, in
+ * capture order, the original first), the ones a retransmission timer sent: each at least a
+ * minimum RTO after the last one the stack sent, with the same payload size or none (a Fast Open
+ * SYN is resent without its data), and not repeating the IP ID and TSval of one it sent before.
+ * A copy 1 ms after another, a replay, or a crafted segment with other data is not a retransmission.
+ */
+export function timerResends(copies: readonly ConnEvent[]): ConnEvent[] {
+  const first = copies[0];
+  if (first === undefined) return [];
+  const sent = [first];
+  for (let i = 1; i < copies.length; i++) {
+    const e = copies[i]!;
+    const last = sent[sent.length - 1]!;
+    if (e.t - last.t < MIN_RTO || e.len !== 0 && e.len !== last.len || sent.some((s) => repeats(s, e))) continue;
+    sent.push(e);
+  }
+  return sent.slice(1);
+}
+
+/** The client's SYNs with its ISN (direction 0, in capture order; before frame `before` when given). */
+export function clientSyns(c: Connection, before = Infinity): ConnEvent[] {
+  const isn = c.dirs[0].isn;
+  return c.events.filter((e) => e.dir === 0 && e.icmpType < 0 && isSynOnly(e) && e.seq === isn && e.frame < before);
+}
+
 /** Either side sent a RST (a cheap test before a rule reads the connection's events). */
 export function hasReset(c: Connection): boolean {
   return c.dirs[0].rstSeen || c.dirs[1].rstSeen;

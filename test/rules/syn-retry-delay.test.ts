@@ -55,6 +55,20 @@ new RuleTester().run('syn-retry-delay', {
       packets: [k.c(0, 'S', k.ci, undefined, { id: 0x77 }), k.c(0.001, 'S', k.ci, undefined, { id: 0x77 }), k.s(0.213, 'SA', k.si, k.ci + 1), k.c(0.2131, 'A', k.ci + 1, k.si + 1)],
     },
     {
+      name: 'a SYN copy 0.1 s later with a new IP ID, answered 0.25 s after the first: too soon for a retransmission timer',
+      packets: [k.c(0, 'S', k.ci, undefined, { id: 0x77 }), k.c(0.1, 'S', k.ci, undefined, { id: 0x78 }), k.s(0.25, 'SA', k.si, k.ci + 1), k.c(0.2501, 'A', k.ci + 1, k.si + 1)],
+    },
+    {
+      name: 'the SYN replayed 1 s later (same IP ID and TSval), then answered: the client never resent it',
+      packets: [k.c(0, 'S', k.ci, undefined, { id: 0x77, ts: [7000, 0] }), k.c(1, 'S', k.ci, undefined, { id: 0x77, ts: [7000, 0] }),
+        k.s(1.001, 'SA', k.si, k.ci + 1, { ts: [90000, 7000] }), k.c(1.0011, 'A', k.ci + 1, k.si + 1, { id: 0x78, ts: [8001, 90000] })],
+    },
+    {
+      name: 'the SYN-ACK after the retransmission echoes the FIRST SYN\'s TSval: the first SYN was answered, its answer late (suricata-verify bug-6269)',
+      packets: [k6.c(0, 'S', k6.ci, undefined, { ts: [7000, 0] }), k6.c(1.011, 'S', k6.ci, undefined, { ts: [8011, 0] }),
+        k6.s(1.4718, 'SA', k6.si, k6.ci + 1, { ts: [90000, 7000] }), k6.c(1.4719, 'A', k6.ci + 1, k6.si + 1, { ts: [8472, 90000] })],
+    },
+    {
       name: 'a new SYN with another ISN (a new attempt, not a retransmission) answered',
       packets: [k.c(0, 'S', k.ci), k.c(1, 'S', k.ci + 50000), k.s(1.001, 'SA', k.si, k.ci + 50001)],
     },
@@ -65,6 +79,18 @@ new RuleTester().run('syn-retry-delay', {
       packets: delayed([0, 1]),
       findings: [{ messageId: 'delayed', severity: 'warning', resetBy: null, count: 1, frames: [1, 2, 3],
         client: '10.0.0.2:40000', server: '10.0.0.3:8080', backend: null }],
+    },
+    {
+      name: 'with timestamps, the SYN-ACK echoes the retransmission\'s TSval: the first SYN went unanswered',
+      packets: [k.c(0, 'S', k.ci, undefined, { id: 0x100, ts: [7000, 0] }), k.c(1, 'S', k.ci, undefined, { id: 0x101, ts: [8000, 0] }),
+        k.s(1.001, 'SA', k.si, k.ci + 1, { ts: [90000, 8000] }), k.c(1.0011, 'A', k.ci + 1, k.si + 1, { id: 0x102, ts: [8001, 90000] })],
+      findings: [{ messageId: 'delayed', severity: 'warning', resetBy: null, count: 1, frames: [1, 2, 3] }],
+    },
+    {
+      name: 'a replay between the SYN and its retransmission: evidence and count leave it out',
+      packets: [k.c(0, 'S', k.ci, undefined, { id: 0x100, ts: [7000, 0] }), k.c(0.5, 'S', k.ci, undefined, { id: 0x100, ts: [7000, 0] }),
+        k.c(1, 'S', k.ci, undefined, { id: 0x101, ts: [8000, 0] }), k.s(1.001, 'SA', k.si, k.ci + 1, { ts: [90000, 8000] })],
+      findings: [{ messageId: 'delayed', severity: 'warning', resetBy: null, count: 1, frames: [1, 3, 4] }],
     },
     {
       name: 'two SYNs lost (1 s, then 2 s): a 3 s delay, IPv6',

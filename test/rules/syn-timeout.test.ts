@@ -33,6 +33,22 @@ new RuleTester().run('syn-timeout', {
       packets: [0, 0.0006, 0.0012].map((t) => ({ t, src: k.client, dst: k.server, flags: 'S' as const, seq: k.ci, id: 1 })),
     },
     {
+      name: 'three crafted SYNs 1 ms apart, each with other data, one IP ID (tcpdump bgp-shutdown): no timer sent them',
+      packets: [[0, 41], [0.0012, 22], [0.0022, 32]].map(([t, len]) => ({ t: t!, src: '127.0.0.1:20', dst: '127.0.0.1:179', flags: 'S' as const, seq: 0, id: 1, len })),
+    },
+    {
+      name: 'a SYN copy 0.1 s later with a new IP ID: sooner than any retransmission timer',
+      packets: synsAt([0, 0.1]),
+    },
+    {
+      name: 'a SYN replayed 1 s later, repeating its IP ID and TSval: a replay, not a retransmission',
+      packets: [1, 1].map((_, i) => k.c(i, 'S', k.ci, undefined, { id: 0x4321, ts: [7000, 0] })),
+    },
+    {
+      name: 'a SYN copy 1 s later with other data: crafted, not the same SYN sent again',
+      packets: [k.c(0, 'S', k.ci, undefined, { id: 0x100, len: 20 }), k.c(1, 'S', k.ci, undefined, { id: 0x101, len: 30 })],
+    },
+    {
       name: 'a retransmitted SYN that is answered at last: a healthy handshake',
       packets: [...synsAt([0, 1]), k.s(1.001, 'SA', k.si, k.ci + 1), k.c(1.0011, 'A', k.ci + 1, k.si + 1)],
     },
@@ -65,6 +81,29 @@ new RuleTester().run('syn-timeout', {
       packets: synsAt([0, 1, 3]),
       findings: [{ messageId: 'unanswered', severity: 'error', resetBy: null, count: 1, frames: [1, 2, 3],
         client: '10.0.0.2:40000', server: '10.0.0.3:8080', backend: null }],
+    },
+    {
+      name: 'Linux with timestamps: each resend a new IP ID and TSval (the SYN, 1 s, 3 s)',
+      packets: [0, 1, 3].map((t, i) => k.c(t, 'S', k.ci, undefined, { id: 0x100 + i, ts: [7000 + t * 1000, 0] })),
+      findings: [{ messageId: 'unanswered', severity: 'error', resetBy: null, count: 1, frames: [1, 2, 3] }],
+    },
+    {
+      name: 'IPv6 (no IP ID), timestamps: the TSval tells the resend from a replay',
+      packets: [0, 1].map((t) => k6.c(t, 'S', k6.ci, undefined, { ts: [7000 + t * 1000, 0] })),
+      findings: [{ messageId: 'unanswered', severity: 'error', resetBy: null, count: 1, frames: [1, 2], client: '[fd00::2]:40000' }],
+    },
+    {
+      name: 'a Fast Open SYN with data, resent without it 1 s later: a retransmission',
+      packets: [k.c(0, 'S', k.ci, undefined, { id: 0x100, len: 40 }), k.c(1, 'S', k.ci, undefined, { id: 0x101 })],
+      findings: [{ messageId: 'unanswered', severity: 'error', resetBy: null, count: 1, frames: [1, 2] }],
+    },
+    {
+      name: 'a replay of the SYN (same IP ID and TSval) between the SYN and its retransmission: not evidence, not counted',
+      packets: [
+        k.c(0, 'S', k.ci, undefined, { id: 0x100, ts: [7000, 0] }), k.c(0.5, 'S', k.ci, undefined, { id: 0x100, ts: [7000, 0] }),
+        k.c(1, 'S', k.ci, undefined, { id: 0x101, ts: [8000, 0] }),
+      ],
+      findings: [{ messageId: 'unanswered', severity: 'error', resetBy: null, count: 1, frames: [1, 3] }],
     },
     {
       name: 'two attempts from one client address to one server: one finding, count 2',
@@ -123,5 +162,15 @@ ruledOutCases('syn-timeout', [
     packets: synsAt([0, 1, 3]),
     ruledOut: [['connection-refused', 'icmp-rejected', 'unreversed-dnat']],
     why: [['2 retransmissions over 3.0 s']],
+  },
+  {
+    name: 'a replayed copy is not counted among the retransmissions',
+    packets: [
+      k.c(0, 'S', k.ci, undefined, { id: 0x100, ts: [7000, 0] }), k.c(0.5, 'S', k.ci, undefined, { id: 0x100, ts: [7000, 0] }),
+      k.c(1, 'S', k.ci, undefined, { id: 0x101, ts: [8000, 0] }), k.c(4, 'S', k.ci, undefined, { id: 0x101, ts: [8000, 0] }),
+    ],
+    ruledOut: [['connection-refused', 'icmp-rejected', 'unreversed-dnat']],
+    // The wait is the SYNs' (0 to 1 s), not up to a later replay.
+    why: [['1 retransmission over 1.0 s']],
   },
 ]);
