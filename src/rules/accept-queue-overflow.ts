@@ -1,6 +1,6 @@
 import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, RuledOutDraft } from './types.js';
 import { evidenceOf, groupBy, sortEvidence, withNatPeer } from './evidence.js';
-import { isRst, isSynAck, ttlInLine } from './tcp.js';
+import { clientSyns, isRst, isSynAck, timerResends, ttlInLine } from './tcp.js';
 import { TcpFlag } from '../decode/packet.js';
 import { seqDiff } from '../tcp/seq.js';
 import { Fact } from './facts.js';
@@ -35,6 +35,20 @@ function serverNeverTookIt(c: Connection): boolean {
     ((e.flags & (TcpFlag.RST | TcpFlag.ACK)) === TcpFlag.RST));
 }
 
+/**
+ * The first SYN-ACK after the handshake's ACK that the listener's own timer sent: a timer resend
+ * (timerResends: a minimum RTO after the last, not a replay) beyond one answer per SYN copy — by
+ * then more SYN-ACKs than SYNs. A listener answers every copy of the SYN it receives with a SYN-ACK
+ * (a retransmitted SYN, a duplicate): a SYN-ACK that may answer one says nothing of the ACK.
+ */
+function synAckTimerAfter(c: Connection, ack: ConnEvent): ConnEvent | undefined {
+  const si = c.dirs[1].isn;
+  const synAcks = c.events.filter((e) => e.dir === 1 && e.icmpType < 0 && isSynAck(e) && e.seq === si);
+  const timer = new Set(timerResends(synAcks));
+  const syns = clientSyns(c);
+  return synAcks.find((e, i) => e.frame > ack.frame && timer.has(e) && i + 1 > syns.filter((s) => s.frame < e.frame).length);
+}
+
 function overflowOf(c: Connection): Overflow | undefined {
   if (!c.established || !c.dirs[0].synSeen || !c.dirs[1].synAckSeen) return undefined;
   // Neither a SYN-ACK sent again nor a reset from the server: nothing to read the events for.
@@ -48,7 +62,7 @@ function overflowOf(c: Connection): Overflow | undefined {
   if (c.events.some((e) => e.dir === 0 && e.frame < ack.frame && (e.flags & (TcpFlag.FIN | TcpFlag.RST)) !== 0)) return undefined;
   const data = c.events.find((e) => e.dir === 0 && e.len > 0 && e.frame > synAck.frame);
   // =0: the listener dropped the ACK and its SYN-ACK timer fired again.
-  const again = c.events.find((e) => e.dir === 1 && isSynAck(e) && e.seq === si && e.retransmit && e.frame > ack.frame);
+  const again = c.dirs[1].synRetransmits === 0 ? undefined : synAckTimerAfter(c, ack);
   if (again !== undefined) {
     return { conn: c, mode: 'dropped', synAck, ack, answer: again, data };
   }

@@ -45,6 +45,22 @@ new RuleTester().run('accept-queue-overflow', {
       packets: [k.c(0, 'S', k.ci), k.s(0.001, 'SA', k.si, k.ci + 1), k.s(1.001, 'SA', k.si, k.ci + 1), k.c(1.0011, 'A', k.ci + 1, k.si + 1)],
     },
     {
+      name: 'two SYNs, each answered by a SYN-ACK (the second 0.1 ms after the ACK): answers to SYN copies, not a dropped ACK (suricata-verify bug-6269)',
+      // Both SYN-ACKs echo the first SYN's TSval: the listener had it, and answered the copy too.
+      packets: [k6.c(0, 'S', k6.ci, undefined, { ts: [7000, 0] }), k6.c(1.011, 'S', k6.ci, undefined, { ts: [8011, 0] }),
+        k6.s(1.4718, 'SA', k6.si, k6.ci + 1, { ts: [90000, 7000] }), k6.c(1.4719, 'A', k6.ci + 1, k6.si + 1, { ts: [8472, 90000] }),
+        k6.s(1.472, 'SA', k6.si, k6.ci + 1, { ts: [90001, 7000] }), k6.c(1.47205, 'A', k6.ci + 1, k6.si + 1, { ts: [8472, 90000] }),
+        k6.c(1.4722, 'PA', k6.ci + 1, k6.si + 1, { len: 99, ts: [8472, 90000] })],
+    },
+    {
+      name: 'a SYN copy 0.5 s after the handshake answered by a SYN-ACK: as many SYN-ACKs as SYNs, each answers one',
+      packets: [...handshake(k), k.c(0.5, 'S', k.ci, undefined, { id: 0x99 }), k.s(0.5001, 'SA', k.si, k.ci + 1)],
+    },
+    {
+      name: 'one SYN, a second SYN-ACK 0.1 s after the ACK: more SYN-ACKs than SYNs, but sooner than any retransmission timer',
+      packets: [...handshake(k), k.s(0.101, 'SA', k.si, k.ci + 1)],
+    },
+    {
       name: 'the server resets after answering: its application closed with linger 0',
       packets: [...handshake(k), k.s(0.003, 'PA', k.si + 1, k.ci + 1 + REQUEST, { len: 10 }), k.s(0.004, 'RA', k.si + 11, k.ci + 1 + REQUEST)],
       firesInstead: 'abortive-close',
@@ -95,6 +111,13 @@ new RuleTester().run('accept-queue-overflow', {
       name: 'abort_on_overflow=0, one connection: a warning (a lost handshake ACK looks the same)',
       packets: dropped(k),
       findings: [{ messageId: 'dropped', severity: 'warning', resetBy: null, count: 1, frames: [2, 3, 4, 7] }],
+    },
+    {
+      name: 'abort_on_overflow=0 after a retransmitted SYN: each SYN answered, then a third SYN-ACK 1 s later from the timer',
+      packets: [k.c(0, 'S', k.ci), k.c(1, 'S', k.ci), k.s(1.001, 'SA', k.si, k.ci + 1), k.c(1.0011, 'A', k.ci + 1, k.si + 1),
+        k.s(1.0012, 'SA', k.si, k.ci + 1), k.c(1.0013, 'A', k.ci + 1, k.si + 1), k.c(1.002, 'PA', k.ci + 1, k.si + 1, { len: REQUEST }),
+        k.s(2.001, 'SA', k.si, k.ci + 1)],
+      findings: [{ messageId: 'dropped', severity: 'warning', resetBy: null, count: 1, frames: [3, 4, 7, 8] }],
     },
     {
       name: 'abort_on_overflow=0, two clients on one listener: an error',
