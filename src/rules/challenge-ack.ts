@@ -26,11 +26,12 @@ function challengeOf(c: Connection): Omit<Challenge, 'older'> | undefined {
   const want = (o.isn + 1) >>> 0;
   const syn = c.events.find((e) => e.dir === 0 && isSynOnly(e) && e.seq === o.isn);
   if (syn === undefined) return undefined;
-  const challenge = c.events.find((e) => e.dir === 1 && e.icmpType < 0 && e.frame > syn.frame &&
-    (e.flags & (TcpFlag.SYN | TcpFlag.RST | TcpFlag.FIN | TcpFlag.ACK)) === TcpFlag.ACK && e.ack !== want);
-  if (challenge === undefined) return undefined;
-  // Before any SYN-ACK: the receiver answered the SYN with its older connection's ACK.
-  if (c.events.some((e) => e.dir === 1 && isSynAck(e) && e.frame < challenge.frame)) return undefined;
+  // The server's first answer to the SYN, and a bare ACK (no SYN, RST, FIN, no payload) that does
+  // not ack it: what a stack holding an older connection sends. A server that answered first with
+  // anything else (a SYN-ACK, a SYN of its own: a split handshake) was not holding one.
+  const challenge = c.events.find((e) => e.dir === 1 && e.icmpType < 0 && e.frame > syn.frame);
+  if (challenge === undefined || challenge.len !== 0 || challenge.ack === want ||
+    (challenge.flags & (TcpFlag.SYN | TcpFlag.RST | TcpFlag.FIN | TcpFlag.ACK)) !== TcpFlag.ACK) return undefined;
   const rst = c.events.find((e) => e.dir === 0 && isRst(e) && e.frame > challenge.frame && e.seq === challenge.ack);
   if (rst === undefined) return undefined;
   const retry = c.events.find((e) => e.dir === 0 && isSynOnly(e) && e.seq === o.isn && e.frame > rst.frame);

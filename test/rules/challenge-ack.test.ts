@@ -29,6 +29,22 @@ new RuleTester().run('challenge-ack', {
       packets: [k.c(0, 'S', k.ci), k.s(0.0001, 'A', k.si, k.ci + 1), k.c(0.0002, 'R', k.ci + 1)],
     },
     {
+      name: 'split handshake: the server answers the SYN with a SYN of its own, later a bare ACK the client resets (suricata-verify split-4whs)',
+      packets: [k.c(0, 'S', 1000), k.s(0.0006, 'S', 3000), k.c(0.0011, 'SA', 1000, 3001), k.s(0.0016, 'A', 3001, 1001),
+        k.c(0.0022, 'A', 1001, 3001, { len: 4 }), k.s(0.0037, 'A', 3001, 1005), k.c(0.0043, 'R', 1005)],
+      firesInstead: 'unexplained-reset',
+    },
+    {
+      name: 'split handshake: a bare ACK acking the SYN, then the server\'s own SYN (suricata-verify split-5whs)',
+      packets: [k.c(0, 'S', 1000), k.s(0.0009, 'A', 2000, 1001), k.s(0.0014, 'S', 3000), k.c(0.002, 'SA', 1000, 3001), k.s(0.0025, 'A', 3001, 1001),
+        k.c(0.003, 'A', 1001, 3001, { len: 4 }), k.s(0.0038, 'A', 3001, 1005), k.c(0.0044, 'R', 1005)],
+      firesInstead: 'unexplained-reset',
+    },
+    {
+      name: 'the server\'s first answer carries data: not a bare challenge ACK',
+      packets: [...opening(k), k.c(1, 'S', NEW_ISN, undefined, { id: 0x100 }), k.s(1.0001, 'PA', k.sNext, k.cNext, { len: 10 }), k.c(1.0002, 'R', k.cNext)],
+    },
+    {
       name: 'the client\'s RST does not carry the challenge ACK\'s ack',
       packets: [...opening(k), k.c(1, 'S', NEW_ISN), k.s(1.0001, 'A', k.sNext, k.cNext), k.c(1.0002, 'R', k.cNext + 5000)],
     },
