@@ -38,6 +38,7 @@ class ConnectionFields {
   declare natPeer: Connection | null;
   declare natRole: Connection['natRole'];
   declare findingIds: string[];
+  declare rstIpIdRun: Connection['rstIpIdRun'];
 
   constructor(id: number, orig: Endpoint, resp: Endpoint) {
     this.id = id;
@@ -62,6 +63,7 @@ class ConnectionFields {
     this.natPeer = null;
     this.natRole = null;
     this.findingIds = [];
+    this.rstIpIdRun = null;
   }
 }
 

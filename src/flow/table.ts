@@ -15,6 +15,7 @@ import { TcpState } from './tcp-state.js';
 import { witnessHashOf } from './endpoints.js';
 import { syncConnection } from './snapshot.js';
 import { loneSyn, plainlyHealthy } from './verdicts.js';
+import { ResetIpIds } from './reset-ipids.js';
 
 export { ConnectionRecord } from './connection.js';
 export { DEFAULT_MAX_CONNECTIONS, type FlowTableOptions, type HandshakeHook } from './options.js';
@@ -59,6 +60,8 @@ export class FlowTable {
   private readonly copies = new CopyWindow(this.conns);
   private readonly history = new HistoryLetters(this.conns);
   private readonly evidence = new EvidenceBuffer(this.conns);
+  /** RSTs of several addresses on one IP ID counter (capture-wide, bounded). */
+  private readonly resetIpIds = new ResetIpIds(this.conns);
   /** Records made for held connections (see handleOf). */
   private readonly handles: (ConnectionRecord | undefined)[] = [];
   /** Freed slots, reused last-freed first. */
@@ -111,7 +114,7 @@ export class FlowTable {
     this.onRetire = options.onRetire;
     this.releaseHealthy = options.releaseHealthy;
     this.releaseLoneSyn = options.releaseLoneSyn;
-    this.tcp = new TcpState(this.conns, this.dirs, this.copies, this.history, this.evidence, this.handles, options.onHandshake);
+    this.tcp = new TcpState(this.conns, this.dirs, this.copies, this.history, this.evidence, this.handles, options.onHandshake, this.resetIpIds);
     this.grow(INITIAL_SLOTS);
     this.growIndex(INITIAL_SLOTS);
   }
@@ -246,6 +249,7 @@ export class FlowTable {
       this.handles[slot] = h;
     }
     syncConnection(this.conns, this.dirs, this.history, this.evidence, slot, h);
+    h.rstIpIdRun = this.resetIpIds.of(slot);
     return h;
   }
 
@@ -284,6 +288,7 @@ export class FlowTable {
     this.conns.grow(0);
     this.copies.clear();
     this.evidence.clear();
+    this.resetIpIds.clear();
     this.handles.length = 0;
     this.freeSlots.length = 0;
     this.fresh = 0;
@@ -324,6 +329,7 @@ export class FlowTable {
     this.conns.setId(slot, 0);
     this.handles[slot] = undefined;
     this.evidence.release(slot);
+    this.resetIpIds.release(slot);
     this.freeSlots.push(slot);
   }
 

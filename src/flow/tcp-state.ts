@@ -10,6 +10,7 @@ import type { HistoryLetters } from './history.js';
 import type { EvidenceBuffer } from './evidence.js';
 import type { HandshakeHook } from './options.js';
 import { advanceEndpoints, mayChangeEndpoint } from './endpoint-state.js';
+import type { ResetIpIds } from './reset-ipids.js';
 
 /** In synSeen's result: the SYN was a retransmission (above every DirFlag). */
 const SYN_RETRANSMIT = 1 << 30;
@@ -29,7 +30,8 @@ export class TcpState {
 
   constructor(private readonly conns: ConnSlots, private readonly dirs: DirSlots, private readonly copies: CopyWindow,
     private readonly history: HistoryLetters, private readonly evidence: EvidenceBuffer,
-    private readonly handles: (ConnectionRecord | undefined)[], private readonly onHandshake: HandshakeHook | undefined) {}
+    private readonly handles: (ConnectionRecord | undefined)[], private readonly onHandshake: HandshakeHook | undefined,
+    private readonly resetIpIds: ResetIpIds) {}
 
   /** One TCP packet of the connection in `slot`, sent in direction `dir`: its state, history and evidence. */
   update(slot: number, dir: Dir, p: Packet, frame: Frame): void {
@@ -84,6 +86,7 @@ export class TcpState {
     if (rst) {
       dbits |= DirFlag.RstSeen;
       this.resets++;
+      if (p.ipVersion === 4 && p.ipId > 0) this.resetIpId(slot, dir, p.ipId, frame.frameNumber);
     }
     d.setBits(i, dbits);
     if (mayChangeEndpoint(dbits, flags)) advanceEndpoints(d, slot, dir, flags, len);
@@ -111,6 +114,11 @@ export class TcpState {
    */
   private keep(slot: number, dir: Dir, p: Packet, frame: Frame, retransmit: boolean, notable: boolean): void {
     this.copies.remember(slot, dir, p, this.evidence.add(slot, frame, dir, p, retransmit, notable));
+  }
+
+  /** A RST's IPv4 ID, to the capture-wide runs (out of line: RSTs are few). */
+  private resetIpId(slot: number, dir: Dir, ipId: number, frame: number): void {
+    this.resetIpIds.observe(slot, dir, this.conns.addrWord(slot, dir === 0), ipId, this.now, frame);
   }
 
   /** The originator's ACK of `ack` completes the handshake: the responder sent a SYN-ACK with ISN ack - 1. */

@@ -79,6 +79,23 @@ export interface DirState {
   lastDataT: number;
 }
 
+/**
+ * RSTs of several source addresses whose IPv4 IDs come from one counter (src/flow/reset-ipids.ts):
+ * the run a connection's RST belongs to, as it stood when the connection was last marked.
+ */
+export interface IpIdRun {
+  /** The direction that sent the connection's RST on the run, and that RST's frame. */
+  dir: Dir;
+  rstFrame: number;
+  /** RSTs on the run, and distinct source addresses among them (counted up to 8). */
+  rsts: number;
+  addrs: number;
+  firstFrame: number;
+  lastFrame: number;
+  firstIpId: number;
+  lastIpId: number;
+}
+
 export interface Endpoint {
   version: 4 | 6;
   addr: string;
@@ -122,4 +139,6 @@ export interface Connection {
   natRole: 'original' | 'translated' | null;
   /** Ids of findings that involve this connection (set by the rules engine). */
   findingIds: string[];
+  /** Its RST's IP ID continues a counter other addresses' RSTs used too (one stack sent them), when so. */
+  rstIpIdRun: IpIdRun | null;
 }
