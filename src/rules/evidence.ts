@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import { TcpFlag } from '../decode/packet.js';
 import type { Connection, ConnEvent } from '../flow/types.js';
 import type { EvidencePacket } from './types.js';
@@ -37,6 +38,11 @@ function spellFlags(flags: number): string {
   if (flags & TcpFlag.ACK) parts.push('ACK');
   if (flags & TcpFlag.URG) parts.push('URG');
   return parts.join(',') || 'none';
+}
+
+/** An IP ID as rules quote it: 0x and four hex digits. */
+export function hex4(ipId: number): string {
+  return `0x${ipId.toString(16).padStart(4, '0')}`;
 }
 
 function rel(value: number, isn: number): number | null {
@@ -113,4 +119,19 @@ export function looksLikeService(c: Connection, isServiceAddress?: (addr: string
   if (hinted !== null) return hinted;
   const p = c.resp.addr.split('.').map(Number);
   return p.length === 4 && p[0] === 10 && p[1]! >= 96 && p[1]! <= 111;
+}
+
+/** Address ranges a host reaches the Internet from only through a NAT (or NAT66 / NPTv6). */
+const NAT_SIDE = new Set(['private', 'carrierGradeNat', 'linkLocal', 'uniqueLocal']);
+
+/**
+ * `client` is a private address (RFC 1918, shared CGN space, link-local, ULA) and `server` a public
+ * one: packets between them cross at least one router, the NAT, and a capture that shows the
+ * private address is on the client's side of it.
+ */
+export function acrossNat(client: string, server: string): boolean {
+  if (!ipaddr.isValid(client) || !ipaddr.isValid(server)) return false;
+  const c = ipaddr.process(client);
+  const s = ipaddr.process(server);
+  return c.kind() === s.kind() && NAT_SIDE.has(c.range()) && s.range() === 'unicast';
 }

@@ -1,5 +1,5 @@
 import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, RuledOutDraft } from './types.js';
-import { evidenceOf, sortEvidence, withNatPeer } from './evidence.js';
+import { evidenceOf, hex4, sortEvidence, withNatPeer } from './evidence.js';
 import { consistentTtl, hasReset, isRst, ownTtlRange, seqDiff } from './tcp.js';
 import type { MessageData } from './messages.js';
 import { TcpFlag } from '../decode/packet.js';
@@ -86,11 +86,6 @@ function answersLatest(events: readonly ConnEvent[], i: number): ConnEvent | und
     return rst.ack === end ? e : undefined;
   }
   return undefined;
-}
-
-/** An IP ID as the detectors quote it: 0x and four hex digits. */
-function hex4(ipId: number): string {
-  return `0x${ipId.toString(16).padStart(4, '0')}`;
 }
 
 function ipIdSequential(own: readonly ConnEvent[]): boolean {
