@@ -1,8 +1,9 @@
 import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, RuledOutDraft } from './types.js';
-import { evidenceOf, groupBy, looksLikeService, sortEvidence, translatedPeer } from './evidence.js';
+import { acrossNat, evidenceOf, groupBy, hex4, looksLikeService, sortEvidence, translatedPeer } from './evidence.js';
 import { isRst, isSynOnly } from './tcp.js';
 import { TcpFlag } from '../decode/packet.js';
 import { Fact, type FactTest } from './facts.js';
+import { ADDRS as RUN_ADDRS, MAX_STEP as IPID_MAX_STEP } from '../flow/reset-ipids.js';
 
 interface Refusal {
   conn: Connection;
@@ -72,6 +73,14 @@ function usualTtl(connections: readonly Connection[], addr: string): [number, nu
   return hi >= 0 && hi - lo <= 1 && hi < 250 && lo > 1 ? [lo, hi] : null;
 }
 
+/** TTLs (hop limits) stacks send with: one arriving so crossed no router. */
+const INITIAL_TTLS: ReadonlySet<number> = new Set([64, 128, 255]);
+
+/** The first SYN the originator sent on the connection. */
+function firstSyn(c: Connection): ConnEvent | undefined {
+  return c.events.find((e) => e.dir === 0 && isSynOnly(e));
+}
+
 /** SYN answered by RST+ACK acking its ISN + 1: nothing listens at the (translated) destination. */
 export const connectionRefused: Rule = {
   meta: {
@@ -98,6 +107,21 @@ export const connectionRefused: Rule = {
           + ' The refusal was made closer to the capture point, or by another stack: a firewall or NAT on the path answered for the host (REJECT --reject-with tcp-reset, a NAT or VPN gateway refusing a port it does not forward). Whether anything listens on port {{port}} of {{whoAddr}} is not shown.'
           + '{{#several}} {{count|plural:attempt}} were refused the same way.{{/several}}',
       },
+      refusedOnSharedCounter: {
+        summary: '{{clientAddr}} → {{server}}: refused with a RST+ACK from one stack that answers for {{runAddrs}} addresses (IP IDs from one counter), not shown to be {{whoAddr}}\'s own',
+        explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame}}) and got a RST+ACK acknowledging the SYN\'s ISN + 1 in {{whoAddr}}\'s name (frame {{rstFrame}}, TTL {{rstTtl}}, IP ID {{rstIpId}}).'
+          + ' {{runRsts}} RSTs from {{runAddrs}} different addresses, frames {{runFirstFrame}} to {{runLastFrame}}, carry IP IDs {{runFirstIpId}} to {{runLastIpId}}, each at most {{runMaxStep}} above the one before: one IP ID counter, so one stack sent them all. Separate hosts count their IP IDs apart (or send 0).'
+          + ' The refusals were made by one box answering in the peers\' name: a NAT or proxy (a user-mode NAT such as VirtualBox\'s or slirp passes its own connect()\'s failure on as a RST), a firewall rejecting with tcp-reset, or one host that owns all these addresses. Whether anything listens on port {{port}} of {{whoAddr}} is not shown.'
+          + '{{#zeroHop}} The TTL agrees: {{rstTtl}} is a sending stack\'s initial value, no router passed, although {{whoAddr}} is a public address and {{clientAddr}} a private one behind a NAT.{{/zeroHop}}'
+          + '{{#several}} {{count|plural:attempt}} were refused the same way.{{/several}}',
+      },
+      refusedAtZeroHops: {
+        summary: '{{clientAddr}} → {{server}}: refused with a RST+ACK that crossed no router (TTL {{rstTtl}}) although {{whoAddr}} is beyond a NAT: made on this side of it',
+        explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame}}, TTL {{synTtl}}: the capture is on the client\'s side) and got a RST+ACK acknowledging the SYN\'s ISN + 1 in {{whoAddr}}\'s name (frame {{rstFrame}}) with TTL {{rstTtl}}, a sending stack\'s initial value: no router decremented it.'
+          + ' {{clientAddr}} is a private address and {{whoAddr}} a public one, so at least one router, the NAT, stands between them, and {{whoAddr}}\'s own packets would arrive here with a lower TTL.'
+          + ' The refusal was made at the NAT or on the client\'s network: a NAT or firewall answering for the host (REJECT --reject-with tcp-reset; a user-mode NAT such as VirtualBox\'s or slirp passes its own connect()\'s failure on as a RST). Whether anything listens on port {{port}} of {{whoAddr}} is not shown.'
+          + '{{#several}} {{count|plural:attempt}} were refused the same way.{{/several}}',
+      },
       refusedServiceUnseen: {
         summary: '{{clientAddr}} → {{server}}: connection refused, nothing listens on the target port',
         explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame}}); {{whoAddr}} answered with RST+ACK acknowledging the SYN\'s ISN + 1: nothing is listening on the port it was translated to, and the application got "connection refused" (ECONNREFUSED) at once.'
@@ -120,6 +144,8 @@ export const connectionRefused: Rule = {
         refusedBehindNat: 'Connection refused on target port {{answerPort}} behind a Service: nothing listens there',
         refusedServiceUnseen: 'Connection refused on a Service\'s target port (Service port {{answerPort}}): nothing listens there',
         refusedInItsName: 'Refusals on port {{answerPort}} sent in the servers\' name by something on the path (TTL out of line)',
+        refusedOnSharedCounter: 'Refusals on port {{answerPort}} sent in the servers\' name by one stack (their IP IDs come from one counter)',
+        refusedAtZeroHops: 'Refusals on port {{answerPort}} made on the client\'s side of the NAT (TTL of no hop from a public address)',
       },
     },
   },
@@ -182,7 +208,20 @@ export const connectionRefused: Rule = {
       const usual = refusingRst === undefined ? null : usualTtlOf(who.addr);
       const inItsName = refusingRst !== undefined && usual !== null && refusingRst.ttl >= usual[1] + 2;
       const service = looksLikeService(h0.conn, ctx.isServiceAddress);
-      const remediation = service ? [
+      // The RST is its host's own only if no sign says another stack made it. Its IP ID on a counter
+      // that RSTs of other addresses share (capture-wide: src/flow/reset-ipids.ts): one stack
+      // answered for several addresses. A Service address is answered through NAT by design.
+      const run = refusingRst !== undefined && !service && h0.answered.rstIpIdRun?.dir === 1 ? h0.answered.rstIpIdRun : null;
+      // A TTL of no hop from a public address, seen on the private side of the NAT (the SYN too
+      // arrived with its initial TTL): every router decrements it, the NAT too.
+      const syn = firstSyn(h0.answered);
+      const zeroHop = refusingRst !== undefined && !service && syn !== undefined && INITIAL_TTLS.has(refusingRst.ttl) &&
+        INITIAL_TTLS.has(syn.ttl) && acrossNat(client.addr, who.addr);
+      const middlebox = inItsName || run !== null || zeroHop;
+      const remediation = middlebox && !service ? [
+        `Find what answers in ${who.addr}'s name between ${client.addr} and the capture point: a firewall rule (iptables-save | grep -i 'reject-with tcp-reset'), a NAT or proxy (a VM's user-mode NAT: VirtualBox, QEMU/slirp).`,
+        `Capture beyond it, or on ${who.addr}, to see whether ${who.addr} itself refuses port ${port} (ss -ltn 'sport = :${port}' there).`,
+      ] : service ? [
         `kubectl get svc -A -o wide | grep ${server.addr}   # find the Service; compare its targetPort with the container's port`,
         `kubectl get endpointslices -A -o wide | grep ${(backend ?? server).addr}`,
         `kubectl exec <backend-pod> -- ss -ltn   # is anything listening on ${backend ? port : 'the targetPort'}?`,
@@ -193,18 +232,24 @@ export const connectionRefused: Rule = {
       ];
       return {
         rule: 'connection-refused' as const,
-        messageId: inItsName ? 'refusedInItsName' : backend ? 'refusedBehindNat' : service ? 'refusedServiceUnseen' : 'refused',
+        messageId: inItsName ? 'refusedInItsName' : run !== null ? 'refusedOnSharedCounter' : zeroHop ? 'refusedAtZeroHops'
+          : backend ? 'refusedBehindNat' : service ? 'refusedServiceUnseen' : 'refused',
         data: {
           clientAddr: client.addr, client: client.text, server: server.text, backend: backend ? backend.text : '',
           synFrame: h0.conn.dirs[0].synFrame, whoAddr: who.addr, port,
           rstTtl: refusingRst?.ttl ?? 0, usualTtl: usual === null ? '' : ttlText(usual),
+          ...(run !== null || zeroHop ? { rstFrame: refusingRst?.frame ?? 0, rstIpId: hex4(refusingRst?.ipId ?? 0), synTtl: syn?.ttl ?? 0, zeroHop } : {}),
+          ...(run !== null ? {
+            runRsts: run.rsts, runAddrs: run.addrs >= RUN_ADDRS ? `${RUN_ADDRS} or more` : run.addrs, runFirstFrame: run.firstFrame, runLastFrame: run.lastFrame,
+            runFirstIpId: hex4(run.firstIpId), runLastIpId: hex4(run.lastIpId), runMaxStep: IPID_MAX_STEP,
+          } : {}),
         },
-        severity: inItsName ? 'warning' as const : 'error' as const,
-        confidence: inItsName ? 0.6 : 0.95,
+        severity: middlebox ? 'warning' as const : 'error' as const,
+        confidence: middlebox ? 0.6 : 0.95,
         client: client.text,
         server: server.text,
         backend: backend ? backend.text : null,
-        resetBy: inItsName ? 'middlebox' as const : 'server' as const,
+        resetBy: middlebox ? 'middlebox' as const : 'server' as const,
         resetSender: who.addr,
         count: group.length,
         ruledOut: refusingRst === undefined ? [] : ruledOutOf(h0.answered, refusingRst, usual, conns),
