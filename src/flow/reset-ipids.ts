@@ -16,7 +16,7 @@ const RUNS = 4;
  * continuations in a row (chance (RUNS · MAX_STEP / 65536)² ≈ 1.5e-5 per RST for unrelated stacks).
  */
 const MIN_RSTS = 3;
-/** Connections remembered per run (the latest ones), to be marked while they are held. */
+/** Connections remembered per run (the latest ones), marked when the run shows if still held. */
 const MEMBERS = 16;
 /** Distinct source addresses counted per run (beyond that the count says "at least"). */
 export const ADDRS = 8;
@@ -29,23 +29,33 @@ interface Run {
   lastFrame: number;
   firstId: number;
   addrs: number[];
+  /** MIN_RSTS from two addresses reached: members are marked as they join. */
+  shown: boolean;
   /** Latest member connections: slot, connection id, direction, and frame of its first RST on the run, four numbers each. */
   members: number[];
+}
+
+/** A held connection's RST on a shown run: the run (read when the table syncs its record). */
+interface Mark {
+  dir: Dir;
+  rstFrame: number;
+  run: Run;
 }
 
 /**
  * Capture-wide, bounded: RSTs whose IPv4 IDs come from one counter although they carry several
  * source addresses — one stack made them in the others' name (a NAT or firewall answering for
  * the peers, or one host owning all those addresses). Fed every RST (not copies) with a non-zero
- * IP ID in capture order; a run of MIN_RSTS or more from two or more addresses marks each member
- * whose connection is still held in the table. Only held connections are marked, so what a
- * connection carries depends on the packets and the table's retirement, never on when the
- * pipeline evaluates retired connections.
+ * IP ID in capture order; once a run has MIN_RSTS or more from two or more addresses, each member
+ * whose connection is still held in the table is marked, and so is each that joins later. Only
+ * held connections are marked, and a record reads its run when the table syncs it (last at its
+ * retirement), so what a connection carries depends on the packets and the table's retirement,
+ * never on when the pipeline evaluates retired connections.
  */
 export class ResetIpIds {
   private readonly runs: Run[] = [];
-  /** Slot → the run its RST belongs to, as it stood when the slot was last marked. */
-  private readonly marks = new Map<number, IpIdRun>();
+  /** Held slots whose RST is on a shown run. */
+  private readonly marks = new Map<number, Mark>();
 
   constructor(private readonly conns: ConnSlots) {}
 
@@ -60,7 +70,7 @@ export class ResetIpIds {
       }
     }
     if (run === undefined) {
-      run = { lastId: ipId, lastT: t, rsts: 0, firstFrame: frame, lastFrame: frame, firstId: ipId, addrs: [], members: [] };
+      run = { lastId: ipId, lastT: t, rsts: 0, firstFrame: frame, lastFrame: frame, firstId: ipId, addrs: [], shown: false, members: [] };
       if (this.runs.length === RUNS) this.runs.splice(this.oldestRun(), 1);
       this.runs.push(run);
     }
@@ -73,8 +83,9 @@ export class ResetIpIds {
     if (!this.isMember(run, slot, id)) {
       if (run.members.length === 4 * MEMBERS) run.members.splice(0, 4);
       run.members.push(slot, id, dir, frame);
+      if (run.shown) this.marks.set(slot, { dir, rstFrame: frame, run });
     }
-    if (run.rsts >= MIN_RSTS && run.addrs.length >= 2) this.mark(run);
+    if (!run.shown && run.rsts >= MIN_RSTS && run.addrs.length >= 2) this.show(run);
   }
 
   private isMember(run: Run, slot: number, id: number): boolean {
@@ -89,22 +100,26 @@ export class ResetIpIds {
     return oldest;
   }
 
-  private mark(run: Run): void {
-    const seen: IpIdRun = {
-      dir: 0, rstFrame: 0, rsts: run.rsts, addrs: run.addrs.length, firstFrame: run.firstFrame, lastFrame: run.lastFrame,
-      firstIpId: run.firstId, lastIpId: run.lastId,
-    };
+  /** The run just showed one counter across addresses: its members still held are marked. */
+  private show(run: Run): void {
+    run.shown = true;
     const m = run.members;
     for (let i = 0; i < m.length; i += 4) {
       const slot = m[i]!;
-      if (this.conns.id(slot) !== m[i + 1]) continue;
-      this.marks.set(slot, { ...seen, dir: m[i + 2] as Dir, rstFrame: m[i + 3]! });
+      if (this.conns.id(slot) === m[i + 1]) this.marks.set(slot, { dir: m[i + 2] as Dir, rstFrame: m[i + 3]!, run });
     }
   }
 
-  /** The run a held slot's RST belongs to, if it was marked. */
+  /**
+   * The run a held slot's RST belongs to, if it was marked, as it stands now: the table reads it
+   * into the connection's record at each sync, the last time when the connection retires.
+   */
   of(slot: number): IpIdRun | null {
-    return this.marks.get(slot) ?? null;
+    const mark = this.marks.get(slot);
+    if (mark === undefined) return null;
+    const r = mark.run;
+    return { dir: mark.dir, rstFrame: mark.rstFrame, rsts: r.rsts, addrs: r.addrs.length, firstFrame: r.firstFrame,
+      lastFrame: r.lastFrame, firstIpId: r.firstId, lastIpId: r.lastId };
   }
 
   /** The slot is freed: its mark goes. */

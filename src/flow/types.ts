@@ -81,7 +81,8 @@ export interface DirState {
 
 /**
  * RSTs of several source addresses whose IPv4 IDs come from one counter (src/flow/reset-ipids.ts):
- * the run a connection's RST belongs to, as it stood when the connection was last marked.
+ * the run a connection's RST belongs to, as it stood when the table last synced its record (at
+ * its retirement at the latest).
  */
 export interface IpIdRun {
   /** The direction that sent the connection's RST on the run, and that RST's frame. */
