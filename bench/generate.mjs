@@ -322,11 +322,15 @@ function ether(src, dst) {
   buf.writeUInt16BE(0x0800, pos + 12);
   pos += 14;
 }
-function ipv4(src, dst, proto, payloadLen) {
+// IP IDs: one counter over the file, except that a RST goes out with ID 0, as Linux sends its
+// resets (DF set, from no connected socket): one counter across the servers' RSTs is what one
+// stack answering for them all would show (connection-refused reads it so).
+function ipv4(src, dst, proto, payloadLen, rst = false) {
   buf[pos] = 0x45;
   buf[pos + 1] = 0;
   buf.writeUInt16BE(20 + payloadLen, pos + 2);
-  buf.writeUInt16BE(ipIdCounter++ & 0xffff, pos + 4);
+  const id = ipIdCounter++ & 0xffff;
+  buf.writeUInt16BE(rst ? 0 : id, pos + 4);
   buf.writeUInt16BE(0x4000, pos + 6);
   buf[pos + 8] = 64;
   buf[pos + 9] = proto;
@@ -392,7 +396,7 @@ function writePacket(p) {
     room(16 + len);
     recordHeader(p.t, len);
     ether(p.s, p.d);
-    ipv4(p.s, p.d, 6, 20 + opt + p.len);
+    ipv4(p.s, p.d, 6, 20 + opt + p.len, (p.f & F.RST) !== 0);
     tcpHeader(p, true);
   }
   packets++;
