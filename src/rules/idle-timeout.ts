@@ -1,7 +1,7 @@
 import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, RuledOutDraft } from './types.js';
 import { evidenceOf, sortEvidence, withNatPeer } from './evidence.js';
 import { TcpFlag } from '../decode/packet.js';
-import { consistentTtl, IDLE_SHORT, isRst, ownTtlRange } from './tcp.js';
+import { consistentTtl, COPY_WINDOW, IDLE_SHORT, isRst, ownTtlRange, ttlInLine } from './tcp.js';
 import type { MessageRef } from './messages.js';
 import { Fact } from './facts.js';
 
@@ -13,7 +13,6 @@ export { IDLE_SHORT };
 const ANSWER_WITHIN = 30;
 /** Two resets (one each way) this close together at the idle boundary: a middlebox resetting both sides. */
 const BOTH_WITHIN = 1;
-const COPY_WINDOW = 0.05;
 
 interface KnownTimeout {
   seconds: number;
@@ -166,9 +165,12 @@ export const idleTimeout: Rule = {
           ' A stateful middlebox (load balancer, NAT gateway, conntrack) dropped the idle connection from its table and resets the flow it no longer knows. {{culprit}}',
       },
       onPath: {
-        summary: '{{client}} → {{server}}: reset after {{idle}} s idle — an idle timeout on the path',
-        explanation: HOW + ' The RST claims to come from {{claimedAddr}}; after an idle period this long the likely cause is a middlebox on the path that forgot the connection' +
-          ' and answers (or lets the segment reach a host) with a reset — less likely, {{claimedAddr}} itself restarted during the silence. {{culprit}}',
+        summary: '{{client}} → {{server}}: reset after {{idle}} s idle — an idle timeout on the path, or at {{claimedAddr}} itself',
+        explanation: HOW + ' The RST claims to come from {{claimedAddr}}, and nothing in it says otherwise' +
+          '{{#ownTtl}}: its TTL ({{rstTtl}}) is that of {{claimedAddr}}\'s own packets ({{ownTtl}}), so it was made as far from the capture point as they were{{/ownTtl}}.' +
+          ' The silence makes a timeout likely, but not whose: a middlebox (load balancer, NAT, firewall, conntrack) that forgot the idle flow and answers for {{claimedAddr}} from as far away as {{claimedAddr}} is' +
+          ' (next to it, or copying its TTL); or {{claimedAddr}} itself — its application or kernel dropped the idle connection (an application idle timeout whose FIN never arrived, a keepalive that failed)' +
+          ' or it restarted during the silence, and its stack resets a segment of a connection it no longer has. {{culprit}}',
       },
       betrayedByTtl: 'its TTL is {{ttl}} while every other packet from {{sender}} arrived with TTL {{usualLow}}{{#usualRange}}–{{usualHigh}}{{/usualRange}}:' +
         ' it was made {{hops|plural:hop}} {{#closer}}closer to{{/closer}}{{^closer}}farther from{{/closer}} the capture point than {{sender}}\'s packets',
@@ -188,7 +190,11 @@ export const idleTimeout: Rule = {
     // idleResetOf: a long silence after the handshake, and a RST after it.
     appliesTo: [{ all: Fact.Established | Fact.Idle, any: Fact.Rst }],
     yieldsTo: ['unreversed-nat-midstream'],
-    rollUp: { by: ['messageId', 'serverPort'], title: 'Connections to port {{serverPort}} reset after an idle period (e.g. {{idle}} s): a load balancer, NAT or conntrack timeout' },
+    rollUp: {
+      by: ['messageId', 'serverPort'],
+      title: 'Connections to port {{serverPort}} reset after an idle period (e.g. {{idle}} s): a load balancer, NAT or conntrack timeout',
+      titleFor: { onPath: 'Connections to port {{serverPort}} reset after an idle period (e.g. {{idle}} s): an idle timeout on the path or at the server' },
+    },
   },
   detect(ctx: RuleContext): FindingDraft[] {
     const out: FindingDraft[] = [];
@@ -211,10 +217,13 @@ export const idleTimeout: Rule = {
       sortEvidence(evidence);
       const backend = c.natRole === 'original' && c.natPeer !== null ? c.natPeer.resp.text : null;
       const keepalive = Math.max(10, Math.floor(Math.min(m.idle, 7200) * 0.5));
+      // Nothing betrays a middlebox: the RST may be its purported sender's own (see onPath).
+      const own = middlebox ? null : ttlInLine(c.events, rst);
       out.push({
         rule: 'idle-timeout',
-        severity: 'error',
-        confidence: middlebox ? 0.9 : m.idle >= 300 ? 0.8 : 0.7,
+        // Only a reset its purported sender did not make excludes the endpoint's own idle close or restart.
+        severity: middlebox ? 'error' : 'warning',
+        confidence: middlebox ? 0.9 : m.idle >= 300 ? 0.6 : 0.5,
         client: c.orig.text,
         server: c.resp.text,
         backend,
@@ -228,11 +237,13 @@ export const idleTimeout: Rule = {
           beforeFrame: m.before ? m.before.frame : null, afterFrame: m.after.frame, trigger: trigger ? trigger.text : null,
           claimed: claimed.text, claimedAddr: claimed.addr, rstFrame: rst.frame, secondRstFrame: m.rsts[1]?.frame ?? null,
           betrayals: m.betrayals, culprit: [culprit(m.idle, m.pattern === 'both-ways', m.natNode)],
+          rstTtl: rst.ttl, ownTtl: own?.usualTtl ?? '',
         },
         remediation: [
           `Keep the connection from going idle that long: enable TCP keepalive (SO_KEEPALIVE) with a first probe well below the timeout, e.g. sysctl -w net.ipv4.tcp_keepalive_time=${keepalive} net.ipv4.tcp_keepalive_intvl=15 (per socket: TCP_KEEPIDLE), or send application-level pings (HTTP/2 PING, gRPC keepalive, database pool validation).`,
           'Or raise the middlebox timeout: AWS NLB TCP idle timeout attribute (60–6000 s), Azure Load Balancer idle timeout (up to 100 min, and enable "TCP reset on idle"), gcloud compute routers nats update --tcp-established-idle-timeout, sysctl net.netfilter.nf_conntrack_tcp_timeout_established on the node.',
           'Clients should treat a reset on a pooled connection that sat idle as retryable, and expire pooled connections before the middlebox does.',
+          ...(middlebox ? [] : [`Check ${claimed.text} itself: its application's idle timeout (keep-alive timeout of the server or proxy), and whether it restarted during the silence.`]),
         ],
         evidence,
         connections: withNatPeer(c),

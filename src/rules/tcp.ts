@@ -65,6 +65,12 @@ export function isRst(ev: ConnEvent): boolean {
 }
 
 /**
+ * The same packet seen again within this many seconds (another interface of `-i any`) is a copy
+ * (the flow table's window, src/flow/copies.ts).
+ */
+export { COPY_WINDOW } from '../flow/copies.js';
+
+/**
  * idle-timeout reports no silence shorter than this (shorter idles only when the reset betrays a
  * middlebox); abortive-close cites it to rule idle-timeout out.
  */

@@ -71,15 +71,32 @@ new RuleTester().run('idle-timeout', {
   ],
   invalid: [
     {
-      name: '245 s idle, RST with the server\'s own TTL: on the path (Azure LB 240 s)',
+      name: '245 s idle, RST with the server\'s own TTL: a warning — a middlebox on the path (Azure LB 240 s) or the server\'s own idle close or restart',
       packets: resetAfter(k, 245),
-      findings: [{ messageId: 'onPath', severity: 'error', resetBy: 'server', count: 1, frames: [6, 7, 8],
+      findings: [{ messageId: 'onPath', severity: 'warning', resetBy: 'server', count: 1, frames: [6, 7, 8],
         client: '10.0.0.2:40000', server: '10.0.0.3:8080', backend: null }],
     },
     {
-      name: 'IPv6, 400 s idle, RST with the server\'s own hop limit',
+      name: 'IPv6, 400 s idle, RST with the server\'s own hop limit: a warning',
       packets: resetAfter(v6, 400),
-      findings: [{ messageId: 'onPath', severity: 'error', resetBy: 'server', count: 1, frames: [6, 7, 8], client: '[fd00::2]:40000' }],
+      findings: [{ messageId: 'onPath', severity: 'warning', resetBy: 'server', count: 1, frames: [6, 7, 8], client: '[fd00::2]:40000' }],
+    },
+    {
+      name: '908 s idle, the server sent only its SYN-ACK and the RST, both TTL 247 (arkime long-session): a warning',
+      packets: [k.c(0, 'S', k.ci), k.s(0.0013, 'SA', k.si, k.ci + 1, { ttl: 247 }), k.c(0.0013, 'A', k.ci + 1, k.si + 1),
+        k.c(908.49, 'PA', k.ci + 1, k.si + 1, { len: 5 }), k.s(908.4913, 'R', k.si + 1, undefined, { ttl: 247 })],
+      findings: [{ messageId: 'onPath', severity: 'warning', resetBy: 'server', count: 1, frames: [3, 4, 5] }],
+    },
+    {
+      name: '908 s idle, one SYN-ACK at TTL 247 and a RST at 250: one packet is no usual TTL to differ from, a warning',
+      packets: [k.c(0, 'S', k.ci), k.s(0.0013, 'SA', k.si, k.ci + 1, { ttl: 247 }), k.c(0.0013, 'A', k.ci + 1, k.si + 1),
+        k.c(908.49, 'PA', k.ci + 1, k.si + 1, { len: 5 }), k.s(908.4913, 'R', k.si + 1, undefined, { ttl: 250 })],
+      findings: [{ messageId: 'onPath', severity: 'warning', resetBy: 'server', count: 1, frames: [3, 4, 5] }],
+    },
+    {
+      name: '245 s idle, RST one hop farther than the server\'s packets: made on the path, an error',
+      packets: resetAfter(k, 245, 61),
+      findings: [{ messageId: 'middlebox', severity: 'error', resetBy: 'middlebox', count: 1, frames: [6, 7, 8] }],
     },
     {
       name: '70 s idle, RST with TTL 64 while the server\'s come with 62: a middlebox',
