@@ -12,7 +12,8 @@ const ROUTER = new RuleRouter(RULES);
  * `meta.appliesTo` admits (`routed` false: every connection, as tests compare).
  */
 export function evaluateRules(connections: Connection[], links: readonly NatLink[],
-  isServiceAddress: (addr: string) => boolean | null, oneDirection = false, routed = true): FindingDraft[] {
+  isServiceAddress: (addr: string) => boolean | null, oneDirection = false, routed = true,
+  lastSentBy: (addr: string) => number = () => NaN): FindingDraft[] {
   const claimed = new Set<Connection>();
   const named = new Set<Connection>();
   // Connections by client endpoint: indexed on a rule's first question (few captures need it).
@@ -37,6 +38,7 @@ export function evaluateRules(connections: Connection[], links: readonly NatLink
     isExplained: (c) => claimed.has(c) || named.has(c),
     byClient: (e) => clientIndex().get(e) ?? [],
     isServiceAddress,
+    lastSentBy,
     oneDirection,
   };
   const drafts: FindingDraft[] = [];

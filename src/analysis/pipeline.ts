@@ -237,8 +237,15 @@ export class Pipeline {
   evaluate(connections: Connection[]): FindingDraft[] {
     const t = this.table;
     return evaluateRules(connections, this.linker.links, this.isServiceAddress, t.responderPackets === 0 && t.originatorAcks > 0,
-      this.routeRules);
+      this.routeRules, this.lastSentBy);
   }
+
+  /** RuleContext.lastSentBy: when the address last sent a packet so far (FlowTable.lastSentBy; NaN: never, or not an address). */
+  private readonly lastSentBy = (addr: string): number => {
+    if (!ipaddr.isValid(addr)) return NaN;
+    const a = ipaddr.parse(addr);
+    return this.table.lastSentBy(a.kind() === 'ipv4' ? 4 : 6, Uint8Array.from(a.toByteArray()));
+  };
 
   /** Connections seen so far (held, retired and representatives), in order of first packet. */
   snapshot(): Connection[] {

@@ -19,6 +19,11 @@ export function mix32(h: number): number {
   return h ^ (h >>> 16);
 }
 
+/** The 32-bit address word of `bytes` at byte `i` (network order). */
+export function addressWord(bytes: Uint8Array, i: number): number {
+  return ((bytes[i]! << 24) | (bytes[i + 1]! << 16) | (bytes[i + 2]! << 8) | bytes[i + 3]!) >>> 0;
+}
+
 /** A 31-bit hash of an endpoint's address words (from `at`) and port (a Map key V8 keeps unboxed). */
 export function endpointKey(addr: Uint32Array, at: number, words: number, port: number): number {
   let h = 0x811c9dc5;

@@ -1,4 +1,4 @@
-import { endpointKey, endpointOf } from './endpoints.js';
+import { addressWord, endpointKey, endpointOf } from './endpoints.js';
 import type { Endpoint } from './types.js';
 import type { Frame } from '../capture/types.js';
 import { DirDouble, DirWord } from './dir-slots.js';
@@ -199,6 +199,21 @@ export class ConnSlots {
 
   private addrAt(s: number, sideA: boolean): number {
     return s * Row.Words + (sideA ? ConnWord.AddrA : ConnWord.AddrB);
+  }
+
+  /** Where a side's address words start in `u`. */
+  addrOffset(s: number, sideA: boolean): number {
+    return this.addrAt(s, sideA);
+  }
+
+  /** A side's address is this one (`bytes`, of the slot's IP version). */
+  isAddress(s: number, sideA: boolean, bytes: Uint8Array): boolean {
+    const o = this.addrAt(s, sideA);
+    const words = this.version(s) === 4 ? AddressWords.V4 : AddressWords.V6;
+    for (let w = 0, i = 0; w < words; w++, i += 4) {
+      if (this.u[o + w] !== addressWord(bytes, i)) return false;
+    }
+    return true;
   }
 
   /** The first address word of a side (the whole address for IPv4). */

@@ -183,6 +183,12 @@ export interface RuleContext {
   isExplained(conn: Connection): boolean;
   /** All connections whose originator is this endpoint text. */
   byClient(endpoint: string): readonly Connection[];
+  /**
+   * The last capture time (seconds) this address sent a TCP packet, on any connection where it
+   * sent an ACK, as far as the capture has been read (copies of one packet are one packet); NaN
+   * when it never did or is not known (FlowTable.lastSentBy: a bounded map of retired connections).
+   */
+  lastSentBy(addr: string): number;
   /** The address is in a --service-cidr the user gave; null when no hint was given. */
   isServiceAddress(addr: string): boolean | null;
 }

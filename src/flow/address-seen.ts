@@ -1,0 +1,96 @@
+import { addressWord, mix32 } from './endpoints.js';
+
+/**
+ * When each IP address last sent a packet (noted per connection as it retires, FlowTable): what
+ * says a host that went silent on one connection was still up on others (FlowTable.lastSentBy). An open-addressing map in typed arrays (the
+ * address words, the version, the time). Bounded: a new address past MAX empties it and it starts
+ * over, so it holds the addresses noted most recently (one asked about after it was emptied is
+ * unknown, as if never heard from: never a sign of life that was not seen).
+ */
+export class AddressLastSent {
+  /** Addresses held at most. */
+  static readonly MAX = 1 << 13;
+  /** Cell i: words [4i, 4i + 4) (IPv4: the first only), versions[i] (0: empty), times[i]. */
+  private words = new Uint32Array(4 << 10);
+  private versions = new Uint8Array(1 << 10);
+  private times = new Float64Array(1 << 10);
+  private mask = (1 << 10) - 1;
+  private size = 0;
+  private readonly key = new Uint32Array(4);
+
+  /** Loads an address, its words from `words` at `at`, into `key`; its hash. */
+  private loadWords(version: number, words: Uint32Array, at: number): number {
+    for (let w = 0; w < 4; w++) this.key[w] = w < (version === 4 ? 1 : 4) ? words[at + w]! : 0;
+    return this.hashKey(version);
+  }
+
+  /** Loads an address's bytes into `key`; its hash. */
+  private loadBytes(version: number, bytes: Uint8Array): number {
+    for (let w = 0, i = 0; w < 4; w++, i += 4) {
+      this.key[w] = w < (version === 4 ? 1 : 4) ? addressWord(bytes, i) : 0;
+    }
+    return this.hashKey(version);
+  }
+
+  private hashKey(version: number): number {
+    let h = 0x811c9dc5 ^ version;
+    for (let w = 0; w < 4; w++) h = Math.imul(h ^ this.key[w]!, 0x01000193);
+    return mix32(h);
+  }
+
+  /** The cell holding the loaded key, or the empty cell ending its probe run (~cell: negative). */
+  private find(version: number, hash: number): number {
+    const { words, versions, key, mask } = this;
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
+      const v = versions[i]!;
+      if (v === 0) return ~i;
+      const at = 4 * i;
+      if (v === version && words[at] === key[0] && words[at + 1] === key[1] && words[at + 2] === key[2] && words[at + 3] === key[3]) return i;
+    }
+  }
+
+  /** The address (IP version 4 or 6, its words in `words` from `at`) sent a packet at capture time t. */
+  note(version: number, words: Uint32Array, at: number, t: number): void {
+    const hash = this.loadWords(version, words, at);
+    let i = this.find(version, hash);
+    if (i >= 0) {
+      if (t > this.times[i]!) this.times[i] = t;
+      return;
+    }
+    if (this.size >= AddressLastSent.MAX) {
+      this.versions.fill(0);
+      this.size = 0;
+      i = this.find(version, hash);
+    } else if (2 * (this.size + 1) > this.mask + 1) {
+      this.grow();
+      i = this.find(version, this.loadWords(version, words, at));
+    }
+    i = ~i;
+    this.words.set(this.key, 4 * i);
+    this.versions[i] = version;
+    this.times[i] = t;
+    this.size++;
+  }
+
+  /** The last time this address (IP version 4 or 6, its bytes) sent a packet; NaN when not noted. */
+  lastSent(version: number, bytes: Uint8Array): number {
+    const i = this.find(version, this.loadBytes(version, bytes));
+    return i >= 0 ? this.times[i]! : NaN;
+  }
+
+  private grow(): void {
+    const { words, versions, times } = this;
+    const cells = versions.length * 2;
+    this.words = new Uint32Array(4 * cells);
+    this.versions = new Uint8Array(cells);
+    this.times = new Float64Array(cells);
+    this.mask = cells - 1;
+    for (let c = 0; c < versions.length; c++) {
+      if (versions[c] === 0) continue;
+      const i = ~this.find(versions[c]!, this.loadWords(versions[c]!, words, 4 * c));
+      this.words.set(this.key, 4 * i);
+      this.versions[i] = versions[c]!;
+      this.times[i] = times[c]!;
+    }
+  }
+}
