@@ -1,5 +1,5 @@
 import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, RuledOutDraft } from './types.js';
-import { acrossNat, evidenceOf, groupBy, hex4, looksLikeService, sortEvidence, translatedPeer } from './evidence.js';
+import { acrossNat, evidenceOf, groupBy, hex4, looksLikeService, sortEvidence, synCopyNotes, translatedPeer } from './evidence.js';
 import { isRst, isSynOnly } from './tcp.js';
 import { TcpFlag } from '../decode/packet.js';
 import { Fact, type FactTest } from './facts.js';
@@ -189,9 +189,10 @@ export const connectionRefused: Rule = {
         for (const c of h.answered === h.conn ? [h.conn] : [h.conn, h.answered]) {
           ctx.claim(c);
           conns.push(c);
+          const notes = c === h.conn ? synCopyNotes(c, 'SYN retransmission') : null;
           for (const ev of c.events) {
             if (isSynOnly(ev) && ev.dir === 0 && (c === h.conn || !ev.retransmit)) {
-              evidence.push(evidenceOf(c, ev, c === h.conn ? (ev.retransmit ? 'SYN retransmission' : '') : `translated copy: DNAT ${server.text} → ${c.resp.text}`));
+              evidence.push(evidenceOf(c, ev, notes !== null ? notes.get(ev) ?? '' : `translated copy: DNAT ${server.text} → ${c.resp.text}`));
             } else if (isRst(ev) && ev.dir === 1) {
               evidence.push(evidenceOf(c, ev, c === h.answered && backend ? 'the backend refuses: no listener on this port' : 'refused: RST+ACK acking the SYN'));
             }

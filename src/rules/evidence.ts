@@ -2,6 +2,7 @@ import ipaddr from 'ipaddr.js';
 import { TcpFlag } from '../decode/packet.js';
 import type { Connection, ConnEvent } from '../flow/types.js';
 import type { EvidencePacket } from './types.js';
+import { copyKinds, synsOf } from './tcp.js';
 
 const ICMP4: Record<number, Record<number, string> | string> = {
   3: { 0: 'net-unreachable', 1: 'host-unreachable', 2: 'protocol-unreachable', 3: 'port-unreachable', 4: 'frag-needed',
@@ -69,6 +70,31 @@ export function evidenceOf(conn: Connection, ev: ConnEvent, note = ''): Evidence
     relSeq: rel(ev.seq, own), relAck: ackRel, len: ev.len,
     note: note || (ev.retransmit ? 'retransmission' : ''), copies: ev.copies ?? [],
   };
+}
+
+/**
+ * Evidence notes for a connection's SYN copies after the first (each side's SYNs with its ISN; see
+ * copyKinds): `resent` for one its retransmission timer sent, and for any other what it is — never
+ * "retransmission". The first SYN has no entry (the rule labels it).
+ */
+export function synCopyNotes(c: Connection, resent: string): Map<ConnEvent, string> {
+  const notes = new Map<ConnEvent, string>();
+  for (const dir of [0, 1] as const) {
+    if (!c.dirs[dir].synSeen) continue;
+    const copies = synsOf(c, dir);
+    const kinds = copyKinds(copies);
+    let last = copies[0];
+    copies.forEach((e, i) => {
+      const kind = kinds[i]!;
+      if (kind === 'first') return;
+      if (kind === 'timer') notes.set(e, resent);
+      else if (kind === 'tooSoon') notes.set(e, `the same SYN again ${((e.t - last!.t) * 1000).toFixed(1)} ms later: too soon for a retransmission timer, not counted as a retransmission`);
+      else if (kind === 'otherData') notes.set(e, 'the same SYN with other data: not a retransmission');
+      else notes.set(e, 'repeats an earlier copy\'s IP ID and TCP timestamp: a replay or duplicate, not a retransmission');
+      if (kind === 'timer') last = e;
+    });
+  }
+  return notes;
 }
 
 /** Evidence rows relative to another connection's ISNs (a NAT half shown in its original's terms). */

@@ -1,5 +1,5 @@
 import type { Connection, FindingDraft, Rule, RuleContext, RuledOutDraft } from './types.js';
-import { evidenceOf, groupBy, icmpName, looksLikeService, sortEvidence, translatedPeer } from './evidence.js';
+import { evidenceOf, groupBy, icmpName, looksLikeService, sortEvidence, synCopyNotes, translatedPeer } from './evidence.js';
 import { isSynOnly } from './tcp.js';
 import { Fact, type FactTest } from './facts.js';
 
@@ -124,9 +124,10 @@ export const icmpRejected: Rule = {
         for (const c of [h.conn, ...(h.conn.natPeer ? [h.conn.natPeer] : [])]) {
           ctx.claim(c);
           conns.push(c);
+          const notes = c === h.conn ? synCopyNotes(c, 'SYN retransmission') : null;
           for (const ev of c.events) {
             // The translated SYN too: it shows the Service had an endpoint.
-            if (isSynOnly(ev)) evidence.push(evidenceOf(c, ev, c !== h.conn ? `translated to ${c.resp.text}` : ev.retransmit ? 'SYN retransmission' : ''));
+            if (isSynOnly(ev)) evidence.push(evidenceOf(c, ev, notes === null ? `translated to ${c.resp.text}` : notes.get(ev) ?? ''));
             else if (ev.icmpType >= 0) evidence.push(evidenceOf(c, ev, `from ${ev.icmpSender}: quotes this connection's SYN`));
           }
         }

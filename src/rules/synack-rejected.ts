@@ -1,6 +1,6 @@
 import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, RuledOutDraft } from './types.js';
-import { evidenceOf, groupBy, sortEvidence } from './evidence.js';
-import { isRst, isSynAck, isSynOnly, ttlInLine } from './tcp.js';
+import { evidenceOf, groupBy, sortEvidence, synCopyNotes } from './evidence.js';
+import { clientSynResends, isRst, isSynAck, isSynOnly, ttlInLine } from './tcp.js';
 import { BR_NETFILTER_REMEDIATION } from './remediation.js';
 import { TcpFlag } from '../decode/packet.js';
 import { Fact } from './facts.js';
@@ -58,8 +58,8 @@ export const synackRejected: Rule = {
       // The client retransmits the same SYN (same ISN) after its RST: its socket is still waiting, so the
       // SYN-ACK it reset was not its own in its eyes. Without that retry the RST is what a client
       // that cancelled the connect (a browser's spare connection) or gave up also sends.
-      const retriedAfter = c.events.some((e) => e.dir === 0 && isSynOnly(e) && (e.flags & (TcpFlag.FIN | TcpFlag.RST)) === 0 &&
-        e.seq === o.isn && e.frame > rst.frame);
+      // A copy its retransmission timer sent (not one replayed or crafted).
+      const retriedAfter = clientSynResends(c).some((e) => (e.flags & (TcpFlag.FIN | TcpFlag.RST)) === 0 && e.frame > rst.frame);
       if (!retriedAfter) continue;
       hits.push({ conn: c, synAck, rst });
     }
@@ -70,8 +70,9 @@ export const synackRejected: Rule = {
       const evidence = [];
       for (const h of group) {
         ctx.claim(h.conn);
+        const notes = synCopyNotes(h.conn, 'the client retransmits the same SYN: its socket is still waiting');
         for (const ev of h.conn.events) {
-          if (isSynOnly(ev)) evidence.push(evidenceOf(h.conn, ev, ev.retransmit ? 'the client retransmits the same SYN: its socket is still waiting' : ''));
+          if (isSynOnly(ev)) evidence.push(evidenceOf(h.conn, ev, notes.get(ev) ?? ''));
           else if (isSynAck(ev) && ev.dir === 1) evidence.push(evidenceOf(h.conn, ev, 'acks the SYN\'s ISN + 1'));
           else if (isRst(ev) && ev.dir === 0) evidence.push(evidenceOf(h.conn, ev, 'the client resets the answer to its own SYN'));
         }

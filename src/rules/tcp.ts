@@ -30,30 +30,54 @@ function repeats(sent: ConnEvent, e: ConnEvent): boolean {
   return e.ipId === sent.ipId && e.hasTs === sent.hasTs && (!e.hasTs || e.tsVal === sent.tsVal);
 }
 
+/** What a copy of a handshake segment is: the original, a resend by the sender's retransmission timer, or neither. */
+export type CopyKind = 'first' | 'timer' | 'tooSoon' | 'otherData' | 'replay';
+
 /**
  * Of the copies of one handshake segment (a SYN or a SYN-ACK: the same sequence number, in
- * capture order, the original first), the ones a retransmission timer sent: each at least a
+ * capture order, the original first), what each is. A retransmission timer sent a copy at least a
  * minimum RTO after the last one the stack sent, with the same payload size or none (a Fast Open
- * SYN is resent without its data), and not repeating the IP ID and TSval of one it sent before.
- * A copy 1 ms after another, a replay, or a crafted segment with other data is not a retransmission.
+ * SYN is resent without its data), not repeating the IP ID and TSval of one it sent before. A copy
+ * 1 ms after another (tooSoon), a crafted segment with other data (otherData), or a replay or
+ * duplicated frame (replay) is not a retransmission. The one definition every rule counts by.
  */
-export function timerResends(copies: readonly ConnEvent[]): ConnEvent[] {
-  const first = copies[0];
-  if (first === undefined) return [];
-  const sent = [first];
-  for (let i = 1; i < copies.length; i++) {
-    const e = copies[i]!;
-    const last = sent[sent.length - 1]!;
-    if (e.t - last.t < MIN_RTO || e.len !== 0 && e.len !== last.len || sent.some((s) => repeats(s, e))) continue;
-    sent.push(e);
+export function copyKinds(copies: readonly ConnEvent[]): CopyKind[] {
+  const kinds: CopyKind[] = [];
+  const sent: ConnEvent[] = [];
+  for (const e of copies) {
+    const last = sent[sent.length - 1];
+    let kind: CopyKind;
+    if (last === undefined) kind = 'first';
+    else if (e.t - last.t < MIN_RTO) kind = 'tooSoon';
+    else if (e.len !== 0 && e.len !== last.len) kind = 'otherData';
+    else if (sent.some((s) => repeats(s, e))) kind = 'replay';
+    else kind = 'timer';
+    if (kind === 'first' || kind === 'timer') sent.push(e);
+    kinds.push(kind);
   }
-  return sent.slice(1);
+  return kinds;
+}
+
+/** Of the copies of one handshake segment (see copyKinds), the ones a retransmission timer sent. */
+export function timerResends(copies: readonly ConnEvent[]): ConnEvent[] {
+  const kinds = copyKinds(copies);
+  return copies.filter((_, i) => kinds[i] === 'timer');
+}
+
+/** The SYNs (no ACK) direction `dir` sent with its ISN, in capture order (before frame `before` when given). */
+export function synsOf(c: Connection, dir: 0 | 1, before = Infinity): ConnEvent[] {
+  const isn = c.dirs[dir].isn;
+  return c.events.filter((e) => e.dir === dir && e.icmpType < 0 && isSynOnly(e) && e.seq === isn && e.frame < before);
 }
 
 /** The client's SYNs with its ISN (direction 0, in capture order; before frame `before` when given). */
 export function clientSyns(c: Connection, before = Infinity): ConnEvent[] {
-  const isn = c.dirs[0].isn;
-  return c.events.filter((e) => e.dir === 0 && e.icmpType < 0 && isSynOnly(e) && e.seq === isn && e.frame < before);
+  return synsOf(c, 0, before);
+}
+
+/** The client's SYNs its retransmission timer sent again (see copyKinds). */
+export function clientSynResends(c: Connection): ConnEvent[] {
+  return timerResends(clientSyns(c));
 }
 
 /** Either side sent a RST (a cheap test before a rule reads the connection's events). */

@@ -1,6 +1,6 @@
 import type { Connection, FindingDraft, Rule, RuleContext } from './types.js';
-import { evidenceAcross, evidenceOf, groupBy, sortEvidence } from './evidence.js';
-import { isRst, isSynAck, isSynOnly } from './tcp.js';
+import { evidenceAcross, evidenceOf, groupBy, sortEvidence, synCopyNotes } from './evidence.js';
+import { clientSynResends, isRst, isSynAck, isSynOnly } from './tcp.js';
 import { BR_NETFILTER_REMEDIATION } from './remediation.js';
 import type { FindingMessage } from './messages.js';
 import type { NatLink } from '../nat/linker.js';
@@ -13,6 +13,8 @@ interface Attempt {
   original: Connection;
   translated: Connection;
   clientRst: boolean;
+  /** The client's retransmission timer sent the SYN again. */
+  retried: boolean;
 }
 
 /**
@@ -92,9 +94,10 @@ export const unreversedDnat: Rule = {
       const ySynAck = y.dirs[1].synAckSeen ? y.dirs[1] : null;
       if (ySynAck === null || ySynAck.synAckAck !== ((clientIsn + 1) >>> 0)) continue;
       const clientRst = y.events.some((e) => e.dir === 0 && isRst(e));
-      const retried = x.dirs[0].synRetransmits > 0;
+      // Retried: its retransmission timer sent the SYN again (a replayed or crafted copy is not the client waiting).
+      const retried = clientSynResends(x).length > 0;
       if (!clientRst && !retried) continue;
-      attempts.push({ link, original: x, translated: y, clientRst });
+      attempts.push({ link, original: x, translated: y, clientRst, retried });
     }
     // One finding per client address, Service and backend; each attempt (ISN) counts once.
     const groups = groupBy(attempts, (a) => `${a.original.orig.addr}|${a.original.resp.text}|${a.translated.resp.text}`);
@@ -136,8 +139,9 @@ export const unreversedDnat: Rule = {
         ctx.claim(a.original);
         ctx.claim(a.translated);
         const isns = { client: a.original.dirs[0].isn, server: a.translated.dirs[1].isn };
+        const notes = synCopyNotes(a.original, 'SYN retransmission: the client is still waiting');
         for (const ev of a.original.events) {
-          if (isSynOnly(ev)) evidence.push(evidenceOf(a.original, ev, ev.retransmit ? 'SYN retransmission: the client is still waiting' : 'client dials the Service address'));
+          if (isSynOnly(ev)) evidence.push(evidenceOf(a.original, ev, notes.get(ev) ?? 'client dials the Service address'));
         }
         for (const ev of a.translated.events) {
           if (isSynOnly(ev) && !ev.retransmit) evidence.push(evidenceAcross(a.translated, ev, isns, `translated copy: DNAT ${service.text} → ${backend.text}`));
@@ -185,7 +189,7 @@ export const unreversedDnat: Rule = {
         ruledOut: answeredSyn === undefined ? [] : [
           { rule: 'connection-refused', messageId: 'acceptedNotRefused', data: { backend: backend.text, synAckFrame: answeredSyn.frame } },
           { rule: 'syn-timeout', messageId: 'answered', data: {
-            backend: backend.text, service: service.text, synAckFrame: answeredSyn.frame, retried: first.original.dirs[0].synRetransmits > 0,
+            backend: backend.text, service: service.text, synAckFrame: answeredSyn.frame, retried: first.retried,
           } },
         ],
         remediation: sameBridge ? [...BR_NETFILTER_REMEDIATION] : [

@@ -1,6 +1,7 @@
-import { describe, expect, test } from 'vitest';
+import { describe, expect, it, test } from 'vitest';
 import { RuleTester, tableFrames, type TablePacket } from '../helpers/rule-tester.js';
 import { analyzeFrames } from '../helpers/in-memory.js';
+import { evidenceNotes } from './syn-notes.js';
 import { ruledOutCases } from './ruled-out.js';
 import { conversation } from './table-rows.js';
 import { BACKEND, handshake, HOST, HOST6, natHalves, nextPort, POD, refusal, SERVER, SERVER6, SERVICE, SERVICE6, strayReset, untranslatedSynAck } from './nat-rows.js';
@@ -215,5 +216,20 @@ describe('one IP ID counter across peers, evaluated in batches', () => {
     const whole = analyzeFrames(frames, { connections: true });
     expect(analyzeFrames(frames, { connections: true, batchSize: 1 })).toEqual(whole);
     expect(whole.findings.map((f) => f.severity)).toEqual(['error', 'warning', 'warning']);
+  });
+});
+
+describe('connection-refused: SYN evidence notes', () => {
+  const stamped = (t: number, id: number, tsVal: number) => k.c(t, 'S', ci, undefined, { id, ts: [tsVal, 0] });
+  it('a copy 50 ms later and a replay are not labelled retransmissions; the timer\'s resend is', () => {
+    const notes = evidenceNotes('connection-refused', [
+      stamped(0, 0x100, 7000), k.s(0.0002, 'RA', 0, ci + 1),
+      stamped(0.05, 0x101, 7050), k.s(0.0502, 'RA', 0, ci + 1),
+      stamped(0.5, 0x100, 7000), k.s(0.5002, 'RA', 0, ci + 1),
+      stamped(1, 0x102, 8000), k.s(1.0002, 'RA', 0, ci + 1),
+    ])!;
+    expect(notes.get(3)).toContain('too soon for a retransmission timer');
+    expect(notes.get(5)).toContain('replay');
+    expect(notes.get(7)).toBe('SYN retransmission');
   });
 });

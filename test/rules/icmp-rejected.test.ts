@@ -1,4 +1,6 @@
+import { describe, expect, it } from 'vitest';
 import { RuleTester, type TablePacket } from '../helpers/rule-tester.js';
+import { evidenceNotes } from './syn-notes.js';
 import { ruledOutCases } from './ruled-out.js';
 import { conversation, type Conversation } from './table-rows.js';
 import { BACKEND, handshake, HOST, HOST6, natHalves, nextPort, POD, refusal, SERVER, SERVER6, SERVICE } from './nat-rows.js';
@@ -156,3 +158,17 @@ ruledOutCases('icmp-rejected', [
     why: [['frame 2', '10.0.0.3']],
   },
 ]);
+
+describe('icmp-rejected: SYN evidence notes', () => {
+  const stamped = (t: number, id: number, tsVal: number) => k.c(t, 'S', k.ci, undefined, { id, ts: [tsVal, 0] });
+  const icmp = (t: number) => k.c(t, 'S', k.ci, undefined, { icmp: { from: '10.0.0.3' } });
+  it('a copy with other data is not labelled a retransmission; the timer\'s resend is', () => {
+    const notes = evidenceNotes('icmp-rejected', [
+      stamped(0, 0x100, 7000), icmp(0.0003),
+      k.c(0.5, 'S', k.ci, undefined, { id: 0x101, ts: [7500, 0], len: 20 }), icmp(0.5003),
+      stamped(1, 0x102, 8000), icmp(1.0003),
+    ])!;
+    expect(notes.get(3)).toContain('other data');
+    expect(notes.get(5)).toBe('SYN retransmission');
+  });
+});

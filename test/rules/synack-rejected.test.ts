@@ -1,4 +1,6 @@
+import { describe, expect, it } from 'vitest';
 import { RuleTester, type TablePacket } from '../helpers/rule-tester.js';
+import { evidenceNotes } from './syn-notes.js';
 import { ruledOutCases } from './ruled-out.js';
 import { conversation, type Conversation } from './table-rows.js';
 import { BACKEND, BACKEND6, handshake, natHalves, nextPort, POD, POD6, SERVICE } from './nat-rows.js';
@@ -74,8 +76,23 @@ new RuleTester().run('synack-rejected', {
   ],
 });
 
+/** The client's SYN at `t` with this IP ID and TSval (Linux gives each resend new ones). */
+const stamped = (t: number, id: number, tsVal: number) => k.c(t, 'S', k.ci, undefined, { id, ts: [tsVal, 0] });
+/** The first SYN (IP ID 0x100, TSval 7000), the SYN-ACK acking it, the client's RST. */
+const stampedRejected = [stamped(0, 0x100, 7000), k.s(0.0001, 'SA', k.si, k.ci + 1, { ts: [500, 7000] }), k.c(0.0002, 'R', k.ci + 1)];
+
 new RuleTester().run('synack-rejected', {
   valid: [
+    {
+      name: 'after the RST, a copy of the SYN repeating its IP ID and TSval: a replay, not the client\'s socket still waiting',
+      packets: [...stampedRejected, stamped(1, 0x100, 7000)],
+      firesInstead: 'unexplained-reset',
+    },
+    {
+      name: 'after the RST, a copy of the SYN 50 ms after it: sooner than any retransmission timer',
+      packets: [...stampedRejected, stamped(0.05, 0x101, 7050)],
+      firesInstead: 'unexplained-reset',
+    },
     {
       name: 'a SYN+FIN+URG probe at the same ISN is no retry (suricata urgent11: a raw-socket tool)',
       packets: [...rejected(k), k.c(0.04, 0x23, k.ci)],
@@ -89,12 +106,25 @@ new RuleTester().run('synack-rejected', {
   ],
   invalid: [
     {
+      name: 'after the RST, the client\'s timer resends the SYN 1 s later (new IP ID and TSval)',
+      packets: [...stampedRejected, stamped(1, 0x101, 8000)],
+      findings: [{ messageId: 'rejected', severity: 'error', resetBy: 'client', count: 1, frames: [1, 2, 3, 4] }],
+    },
+    {
       name: 'the retried SYN counts only with the same ISN (the rule\'s own condition, once more)',
       packets: rejectedAndRetried(k),
       findings: [{ messageId: 'rejected', severity: 'error', resetBy: 'client', count: 1, frames: [1, 2, 3, 4] }],
     },
   ],
 });
+describe('synack-rejected: SYN evidence notes', () => {
+  it('a replayed copy is not labelled a retransmission; the timer\'s resend is', () => {
+    const notes = evidenceNotes('synack-rejected', [...stampedRejected, stamped(0.5, 0x100, 7000), stamped(1, 0x101, 8000)])!;
+    expect(notes.get(4)).toContain('replay');
+    expect(notes.get(5)).toBe('the client retransmits the same SYN: its socket is still waiting');
+  });
+});
+
 ruledOutCases('synack-rejected', [
   {
     name: 'a SYN-ACK, not RST+ACK (frame 2); the client\'s RST at ISN + 1 with its own TTL',

@@ -1,4 +1,6 @@
+import { describe, expect, it } from 'vitest';
 import { RuleTester } from '../helpers/rule-tester.js';
+import { evidenceNotes } from './syn-notes.js';
 import { ruledOutCases } from './ruled-out.js';
 import { BACKEND, BACKEND6, natHalves, nextPort, POD, POD6, SERVICE, SERVICE6, strayReset, untranslatedSynAck } from './nat-rows.js';
 
@@ -9,6 +11,13 @@ const { original: toService, translated: toBackend } = nat;
 const ci = toService.ci;
 const nat6 = natHalves(POD6, SERVICE6, BACKEND6);
 const later = natHalves(nextPort(POD), SERVICE, BACKEND, 9000);
+/** The client's SYN to the Service at `t`, with this IP ID and TSval (Linux gives each resend new ones). */
+const synToService = (t: number, id: number, tsVal: number) => toService.c(t, 'S', ci, undefined, { id, ts: [tsVal, 0] });
+/** The first SYN (IP ID 0x100, TSval 7000), its DNAT'd copy, and the backend's SYN-ACK. */
+const stampedAttempt = [
+  synToService(0, 0x100, 7000), toBackend.c(0.0001, 'S', ci, undefined, { id: 0x100, ts: [7000, 0] }),
+  toBackend.s(0.0002, 'SA', toBackend.si, ci + 1, { ts: [500, 7000] }),
+];
 
 new RuleTester().run('unreversed-dnat', {
   valid: [
@@ -32,6 +41,14 @@ new RuleTester().run('unreversed-dnat', {
       ],
     },
     { name: 'the client neither resets the stray SYN-ACK nor retries', packets: untranslatedSynAck(nat) },
+    {
+      name: 'a copy of the SYN 1 s later repeating its IP ID and TSval: a replay, not the client retrying',
+      packets: [...stampedAttempt, synToService(1, 0x100, 7000)],
+    },
+    {
+      name: 'a copy of the SYN 50 ms later: sooner than any retransmission timer, not a retry',
+      packets: [...stampedAttempt, synToService(0.05, 0x101, 7050)],
+    },
     {
       name: 'only the translated half is in the capture (server pod vantage)',
       packets: [...untranslatedSynAck(nat).slice(1), strayReset(nat, 0.0003), toBackend.c(1, 'S', ci)],
@@ -66,6 +83,11 @@ new RuleTester().run('unreversed-dnat', {
       findings: [{ messageId: 'retried', severity: 'error', resetBy: null, count: 1, frames: [1, 2, 3, 4, 6] }],
     },
     {
+      name: 'the client\'s timer resends the SYN 1 s later (new IP ID and TSval): retrying',
+      packets: [...stampedAttempt, synToService(1, 0x101, 8000)],
+      findings: [{ messageId: 'retried', severity: 'error', resetBy: null, count: 1, frames: [1, 2, 3, 4] }],
+    },
+    {
       name: 'client vantage: no translated SYN, a SYN-ACK from the backend (IPv6)',
       packets: [
         nat6.original.c(0, 'S', ci),
@@ -95,6 +117,18 @@ new RuleTester().run('unreversed-dnat', {
   ],
 });
 
+describe('unreversed-dnat: SYN evidence notes', () => {
+  it('labels only the copy the client\'s timer sent a retransmission; a replay says what it is', () => {
+    const packets = [
+      ...stampedAttempt, strayReset(nat, 0.0003),
+      synToService(0.5, 0x100, 7000), synToService(1, 0x101, 8000),
+    ];
+    const notes = evidenceNotes('unreversed-dnat', packets)!;
+    expect(notes.get(5)).toContain('replay');
+    expect(notes.get(5)).not.toMatch(/^SYN retransmission/);
+    expect(notes.get(6)).toBe('SYN retransmission: the client is still waiting');
+  });
+});
 
 ruledOutCases('unreversed-dnat', [
   {
