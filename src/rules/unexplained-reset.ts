@@ -1,6 +1,6 @@
 import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, RuledOutDraft } from './types.js';
 import { evidenceOf, flagText, groupBy, sortEvidence, withNatPeer } from './evidence.js';
-import { answersSegment, hasReset, isRst, isSynAck } from './tcp.js';
+import { answersSegment, hasReset, isRst, isSynAck, isSynOnly } from './tcp.js';
 import { TcpFlag } from '../decode/packet.js';
 import { Fact } from './facts.js';
 
@@ -30,12 +30,42 @@ function firstReset(c: Connection): Unexplained | undefined {
   return undefined;
 }
 
+/**
+ * A handshake where both sides sent a SYN (the responder answered the SYN with its own SYN, not a
+ * SYN-ACK: a split handshake or a simultaneous open), which the connection's state does not count
+ * as established: the responder's SYN, and the frames where each side acknowledged the other's SYN
+ * (0 when not seen).
+ */
+interface SynBothWays {
+  peerSynFrame: number;
+  clientSynAckedAt: number;
+  peerSynAckedAt: number;
+}
+
+function synBothWays(c: Connection): SynBothWays | undefined {
+  if (c.established || !c.dirs[0].synSeen) return undefined;
+  const peerSyn = c.events.find((e) => e.dir === 1 && e.icmpType < 0 && isSynOnly(e));
+  if (peerSyn === undefined) return undefined;
+  const ackedAt = (dir: 0 | 1, want: number) =>
+    c.events.find((e) => e.dir === dir && e.icmpType < 0 && (e.flags & (TcpFlag.ACK | TcpFlag.RST)) === TcpFlag.ACK && e.ack === want)?.frame ?? 0;
+  return {
+    peerSynFrame: peerSyn.frame,
+    clientSynAckedAt: ackedAt(1, (c.dirs[0].isn + 1) >>> 0),
+    peerSynAckedAt: ackedAt(0, (peerSyn.seq + 1) >>> 0),
+  };
+}
+
 /** What the nearest rules need and these packets do not show. */
 function ruledOutOf(u: Unexplained): RuledOutDraft[] {
   const c = u.holder;
   const out: RuledOutDraft[] = [];
   const synSeen = c.dirs[0].synSeen;
-  if (!c.established) out.push({ rule: 'abortive-close', messageId: 'notEstablished', data: { synSeen } });
+  const both = synBothWays(c);
+  if (!c.established) {
+    out.push({ rule: 'abortive-close', messageId: 'notEstablished', data: {
+      synSeen, bothSyn: both !== undefined, bothAcked: both !== undefined && both.clientSynAckedAt > 0 && both.peerSynAckedAt > 0,
+    } });
+  }
   const i = c.events.indexOf(u.rst);
   if (answersSegment(c.events, i) === undefined) out.push({ rule: 'stale-connection', messageId: 'notAnAnswer', data: {} });
   const synAck = c.dirs[1].synAckSeen;
@@ -64,13 +94,17 @@ export const unexplainedReset: Rule = {
         summary: '{{sender}} sent {{flags}} to {{receiver}}; no rule explains it ({{count|plural:connection}})',
         explanation: '{{sender}}{{#role}}, the {{role}},{{/role}} sent {{flags}} to {{receiver}} (frame {{frame}}).'
           + '{{#established}} The connection was established (frame {{synFrame}}); {{origBytes}} bytes of data from the client and {{respBytes}} from the server were seen before the end of the capture.{{/established}}'
-          + '{{^established}}{{#synSeen}} The handshake is not complete in the capture (SYN at frame {{synFrame}}).{{/synSeen}}{{^synSeen}} The connection\'s handshake is not in the capture (it began before the capture did).{{/synSeen}}{{/established}}'
+          + '{{^established}}{{#bothSyn}} Both sides sent a SYN (frames {{synFrame}} and {{peerSynFrame}}): the responder sent its own SYN, not a SYN-ACK — a split handshake or a simultaneous open.'
+          + '{{#bothAcked}} The client\'s SYN was acknowledged at frame {{clientSynAckedAt}}, the responder\'s at frame {{peerSynAckedAt}}; {{origBytes}} bytes of data from the client and {{respBytes}} from the server were seen before the end of the capture.'
+          + ' rstdiag counts only SYN, SYN-ACK, ACK as a completed handshake, so the connection is not treated as established.{{/bothAcked}}'
+          + '{{^bothAcked}} The handshake is not complete in the capture.{{/bothAcked}}{{/bothSyn}}{{^bothSyn}}{{#synSeen}} The handshake is not complete in the capture (SYN at frame {{synFrame}}).{{/synSeen}}{{^synSeen}} The connection\'s handshake is not in the capture (it began before the capture did).{{/synSeen}}{{/bothSyn}}{{/established}}'
           + '{{#beforeFrame}} The last packet from {{receiver}} before it was {{beforeFlags}}{{#beforeLen}} with {{beforeLen}} bytes{{/beforeLen}} (frame {{beforeFrame}}, {{beforeMs}} ms earlier).{{/beforeFrame}}'
           + '{{^beforeFrame}} No packet from {{receiver}} precedes it in the capture.{{/beforeFrame}}'
           + '{{#several}} {{count}} connections were reset this way.{{/several}}'
           + ' The packets do not show why: the rules that explain resets need more than this capture shows (see "ruled out"). Capture at both ends at once, or on the node with -i any, to see which side sent it and what it had seen.',
       },
-      notEstablished: '{{#synSeen}}the handshake is not complete in the capture{{/synSeen}}{{^synSeen}}no handshake in the capture{{/synSeen}}, so the connection is not shown established',
+      notEstablished: '{{#bothAcked}}both sides sent a SYN and each acknowledged the other\'s (a split handshake or a simultaneous open), not the SYN, SYN-ACK, ACK handshake the rule reads as established{{/bothAcked}}'
+        + '{{^bothAcked}}{{#synSeen}}the handshake is not complete in the capture{{/synSeen}}{{^synSeen}}no handshake in the capture{{/synSeen}}, so the connection is not shown established{{/bothAcked}}',
       notAnAnswer: 'the RST is not a bare RST whose sequence number is the acknowledgement of the segment it answers (how a stack without the connection answers)',
       notRetried: 'the client did not retransmit its SYN after resetting the SYN-ACK: a client that cancelled the connect (or had given up on it) sends the same RST; only a retried SYN shows that its socket was still waiting for an answer from another address',
       notRefusal: '{{#ack}}the RST+ACK does not acknowledge the SYN\'s ISN + 1{{/ack}}{{^ack}}the RST has no ACK: a refusal acknowledges the SYN{{/ack}}',
@@ -107,12 +141,16 @@ export const unexplainedReset: Rule = {
       }
       sortEvidence(evidence);
       const before = u0.before;
+      const both = synBothWays(c);
       return {
         rule: 'unexplained-reset' as const,
         messageId: 'unexplained',
         data: {
           sender: sender.text, receiver: receiver.text, role, flags: flagText(u0.rst.flags), frame: u0.rst.frame,
           established: c.established, synSeen: c.dirs[0].synSeen, synFrame: c.dirs[0].synFrame,
+          bothSyn: both !== undefined, peerSynFrame: both?.peerSynFrame ?? 0,
+          bothAcked: both !== undefined && both.clientSynAckedAt > 0 && both.peerSynAckedAt > 0,
+          clientSynAckedAt: both?.clientSynAckedAt ?? 0, peerSynAckedAt: both?.peerSynAckedAt ?? 0,
           origBytes: c.dirs[0].payloadBytes, respBytes: c.dirs[1].payloadBytes,
           beforeFrame: before?.frame ?? 0, beforeFlags: before ? flagText(before.flags) : '', beforeLen: before?.len ?? 0,
           beforeMs: before ? ((u0.rst.t - before.t) * 1000).toFixed(1) : '',

@@ -1,4 +1,5 @@
-import { RuleTester } from '../helpers/rule-tester.js';
+import { describe, expect, it } from 'vitest';
+import { analyzeTable, RuleTester, type TablePacket } from '../helpers/rule-tester.js';
 import { conversation, opening } from './table-rows.js';
 
 // unexplained-reset: a reset no other rule explains, stated plainly (src/rules/unexplained-reset.ts,
@@ -6,6 +7,15 @@ import { conversation, opening } from './table-rows.js';
 
 const k = conversation('10.0.0.2:40000', '10.0.0.3:8080');
 const v6 = conversation('[fd00::2]:40000', '[fd00::3]:8080', { client: { copy: true }, server: { copy: true } });
+
+/**
+ * A split handshake (suricata sv-split-4whs): the server answers the SYN with its own SYN, the
+ * client answers that with a SYN-ACK, the server ACKs; 4 bytes of data, acknowledged; the client resets.
+ */
+const split4: TablePacket[] = [
+  k.c(0, 'S', k.ci), k.s(0.0005, 'S', k.si), k.c(0.001, 'SA', k.ci, k.si + 1), k.s(0.0015, 'A', k.si + 1, k.ci + 1),
+  k.c(0.002, 'PA', k.ci + 1, k.si + 1, { len: 4 }), k.s(0.0035, 'A', k.si + 1, k.ci + 5), k.c(0.004, 'R', k.ci + 5),
+];
 
 new RuleTester().run('unexplained-reset', {
   valid: [
@@ -34,5 +44,31 @@ new RuleTester().run('unexplained-reset', {
       packets: [k.c(0, 'S', k.ci), k.s(0.0001, 'R', 0)],
       findings: [{ messageId: 'unexplained', severity: 'info', resetBy: 'server', count: 1, frames: [1, 2] }],
     },
+    {
+      name: 'a split handshake (SYN answered by a SYN) that completed, then the client resets: stated, not diagnosed',
+      packets: split4,
+      findings: [{ messageId: 'unexplained', severity: 'info', resetBy: 'client', count: 1, frames: [6, 7] }],
+    },
   ],
+});
+
+describe('unexplained-reset: the handshake stated as seen', () => {
+  const explain = (packets: TablePacket[]) => analyzeTable(packets).find((f) => f.rule === 'unexplained-reset')!;
+  it('a split handshake where each SYN was acknowledged is not called incomplete', () => {
+    const f = explain(split4);
+    expect(f.explanation).toContain('Both sides sent a SYN (frames 1 and 2)');
+    expect(f.explanation).toContain('The client\'s SYN was acknowledged at frame 4, the responder\'s at frame 3');
+    expect(f.explanation).not.toContain('not complete');
+    expect(f.ruledOut[0]!.why).toContain('each acknowledged the other\'s');
+  });
+  it('a SYN answered by a SYN that the client never acknowledges: both SYNs, handshake not complete', () => {
+    const f = explain([k.c(0, 'S', k.ci), k.s(0.0005, 'S', k.si), k.c(0.001, 'R', k.ci + 1)]);
+    expect(f.explanation).toContain('Both sides sent a SYN (frames 1 and 2)');
+    expect(f.explanation).toContain('The handshake is not complete in the capture.');
+    expect(f.ruledOut[0]!.why).toContain('the handshake is not complete');
+  });
+  it('a plain unanswered handshake still says so', () => {
+    const f = explain([k.c(0, 'S', k.ci), k.s(0.0001, 'R', 0)]);
+    expect(f.explanation).toContain('The handshake is not complete in the capture (SYN at frame 1).');
+  });
 });
