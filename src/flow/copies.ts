@@ -39,17 +39,26 @@ const enum Entry {
   Point,
   /** TTL: a little lower at a later hop of the same path (a higher one is another sender). */
   Ttl,
+  /** The other direction's count of remembered packets when this one was seen (PartWord.CopyCount). */
+  PeerNth,
+  /** Unused: Size stays even. */
+  Spare,
   Size,
 }
 
 /**
  * Copy detection. The same packet seen again on another interface has identical TCP header fields
  * and IP ID (or TSval for IPv6) within a few milliseconds. Seen again at the same point (same
- * interface, direction and VLAN) and not a hop or few further (TTL lower by 1..MAX_HOPS), it is no
- * copy but a duplicated frame, a retransmission or another sender's packet (an injected RST has its
- * own TTL), and counts as one (as tshark and Zeek count it); Linux cooked v1 names no interface, so
- * there identical packets are still taken for copies. A packet is compared with the last RECENT
- * packets remembered in its connection's direction that are within COPY_WINDOW.
+ * interface, direction and VLAN), it is one packet captured twice (a SPAN port that mirrors both
+ * ports of a link, a capture tool that duplicates frames) when the TTL is the same and the other
+ * direction sent nothing in between: a stack sends the same bytes again only on a timer (an RTO, a
+ * tail-loss probe: it stamps a new IP ID, and a new TSval after a millisecond) or to answer a peer's
+ * packet (two bare RSTs answering two segments of a lost connection are alike, IP ID 0 included,
+ * and count as two). A packet a hop or few further (TTL lower by 1..MAX_HOPS) is a copy too; with a
+ * higher TTL, or after a packet of the peer, it is a retransmission, another sender's packet (an
+ * injected RST has its own TTL) or a second answer, and counts apart. Linux cooked v1 names no
+ * interface, so there identical packets are always taken for copies. A packet is compared with the
+ * last RECENT packets remembered in its connection's direction that are within COPY_WINDOW.
  *
  * Every remembered packet goes into one ring in capture order, chained per bucket of slot and
  * direction, newest first. Writing is sequential and the packets a lookup reads are the latest
@@ -128,11 +137,17 @@ export class CopyWindow {
       w[o + Entry.IpId] === p.ipId && w[o + Entry.TsVal] === (p.hasTimestamps ? p.tsVal | 0 : 0);
   }
 
-  /** The entry at o is an earlier copy of the packet: same fields, seen at another point or a few hops earlier. */
-  private copyOf(o: number, p: Packet): boolean {
+  /**
+   * The entry at o is an earlier copy of the packet: same fields, seen at another point, a few hops
+   * earlier, or at the same point with the same TTL and nothing from the peer since (`peerNth`: the
+   * other direction's count of remembered packets now).
+   */
+  private copyOf(o: number, p: Packet, peerNth: number): boolean {
     const w = this.words;
-    return this.sameFields(o, p) && (w[o + Entry.Point] !== p.capturePoint || p.capturePoint === -1 ||
-      ((w[o + Entry.Ttl]! - p.ttl - 1) >>> 0) < MAX_HOPS);
+    if (!this.sameFields(o, p)) return false;
+    if (w[o + Entry.Point] !== p.capturePoint || p.capturePoint === -1) return true;
+    const hops = w[o + Entry.Ttl]! - p.ttl;
+    return (hops > 0 && hops <= MAX_HOPS) || (hops === 0 && w[o + Entry.PeerNth] === peerNth);
   }
 
   /** The entry of an earlier copy of this packet (sent now), or -1. */
@@ -158,6 +173,7 @@ export class CopyWindow {
     const remembered = this.conns.word(slot, PartWord.CopyCount + dir);
     // The direction's first packet (a quarter of all): nothing to compare it with.
     if (remembered === 0) return -1;
+    const peerNth = this.conns.word(slot, PartWord.CopyCount + 1 - dir);
     const key = slot * 2 + dir;
     const conn = this.conns.id(slot) | 0;
     let found = -1;
@@ -170,7 +186,7 @@ export class CopyWindow {
       if (w[o + Entry.Key] === key && w[o + Entry.Conn] === conn) {
         const nth = w[o + Entry.Nth]!;
         if (remembered - nth > RECENT) break;
-        if (nth % RECENT < foundPos && (copy ? this.copyOf(o, p) : this.sameFields(o, p))) {
+        if (nth % RECENT < foundPos && (copy ? this.copyOf(o, p, peerNth) : this.sameFields(o, p))) {
           found = n & this.mask;
           foundPos = nth % RECENT;
         }
@@ -212,6 +228,7 @@ export class CopyWindow {
     w[o + Entry.Event] = eventIndex;
     w[o + Entry.Point] = p.capturePoint;
     w[o + Entry.Ttl] = p.ttl;
+    w[o + Entry.PeerNth] = c.word(slot, PartWord.CopyCount + 1 - dir);
     this.chain(n, o);
     this.count = n + 1;
     c.setWord(slot, PartWord.CopyCount + dir, nth + 1);

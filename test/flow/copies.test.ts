@@ -2,9 +2,11 @@ import { describe, expect, it } from 'vitest';
 import * as b from '../helpers/packet-builder.js';
 import { analyzeFrames } from '../helpers/in-memory.js';
 
-// An identical packet seen twice is a copy only when it was seen at another point: another
-// interface of `-i any` (SLL2 ifindex, pcapng interface), another direction, a hop further (TTL).
-// Twice at the same point it is a duplicated frame, and counts as tshark and Zeek count it.
+// An identical packet seen twice is one packet: seen at another point (another interface of
+// `-i any` (SLL2 ifindex, pcapng interface), another direction), a hop further (TTL), or at the
+// same point with the same TTL and nothing from the peer in between (a duplicated frame: a SPAN port,
+// a capture tool). After a packet of the peer, the same bytes are a second answer (two bare RSTs
+// with IP ID 0 answering two segments of a lost connection) and count apart.
 
 const rst = (o: { ttl?: number } = {}): Uint8Array =>
   b.ipv4({ src: '10.0.0.2', dst: '10.0.0.1', proto: 6, ttl: o.ttl ?? 64, id: 0 }, b.tcp({ sport: 80, dport: 40000, seq: 5000, flags: 'R' }));
@@ -19,8 +21,17 @@ const eth = (ip: Uint8Array): Uint8Array => b.ethernet({ type: 0x0800 }, ip);
 const sll2 = (ifIndex: number, ip: Uint8Array, pktType = 0): Uint8Array => b.sll2({ ifIndex, pktType, protocol: 0x0800 }, ip);
 
 describe('copies and duplicates', () => {
-  it('counts an identical RST twice on a single-interface capture', () => {
-    expect(resets([{ data: eth(syn), linkType: 1 }, { data: eth(rst()), linkType: 1 }, { data: eth(rst()), linkType: 1 }])).toBe(2);
+  it('merges an identical RST captured twice at one point with nothing from the peer between (a duplicated frame)', () => {
+    expect(resets([{ data: eth(syn), linkType: 1 }, { data: eth(rst()), linkType: 1 }, { data: eth(rst()), linkType: 1 }])).toBe(1);
+  });
+  it('counts twice an identical bare RST that answers a second segment of the peer', () => {
+    const data = (seq: number): Uint8Array => b.ipv4({ src: '10.0.0.1', dst: '10.0.0.2', proto: 6, id: seq },
+      b.tcp({ sport: 40000, dport: 80, seq, ack: 5000, flags: 'PA' }, new Uint8Array(10)));
+    expect(resets([{ data: eth(data(101)), linkType: 1 }, { data: eth(rst()), linkType: 1 },
+      { data: eth(data(111)), linkType: 1 }, { data: eth(rst()), linkType: 1 }])).toBe(2);
+  });
+  it('counts a RST sent again with a higher TTL (another sender) apart', () => {
+    expect(resets([{ data: eth(syn), linkType: 1 }, { data: eth(rst({ ttl: 63 })), linkType: 1 }, { data: eth(rst({ ttl: 64 })), linkType: 1 }])).toBe(2);
   });
   it('folds the same RST on two interfaces of -i any (SLL2) or of a pcapng', () => {
     expect(resets([{ data: sll2(3, syn), linkType: 276 }, { data: sll2(3, rst()), linkType: 276 }, { data: sll2(5, rst()), linkType: 276 }])).toBe(1);
@@ -34,8 +45,23 @@ describe('copies and duplicates', () => {
     expect(resets([{ data: eth(syn), linkType: 1 }, { data: eth(rst({ ttl: 59 })), linkType: 1 }, { data: eth(rst({ ttl: 123 })), linkType: 1 }])).toBe(2);
     expect(resets([{ data: eth(syn), linkType: 1 }, { data: eth(rst({ ttl: 64 })), linkType: 1 }, { data: eth(rst({ ttl: 50 })), linkType: 1 }])).toBe(2);
   });
-  it('counts the same RST twice on one SLL2 interface and direction', () => {
-    expect(resets([{ data: sll2(3, syn), linkType: 276 }, { data: sll2(3, rst()), linkType: 276 }, { data: sll2(3, rst()), linkType: 276 }])).toBe(2);
+  it('merges the same RST captured twice on one SLL2 interface and direction', () => {
+    expect(resets([{ data: sll2(3, syn), linkType: 276 }, { data: sll2(3, rst()), linkType: 276 }, { data: sll2(3, rst()), linkType: 276 }])).toBe(1);
+  });
+  it('counts every packet of a connection captured twice (1 µs apart) once, and lists the duplicates as copies', () => {
+    const seg = (from: 'c' | 's', flags: string, seq: number, ack: number, id: number, len = 0): Uint8Array => eth(b.ipv4(
+      { src: from === 'c' ? '10.0.0.1' : '10.0.0.2', dst: from === 'c' ? '10.0.0.2' : '10.0.0.1', proto: 6, id },
+      b.tcp({ sport: from === 'c' ? 40000 : 80, dport: from === 'c' ? 80 : 40000, seq, ack, flags: flags as 'S' }, new Uint8Array(len))));
+    const once = [seg('c', 'S', 100, 0, 1), seg('s', 'SA', 5000, 101, 1), seg('c', 'A', 101, 5001, 2), seg('c', 'PA', 101, 5001, 3, 20),
+      seg('s', 'PA', 5001, 121, 2, 30), seg('c', 'RA', 121, 5031, 4)];
+    const frames = once.flatMap((data, i) => [0, 1].map((k) => ({ ...b.frame(data, 1, { frameNumber: 2 * i + k + 1 }), tsSec: 100, tsNsec: i * 1e6 + k * 1000 })));
+    const a = analyzeFrames(frames, { connections: true });
+    expect(a.report.summary.resets).toBe(1);
+    const row = a.report.connections![0]!;
+    expect([row.origPackets, row.respPackets, row.history]).toEqual([4, 2, 'ShADdR']);
+    const f = a.findings.find((x) => x.rule === 'abortive-close')!;
+    const rst = f.evidence.find((e) => e.frame === 11)!;
+    expect(rst.copies).toEqual([12]);
   });
   it('keeps folding in Linux cooked v1, which names no interface', () => {
     const sll = (ip: Uint8Array): Uint8Array => b.sll({ pktType: 0, protocol: 0x0800 }, ip);
