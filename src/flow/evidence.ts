@@ -1,15 +1,24 @@
 import { TcpFlag, type Packet } from '../decode/packet.js';
 import type { Frame } from '../capture/types.js';
 import type { Dir } from './types.js';
-import { EventLog } from './events.js';
+import { EventLog, TAIL_ID } from './events.js';
 import { PacketEvent, writePacketEvent } from './event-schema.js';
 import { COPY_WINDOW } from './copies.js';
 import { InlineArea, PartWord, Row, type ConnSlots } from './slots.js';
 import { BlockPool, resizedU32 } from './block-pool.js';
 
-/** Evidence kept per connection: the first ones, plus every SYN/RST/FIN/ICMP up to the hard cap. */
+/**
+ * Evidence kept per connection: the first MAX_ROUTINE_EVENTS packets, then the notable ones
+ * (SYN/RST/FIN/ICMP, retransmissions, anything after a RST) up to MAX_EVENTS; past that the latest
+ * TAIL_EVENTS packets, rolling, where the connection's ending is kept too: its first reset and each
+ * side's first FIN, when none was kept yet, each with the TAIL_EVENTS - 1 packets before it (at most
+ * MAX_EVENTS + 4 × TAIL_EVENTS events). A long connection that ends with a reset keeps that reset
+ * and what led to it, however many packets filled the bound before: the summary counts every
+ * reset, and the rules that explain one read how each side closed.
+ */
 const MAX_EVENTS = 64;
 const MAX_ROUTINE_EVENTS = 24;
+const TAIL_EVENTS = 8;
 /**
  * Evidence events kept in the buffer's own arrays per connection; past that (or at the first copy
  * or ICMP error) the connection's evidence moves to an EventLog object. Most connections are short.
@@ -51,16 +60,20 @@ export class EvidenceBuffer {
 
   /** Evidence moved out of the inline arrays (long connections, copies, ICMP errors). */
   private logs: (EventLog | undefined)[] = [];
+  /** Per slot with a rolling tail: the Ending kinds among its kept events (the tail freezes at the first of another). */
+  private endingKept: (number | undefined)[] = [];
 
   /** Every block and log dropped (the table starts over). */
   clear(): void {
     this.blocks.clear();
     this.logs = [];
+    this.endingKept = [];
   }
 
   /** The slot is free: its log and block go with it. */
   release(slot: number): void {
     this.logs[slot] = undefined;
+    this.endingKept[slot] = undefined;
     this.releaseBlock(slot);
   }
 
@@ -116,8 +129,9 @@ export class EvidenceBuffer {
 
   /**
    * Keeps a TCP packet as evidence if the bounds allow: the first MAX_ROUTINE_EVENTS, notable
-   * ones up to MAX_EVENTS, and past that the latest routine one in the last routine event's
-   * place. Returns the event's index, or -1.
+   * ones up to MAX_EVENTS (meanwhile the latest routine one in the last routine event's place),
+   * and past that the rolling tail (see MAX_EVENTS). Returns the event's index or tail id (for
+   * addCopy), or -1.
    */
   add(slot: number, frame: Frame, dir: Dir, p: Packet, retransmit: boolean, notable: boolean): number {
     // The common case first, small enough to inline: room in the inline buffer (INLINE_EVENTS < MAX_ROUTINE_EVENTS).
@@ -143,15 +157,38 @@ export class EvidenceBuffer {
   private addToLog(slot: number, frame: Frame, dir: Dir, p: Packet, retransmit: boolean, notable: boolean): number {
     const log = this.logOf(slot);
     const count = log.length;
-    if (count < MAX_ROUTINE_EVENTS || (notable && count < MAX_EVENTS)) return log.pushPacket(frame, dir, p, retransmit);
-    this.conns.setWord(slot, PartWord.EventsDropped, this.conns.word(slot, PartWord.EventsDropped) + 1);
-    if (!notable && count >= MAX_ROUTINE_EVENTS) return this.overwriteRoutine(log, frame, dir, p, retransmit);
-    return -1;
+    if (!log.hasTail) {
+      if (count < MAX_ROUTINE_EVENTS || (notable && count < MAX_EVENTS)) return log.pushPacket(frame, dir, p, retransmit);
+      if (count < MAX_EVENTS) {
+        this.countDropped(slot);
+        return this.overwriteRoutine(log, frame, dir, p, retransmit);
+      }
+      // The first packet past the bound: the rolling tail begins; it keeps the latest routine one too.
+      this.endingKept[slot] = endingOf(log);
+    }
+    if (log.tailFull(TAIL_EVENTS)) this.countDropped(slot);
+    const id = log.pushTail(frame, dir, p, retransmit, TAIL_EVENTS);
+    const kind = endingKind(p.flags, dir);
+    const kept = this.endingKept[slot]!;
+    if ((kind & ~kept) !== 0) {
+      log.freezeTail();
+      this.endingKept[slot] = kept | kind;
+    }
+    return id;
   }
 
-  /** Another copy (same packet, another interface) of event `index`, if it is still kept. */
+  private countDropped(slot: number): void {
+    this.conns.setWord(slot, PartWord.EventsDropped, this.conns.word(slot, PartWord.EventsDropped) + 1);
+  }
+
+  /** Another copy (same packet, another interface) of event `index` (or tail id), if it is still kept. */
   addCopy(slot: number, index: number, frameNumber: number): void {
-    if (index >= 0 && index < this.length(slot)) this.logOf(slot).addCopy(index, frameNumber);
+    if (index < 0) return;
+    if (index >= TAIL_ID) {
+      const log = this.logs[slot];
+      const at = log === undefined ? -1 : log.positionOf(index);
+      if (at >= 0) log!.addCopy(at, frameNumber);
+    } else if (index < this.length(slot)) this.logOf(slot).addCopy(index, frameNumber);
   }
 
   /**
@@ -165,12 +202,12 @@ export class EvidenceBuffer {
       const ev = events[i]!;
       if (ev.icmpType === p.icmpType && ev.icmpCode === p.icmpCode && ev.icmpSender === sender &&
         ev.seq === p.innerSeq && t - ev.t <= COPY_WINDOW) {
-        log.addCopy(i, frame.frameNumber);
+        log.addCopy(log.positionAt(i), frame.frameNumber);
         return false;
       }
     }
-    if (log.length < MAX_EVENTS) log.pushIcmp(frame, dir, p, sender);
-    else this.conns.setWord(slot, PartWord.EventsDropped, this.conns.word(slot, PartWord.EventsDropped) + 1);
+    if (log.length < MAX_EVENTS && !log.hasTail) log.pushIcmp(frame, dir, p, sender);
+    else this.countDropped(slot);
     return true;
   }
 
@@ -181,4 +218,23 @@ export class EvidenceBuffer {
     log.overwritePacket(last, frame, dir, p, retransmit);
     return last;
   }
+}
+
+/** How a connection ends, as bits: a FIN from the originator, from the responder; a RST. */
+const enum Ending {
+  Fin0 = 1,
+  Fin1 = 2,
+  Rst = 4,
+}
+
+function endingKind(flags: number, dir: Dir): number {
+  return ((flags & TcpFlag.FIN) !== 0 ? (dir === 0 ? Ending.Fin0 : Ending.Fin1) : 0) | ((flags & TcpFlag.RST) !== 0 ? Ending.Rst : 0);
+}
+
+/** The Ending kinds among the log's events. */
+function endingOf(log: EventLog): number {
+  let kinds = 0;
+  const events = log.events;
+  for (const e of events) if (e.icmpType < 0) kinds |= endingKind(e.flags, e.dir);
+  return kinds;
 }

@@ -1,4 +1,4 @@
-import { RuleTester } from '../helpers/rule-tester.js';
+import { RuleTester, type TablePacket } from '../helpers/rule-tester.js';
 import { ruledOutCases } from './ruled-out.js';
 import { conversation, opening } from './table-rows.js';
 
@@ -9,6 +9,23 @@ import { conversation, opening } from './table-rows.js';
 const k = conversation('10.0.0.2:40000', '10.0.0.3:8080');
 const second = conversation('10.0.0.2:40001', '10.0.0.3:8080', { ci: 3000, si: 8000 });
 const v6 = conversation('[fd00::2]:40000', '[fd00::3]:8080', { client: { copy: true }, server: { copy: true } });
+
+/**
+ * After `opening`, `n` reply segments each retransmitted once (distinct IP IDs) and acked: 2n
+ * notable packets, more than the evidence bound keeps (src/flow/evidence.ts); then FIN each way.
+ */
+function lossyReplies(n: number): TablePacket[] {
+  const rows: TablePacket[] = [];
+  let seq = k.sNext;
+  let t = 0.01;
+  for (let i = 0; i < n; i++, t += 0.5) {
+    rows.push(k.s(t, 'PA', seq, k.cNext, { len: 100, id: 0x100 + 2 * i }), k.s(t + 0.3, 'PA', seq, k.cNext, { len: 100, id: 0x101 + 2 * i }));
+    seq += 100;
+    rows.push(k.c(t + 0.301, 'A', k.cNext, seq, { id: 0x1000 + i }));
+  }
+  return [...rows, k.s(t, 'FA', seq, k.cNext, { id: 0x900 }), k.c(t + 0.001, 'FA', k.cNext, seq + 1, { id: 0x2000 }),
+    k.s(t + 0.002, 'A', seq + 1, k.cNext + 1, { id: 0x901 }), k.c(t + 1, 'RA', k.cNext + 1, seq + 1, { id: 0x2001 })];
+}
 
 new RuleTester().run('abortive-close', {
   valid: [
@@ -38,6 +55,13 @@ new RuleTester().run('abortive-close', {
     },
   ],
   invalid: [
+    {
+      // 6 + 3 × 60 rows, then the FINs (187, 188), the server's ACK and the client's RST (190): kept
+      // past the bound with the packets before them, so the reason is read from the real ending.
+      name: 'a long lossy connection past the evidence bound, both FINs, then the client\'s RST: finished',
+      packets: [...opening(k), ...lossyReplies(60)],
+      findings: [{ messageId: 'finished', severity: 'info', resetBy: 'client', count: 1, frames: [186, 187, 188, 189, 190] }],
+    },
     {
       name: 'the peer\'s FIN answered by a bare RST (seq = the FIN\'s ack): the resetter had no socket any more, the connection was ending',
       packets: [...opening(k), k.s(5, 'FA', k.sNext, k.cNext), k.c(5.0002, 'R', k.cNext)],

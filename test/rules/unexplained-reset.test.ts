@@ -17,6 +17,22 @@ const split4: TablePacket[] = [
   k.c(0.002, 'PA', k.ci + 1, k.si + 1, { len: 4 }), k.s(0.0035, 'A', k.si + 1, k.ci + 5), k.c(0.004, 'R', k.ci + 5),
 ];
 
+/**
+ * Mid-connection (no handshake): the client's request, then `n` server segments each retransmitted
+ * once and acked (2n notable packets, past the evidence bound), then RST+ACK from the server.
+ */
+function lossyThenRst(n: number): TablePacket[] {
+  const rows: TablePacket[] = [k.c(0, 'PA', k.cNext, k.sNext, { len: 36, id: 1 })];
+  let seq = k.sNext;
+  let t = 0.01;
+  for (let i = 0; i < n; i++, t += 0.5) {
+    rows.push(k.s(t, 'PA', seq, k.cNext + 36, { len: 100, id: 0x100 + 2 * i }), k.s(t + 0.3, 'PA', seq, k.cNext + 36, { len: 100, id: 0x101 + 2 * i }));
+    seq += 100;
+    rows.push(k.c(t + 0.301, 'A', k.cNext + 36, seq, { id: 0x1000 + i }));
+  }
+  return [...rows, k.s(t, 'RA', seq, k.cNext + 36, { id: 0x900 })];
+}
+
 new RuleTester().run('unexplained-reset', {
   valid: [
     { name: 'a healthy exchange', packets: opening(k) },
@@ -29,6 +45,11 @@ new RuleTester().run('unexplained-reset', {
     { name: 'RST+ACK answering a SYN', packets: [k.c(0, 'S', k.ci), k.s(0.0001, 'RA', 0, k.ci + 1)], firesInstead: 'connection-refused' },
   ],
   invalid: [
+    {
+      name: 'the same past the evidence bound (60 retransmitted segments first): the RST and the packet before it are kept',
+      packets: lossyThenRst(60),
+      findings: [{ messageId: 'unexplained', severity: 'info', resetBy: null, count: 1, frames: [181, 182] }],
+    },
     {
       name: 'the capture starts mid-connection and the server sends RST+ACK: who opened it and why are unknown',
       packets: [k.c(0, 'PA', k.cNext, k.sNext, { len: 36 }), k.s(0.001, 'A', k.sNext, k.cNext + 36), k.s(0.5, 'RA', k.sNext, k.cNext + 36)],
