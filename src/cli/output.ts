@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Analysis } from '../report/types.js';
 import { UsageError } from './usage.js';
+import { EMPTY_INPUT_WARNING } from '../report/build.js';
 
 /** One plain line for a file that could not be written (no "internal error: ENOENT"). */
 export function writeFailure(path: string, err: unknown): UsageError {
@@ -38,7 +39,7 @@ export function fileSize(bytes: number): string {
 export function warnEmptyInputs(a: Analysis): void {
   for (const i of a.report.inputs) {
     if (i.packets === 0 && !i.truncated) {
-      process.stderr.write(`rstdiag: warning: ${i.path} holds no packets: nothing was captured (wrong interface or capture filter?)\n`);
+      process.stderr.write(`rstdiag: warning: ${i.path} ${EMPTY_INPUT_WARNING}\n`);
     }
   }
 }

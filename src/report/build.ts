@@ -56,11 +56,15 @@ export function buildAnalysis(results: CaptureResult[], options: { connections?:
   return { report, findings, translations };
 }
 
+/** inputs[].warnings of a capture with no packets at all (read to its end): most often the capture itself went wrong. */
+export const EMPTY_INPUT_WARNING = 'holds no packets: nothing was captured (wrong interface or capture filter?)';
+
 export function inputReport(r: CaptureResult): InputReport {
+  const empty = r.info.packets === 0 && !r.info.truncated ? [`the capture ${EMPTY_INPUT_WARNING}`] : [];
   return {
     path: r.info.path, format: r.info.format, linkTypes: r.info.linkTypes, packets: r.info.packets, bytes: r.info.bytes,
     firstTime: r.firstTime, lastTime: r.lastTime, truncated: r.info.truncated,
-    warnings: [...r.info.warnings, ...r.decoderWarnings],
+    warnings: [...r.info.warnings, ...r.decoderWarnings, ...empty],
   };
 }
 

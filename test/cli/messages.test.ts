@@ -81,6 +81,9 @@ describe('files: one plain line, never "internal error: ENOENT"', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/^rstdiag: warning: .*nothing\.pcap holds no packets: nothing was captured \(wrong interface or capture filter\?\)\n$/);
     expect(r.stdout).toContain('No resets or failed connections to explain.');
+    // The report says it too (DESIGN.md: inputs[].warnings), for whoever reads only the JSON.
+    const json = run(['analyze', empty, '--format', 'json']);
+    expect(JSON.parse(json.stdout).inputs[0].warnings).toEqual(['the capture holds no packets: nothing was captured (wrong interface or capture filter?)']);
   });
 });
 
