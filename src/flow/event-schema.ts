@@ -67,6 +67,11 @@ export function metaFlags(cell: number): number {
   return (cell >>> MetaBit.Flags) & FLAGS_MASK;
 }
 
+/** The direction in a Meta cell. */
+export function metaDir(cell: number): Dir {
+  return ((cell >>> MetaBit.Dir) & 1) as Dir;
+}
+
 function metaBit(cell: number, bit: MetaBit): boolean {
   return ((cell >>> bit) & 1) === 1;
 }

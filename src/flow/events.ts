@@ -1,7 +1,7 @@
 import type { ConnEvent, Dir } from './types.js';
 import type { Frame } from '../capture/types.js';
 import type { Packet } from '../decode/packet.js';
-import { EventField, metaFlags, PACKET_CELLS, readEvent, writeIcmpEvent, writePacketEvent } from './event-schema.js';
+import { EventField, metaDir, metaFlags, PACKET_CELLS, readEvent, writeIcmpEvent, writePacketEvent } from './event-schema.js';
 
 /**
  * Events a new log has room for at least (it is made with room for the events it starts with):
@@ -197,6 +197,10 @@ export class EventLog {
 
   flagsAt(i: number): number {
     return metaFlags(this.data[i * EventField.Count + EventField.Meta]!);
+  }
+
+  dirAt(i: number): Dir {
+    return metaDir(this.data[i * EventField.Count + EventField.Meta]!);
   }
 
   icmpTypeAt(i: number): number {

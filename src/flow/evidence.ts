@@ -231,10 +231,9 @@ function endingKind(flags: number, dir: Dir): number {
   return ((flags & TcpFlag.FIN) !== 0 ? (dir === 0 ? Ending.Fin0 : Ending.Fin1) : 0) | ((flags & TcpFlag.RST) !== 0 ? Ending.Rst : 0);
 }
 
-/** The Ending kinds among the log's events. */
+/** The Ending kinds among the log's events (read from its cells: no event objects made). */
 function endingOf(log: EventLog): number {
   let kinds = 0;
-  const events = log.events;
-  for (const e of events) if (e.icmpType < 0) kinds |= endingKind(e.flags, e.dir);
+  for (let i = 0; i < log.length; i++) if (log.icmpTypeAt(i) < 0) kinds |= endingKind(log.flagsAt(i), log.dirAt(i));
   return kinds;
 }
