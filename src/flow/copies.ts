@@ -1,4 +1,4 @@
-import type { Packet } from '../decode/packet.js';
+import { TcpFlag, type Packet } from '../decode/packet.js';
 import type { Dir } from './types.js';
 import { PartWord, type ConnSlots } from './slots.js';
 
@@ -41,24 +41,50 @@ const enum Entry {
   Ttl,
   /** The other direction's count of remembered packets when this one was seen (PartWord.CopyCount). */
   PeerNth,
-  /** Unused: Size stays even. */
-  Spare,
+  /**
+   * Deliveries of this packet past the first not yet answered apart: each time it is seen again at
+   * its point a hop or few further (routed back onto the link it was bridged on, and so delivered
+   * twice) one more, and one less for each identical answer of the peer counted apart.
+   */
+  Again,
   Size,
+}
+
+/** What an entry is to a packet with the same fields (Kind.None: no copy). */
+const enum Kind {
+  None = 0,
+  /** Seen at another point, or where the capture names none. */
+  Copy,
+  /** Seen at the same point a hop or few earlier: the packet is a further delivery of the entry's. */
+  Hop,
+  /** Seen at the same point with the same TTL, nothing from the peer since: copy or second answer. */
+  Repeat,
+}
+
+/** Kind.Repeat ranks after the other kinds: a repeat may be a second answer, a copy is one. */
+function rank(kind: Kind): number {
+  return kind === Kind.Repeat ? 1 : 0;
 }
 
 /**
  * Copy detection. The same packet seen again on another interface has identical TCP header fields
- * and IP ID (or TSval for IPv6) within a few milliseconds. Seen again at the same point (same
- * interface, direction and VLAN), it is one packet captured twice (a SPAN port that mirrors both
- * ports of a link, a capture tool that duplicates frames) when the TTL is the same and the other
- * direction sent nothing in between: a stack sends the same bytes again only on a timer (an RTO, a
- * tail-loss probe: it stamps a new IP ID, and a new TSval after a millisecond) or to answer a peer's
- * packet (two bare RSTs answering two segments of a lost connection are alike, IP ID 0 included,
- * and count as two). A packet a hop or few further (TTL lower by 1..MAX_HOPS) is a copy too; with a
- * higher TTL, or after a packet of the peer, it is a retransmission, another sender's packet (an
- * injected RST has its own TTL) or a second answer, and counts apart. Linux cooked v1 names no
- * interface, so there identical packets are always taken for copies. A packet is compared with the
- * last RECENT packets remembered in its connection's direction that are within COPY_WINDOW.
+ * and IP ID (or TSval for IPv6) within a few milliseconds. A packet a hop or few further at the same
+ * point (TTL lower by 1..MAX_HOPS) is a copy too; with a higher TTL it is another sender's (an
+ * injected RST has its own TTL) and counts apart. Seen again at the same point with the same TTL and
+ * nothing from the other direction in between, it is one packet captured twice (a SPAN port that
+ * mirrors both ports of a link, a capture tool that duplicates frames) when its sender had one
+ * reason to send it: a stack sends the same bytes again only on a timer (an RTO, a tail-loss probe:
+ * it stamps a new IP ID, and a new TSval after a millisecond) or to answer a peer's packet each
+ * time it arrives. So the repeat is merged when it answers nothing (a bare SYN) or answers the
+ * peer's latest packet and that packet reached this point once; it counts apart (a second answer)
+ * when the peer's packet was seen here again a hop further — delivered twice, bridged then routed
+ * back onto the bridge: up to one identical answer per further delivery —, when the peer sent
+ * nothing seen here (how often the answered packet arrived is unknown: a SYN-ACK answering a SYN
+ * that reached the backend twice through a Service address the capture does not pair with it), and
+ * after a packet of the peer (two bare RSTs answering two segments of a lost connection are alike,
+ * IP ID 0 included). Linux cooked v1 names no interface, so there identical packets are always
+ * taken for copies. A packet is compared with the last RECENT packets remembered in its
+ * connection's direction that are within COPY_WINDOW.
  *
  * Every remembered packet goes into one ring in capture order, chained per bucket of slot and
  * direction, newest first. Writing is sequential and the packets a lookup reads are the latest
@@ -75,6 +101,8 @@ export class CopyWindow {
   private bucketMask = 0;
   /** The next entry's running number. */
   private count = 0;
+  /** The kind of the entry the last match with `copy` found. */
+  private matchKind = Kind.None;
   /**
    * The current packet's capture time, set by the table. A field, not an argument: a double
    * passed to a method that is not inlined is boxed (allocated) at each call.
@@ -138,21 +166,53 @@ export class CopyWindow {
   }
 
   /**
-   * The entry at o is an earlier copy of the packet: same fields, seen at another point, a few hops
-   * earlier, or at the same point with the same TTL and nothing from the peer since (`peerNth`: the
-   * other direction's count of remembered packets now).
+   * What the entry at o is to the packet: same fields and seen at another point (Kind.Copy), a few
+   * hops earlier (Kind.Hop), or at the same point with the same TTL and nothing from the peer since
+   * (Kind.Repeat; `peerNth`: the other direction's count of remembered packets now).
    */
-  private copyOf(o: number, p: Packet, peerNth: number): boolean {
+  private kindOf(o: number, p: Packet, peerNth: number): Kind {
     const w = this.words;
-    if (!this.sameFields(o, p)) return false;
-    if (w[o + Entry.Point] !== p.capturePoint || p.capturePoint === -1) return true;
+    if (!this.sameFields(o, p)) return Kind.None;
+    if (w[o + Entry.Point] !== p.capturePoint || p.capturePoint === -1) return Kind.Copy;
     const hops = w[o + Entry.Ttl]! - p.ttl;
-    return (hops > 0 && hops <= MAX_HOPS) || (hops === 0 && w[o + Entry.PeerNth] === peerNth);
+    if (hops > 0 && hops <= MAX_HOPS) return Kind.Hop;
+    return hops === 0 && w[o + Entry.PeerNth] === peerNth ? Kind.Repeat : Kind.None;
   }
 
-  /** The entry of an earlier copy of this packet (sent now), or -1. */
+  /**
+   * The entry of an earlier copy of this packet (sent now), or -1. A further delivery (Kind.Hop) is
+   * counted on the entry; a repeat (Kind.Repeat) is a copy unless it may be a second answer.
+   */
   find(slot: number, dir: Dir, p: Packet): number {
-    return this.match(slot, dir, p, true);
+    const e = this.match(slot, dir, p, true);
+    if (e < 0) return -1;
+    const o = e * Entry.Size;
+    const kind = this.matchKind;
+    if (kind === Kind.Hop) this.words[o + Entry.Again]++;
+    else if (kind === Kind.Repeat && (p.flags & (TcpFlag.SYN | TcpFlag.ACK)) !== TcpFlag.SYN) {
+      // An answer: one of its own when the answered packet's deliveries here are unknown or not all answered.
+      const peerNth = this.conns.word(slot, PartWord.CopyCount + 1 - dir);
+      if (peerNth === 0) return -1;
+      const q = this.latest(slot, (1 - dir) as Dir, peerNth);
+      if (q >= 0 && this.words[q + Entry.Again]! > 0) {
+        this.words[q + Entry.Again]--;
+        return -1;
+      }
+    }
+    return e;
+  }
+
+  /** Word offset of the entry of direction dir's latest remembered packet (its count is `nth`), or -1 if overwritten. */
+  private latest(slot: number, dir: Dir, nth: number): number {
+    const key = slot * 2 + dir;
+    const conn = this.conns.id(slot) | 0;
+    for (let n = this.heads[this.bucket(key)]!; n >= 0;) {
+      const o = (n & this.mask) * Entry.Size;
+      if (this.doubles[(o + Entry.Number) >> 1] !== n) return -1;
+      if (this.words[o + Entry.Key] === key && this.words[o + Entry.Conn] === conn) return this.words[o + Entry.Nth] === nth - 1 ? o : -1;
+      n = this.doubles[(o + Entry.Older) >> 1]!;
+    }
+    return -1;
   }
 
   /**
@@ -166,8 +226,9 @@ export class CopyWindow {
 
   /**
    * Among the last RECENT packets the direction remembered, one with the packet's fields (`copy`:
-   * and seen at another point or a few hops earlier), or -1. Of several, the one a ring of RECENT
-   * per direction would come to first (the lowest remembered count modulo RECENT).
+   * and a copy of some kind, Kind.Copy or Kind.Hop before Kind.Repeat; its kind in matchKind), or
+   * -1. Of several of a rank, the one a ring of RECENT per direction would come to first (the
+   * lowest remembered count modulo RECENT).
    */
   private match(slot: number, dir: Dir, p: Packet, copy: boolean): number {
     const remembered = this.conns.word(slot, PartWord.CopyCount + dir);
@@ -178,6 +239,7 @@ export class CopyWindow {
     const conn = this.conns.id(slot) | 0;
     let found = -1;
     let foundPos = RECENT;
+    let foundKind = Kind.None;
     for (let n = this.heads[this.bucket(key)]!; n >= 0;) {
       const o = (n & this.mask) * Entry.Size;
       // Overwritten: the rest of the chain is older still.
@@ -186,13 +248,18 @@ export class CopyWindow {
       if (w[o + Entry.Key] === key && w[o + Entry.Conn] === conn) {
         const nth = w[o + Entry.Nth]!;
         if (remembered - nth > RECENT) break;
-        if (nth % RECENT < foundPos && (copy ? this.copyOf(o, p, peerNth) : this.sameFields(o, p))) {
+        const pos = nth % RECENT;
+        const kind = copy ? this.kindOf(o, p, peerNth) : this.sameFields(o, p) ? Kind.Copy : Kind.None;
+        // A copy or a further delivery before a repeat; of one rank, the lowest position.
+        if (kind !== Kind.None && (found < 0 || rank(kind) < rank(foundKind) || (rank(kind) === rank(foundKind) && pos < foundPos))) {
           found = n & this.mask;
-          foundPos = nth % RECENT;
+          foundPos = pos;
+          foundKind = kind;
         }
       }
       n = this.doubles[(o + Entry.Older) >> 1]!;
     }
+    this.matchKind = foundKind;
     return found;
   }
 
@@ -229,6 +296,7 @@ export class CopyWindow {
     w[o + Entry.Point] = p.capturePoint;
     w[o + Entry.Ttl] = p.ttl;
     w[o + Entry.PeerNth] = c.word(slot, PartWord.CopyCount + 1 - dir);
+    w[o + Entry.Again] = 0;
     this.chain(n, o);
     this.count = n + 1;
     c.setWord(slot, PartWord.CopyCount + dir, nth + 1);

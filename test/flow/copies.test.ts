@@ -5,8 +5,11 @@ import { analyzeFrames } from '../helpers/in-memory.js';
 // An identical packet seen twice is one packet: seen at another point (another interface of
 // `-i any` (SLL2 ifindex, pcapng interface), another direction), a hop further (TTL), or at the
 // same point with the same TTL and nothing from the peer in between (a duplicated frame: a SPAN port,
-// a capture tool). After a packet of the peer, the same bytes are a second answer (two bare RSTs
-// with IP ID 0 answering two segments of a lost connection) and count apart.
+// a capture tool) when the peer's packet it answers reached the point once. After a packet of the
+// peer, the same bytes are a second answer (two bare RSTs with IP ID 0 answering two segments of a
+// lost connection) and count apart; so are up to one identical answer per further delivery of the
+// peer's packet (seen again at the point a hop further: bridged, then routed back onto the bridge),
+// and identical answers to a packet the capture never saw.
 
 const rst = (o: { ttl?: number } = {}): Uint8Array =>
   b.ipv4({ src: '10.0.0.2', dst: '10.0.0.1', proto: 6, ttl: o.ttl ?? 64, id: 0 }, b.tcp({ sport: 80, dport: 40000, seq: 5000, flags: 'R' }));
@@ -29,6 +32,26 @@ describe('copies and duplicates', () => {
       b.tcp({ sport: 40000, dport: 80, seq, ack: 5000, flags: 'PA' }, new Uint8Array(10)));
     expect(resets([{ data: eth(data(101)), linkType: 1 }, { data: eth(rst()), linkType: 1 },
       { data: eth(data(111)), linkType: 1 }, { data: eth(rst()), linkType: 1 }])).toBe(2);
+  });
+  it('counts both RSTs answering a segment delivered twice (bridged, then routed back a hop further), not a third', () => {
+    // node-cni0 of midstream-ct: the client's segment at TTL 64, the same segment with TTL 63 from the
+    // gateway, and the server's kernel answering each delivery with a RST (IP ID 0: identical bytes).
+    const data = (ttl: number): Uint8Array => b.ipv4({ src: '10.0.0.1', dst: '10.0.0.2', proto: 6, id: 7, ttl },
+      b.tcp({ sport: 40000, dport: 80, seq: 101, ack: 5000, flags: 'PA' }, new Uint8Array(5)));
+    const twice = [{ data: eth(data(64)), linkType: 1 }, { data: eth(data(63)), linkType: 1 }];
+    expect(resets([...twice, { data: eth(rst()), linkType: 1 }, { data: eth(rst()), linkType: 1 }])).toBe(2);
+    expect(resets([...twice, { data: eth(rst()), linkType: 1 }, { data: eth(rst()), linkType: 1 }, { data: eth(rst()), linkType: 1 }])).toBe(2);
+    // Delivered once (a SPAN duplicate of the answer): one RST.
+    expect(resets([twice[0]!, { data: eth(rst()), linkType: 1 }, { data: eth(rst()), linkType: 1 }])).toBe(1);
+  });
+  it('counts apart identical answers to a packet the capture never saw (how often it arrived is unknown)', () => {
+    // brnf-off-norst client-eth0: the backend's untranslated SYN-ACK, sent twice because the SYN (to
+    // the Service address, another connection here) reached it twice.
+    const synAck = eth(b.ipv4({ src: '10.0.0.3', dst: '10.0.0.1', proto: 6, id: 0 }, b.tcp({ sport: 8080, dport: 40000, seq: 9000, ack: 101, flags: 'SA' })));
+    const fs = [synAck, synAck].map((data, i) => ({ ...b.frame(data, 1, { frameNumber: i + 1 }), tsSec: 100, tsNsec: i * 21000 }));
+    const row = analyzeFrames(fs, { connections: true }).report.connections![0]!;
+    expect(row.origPackets + row.respPackets).toBe(2);
+    expect(resets([{ data: eth(rst()), linkType: 1 }, { data: eth(rst()), linkType: 1 }])).toBe(2);
   });
   it('counts a RST sent again with a higher TTL (another sender) apart', () => {
     expect(resets([{ data: eth(syn), linkType: 1 }, { data: eth(rst({ ttl: 63 })), linkType: 1 }, { data: eth(rst({ ttl: 64 })), linkType: 1 }])).toBe(2);
