@@ -6,6 +6,7 @@
 //   argus -r FILE -w OUT                  (a C flow analyzer, Debian argus-server)
 //   tcptrace -n FILE                      (a C TCP connection analyzer)
 //   pcap-parser bare iteration             (bench/pcap-parser-count.cjs)
+//   rstdiag's own reader and decoder alone (bench/reader-floor.mjs: this runtime's floor)
 //   tshark -r FILE -q -z conv,tcp         (only with --tools …,tshark: it takes a minute per shape)
 // then ratios against issue 19's targets, and rstdiag's findings checked against the generator's
 // truth. --startup compares a 28-packet capture with a bare `node -e 0` (alternated). --against DIR
@@ -34,7 +35,7 @@ let shapes = ['pools'];
 let file = null;
 let scale = 1;
 let repeat = 3;
-let tools = ['rstdiag', 'tcpdump', 'argus', 'tcptrace', 'pcap-parser'];
+let tools = ['rstdiag', 'tcpdump', 'argus', 'tcptrace', 'pcap-parser', 'floor'];
 let check = true;
 let startup = false;
 /** Another build of rstdiag (a checkout with dist/ built) to compare with, run in the same rounds. */
@@ -77,6 +78,7 @@ function commands(f, reportPath) {
     argus: { cmd: 'argus', args: ['-r', f, '-w', argusOut] },
     tcptrace: { cmd: 'tcptrace', args: ['-n', f] },
     'pcap-parser': { cmd: process.execPath, args: [join(here, 'pcap-parser-count.cjs'), f] },
+    floor: { cmd: process.execPath, args: [join(here, 'reader-floor.mjs'), f] },
     tshark: { cmd: 'tshark', args: ['-r', f, '-q', '-z', 'conv,tcp'] },
   };
 }
@@ -188,6 +190,8 @@ function runShape(shape) {
   line('rstdiag / argus', ratio('rstdiag', 'argus'), TARGETS.argus, 'below');
   line('rstdiag / tcptrace', ratio('rstdiag', 'tcptrace'), 1, 'below');
   line('pcap-parser / rstdiag', ratio('pcap-parser', 'rstdiag'), 1, 'above');
+  // No target: what is left for the analysis once reading and decoding (one thread) are paid.
+  if (results.floor && results.tcpdump) console.log(`${'floor / tcpdump'.padEnd(24)}${ratio('floor', 'tcpdump').toFixed(2).padStart(7)}   (reader + decoder alone, one thread)`);
   line('tshark / rstdiag', ratio('tshark', 'rstdiag'), 15, 'above');
   if (results.rstdiag) line('rstdiag peak RSS (MB)', results.rstdiag.rssMB, TARGETS.rssMB[shape] ?? TARGETS.rssMB.default, 'below');
   const ok = check && results.rstdiag && truth ? checkTruth(reportPath, truth) : true;
