@@ -1,9 +1,10 @@
 import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, RuledOutDraft, Severity } from './types.js';
-import { evidenceOf, groupBy, sortEvidence } from './evidence.js';
+import { evidenceOf, groupBy, hex4, SHARED_COUNTER_FACTS, sharedCounterData, sharedCounterRun, sortEvidence } from './evidence.js';
 import { answersFin, answersSegment, hasReset, IDLE_SHORT, isRst, noConnectionReply, ttlInLine } from './tcp.js';
 import type { FindingMessage } from './messages.js';
 import { TcpFlag } from '../decode/packet.js';
 import { Fact } from './facts.js';
+import { seqDiff } from '../tcp/seq.js';
 
 type Reason = 'finished' | 'finAnswered' | 'dataAfterClose' | 'unreadData' | 'lingerZero';
 
@@ -20,6 +21,17 @@ interface Abort {
   conn: Connection;
   rst: ConnEvent;
   reason: Reason;
+  /** For `finished`: how the exchange had finished, as the message says it. */
+  how: string;
+  /** The RST's IP ID is on one counter with other addresses' RSTs: not shown to be its named sender's own. */
+  shared: boolean;
+}
+
+/** Why the exchange counts as finished, as the `finished` message words it (kept as before for the other two ways). */
+const FINISHED_HOW = 'both sides had sent FIN, or the resetting side had closed and had nothing outstanding';
+/** The `finished` wording when the peer closed and the resetting side acknowledged it all before its RST. */
+function peerFinishedHow(peerFin: ConnEvent, ackOfFin: ConnEvent): string {
+  return `the peer had closed with FIN in frame ${peerFin.frame}, the resetting side had acknowledged that FIN and so all the peer's data by frame ${ackOfFin.frame}, and the peer had acknowledged all the resetting side sent`;
 }
 
 /** The first RST after the handshake, unless it is a "no such connection" answer (stale-connection's). */
@@ -29,8 +41,9 @@ function firstRstAfterEstablished(c: Connection): ConnEvent | undefined {
   return c.events[i];
 }
 
-function classify(c: Connection, rst: ConnEvent): Reason {
-  if (answersFin(c, c.events.indexOf(rst)) !== undefined) return 'finAnswered';
+function classify(c: Connection, rst: ConnEvent): { reason: Reason; how: string } {
+  const done = { reason: 'finished' as const, how: FINISHED_HOW };
+  if (answersFin(c, c.events.indexOf(rst)) !== undefined) return { reason: 'finAnswered', how: '' };
   const me = rst.dir;
   // Over the events before the RST: each side's first FIN and last data, in one pass.
   let myFin: ConnEvent | undefined;
@@ -49,14 +62,45 @@ function classify(c: Connection, rst: ConnEvent): Reason {
       else lastPeer = e;
     }
   }
-  if (myFin && peerFin) return 'finished';
+  if (myFin && peerFin) return done;
   if (myFin) {
     const finFrame = myFin.frame;
     const lateData = c.events.some((e) => e.frame < rst.frame && e.dir !== me && e.len > 0 && e.frame > finFrame);
-    return lateData ? 'dataAfterClose' : 'finished';
+    return lateData ? { reason: 'dataAfterClose', how: '' } : done;
   }
-  if (lastPeer && (!lastMine || lastPeer.frame > lastMine.frame)) return 'unreadData';
-  return 'lingerZero';
+  if (lastPeer && (!lastMine || lastPeer.frame > lastMine.frame)) {
+    // The peer's data came last, but it finished (FIN) and everything was acknowledged both ways:
+    // the packets show no data left unanswered, nothing was in flight to lose.
+    const ackOfFin = peerFin && peerFinishedAcked(c, rst, peerFin);
+    return peerFin && ackOfFin ? { reason: 'finished', how: peerFinishedHow(peerFin, ackOfFin) } : { reason: 'unreadData', how: '' };
+  }
+  return { reason: 'lingerZero', how: '' };
+}
+
+/**
+ * The peer had closed (FIN) and the resetting side's stack acknowledged that FIN (so all the peer's
+ * data) by the RST at the latest, while the peer had acknowledged everything the resetting side sent
+ * (up to the RST's sequence number, its send-next): nothing was in flight either way, the exchange
+ * was over. Returns the resetting side's first kept packet that acked the FIN (the RST+ACK itself
+ * when the pure ACKs before it are not kept).
+ */
+function peerFinishedAcked(c: Connection, rst: ConnEvent, peerFin: ConnEvent): ConnEvent | undefined {
+  const me = rst.dir;
+  const finEnd = (peerFin.seq + peerFin.len + 1) >>> 0;
+  let ackOfFin: ConnEvent | undefined;
+  let myEnd = rst.seq;
+  let peerAck: number | undefined;
+  for (const e of c.events) {
+    if (e.frame > rst.frame || e.icmpType >= 0) continue;
+    if (e.dir === me) {
+      if (ackOfFin === undefined && (e.flags & TcpFlag.ACK) !== 0 && e.frame > peerFin.frame && seqDiff(e.ack, finEnd) >= 0) ackOfFin = e;
+      if (e.len > 0 && seqDiff(e.seq + e.len, myEnd) > 0) myEnd = (e.seq + e.len) >>> 0;
+    } else if ((e.flags & TcpFlag.ACK) !== 0 && (peerAck === undefined || seqDiff(e.ack, peerAck) > 0)) {
+      peerAck = e.ack;
+    }
+  }
+  if (ackOfFin === undefined || peerAck === undefined || seqDiff(peerAck, myEnd) < 0) return undefined;
+  return ackOfFin;
 }
 
 /** Why the RST is not a stack's "no such connection" answer (stale-connection), from the packets; undefined when only a pure ACK was answered. */
@@ -71,12 +115,13 @@ function notStale(c: Connection, rst: ConnEvent): RuledOutDraft | undefined {
   return undefined;
 }
 
-function ruledOutOf(c: Connection, rst: ConnEvent): RuledOutDraft[] {
+function ruledOutOf(c: Connection, rst: ConnEvent, shared: boolean): RuledOutDraft[] {
   const out: RuledOutDraft[] = [];
   const stale = notStale(c, rst);
   if (stale !== undefined) out.push(stale);
-  // Two of the sender's own packets at least, as injected-reset's TTL detector wants.
-  const ttl = ttlInLine(c.events, rst, rst.dir, 2);
+  // Two of the sender's own packets at least, as injected-reset's TTL detector wants. A RST on a
+  // counter shared across addresses was made by another stack whatever its TTL: nothing to claim.
+  const ttl = shared ? null : ttlInLine(c.events, rst, rst.dir, 2);
   if (ttl !== null) out.push({ rule: 'injected-reset', messageId: 'ttlInLine', data: ttl });
   if (c.maxIdle < IDLE_SHORT) out.push({ rule: 'idle-timeout', messageId: 'neverIdle', data: { maxIdle: c.maxIdle.toFixed(1) } });
   return out;
@@ -91,13 +136,20 @@ export const abortiveClose: Rule = {
     description: 'An endpoint resets an established connection (resetBy); reason: linger-0, unread data, data after close.',
     docs: 'docs/rules/abortive-close.md',
     messages: {
-      finished: closeMessage('finished', 'the exchange was already finished (both sides had sent FIN, or the resetting side had closed and had nothing outstanding): a fast close many HTTP clients and proxies use; harmless',
+      finished: closeMessage('finished', 'the exchange was already finished ({{finishedHow}}): a fast close many HTTP clients and proxies use; harmless',
         ', after the exchange finished'),
       finAnswered: closeMessage('FIN answered with RST', 'that bare RST answers the peer\'s FIN (its sequence number is the FIN\'s acknowledgement): the resetting side no longer had the socket — it had closed it earlier (its own FIN not in the capture) or torn it down — while the peer was closing too; the connection was ending anyway',
         ', as the peer closed'),
       dataAfterClose: closeMessage('data after close', 'the resetting side had already closed (sent FIN) and data kept arriving: the application closed while its peer was still sending, so the kernel answered the late data with RST'),
       unreadData: closeMessage('unread data', 'the resetting side had received data it never answered: closing a socket with unread data in its receive buffer makes the kernel send RST instead of FIN'),
       lingerZero: closeMessage('linger zero', 'the resetting side closed right after its own last data, without FIN: close() with SO_LINGER {on, 0}, or an explicit abort (an application or proxy dropping the connection)'),
+      onSharedCounter: {
+        summary: 'An established connection reset in {{sender}}\'s name ({{by}}) by one stack that answers for {{runAddrs}} addresses (IP IDs from one counter): not shown to be its own',
+        explanation: 'The connection {{client}} → {{server}} was established (frame {{establishedFrame}}) and ended with a RST in {{sender}}\'s name, the {{by}} (frame {{rstFrame}}, TTL {{rstTtl}}, IP ID {{rstIpId}}).'
+          + SHARED_COUNTER_FACTS
+          + ' The RST was made by one box answering in the peers\' name, not shown to be {{sender}}\'s own stack: a NAT or proxy (a user-mode NAT such as VirtualBox\'s or slirp passes its own socket\'s reset or failure on as a RST), a firewall resetting the connection, or one host that owns all these addresses. Whether {{sender}}\'s application closed or aborted is not shown.'
+          + '{{#several}} {{count}} connections ended this way.{{/several}} The peer\'s application sees "connection reset by peer" on its next read or write.',
+      },
       rstAck: 'the RST (frame {{rstFrame}}) is RST+ACK, a live socket\'s abort; a stack without the connection sends a bare RST',
       answersNothing: 'the bare RST (frame {{rstFrame}}) is not at the acknowledgement of the peer\'s latest segment, as a stack without the connection answers',
       answersFin: 'it answers the peer\'s FIN (frame {{finFrame}}): the connection was ending, not lost',
@@ -119,6 +171,7 @@ export const abortiveClose: Rule = {
         dataAfterClose: 'The {{by}} side of port {{serverPort}} closes while its peer still sends (RST answers late data)',
         finished: 'The {{by}} side of port {{serverPort}} resets after the exchange finished (fast close, harmless)',
         finAnswered: 'The {{by}} side of port {{serverPort}} answers FIN with RST while closing (harmless)',
+        onSharedCounter: 'Resets on port {{serverPort}} sent in the {{by}}s\' name by one stack (their IP IDs come from one counter)',
       },
     },
   },
@@ -130,20 +183,23 @@ export const abortiveClose: Rule = {
       if (c.natRole === 'translated' && c.natPeer !== null) continue;
       const rst = firstRstAfterEstablished(c);
       if (rst === undefined) continue;
-      hits.push({ conn: c, rst, reason: classify(c, rst) });
+      hits.push({ conn: c, rst, ...classify(c, rst), shared: sharedCounterRun(c, rst.dir) !== null });
     }
-    return groupBy(hits, (h) => `${h.conn.orig.addr}|${h.conn.resp.text}|${h.rst.dir}|${h.reason}`).map((group) => {
+    return groupBy(hits, (h) => `${h.conn.orig.addr}|${h.conn.resp.text}|${h.rst.dir}|${h.shared ? 'shared' : h.reason}`).map((group) => {
       const h0 = group[0]!;
       const c0 = h0.conn;
       const by = h0.rst.dir === 0 ? 'client' as const : 'server' as const;
       const sender = h0.rst.dir === 0 ? c0.orig : c0.resp;
-      const severity: Severity = h0.reason === 'finished' || h0.reason === 'finAnswered' ? 'info' : 'warning';
+      // A RST on a counter shared across addresses: another stack made it, whatever the packets before it show.
+      const run = h0.shared ? sharedCounterRun(c0, h0.rst.dir) : null;
+      const harmless = run === null && (h0.reason === 'finished' || h0.reason === 'finAnswered');
+      const severity: Severity = harmless ? 'info' : 'warning';
       const evidence = [];
       for (const h of group) {
         const idx = h.conn.events.indexOf(h.rst);
         // The packets leading up to the reset, and the reset itself.
         for (const ev of h.conn.events.slice(Math.max(0, idx - 4), idx + 1)) {
-          evidence.push(evidenceOf(h.conn, ev, ev === h.rst ? `${by} resets the established connection` : ''));
+          evidence.push(evidenceOf(h.conn, ev, ev !== h.rst ? '' : h.shared ? `RST in the ${by}'s name, IP ID on a counter other addresses share` : `${by} resets the established connection`));
         }
       }
       sortEvidence(evidence);
@@ -151,20 +207,25 @@ export const abortiveClose: Rule = {
       return {
         rule: 'abortive-close' as const,
         severity,
-        confidence: h0.reason === 'finished' ? 0.9 : 0.75,
+        confidence: run !== null ? 0.6 : h0.reason === 'finished' ? 0.9 : 0.75,
         client: c0.orig.text,
         server: c0.resp.text,
         backend,
-        resetBy: by,
+        resetBy: run !== null ? 'middlebox' as const : by,
         resetSender: sender.addr,
         count: group.length,
-        ruledOut: ruledOutOf(c0, h0.rst),
-        messageId: h0.reason,
+        ruledOut: ruledOutOf(c0, h0.rst, run !== null),
+        messageId: run !== null ? 'onSharedCounter' : h0.reason,
         data: {
           sender: sender.text, by, client: c0.orig.text, server: c0.resp.text,
           establishedFrame: c0.dirs[0].synFrame || c0.firstFrame, rstFrame: h0.rst.frame,
+          ...(h0.reason === 'finished' ? { finishedHow: h0.how } : {}),
+          ...(run !== null ? { rstTtl: h0.rst.ttl, rstIpId: hex4(h0.rst.ipId), ...sharedCounterData(run) } : {}),
         },
-        remediation: h0.reason === 'finished' || h0.reason === 'finAnswered' ? ['Nothing to fix unless the peer logs errors: the data exchange had completed.'] : [
+        remediation: run !== null ? [
+          `Find what answers in ${sender.addr}'s name between ${(by === 'server' ? c0.orig : c0.resp).addr} and the capture point: a NAT or proxy (a VM's user-mode NAT: VirtualBox, QEMU/slirp), a firewall resetting connections.`,
+          `Capture beyond it, or on ${sender.addr}, to see whether ${sender.addr} itself reset the connection and why.`,
+        ] : harmless ? ['Nothing to fix unless the peer logs errors: the data exchange had completed.'] : [
           `Look at how the ${by} application closes its sockets: SO_LINGER with a zero timeout, closing before reading the whole request/response, or a proxy/idle reaper aborting connections.`,
           h0.reason === 'unreadData' ? 'Read (drain) the socket before close(), or shut down the write side first (shutdown(SHUT_WR)) and wait for the peer\'s FIN.' : 'Use a graceful close (FIN): remove SO_LINGER 0, or shutdown() before close().',
         ],

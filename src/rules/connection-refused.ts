@@ -1,9 +1,9 @@
 import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, RuledOutDraft } from './types.js';
-import { acrossNat, evidenceOf, groupBy, hex4, looksLikeService, sortEvidence, synCopyNotes, translatedPeer } from './evidence.js';
+import { acrossNat, evidenceOf, groupBy, hex4, looksLikeService, SHARED_COUNTER_FACTS, sharedCounterData, sharedCounterRun, sortEvidence, synCopyNotes,
+  translatedPeer } from './evidence.js';
 import { isRst, isSynOnly } from './tcp.js';
 import { TcpFlag } from '../decode/packet.js';
 import { Fact, type FactTest } from './facts.js';
-import { ADDRS as RUN_ADDRS, MAX_STEP as IPID_MAX_STEP } from '../flow/reset-ipids.js';
 
 interface Refusal {
   conn: Connection;
@@ -110,7 +110,7 @@ export const connectionRefused: Rule = {
       refusedOnSharedCounter: {
         summary: '{{clientAddr}} → {{server}}: refused with a RST+ACK from one stack that answers for {{runAddrs}} addresses (IP IDs from one counter), not shown to be {{whoAddr}}\'s own',
         explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame}}) and got a RST+ACK acknowledging the SYN\'s ISN + 1 in {{whoAddr}}\'s name (frame {{rstFrame}}, TTL {{rstTtl}}, IP ID {{rstIpId}}).'
-          + ' {{runRsts}} RSTs from {{runAddrs}} different addresses, frames {{runFirstFrame}} to {{runLastFrame}}, carry IP IDs {{runFirstIpId}} to {{runLastIpId}}, each at most {{runMaxStep}} above the one before: one IP ID counter, so one stack sent them all. Separate hosts count their IP IDs apart (or send 0).'
+          + SHARED_COUNTER_FACTS
           + ' The refusals were made by one box answering in the peers\' name: a NAT or proxy (a user-mode NAT such as VirtualBox\'s or slirp passes its own connect()\'s failure on as a RST), a firewall rejecting with tcp-reset, or one host that owns all these addresses. Whether anything listens on port {{port}} of {{whoAddr}} is not shown.'
           + '{{#zeroHop}} The TTL agrees: {{rstTtl}} is a sending stack\'s initial value, no router passed, although {{whoAddr}} is a public address and {{clientAddr}} a private one behind a NAT.{{/zeroHop}}'
           + '{{#several}} {{count|plural:attempt}} were refused the same way.{{/several}}',
@@ -212,7 +212,7 @@ export const connectionRefused: Rule = {
       // The RST is its host's own only if no sign says another stack made it. Its IP ID on a counter
       // that RSTs of other addresses share (capture-wide: src/flow/reset-ipids.ts): one stack
       // answered for several addresses. A Service address is answered through NAT by design.
-      const run = refusingRst !== undefined && !service && h0.answered.rstIpIdRun?.dir === 1 ? h0.answered.rstIpIdRun : null;
+      const run = refusingRst !== undefined && !service ? sharedCounterRun(h0.answered, 1) : null;
       // A TTL of no hop from a public address, seen on the private side of the NAT (the SYN too
       // arrived with its initial TTL): every router decrements it, the NAT too.
       const syn = firstSyn(h0.answered);
@@ -240,10 +240,7 @@ export const connectionRefused: Rule = {
           synFrame: h0.conn.dirs[0].synFrame, whoAddr: who.addr, port,
           rstTtl: refusingRst?.ttl ?? 0, usualTtl: usual === null ? '' : ttlText(usual),
           ...(run !== null || zeroHop ? { rstFrame: refusingRst?.frame ?? 0, rstIpId: hex4(refusingRst?.ipId ?? 0), synTtl: syn?.ttl ?? 0, zeroHop } : {}),
-          ...(run !== null ? {
-            runRsts: run.rsts, runAddrs: run.addrs >= RUN_ADDRS ? `${RUN_ADDRS} or more` : run.addrs, runFirstFrame: run.firstFrame, runLastFrame: run.lastFrame,
-            runFirstIpId: hex4(run.firstIpId), runLastIpId: hex4(run.lastIpId), runMaxStep: IPID_MAX_STEP,
-          } : {}),
+          ...(run !== null ? sharedCounterData(run) : {}),
         },
         severity: middlebox ? 'warning' as const : 'error' as const,
         confidence: middlebox ? 0.6 : 0.95,

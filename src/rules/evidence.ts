@@ -1,6 +1,7 @@
 import ipaddr from 'ipaddr.js';
 import { TcpFlag } from '../decode/packet.js';
-import type { Connection, ConnEvent } from '../flow/types.js';
+import type { Connection, ConnEvent, Dir, IpIdRun } from '../flow/types.js';
+import { ADDRS as RUN_ADDRS, MAX_STEP as IPID_MAX_STEP } from '../flow/reset-ipids.js';
 import type { EvidencePacket } from './types.js';
 import { copyKinds, synsOf } from './tcp.js';
 
@@ -45,6 +46,26 @@ function spellFlags(flags: number): string {
 export function hex4(ipId: number): string {
   return `0x${ipId.toString(16).padStart(4, '0')}`;
 }
+
+/**
+ * The run of one IPv4 ID counter that the connection's RST from `dir` is on, with RSTs of other
+ * source addresses (capture-wide: src/flow/reset-ipids.ts): one stack sent them all in several
+ * addresses' name, so the RST is not shown to be its named sender's own. Null when not so.
+ */
+export function sharedCounterRun(c: Connection, dir: Dir): IpIdRun | null {
+  return c.rstIpIdRun?.dir === dir ? c.rstIpIdRun : null;
+}
+
+/** The facts of a shared-counter run, as message data (the `run*` placeholders of SHARED_COUNTER_FACTS). */
+export function sharedCounterData(run: IpIdRun): Record<string, string | number> {
+  return {
+    runRsts: run.rsts, runAddrs: run.addrs >= RUN_ADDRS ? `${RUN_ADDRS} or more` : run.addrs, runFirstFrame: run.firstFrame, runLastFrame: run.lastFrame,
+    runFirstIpId: hex4(run.firstIpId), runLastIpId: hex4(run.lastIpId), runMaxStep: IPID_MAX_STEP,
+  };
+}
+
+/** What a shared-counter run shows, for a message's explanation (data from sharedCounterData). */
+export const SHARED_COUNTER_FACTS = ' {{runRsts}} RSTs from {{runAddrs}} different addresses, frames {{runFirstFrame}} to {{runLastFrame}}, carry IP IDs {{runFirstIpId}} to {{runLastIpId}}, each at most {{runMaxStep}} above the one before: one IP ID counter, so one stack sent them all. Separate hosts count their IP IDs apart (or send 0).';
 
 function rel(value: number, isn: number): number | null {
   if (isn < 0) return null;

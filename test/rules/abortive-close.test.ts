@@ -27,6 +27,24 @@ function lossyReplies(n: number): TablePacket[] {
     k.s(t + 0.002, 'A', seq + 1, k.cNext + 1, { id: 0x901 }), k.c(t + 1, 'RA', k.cNext + 1, seq + 1, { id: 0x2001 })];
 }
 
+/**
+ * Three public servers behind a NAT each reset the connection right after the client's last data
+ * (RST+ACK, TTL 64, the servers' other packets TTL 64 too), the RSTs with the given IP IDs: 8 rows
+ * a connection, the RSTs at frames 8, 16, 24 (ndpi-gnutella.pcap's shape).
+ */
+function serverResets(ids: readonly number[]): TablePacket[] {
+  const servers = ['97.83.183.148:8890', '14.200.255.229:37058', '220.238.145.82:33527'];
+  return ids.flatMap((id, i) => {
+    const p = conversation(`10.0.2.15:${50293 + i}`, servers[i]!, { ci: 1000 * (i + 1), si: 7000 * (i + 1) });
+    return [...opening(p, i), p.c(i + 0.1, 'PA', p.cNext, p.sNext, { len: 20 }), p.s(i + 0.2, 'RA', p.sNext, p.cNext + 20, { id })];
+  });
+}
+
+/** Each server's unread-data reset, one finding each (evidence: the RST and the 4 packets before it). */
+function unreadEach(messageId: string, resetBy: 'server' | 'middlebox', severity: 'warning') {
+  return [4, 12, 20].map((f) => ({ messageId, severity, resetBy, count: 1, frames: [f, f + 1, f + 2, f + 3, f + 4] }));
+}
+
 new RuleTester().run('abortive-close', {
   valid: [
     {
@@ -55,6 +73,40 @@ new RuleTester().run('abortive-close', {
     },
   ],
   invalid: [
+    {
+      name: 'three servers\' RSTs carry IP IDs from one counter (0x03d1, 0x03f2, 0x041e): one stack made them in their name, not their own sockets (warning, middlebox)',
+      packets: serverResets([0x03d1, 0x03f2, 0x041e]),
+      findings: unreadEach('onSharedCounter', 'middlebox', 'warning'),
+    },
+    {
+      name: 'three servers\' RSTs with IP ID 0 (Linux, DF): no counter to share, each server\'s own close with unread data',
+      packets: serverResets([0, 0, 0]),
+      findings: unreadEach('unreadData', 'server', 'warning'),
+    },
+    {
+      name: 'three servers\' RSTs, each from its own IP ID counter: their own closes with unread data',
+      packets: serverResets([0x1234, 0x8a01, 0x3c77]),
+      findings: unreadEach('unreadData', 'server', 'warning'),
+    },
+    {
+      // zeek-m57-long.pcap: the client's RST+ACK 1.35 s after the server's FIN, all acked both ways.
+      name: 'the server sent its data and FIN, the client acked them all, then reset instead of FIN: the exchange had finished (info), not unread data',
+      packets: [...opening(k), k.s(0.01, 'PA', k.sNext, k.cNext, { len: 100 }), k.c(0.011, 'A', k.cNext, k.sNext + 100),
+        k.s(2.9, 'FA', k.sNext + 100, k.cNext), k.c(2.9005, 'A', k.cNext, k.sNext + 101), k.c(4.25, 'RA', k.cNext, k.sNext + 101)],
+      findings: [{ messageId: 'finished', severity: 'info', resetBy: 'client', count: 1, frames: [7, 8, 9, 10, 11] }],
+    },
+    {
+      name: 'the server sent data and FIN, and the client\'s RST+ACK acks neither: unread data',
+      packets: [...opening(k), k.s(0.01, 'PA', k.sNext, k.cNext, { len: 100 }), k.s(0.02, 'FA', k.sNext + 100, k.cNext),
+        k.c(0.5, 'RA', k.cNext, k.sNext)],
+      findings: [{ messageId: 'unreadData', severity: 'warning', resetBy: 'client', count: 1, frames: [5, 6, 7, 8, 9] }],
+    },
+    {
+      name: 'the server\'s FIN was acked, but the client\'s later data was not when it reset: not a finished exchange',
+      packets: [...opening(k), k.s(1, 'FA', k.sNext, k.cNext), k.c(1.001, 'A', k.cNext, k.sNext + 1),
+        k.c(1.5, 'PA', k.cNext, k.sNext + 1, { len: 30 }), k.c(2, 'RA', k.cNext + 30, k.sNext + 1)],
+      findings: [{ messageId: 'lingerZero', severity: 'warning', resetBy: 'client', count: 1, frames: [6, 7, 8, 9, 10] }],
+    },
     {
       // 6 + 3 × 60 rows, then the FINs (187, 188), the server's ACK and the client's RST (190): kept
       // past the bound with the packets before them, so the reason is read from the real ending.
@@ -116,6 +168,11 @@ new RuleTester().run('abortive-close', {
 });
 
 ruledOutCases('abortive-close', [
+  {
+    name: 'a RST on a counter shared across addresses: its TTL in line with the server\'s packets does not make it the server\'s own',
+    packets: serverResets([0x03d1, 0x03f2, 0x041e]),
+    ruledOut: [['stale-connection', 'idle-timeout'], ['stale-connection', 'idle-timeout'], ['stale-connection', 'idle-timeout']],
+  },
   {
     name: 'the bare RST answers the peer\'s FIN (frame 7), with the client\'s TTL, after 5 s of silence at most',
     packets: [...opening(k), k.s(5, 'FA', k.sNext, k.cNext), k.c(5.0002, 'R', k.cNext)],
