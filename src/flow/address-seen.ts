@@ -1,9 +1,47 @@
 import { addressWord, mix32 } from './endpoints.js';
+import type { ConnSlots } from './slots.js';
+import { DirFlag, type DirSlots } from './dir-slots.js';
+
+/**
+ * When an address last sent a TCP packet in a connection where it sent an ACK (it answered, or was
+ * in a connection: a SYN flood's spoofed sources never are), whatever the connection. Read from
+ * each direction's last packet time, not per packet: retired connections noted as they retire (a
+ * bounded map, AddressLastSent), held ones walked when asked (rules ask only about silent peers).
+ */
+export class LastSentByAddress {
+  private readonly retired = new AddressLastSent();
+
+  constructor(private readonly conns: ConnSlots, private readonly dirs: DirSlots) {}
+
+  /** The connection in `slot` retires: its sides that sent an ACK, with their last packet times. */
+  noteRetiring(slot: number): void {
+    const d = this.dirs;
+    for (const dir of [0, 1] as const) {
+      if ((d.bits(d.at(slot, dir)) & DirFlag.LastAckValid) === 0) continue;
+      this.retired.note(this.conns.version(slot), this.conns.u, this.conns.addrOffset(slot, dir === 0), d.lastT(slot, dir));
+    }
+  }
+
+  /** The last capture time the address (IP version 4 or 6, its bytes) sent, retired or in `held` slots; NaN when never. */
+  lastSent(version: number, bytes: Uint8Array, held: readonly number[]): number {
+    let last = this.retired.lastSent(version, bytes);
+    const c = this.conns;
+    const d = this.dirs;
+    for (const s of held) {
+      if (c.version(s) !== version) continue;
+      for (const dir of [0, 1] as const) {
+        if ((d.bits(d.at(s, dir)) & DirFlag.LastAckValid) === 0 || !c.isAddress(s, dir === 0, bytes)) continue;
+        if (!(d.lastT(s, dir) <= last)) last = d.lastT(s, dir);
+      }
+    }
+    return last;
+  }
+}
 
 /**
  * When each IP address last sent a packet (noted per connection as it retires, FlowTable): what
- * says a host that went silent on one connection was still up on others (FlowTable.lastSentBy). An open-addressing map in typed arrays (the
- * address words, the version, the time). Bounded: a new address past MAX empties it and it starts
+ * says a host that went silent on one connection was still up on others (LastSentByAddress). An
+ * open-addressing map in typed arrays (the address words, the version, the time). Bounded: a new address past MAX empties it and it starts
  * over, so it holds the addresses noted most recently (one asked about after it was emptied is
  * unknown, as if never heard from: never a sign of life that was not seen).
  */

@@ -3,10 +3,11 @@ import { formatAddress } from '../decode/address.js';
 import type { Frame } from '../capture/types.js';
 import type { Connection, Dir } from './types.js';
 import { EndpointCounts } from './endpoint-counts.js';
-import { AddressLastSent } from './address-seen.js';
 import { blankConnection, ConnectionRecord } from './connection.js';
 import { ConnFlag, ConnSlots } from './slots.js';
 import { DirFlag, DirSlots } from './dir-slots.js';
+// After slots and dir-slots: those two import each other, and slots must be loaded first.
+import { LastSentByAddress } from './address-seen.js';
 import { TupleIndex } from './tuple-index.js';
 import { RecencyLists } from './recency.js';
 import { CopyWindow } from './copies.js';
@@ -77,8 +78,8 @@ export class FlowTable {
   private nextId = 1;
   private lastSweepT = 0;
   private readonly heldEndpoints = new EndpointCounts();
-  /** Per address, when it last sent in a retired connection (see lastSentBy). */
-  private readonly retiredLastSent = new AddressLastSent();
+  /** Per address, when it last sent (see lastSentBy). */
+  private readonly lastSent = new LastSentByAddress(this.conns, this.dirs);
   readonly maxConnections: number;
   readonly retireAfter: number;
   readonly idleRetireAfter: number;
@@ -144,35 +145,9 @@ export class FlowTable {
     return out;
   }
 
-  /**
-   * The last capture time this address (IP version 4 or 6, its bytes) sent a TCP packet in a
-   * connection where it sent an ACK (it answered, or was in a connection: a SYN flood's spoofed
-   * sources never are), whatever the connection; NaN when never. Read from each direction's last
-   * packet time, not per packet: retired connections noted as they retire (a bounded map, see
-   * AddressLastSent), held ones walked when asked (rules ask only about silent peers).
-   */
+  /** The last capture time this address (IP version 4 or 6, its bytes) sent, in any connection; NaN when never (LastSentByAddress). */
   lastSentBy(version: number, bytes: Uint8Array): number {
-    let last = this.retiredLastSent.lastSent(version, bytes);
-    const c = this.conns;
-    const d = this.dirs;
-    for (const s of this.heldSlots()) {
-      if (c.version(s) !== version) continue;
-      for (const dir of [0, 1] as const) {
-        if ((d.bits(d.at(s, dir)) & DirFlag.LastAckValid) === 0 || !c.isAddress(s, dir === 0, bytes)) continue;
-        if (!(d.lastT(s, dir) <= last)) last = d.lastT(s, dir);
-      }
-    }
-    return last;
-  }
-
-  /** The sides of a connection that sent an ACK, with their last packet times, into retiredLastSent. */
-  private noteSides(slot: number): void {
-    const c = this.conns;
-    const d = this.dirs;
-    for (const dir of [0, 1] as const) {
-      if ((d.bits(d.at(slot, dir)) & DirFlag.LastAckValid) === 0) continue;
-      this.retiredLastSent.note(c.version(slot), c.u, c.addrOffset(slot, dir === 0), d.lastT(slot, dir));
-    }
+    return this.lastSent.lastSent(version, bytes, this.heldSlots());
   }
 
   /** Connections currently held (not yet retired), in order of first packet, as records. */
@@ -332,7 +307,7 @@ export class FlowTable {
 
   private retire(slot: number, mayRelease: boolean): void {
     const c = this.conns;
-    this.noteSides(slot);
+    this.lastSent.noteRetiring(slot);
     this.index.remove(slot);
     this.heldEndpoints.remove(c.origKey(slot));
     if ((c.bits(slot) & ConnFlag.CountedResp) !== 0) this.heldEndpoints.remove(c.respKey(slot));
