@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { readCapture } from '../capture/reader.js';
 import { CaptureOpenError, type Frame } from '../capture/types.js';
 import { Decoder } from '../decode/decoder.js';
+import { CopyPrefilter } from '../flow/copy-prefilter.js';
 import { Packet } from '../decode/packet.js';
 import { C, FULL, SLOT_PACKETS, SLOTS, type DecodeJob, type DecodeResult } from './decode-channel.js';
 import { RECORD_WORDS, writeRecord } from './packet-record.js';
@@ -45,9 +46,12 @@ function publish(final: boolean): void {
 
 async function decodeOne(path: string): Promise<DecodeResult> {
   const decoder = new Decoder();
+  // Here, where the thread waits on the analysis most of the time: the copy window's first test.
+  const prefilter = new CopyPrefilter();
   let nextProgress = PROGRESS_STEP;
   const onFrame = (frame: Frame): void => {
     decoder.decode(frame, packet);
+    prefilter.mark(frame, packet);
     writeRecord(data, (slot * SLOT_PACKETS + count) * RECORD_WORDS, frame, packet);
     if (++count === SLOT_PACKETS) {
       publish(false);

@@ -136,6 +136,11 @@ export const PACKET_FIELDS = {
   hasTimestamps: boolField('transport', 'transport'),
   tsVal: uintField(0, 'transport', 'transport'),
   tsEcr: uintField(0, 'transport', 'transport'),
+  /**
+   * No packet with this one's direction and copy-compared fields was seen within the copy window:
+   * it cannot be a copy (set after decoding by src/flow/copy-prefilter.ts; false: not known).
+   */
+  unrepeated: boolField('transport', 'transport'),
 
   // --- ICMP / ICMPv6 error carrying an embedded IP + transport header ---
   icmpType: intField(-1, 'icmp', 'icmp'),

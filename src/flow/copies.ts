@@ -21,8 +21,14 @@ const enum Entry {
   Number = 2,
   /** Running number of the next older entry in the same bucket (double), or -1. */
   Older = 4,
+  /**
+   * The latest capture time of this entry and every older one (double): a lookup stops at the
+   * first entry whose MaxTime is past the window, since nothing older can be within it (exact
+   * also when the capture's clock steps back).
+   */
+  MaxTime = 6,
   /** slot × 2 + direction, and the connection's id (a slot is reused by later connections). */
-  Key = 6,
+  Key = 8,
   Conn,
   /** The direction's count of remembered packets before this one (PartWord.CopyCount). */
   Nth,
@@ -101,6 +107,8 @@ export class CopyWindow {
   private bucketMask = 0;
   /** The next entry's running number. */
   private count = 0;
+  /** The latest capture time remembered (Entry.MaxTime of the newest entry). */
+  private maxTime = -Infinity;
   /** The kind of the entry the last match with `copy` found. */
   private matchKind = Kind.None;
   /**
@@ -117,6 +125,7 @@ export class CopyWindow {
   /** Every entry dropped (the table starts over). */
   clear(): void {
     this.count = 0;
+    this.maxTime = -Infinity;
     this.capacity = 0;
     this.resize(INITIAL_ENTRIES);
   }
@@ -184,6 +193,7 @@ export class CopyWindow {
    * counted on the entry; a repeat (Kind.Repeat) is a copy unless it may be a second answer.
    */
   find(slot: number, dir: Dir, p: Packet): number {
+    if (p.unrepeated) return -1;
     const e = this.match(slot, dir, p, true);
     if (e < 0) return -1;
     const o = e * Entry.Size;
@@ -221,7 +231,7 @@ export class CopyWindow {
    * retransmits waits an RTO and stamps a new IP ID or TSval). Read only for repeated SYNs.
    */
   duplicateFrame(slot: number, dir: Dir, p: Packet): boolean {
-    return this.match(slot, dir, p, false) >= 0;
+    return !p.unrepeated && this.match(slot, dir, p, false) >= 0;
   }
 
   /**
@@ -242,8 +252,8 @@ export class CopyWindow {
     let foundKind = Kind.None;
     for (let n = this.heads[this.bucket(key)]!; n >= 0;) {
       const o = (n & this.mask) * Entry.Size;
-      // Overwritten: the rest of the chain is older still.
-      if (this.doubles[(o + Entry.Number) >> 1] !== n) break;
+      // Overwritten, or this and every older entry before the window: the rest of the chain is older still.
+      if (this.doubles[(o + Entry.Number) >> 1] !== n || this.now - this.doubles[(o + Entry.MaxTime) >> 1]! > COPY_WINDOW) break;
       const w = this.words;
       if (w[o + Entry.Key] === key && w[o + Entry.Conn] === conn) {
         const nth = w[o + Entry.Nth]!;
@@ -283,6 +293,8 @@ export class CopyWindow {
     const w = this.words;
     this.doubles[(o + Entry.Time) >> 1] = this.now;
     this.doubles[(o + Entry.Number) >> 1] = n;
+    if (this.now > this.maxTime) this.maxTime = this.now;
+    this.doubles[(o + Entry.MaxTime) >> 1] = this.maxTime;
     w[o + Entry.Key] = slot * 2 + dir;
     w[o + Entry.Conn] = c.id(slot);
     w[o + Entry.Nth] = nth;
