@@ -48,8 +48,9 @@ function isGzip(path: string): boolean {
 
 function workerScript(): URL | null {
   // Under a test runner loading the TypeScript sources there is no compiled script to start.
-  // Beside this file: dist/analysis/ as tsc writes it, or dist/cli/ in the bundle (postbuild.mjs).
-  return import.meta.url.endsWith('.js') ? new URL('./analysis-worker.js', import.meta.url) : null;
+  // Beside this file: dist/analysis/ as tsc writes it, or dist/cli/ in the bundle (postbuild.mjs;
+  // its main-thread code is dist/cli/app.cjs).
+  return /\.c?js$/.test(import.meta.url) ? new URL('./analysis-worker.js', import.meta.url) : null;
 }
 
 /**
