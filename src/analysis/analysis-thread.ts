@@ -8,10 +8,11 @@
  * the peak RSS of a multi-gigabyte capture under 200 MB at no cost in time. The main thread only
  * waits (asynchronously: a thread that dies is noticed, never waited on forever) and renders.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import type { AnalyzeOptions } from './analyze.js';
 import { CaptureOpenError } from '../capture/types.js';
+import { builtin } from '../lazy-builtin.js';
 import { startDecoder, type StartedDecoder } from './decode-thread.js';
 import type { Analysis } from '../report/types.js';
 
@@ -107,6 +108,7 @@ export class AnalysisThreads {
     const script = workerScript();
     if (script === null) return null;
     const decoder = startDecoder();
+    const { Worker } = builtin<typeof import('node:worker_threads')>('node:worker_threads');
     const worker = new Worker(script, {
       workerData: { channel: decoder.channel },
       transferList: [decoder.channel.port],
