@@ -12,14 +12,14 @@
 // truth. --startup compares a 28-packet capture with a bare `node -e 0` (alternated). --against DIR
 // runs another checkout's build (its dist/ built) in the same rounds and prints the ratios to it.
 //
-//   npm run bench [-- --shape pools,distinct-clients,syn-flood] [--scale K] [--repeat N]
+//   npm run bench [-- --shape pools,distinct-clients,syn-flood|none] [--scale K] [--repeat N]
 //                 [--tools rstdiag,tcpdump,argus] [--file F] [--startup] [--no-check] [--against DIR]
 // Shapes (bench/generate.mjs --shape): pools (failures grouped on 60 clients), distinct-clients
 // (every failure from a client of its own), syn-flood (unanswered SYNs from distinct sources).
 // Captures are generated into bench/out/ when missing. Peak RSS and CPU come from /usr/bin/time -v.
 // Run `npm run build` first: the benchmark runs dist/.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -42,7 +42,8 @@ let startup = false;
 let against = null;
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
-  if (a === '--shape') shapes = args[++i].split(',');
+  // --shape none: no shape at all (with --startup, the start-up comparison alone).
+  if (a === '--shape') shapes = args[++i].split(',').filter((s) => s !== 'none');
   else if (a === '--file') file = args[++i];
   else if (a === '--scale') scale = Number(args[++i]);
   else if (a === '--repeat') repeat = Number(args[++i]);
@@ -217,6 +218,7 @@ function runStartup() {
   return { ratios, pairs };
 }
 
+mkdirSync(out, { recursive: true }); // a fresh checkout has no bench/out/ yet
 const report = { shapes: [], startup: null };
 let ok = true;
 for (const shape of shapes) {

@@ -8,10 +8,11 @@
  * the peak RSS of a multi-gigabyte capture under 200 MB at no cost in time. The main thread only
  * waits (asynchronously: a thread that dies is noticed, never waited on forever) and renders.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import type { AnalyzeOptions } from './analyze.js';
 import { CaptureOpenError } from '../capture/types.js';
+import { builtin } from '../lazy-builtin.js';
 import { startDecoder, type StartedDecoder } from './decode-thread.js';
 import type { Analysis } from '../report/types.js';
 
@@ -48,8 +49,9 @@ function isGzip(path: string): boolean {
 
 function workerScript(): URL | null {
   // Under a test runner loading the TypeScript sources there is no compiled script to start.
-  // Beside this file: dist/analysis/ as tsc writes it, or dist/cli/ in the bundle (postbuild.mjs).
-  return import.meta.url.endsWith('.js') ? new URL('./analysis-worker.js', import.meta.url) : null;
+  // Beside this file: dist/analysis/ as tsc writes it, or dist/cli/ in the bundle (postbuild.mjs;
+  // its main-thread code is dist/cli/app.cjs).
+  return /\.c?js$/.test(import.meta.url) ? new URL('./analysis-worker.js', import.meta.url) : null;
 }
 
 /**
@@ -106,6 +108,7 @@ export class AnalysisThreads {
     const script = workerScript();
     if (script === null) return null;
     const decoder = startDecoder();
+    const { Worker } = builtin<typeof import('node:worker_threads')>('node:worker_threads');
     const worker = new Worker(script, {
       workerData: { channel: decoder.channel },
       transferList: [decoder.channel.port],

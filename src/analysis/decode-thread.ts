@@ -3,8 +3,9 @@
  * packets as records in shared memory (decode-channel.ts) and spends its own thread on the flow
  * table and the rules. Same frames, same packets, same errors as reading in-thread.
  */
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import { CaptureOpenError, type CaptureInfo, type Frame } from '../capture/types.js';
+import { builtin } from '../lazy-builtin.js';
 import { Packet } from '../decode/packet.js';
 import type { DecoderCounts } from '../decode/undecoded.js';
 import { C, DATA_WORDS, EMPTY, FULL, SLOT_PACKETS, SLOTS, type DecodedChannel, type DecodeJob, type DecodeResult } from './decode-channel.js';
@@ -28,6 +29,7 @@ export interface StartedDecoder {
 export function startDecoder(): StartedDecoder {
   const control = new SharedArrayBuffer(C.Size * 4);
   const data = new SharedArrayBuffer(DATA_WORDS * 4);
+  const { MessageChannel, Worker } = builtin<typeof import('node:worker_threads')>('node:worker_threads');
   const { port1, port2 } = new MessageChannel();
   const job: DecodeJob = { control, data, port: port1 };
   // It allocates almost nothing per packet (a reused frame and packet): a small young generation.

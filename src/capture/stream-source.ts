@@ -4,11 +4,11 @@
  */
 
 import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { captureOpenError, errorCode, openErrorFor } from './capture-errors.js';
 import { CaptureParser } from './capture-parser.js';
 import { ChunkFeeder } from './chunk-feeder.js';
 import { ProgressCallback } from './types.js';
+import { builtin } from '../lazy-builtin.js';
 
 export function toBuffer(chunk: unknown): Buffer {
   if (Buffer.isBuffer(chunk)) return chunk;
@@ -101,7 +101,7 @@ export async function consumeStream(
     }
   }
   const src = Readable.from(raw());
-  const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+  const gunzip = builtin<typeof import('node:zlib')>('node:zlib').createGunzip({ chunkSize: 256 * 1024 });
   src.on('error', (e: unknown) => gunzip.destroy(e instanceof Error ? e : new Error(String(e))));
   src.pipe(gunzip);
   let go = true;

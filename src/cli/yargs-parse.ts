@@ -3,8 +3,9 @@
  * help, --version, mistakes (turned into one actionable line by usage.ts) and the forms only it
  * knows (`--no-connections`, `--flag true`, camelCase). Loaded only then.
  */
-import yargs, { type Argv } from 'yargs';
+import type { Argv } from 'yargs';
 import { TOOL_VERSION } from '../version.js';
+import { importPackage } from './import-package.js';
 import { COMMAND_SCHEMA, positionalUsage, type CommandSpec, type ParsedArgs, type ParsedCommand } from './schema.js';
 import { COMMANDS, UsageError, orList, usageMessage } from './usage.js';
 
@@ -40,6 +41,9 @@ function restoreStdin(value: unknown): ParsedArgs[string] {
  * prints and exits). A mistake throws a UsageError with one line.
  */
 export async function yargsParse(rawArgv: readonly string[]): Promise<ParsedCommand | null> {
+  // Imported here, not at the top: in the CommonJS bundle (scripts/postbuild.mjs) a static import
+  // of this ES-only package would become require('yargs'), which Node 20 before 20.19 refuses.
+  const { default: yargs } = (await importPackage('yargs')) as typeof import('yargs');
   let parsed: ParsedCommand | null = null;
   let y = yargs(rawArgv.map((a) => (a === '-' ? STDIN_TOKEN : a)))
     .scriptName('rstdiag')

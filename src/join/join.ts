@@ -77,7 +77,8 @@ export function joinAnalysis(results: CaptureResult[], options: { connections?: 
 
 /** The rule's text names frames of the finding's input: `frame 12` becomes `frame 2#12`. */
 function nameFrames(f: FindingWithEvidence, input: number): void {
-  const named = (text: string): string => text.replace(/\b(frames?) (\d+(?:(?:, | and |–)\d+)*)/g,
+  // – as \u2013: the CLI's bundle stays ASCII (scripts/postbuild.mjs says why).
+  const named = (text: string): string => text.replace(/\b(frames?) (\d+(?:(?:, | and |\u2013)\d+)*)/g,
     (_, word: string, list: string) => `${word} ${list.replace(/\d+/g, (n) => ref(input, Number(n)))}`);
   f.summary = named(f.summary);
   f.explanation = named(f.explanation);

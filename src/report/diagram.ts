@@ -82,7 +82,8 @@ export function stepText(e: EvidencePacket): string {
   return parts.join(' ');
 }
 
-const NAT_FULL = /\b(DNAT|SNAT)\s+\S+\s*→\s*([^\s;,)]+)/;
+// → as \u2192: the CLI's bundle stays ASCII (scripts/postbuild.mjs says why).
+const NAT_FULL = /\b(DNAT|SNAT)\s+\S+\s*\u2192\s*([^\s;,)]+)/;
 const NAT_WORD = /\b(DNAT|SNAT)\b/;
 
 /** Lanes and steps for a finding's evidence (at most `limit` steps). */
