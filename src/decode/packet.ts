@@ -141,6 +141,8 @@ export const PACKET_FIELDS = {
    * it cannot be a copy (set after decoding by src/flow/copy-prefilter.ts; false: not known).
    */
   unrepeated: boolField('transport', 'transport'),
+  /** The flow table's hash of the 4-tuple (src/flow/tuple-index.ts), set with `unrepeated`; 0: not known. */
+  tupleHash: uintField(0, 'transport', 'transport'),
 
   // --- ICMP / ICMPv6 error carrying an embedded IP + transport header ---
   icmpType: intField(-1, 'icmp', 'icmp'),

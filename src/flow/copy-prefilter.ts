@@ -2,6 +2,7 @@ import { Transport, type Packet } from '../decode/packet.js';
 import type { Frame } from '../capture/types.js';
 import { COPY_WINDOW } from './copies.js';
 import { mix32 } from './endpoints.js';
+import { packetTupleHash } from './tuple-index.js';
 
 /**
  * One remembered fingerprint, in 32-bit words: its doubles first (8-byte aligned, read through the
@@ -24,7 +25,8 @@ const INITIAL_ENTRIES = 4096;
  * Marks the TCP packets that cannot be copies (Packet.unrepeated), before the flow table sees them
  * and where the packets are decoded — on the decoding thread when there is one, which waits on the
  * analysis most of the time. The flow table's copy window (src/flow/copies.ts) then skips its
- * lookup for them.
+ * lookup for them. The packet's tuple hash, which the fingerprint begins with, is carried for the
+ * flow table's index too (Packet.tupleHash).
  *
  * The copy window compares a packet only with earlier packets of its connection's direction that
  * have the same sequence and acknowledgement numbers, flags, payload length, IP ID and TSval within
@@ -57,9 +59,14 @@ export class CopyPrefilter {
     this.resize(INITIAL_ENTRIES);
   }
 
-  /** Sets p.unrepeated for a TCP packet whose like was not seen within the copy window (p as decoded from frame). */
+  /**
+   * For a TCP packet (p as decoded from frame): its tuple hash, and unrepeated when no like of it
+   * was seen within the copy window.
+   */
   mark(frame: Frame, p: Packet): void {
-    if (this.off || p.transport !== Transport.Tcp || p.ipVersion === 0) return;
+    if (p.transport !== Transport.Tcp || p.ipVersion === 0) return;
+    p.tupleHash = packetTupleHash(p.ipVersion, p.src, p.dst, p.srcPort, p.dstPort);
+    if (this.off) return;
     // The flow table's clock (FlowTable.observeTcp), to the same double.
     const t = frame.tsSec + frame.tsNsec / 1e9;
     if (t < this.latest) {
@@ -131,18 +138,11 @@ export class CopyPrefilter {
 }
 
 /**
- * A hash of what the copy window compares (CopyWindow.sameFields) and of the packet's direction of
- * its connection (the directed 4-tuple): alike for a copy and its original.
+ * A hash of what the copy window compares (CopyWindow.sameFields) and of the packet's connection
+ * (its tuple hash) and direction (the ports in order): alike for a copy and its original.
  */
 function fingerprintOf(p: Packet): number {
-  let h = 0x811c9dc5 ^ p.ipVersion;
-  const src = p.src;
-  const dst = p.dst;
-  const bytes = p.ipVersion === 4 ? 4 : 16;
-  for (let i = 0; i < bytes; i += 4) {
-    h = Math.imul(h ^ ((src[i]! << 24) | (src[i + 1]! << 16) | (src[i + 2]! << 8) | src[i + 3]!), 0x01000193);
-    h = Math.imul(h ^ ((dst[i]! << 24) | (dst[i + 1]! << 16) | (dst[i + 2]! << 8) | dst[i + 3]!), 0x01000193);
-  }
+  let h = Math.imul(0x811c9dc5 ^ p.tupleHash, 0x01000193);
   h = Math.imul(h ^ ((p.srcPort << 16) | p.dstPort), 0x01000193);
   h = Math.imul(h ^ p.seq, 0x01000193);
   h = Math.imul(h ^ p.ack, 0x01000193);

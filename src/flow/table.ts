@@ -432,7 +432,8 @@ export class FlowTable {
     this.tcp.now = t;
     if (t - this.lastSweepT > SWEEP_EVERY) this.sweep(t);
     this.index.load(p.ipVersion, p.src, p.dst);
-    const hash = this.index.hash(p.ipVersion, p.srcPort, p.dstPort);
+    // Computed where the packet was decoded (src/flow/copy-prefilter.ts), when it was.
+    const hash = p.tupleHash !== 0 ? p.tupleHash : this.index.hash(p.ipVersion, p.srcPort, p.dstPort);
     let slot = this.index.find(p.ipVersion, p.srcPort, p.dstPort, hash);
     let srcIsA = this.index.srcIsA;
     const isSyn = (p.flags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN;

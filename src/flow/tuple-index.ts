@@ -30,6 +30,17 @@ function hashTuple(words: number, srcPort: number, dstPort: number): number {
   return mix32(h1 ^ h2) >>> 0;
 }
 
+/**
+ * The packet's tuple hash (TupleIndex.hash after load), for the decoding side to carry in
+ * Packet.tupleHash: the flow table then does not compute it.
+ */
+export function packetTupleHash(version: number, src: Uint8Array, dst: Uint8Array, srcPort: number, dstPort: number): number {
+  const words = version === 4 ? AddressWords.V4 : AddressWords.V6;
+  loadWords(srcWords, src, words);
+  loadWords(dstWords, dst, words);
+  return hashTuple(words, srcPort, dstPort);
+}
+
 export class TupleIndex {
   /** Buckets: slot + 1 of the first slot in each (0: empty). Each slot's hash and chain link are in its row. */
   private heads = new Uint32Array(0);

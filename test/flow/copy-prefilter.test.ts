@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { Packet, Transport } from '../../src/decode/packet.js';
 import type { Frame } from '../../src/capture/types.js';
 import { CopyPrefilter } from '../../src/flow/copy-prefilter.js';
+import { TupleIndex } from '../../src/flow/tuple-index.js';
+import { ConnSlots } from '../../src/flow/slots.js';
 
 function frameAt(t: number): Frame {
   const tsSec = Math.floor(t);
@@ -71,4 +73,23 @@ describe('CopyPrefilter', () => {
     expect(mark(f, tcp({ seq: 2 }), 9)).toBe(false);
     expect(mark(f, tcp({ seq: 3 }), 11)).toBe(false);
   });
+
+  it('carries the tuple hash of the flow table, the same both ways, also once the filter is off', () => {
+    const f = new CopyPrefilter();
+    const index = new TupleIndex(new ConnSlots());
+    for (const v6 of [false, true]) {
+      const p = tcp({ v6 });
+      const q = tcp({ v6, reverse: true });
+      mark(f, p, 20);
+      mark(f, q, 20);
+      index.load(p.ipVersion, p.src, p.dst);
+      expect(p.tupleHash).toBe(index.hash(p.ipVersion, p.srcPort, p.dstPort));
+      expect(q.tupleHash).toBe(p.tupleHash);
+    }
+    const r = tcp();
+    mark(f, r, 1);
+    expect(r.tupleHash).not.toBe(0);
+    expect(r.unrepeated).toBe(false);
+  });
 });
+
