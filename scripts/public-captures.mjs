@@ -24,7 +24,8 @@
  *                       json,text,markdown,html and `flows` text,csv)
  *   --all-files         try every regular file, not only *.pcap, *.pcapng, *.cap, *.dmp, *.gz, *.trace
  *   --verbose           print every file's outcome, not only the unusual ones
- *   --json FILE         also write the per-file results as JSON
+ *   --json FILE         also write the per-file results as JSON (worker mode: with each report's
+ *                       sha256 digest, to compare two builds file by file)
  *
  * Outcomes per file (the worst over the formats run):
  *   ok                exit 0/1, no warning in inputs[].warnings
@@ -38,6 +39,7 @@
 import { fork, spawn } from 'node:child_process';
 import { readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -72,14 +74,17 @@ if (process.argv[2] === '--worker') {
       const needConns = formats.some((f) => f.startsWith('flows:'));
       const a = await analyze([file], { connections: needConns });
       let outLen = 0;
+      // The rendered reports' digest: two builds compare equal on a file when their digests do.
+      const hash = createHash('sha256');
       for (const f of formats) {
         const text = renderers[f](a);
         if (typeof text !== 'string' || text.length === 0) throw new Error(`${f} renderer returned nothing`);
         outLen += text.length;
+        hash.update(text);
       }
       const warnings = a.report.inputs.flatMap((i) => i.warnings);
       r = {
-        outcome: warnings.length > 0 ? 'ok-with-warnings' : 'ok', detail: warnings[0] ?? '', warnings, outLen,
+        outcome: warnings.length > 0 ? 'ok-with-warnings' : 'ok', detail: warnings[0] ?? '', warnings, outLen, digest: hash.digest('hex'),
         packets: a.report.summary.packets, connections: a.report.summary.connections, findings: a.report.findings.length,
       };
     } catch (e) {
