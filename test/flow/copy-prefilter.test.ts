@@ -19,8 +19,9 @@ function tcp(fields: Partial<{ seq: number; ack: number; flags: number; len: num
   p.ipVersion = fields.v6 === true ? 6 : 4;
   const a = fields.v6 === true ? Uint8Array.from({ length: 16 }, (_, i) => (i === 15 ? 1 : i === 0 ? 0xfd : 0)) : Uint8Array.of(10, 0, 0, 1);
   const b = fields.v6 === true ? Uint8Array.from({ length: 16 }, (_, i) => (i === 15 ? 2 : i === 0 ? 0xfd : 0)) : Uint8Array.of(10, 0, 0, 2);
-  p.src = fields.reverse === true ? b : a;
-  p.dst = fields.reverse === true ? a : b;
+  // The address arrays are the packet's own (16 bytes, allocated once): filled, not replaced.
+  p.src.set(fields.reverse === true ? b : a);
+  p.dst.set(fields.reverse === true ? a : b);
   p.srcPort = fields.reverse === true ? 80 : 40000;
   p.dstPort = fields.reverse === true ? 40000 : 80;
   p.seq = fields.seq ?? 0x90000000;
