@@ -3,21 +3,18 @@ import { formatAddress } from '../decode/address.js';
 import type { Frame } from '../capture/types.js';
 import type { Connection, Dir } from './types.js';
 import { EndpointCounts } from './endpoint-counts.js';
-import { blankConnection, ConnectionRecord } from './connection.js';
-import { ConnFlag, ConnSlots } from './slots.js';
-import { DirFlag, DirSlots } from './dir-slots.js';
+import { ConnectionRecord } from './connection.js';
+import { ConnFlag } from './slots.js';
+import { DirFlag } from './dir-slots.js';
 // After slots and dir-slots: those two import each other, and slots must be loaded first.
+import { HeldSlots } from './held-slots.js';
 import { LastSentByAddress } from './address-seen.js';
 import { TupleIndex } from './tuple-index.js';
 import { RecencyLists } from './recency.js';
 import { CopyWindow } from './copies.js';
-import { HistoryLetter, HistoryLetters } from './history.js';
-import { EvidenceBuffer } from './evidence.js';
+import { HistoryLetter } from './history.js';
 import { TcpState } from './tcp-state.js';
-import { witnessHashOf } from './endpoints.js';
-import { syncConnection } from './snapshot.js';
 import { loneSyn, plainlyHealthy } from './verdicts.js';
-import { ResetIpIds } from './reset-ipids.js';
 
 export { ConnectionRecord } from './connection.js';
 export { DEFAULT_MAX_CONNECTIONS, type FlowTableOptions, type HandshakeHook } from './options.js';
@@ -41,10 +38,11 @@ function reservedSlots(maxConnections: number): number {
  * packet (several interfaces of `-i any`) counted once, Zeek-style history.
  *
  * The facade over named parts, one slot per held connection: slot storage (src/flow/slots.ts),
- * the tuple index, recency lists, copy window, history and evidence buffer. A ConnectionRecord is
- * made only for connections something reads (see handleOf).
+ * the tuple index, recency lists, copy window, history and evidence buffer. Here, the slots'
+ * lifecycle (create, retire, free, sweep, evict) and capacity; what is read of a held slot, and
+ * the records made of it (only for connections something reads), in HeldSlots (held-slots.ts).
  */
-export class FlowTable {
+export class FlowTable extends HeldSlots {
   /**
    * Slot capacity. It starts at INITIAL_SLOTS; outgrown, it jumps to `reserved` (maxConnections,
    * rounded up to a power of two), past which it never needs to grow: doubling step by step would
@@ -55,17 +53,9 @@ export class FlowTable {
   private readonly reserved: number;
   /** Slots the tuple index is sized for (growIndex). */
   private indexed = 0;
-  private readonly conns = new ConnSlots();
-  private readonly dirs = new DirSlots(this.conns);
   private readonly index = new TupleIndex(this.conns);
   private readonly recency = new RecencyLists(this.conns);
   private readonly copies = new CopyWindow(this.conns);
-  private readonly history = new HistoryLetters(this.conns);
-  private readonly evidence = new EvidenceBuffer(this.conns);
-  /** RSTs of several addresses on one IP ID counter (capture-wide, bounded). */
-  private readonly resetIpIds = new ResetIpIds(this.conns);
-  /** Records made for held connections (see handleOf). */
-  private readonly handles: (ConnectionRecord | undefined)[] = [];
   /** Freed slots, reused last-freed first. */
   private readonly freeSlots: number[] = [];
   /** Slots never used yet start here. */
@@ -111,6 +101,7 @@ export class FlowTable {
   }
 
   constructor(options: FlowTableOptions = {}) {
+    super();
     this.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     this.reserved = reservedSlots(this.maxConnections);
     this.retireAfter = options.retireAfter ?? 60;
@@ -172,105 +163,6 @@ export class FlowTable {
   /** Connections held now. */
   get size(): number {
     return this.recency.size;
-  }
-
-  // --- slot accessors (for the NAT linker and the pipeline) ---
-
-  /** The slot holds connection `id` (not retired, not reused). */
-  holds(slot: number, id: number): boolean {
-    return this.conns.id(slot) === id;
-  }
-
-  idAt(slot: number): number {
-    return this.conns.id(slot);
-  }
-
-  originKnownAt(slot: number): boolean {
-    return (this.conns.bits(slot) & ConnFlag.OriginKnown) !== 0;
-  }
-
-  origKeyAt(slot: number): number {
-    return this.conns.origKey(slot);
-  }
-
-  respKeyAt(slot: number): number {
-    return this.conns.respKey(slot);
-  }
-
-  /** IPv4 connections: the originator's address word; else undefined (keys by text instead). */
-  clientKeyAt(slot: number): number | undefined {
-    const c = this.conns;
-    return c.version(slot) === 4 ? c.addrWord(slot, true) : undefined;
-  }
-
-  /** IPv4 connections: the responder's address word × 65536 + port; else undefined. */
-  serverKeyAt(slot: number): number | undefined {
-    const c = this.conns;
-    return c.version(slot) === 4 ? c.addrWord(slot, false) * 65536 + c.portB(slot) : undefined;
-  }
-
-  /** witnessHash (src/analysis/witnesses.ts) of an IPv4 connection's keys, from its numbers. */
-  witnessHashAt(slot: number): number {
-    const c = this.conns;
-    return witnessHashOf(c.addrWord(slot, true), c.addrWord(slot, false), c.portB(slot));
-  }
-
-  natLinkedAt(slot: number): boolean {
-    return (this.conns.bits(slot) & ConnFlag.NatLinked) !== 0;
-  }
-
-  /** Marks a held connection as one half of a NAT link (it is then never plainly healthy). */
-  markNatLinked(slot: number): void {
-    this.conns.setBits(slot, this.conns.bits(slot) | ConnFlag.NatLinked);
-  }
-
-  /** Direction dir's ISN, or -1 when it sent no SYN. */
-  isnAt(slot: number, dir: Dir): number {
-    const i = this.dirs.at(slot, dir);
-    return (this.dirs.bits(i) & DirFlag.SynSeen) !== 0 ? this.dirs.isn(i) : -1;
-  }
-
-  /** The record already made for a held slot, if any. */
-  existingHandle(slot: number): ConnectionRecord | undefined {
-    return this.handles[slot];
-  }
-
-  /**
-   * Endpoint `sideA` (true: side A, the originator) of slot a equals endpoint `sideB` of slot b:
-   * same version, address and port.
-   */
-  sameEndpoint(a: number, sideA: boolean, b: number, sideB: boolean): boolean {
-    return this.conns.sameEndpoint(a, sideA, b, sideB);
-  }
-
-  /**
-   * The record of a held connection, made on first request and brought up to date with the
-   * table's numbers on each. From then on the connection's evidence lives in the record's log.
-   */
-  handleOf(slot: number): ConnectionRecord {
-    let h = this.handles[slot];
-    if (h === undefined) {
-      const c = this.conns;
-      const orig = c.endpoint(slot, true, false);
-      const resp = c.endpoint(slot, false, true);
-      h = new ConnectionRecord(c.id(slot), orig, resp, this.evidence.logOf(slot), c.origKey(slot), c.respKey(slot),
-        this.clientKeyAt(slot) ?? orig.addr, this.serverKeyAt(slot) ?? resp.text);
-      this.handles[slot] = h;
-    }
-    syncConnection(this.conns, this.dirs, this.history, this.evidence, slot, h);
-    h.rstIpIdRun = this.resetIpIds.of(slot);
-    return h;
-  }
-
-  /**
-   * A released connection's stub for the pipeline's witnesses: its numbers and endpoints, no
-   * evidence, no links (what a rule may cite about a healthy connection).
-   */
-  stubOf(slot: number): Connection {
-    const c = this.conns;
-    const stub = blankConnection(c.id(slot), c.endpoint(slot, true, false), c.endpoint(slot, false, true));
-    syncConnection(this.conns, this.dirs, this.history, this.evidence, slot, stub);
-    return stub;
   }
 
   /** Feed one decoded packet. */
