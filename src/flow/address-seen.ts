@@ -1,6 +1,7 @@
 import { addressWord, mix32 } from './endpoints.js';
 import type { ConnSlots } from './slots.js';
-import { DirFlag, type DirSlots } from './dir-slots.js';
+import { DirFlag } from './dir-layout.js';
+import type { DirSlots } from './dir-slots.js';
 
 /**
  * When an address last sent a TCP packet in a connection where it sent an ACK (it answered, or was

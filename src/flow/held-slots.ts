@@ -1,7 +1,8 @@
 import type { Connection, Dir } from './types.js';
 import { blankConnection, ConnectionRecord } from './connection.js';
 import { ConnFlag, ConnSlots } from './slots.js';
-import { DirFlag, DirSlots } from './dir-slots.js';
+import { DirFlag } from './dir-layout.js';
+import { DirSlots } from './dir-slots.js';
 import { HistoryLetters } from './history.js';
 import { EvidenceBuffer } from './evidence.js';
 import { witnessHashOf } from './endpoints.js';

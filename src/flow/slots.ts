@@ -1,7 +1,7 @@
 import { addressWord, endpointKey, endpointOf } from './endpoints.js';
 import type { Endpoint } from './types.js';
 import type { Frame } from '../capture/types.js';
-import { DirDouble, DirWord } from './dir-slots.js';
+import { DirDouble, DirWord } from './dir-layout.js';
 import { resizedF64, resizedU32 } from './block-pool.js';
 
 /**

@@ -1,6 +1,7 @@
 import type { Connection, Dir, DirState } from './types.js';
 import { ConnFlag, type ConnSlots } from './slots.js';
-import { DirFlag, type DirSlots } from './dir-slots.js';
+import { DirFlag } from './dir-layout.js';
+import type { DirSlots } from './dir-slots.js';
 import type { HistoryLetters } from './history.js';
 import type { EvidenceBuffer } from './evidence.js';
 import { endpointStateOf } from './endpoint-state.js';

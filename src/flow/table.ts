@@ -5,8 +5,7 @@ import type { Connection, Dir } from './types.js';
 import { EndpointCounts } from './endpoint-counts.js';
 import { ConnectionRecord } from './connection.js';
 import { ConnFlag } from './slots.js';
-import { DirFlag } from './dir-slots.js';
-// After slots and dir-slots: those two import each other, and slots must be loaded first.
+import { DirFlag } from './dir-layout.js';
 import { HeldSlots } from './held-slots.js';
 import { LastSentByAddress } from './address-seen.js';
 import { TupleIndex } from './tuple-index.js';

@@ -4,7 +4,8 @@
  * release without a record (FlowTableOptions.releaseHealthy / releaseLoneSyn).
  */
 import { ConnFlag, type ConnSlots } from './slots.js';
-import { DirFlag, type DirSlots } from './dir-slots.js';
+import { DirFlag } from './dir-layout.js';
+import type { DirSlots } from './dir-slots.js';
 import type { HistoryLetters } from './history.js';
 import { seqDiff } from '../tcp/seq.js';
 
