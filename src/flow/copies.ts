@@ -1,6 +1,7 @@
 import { TcpFlag, type Packet } from '../decode/packet.js';
 import type { Dir } from './types.js';
 import { PartWord, type ConnSlots } from './slots.js';
+import { ChainedRing, RingWord } from './chained-ring.js';
 
 /** A copy of a packet on another interface of `-i any` arrives within this many seconds. */
 export const COPY_WINDOW = 0.05;
@@ -11,24 +12,22 @@ const RECENT = 6;
 const INITIAL_ENTRIES = 4096;
 
 /**
- * One remembered packet, in 32-bit words; its doubles first (8-byte aligned: Size is even), read
- * through the same memory seen as doubles at word / 2.
+ * One remembered packet, in 32-bit words: the ring's words (chained-ring.ts), its doubles (8-byte
+ * aligned: Size is even), then its words.
  */
 const enum Entry {
+  Number = RingWord.Number,
+  Older = RingWord.Older,
   /** Capture seconds (double). */
-  Time = 0,
-  /** The entry's own running number (double): the ring position is valid while it matches. */
-  Number = 2,
-  /** Running number of the next older entry in the same bucket (double), or -1. */
-  Older = 4,
+  Time = RingWord.Fields,
   /**
    * The latest capture time of this entry and every older one (double): a lookup stops at the
    * first entry whose MaxTime is past the window, since nothing older can be within it (exact
    * also when the capture's clock steps back).
    */
-  MaxTime = 6,
+  MaxTime = Time + 2,
   /** slot × 2 + direction, and the connection's id (a slot is reused by later connections). */
-  Key = 8,
+  Key = MaxTime + 2,
   Conn,
   /** The direction's count of remembered packets before this one (PartWord.CopyCount). */
   Nth,
@@ -97,16 +96,7 @@ function rank(kind: Kind): number {
  * ones (cached), where a ring per connection cost a cache miss per packet. The ring doubles when the
  * entry it would overwrite is still within COPY_WINDOW, so no comparable entry is ever lost.
  */
-export class CopyWindow {
-  private capacity = 0;
-  private mask = 0;
-  private words = new Int32Array(0);
-  private doubles = new Float64Array(0);
-  /** Newest entry's running number per bucket, or -1. */
-  private heads = new Float64Array(0);
-  private bucketMask = 0;
-  /** The next entry's running number. */
-  private count = 0;
+export class CopyWindow extends ChainedRing {
   /** The latest capture time remembered (Entry.MaxTime of the newest entry). */
   private maxTime = -Infinity;
   /** The kind of the entry the last match with `copy` found. */
@@ -119,38 +109,14 @@ export class CopyWindow {
 
   /** Each direction's count of remembered packets lives in the connection's row (PartWord.CopyCount), zeroed with it. */
   constructor(private readonly conns: ConnSlots) {
+    super(Entry.Size, 2, 0);
     this.resize(INITIAL_ENTRIES);
   }
 
   /** Every entry dropped (the table starts over). */
   clear(): void {
-    this.count = 0;
     this.maxTime = -Infinity;
-    this.capacity = 0;
-    this.resize(INITIAL_ENTRIES);
-  }
-
-  private resize(capacity: number): void {
-    const oldWords = this.words;
-    const oldDoubles = this.doubles;
-    const oldMask = this.mask;
-    const live = Math.min(this.count, this.capacity);
-    this.capacity = capacity;
-    this.mask = capacity - 1;
-    this.words = new Int32Array(capacity * Entry.Size);
-    this.doubles = new Float64Array(this.words.buffer);
-    for (let e = 0; e < capacity; e++) this.doubles[(e * Entry.Size + Entry.Number) >> 1] = -1;
-    const buckets = 2 * capacity;
-    this.heads = new Float64Array(buckets).fill(-1);
-    this.bucketMask = buckets - 1;
-    // The live entries again, oldest first, so the chains come out newest first.
-    for (let n = this.count - live; n < this.count; n++) {
-      const from = (n & oldMask) * Entry.Size;
-      if (oldDoubles[(from + Entry.Number) >> 1] !== n) continue;
-      const to = (n & this.mask) * Entry.Size;
-      this.words.set(oldWords.subarray(from, from + Entry.Size), to);
-      this.chain(n, to);
-    }
+    this.restart(INITIAL_ENTRIES);
   }
 
   private bucket(key: number): number {
@@ -158,11 +124,8 @@ export class CopyWindow {
     return (h ^ (h >>> 16)) & this.bucketMask;
   }
 
-  /** Entry n (at word o) becomes its bucket's newest. */
-  private chain(n: number, o: number): void {
-    const b = this.bucket(this.words[o + Entry.Key]!);
-    this.doubles[(o + Entry.Older) >> 1] = this.heads[b]!;
-    this.heads[b] = n;
+  protected bucketOf(o: number): number {
+    return this.bucket(this.words[o + Entry.Key]!);
   }
 
   /** The entry at o has the packet's fields (all but the capture point and TTL), within COPY_WINDOW. */
@@ -217,7 +180,7 @@ export class CopyWindow {
     const key = slot * 2 + dir;
     const conn = this.conns.id(slot) | 0;
     for (let n = this.heads[this.bucket(key)]!; n >= 0;) {
-      const o = (n & this.mask) * Entry.Size;
+      const o = this.at(n);
       if (this.doubles[(o + Entry.Number) >> 1] !== n) return -1;
       if (this.words[o + Entry.Key] === key && this.words[o + Entry.Conn] === conn) return this.words[o + Entry.Nth] === nth - 1 ? o : -1;
       n = this.doubles[(o + Entry.Older) >> 1]!;
@@ -251,7 +214,7 @@ export class CopyWindow {
     let foundPos = RECENT;
     let foundKind = Kind.None;
     for (let n = this.heads[this.bucket(key)]!; n >= 0;) {
-      const o = (n & this.mask) * Entry.Size;
+      const o = this.at(n);
       // Overwritten, or this and every older entry before the window: the rest of the chain is older still.
       if (this.doubles[(o + Entry.Number) >> 1] !== n || this.now - this.doubles[(o + Entry.MaxTime) >> 1]! > COPY_WINDOW) break;
       const w = this.words;
@@ -280,19 +243,18 @@ export class CopyWindow {
 
   remember(slot: number, dir: Dir, p: Packet, eventIndex: number): void {
     const n = this.count;
-    let o = (n & this.mask) * Entry.Size;
+    let o = this.at(n);
     // The entry about to be overwritten could still be compared: make room instead. (Not for one
     // from more than COPY_WINDOW in the future: a capture whose clock steps back would grow the ring
     // at each turn until it caught up.)
-    if (this.doubles[(o + Entry.Number) >> 1] === n - this.capacity && Math.abs(this.now - this.doubles[(o + Entry.Time) >> 1]!) <= COPY_WINDOW) {
+    if (this.overwrites(o, n) && Math.abs(this.now - this.doubles[(o + Entry.Time) >> 1]!) <= COPY_WINDOW) {
       this.resize(this.capacity * 2);
-      o = (n & this.mask) * Entry.Size;
+      o = this.at(n);
     }
     const c = this.conns;
     const nth = c.word(slot, PartWord.CopyCount + dir);
     const w = this.words;
     this.doubles[(o + Entry.Time) >> 1] = this.now;
-    this.doubles[(o + Entry.Number) >> 1] = n;
     if (this.now > this.maxTime) this.maxTime = this.now;
     this.doubles[(o + Entry.MaxTime) >> 1] = this.maxTime;
     w[o + Entry.Key] = slot * 2 + dir;
@@ -309,8 +271,7 @@ export class CopyWindow {
     w[o + Entry.Ttl] = p.ttl;
     w[o + Entry.PeerNth] = c.word(slot, PartWord.CopyCount + 1 - dir);
     w[o + Entry.Again] = 0;
-    this.chain(n, o);
-    this.count = n + 1;
+    this.link(n, o, this.bucket(slot * 2 + dir));
     c.setWord(slot, PartWord.CopyCount + dir, nth + 1);
   }
 }

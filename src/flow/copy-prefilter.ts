@@ -3,19 +3,15 @@ import type { Frame } from '../capture/types.js';
 import { COPY_WINDOW } from './copies.js';
 import { mix32 } from './endpoints.js';
 import { packetTupleHash } from './tuple-index.js';
+import { ChainedRing, RingWord } from './chained-ring.js';
 
-/**
- * One remembered fingerprint, in 32-bit words: its doubles first (8-byte aligned, read through the
- * same memory seen as doubles at word / 2), then the fingerprint; 32 bytes.
- */
+/** One remembered fingerprint after the ring's words (chained-ring.ts), in 32-bit words; 32 bytes. */
 const enum Entry {
-  /** The entry's own running number (double): the ring position is valid while it matches. */
-  Number = 0,
-  /** Running number of the next older entry in the same bucket (double), or -1. */
-  Older = 2,
+  Number = RingWord.Number,
+  Older = RingWord.Older,
   /** Capture seconds (double). */
-  Time = 4,
-  Fingerprint = 6,
+  Time = RingWord.Fields,
+  Fingerprint = Time + 2,
   Size = 8,
 }
 
@@ -41,21 +37,13 @@ const INITIAL_ENTRIES = 4096;
  * within the window). A capture whose clock steps back turns the filter off for the rest of it:
  * every later packet goes the full way, as without the filter.
  */
-export class CopyPrefilter {
-  private capacity = 0;
-  private mask = 0;
-  private words = new Int32Array(0);
-  private doubles = new Float64Array(0);
-  /** Newest entry's running number per bucket, or -1. */
-  private heads = new Float64Array(0);
-  private bucketMask = 0;
-  /** The next entry's running number. */
-  private count = 0;
+export class CopyPrefilter extends ChainedRing {
   /** The latest capture time seen; a packet before it turns the filter off. */
   private latest = -Infinity;
   private off = false;
 
   constructor() {
+    super(Entry.Size, 2, 0);
     this.resize(INITIAL_ENTRIES);
   }
 
@@ -78,7 +66,7 @@ export class CopyPrefilter {
     const b = this.bucket(fingerprint);
     let seen = false;
     for (let n = this.heads[b]!; n >= 0;) {
-      const o = (n & this.mask) * Entry.Size;
+      const o = this.at(n);
       // Overwritten, or past the window (times never step back here): so is the rest of the chain.
       if (this.doubles[(o + Entry.Number) >> 1] !== n || t - this.doubles[(o + Entry.Time) >> 1]! > COPY_WINDOW) break;
       if (this.words[o + Entry.Fingerprint] === fingerprint) {
@@ -93,47 +81,23 @@ export class CopyPrefilter {
 
   private remember(fingerprint: number, b: number, t: number): void {
     const n = this.count;
-    let o = (n & this.mask) * Entry.Size;
-    if (this.doubles[(o + Entry.Number) >> 1] === n - this.capacity && t - this.doubles[(o + Entry.Time) >> 1]! <= COPY_WINDOW) {
+    let o = this.at(n);
+    if (this.overwrites(o, n) && t - this.doubles[(o + Entry.Time) >> 1]! <= COPY_WINDOW) {
       this.resize(this.capacity * 2);
-      o = (n & this.mask) * Entry.Size;
+      o = this.at(n);
       b = this.bucket(fingerprint);
     }
-    this.doubles[(o + Entry.Number) >> 1] = n;
     this.doubles[(o + Entry.Time) >> 1] = t;
     this.words[o + Entry.Fingerprint] = fingerprint;
-    this.doubles[(o + Entry.Older) >> 1] = this.heads[b]!;
-    this.heads[b] = n;
-    this.count = n + 1;
+    this.link(n, o, b);
   }
 
   private bucket(fingerprint: number): number {
     return fingerprint & this.bucketMask;
   }
 
-  private resize(capacity: number): void {
-    const oldWords = this.words;
-    const oldDoubles = this.doubles;
-    const oldMask = this.mask;
-    const live = Math.min(this.count, this.capacity);
-    this.capacity = capacity;
-    this.mask = capacity - 1;
-    this.words = new Int32Array(capacity * Entry.Size);
-    this.doubles = new Float64Array(this.words.buffer);
-    for (let e = 0; e < capacity; e++) this.doubles[(e * Entry.Size + Entry.Number) >> 1] = -1;
-    const buckets = 2 * capacity;
-    this.heads = new Float64Array(buckets).fill(-1);
-    this.bucketMask = buckets - 1;
-    // The live entries again, oldest first, so the chains come out newest first.
-    for (let n = this.count - live; n < this.count; n++) {
-      const from = (n & oldMask) * Entry.Size;
-      if (oldDoubles[(from + Entry.Number) >> 1] !== n) continue;
-      const to = (n & this.mask) * Entry.Size;
-      this.words.set(oldWords.subarray(from, from + Entry.Size), to);
-      const b = this.bucket(this.words[to + Entry.Fingerprint]!);
-      this.doubles[(to + Entry.Older) >> 1] = this.heads[b]!;
-      this.heads[b] = n;
-    }
+  protected bucketOf(o: number): number {
+    return this.bucket(this.words[o + Entry.Fingerprint]!);
   }
 }
 
