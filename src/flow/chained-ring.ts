@@ -2,11 +2,14 @@
 export const enum RingWord {
   /** The entry's own running number: its ring position holds it while this matches. */
   Number = 0,
-  /** Running number of the next older entry in the same bucket, or -1. */
+  /** Running number of the next older entry in the same chain (bucket, or the owner's key), or -1. */
   Older = 2,
   /** Where an entry's own fields begin. */
   Fields = 4,
 }
+
+/** bucketOf's answer for an entry chained by its owner (ChainedRing.append). */
+export const OWN_CHAIN = -1;
 
 /**
  * Recent entries by key, in typed arrays, no object per entry: fixed rows of 32-bit words (their
@@ -18,7 +21,8 @@ export const enum RingWord {
  *
  * The copy window (copies.ts), its prefilter (copy-prefilter.ts) and the NAT linker's SYN index
  * (src/nat/syn-index.ts) are such rings; each lays out its fields, picks buckets, and decides when
- * to grow.
+ * to grow. An owner that knows each key's newest entry where it looks anyway (the copy window: in
+ * the connection's row) chains by key itself (append, bucketOf OWN_CHAIN) and needs no buckets.
  */
 export abstract class ChainedRing {
   protected capacity = 0;
@@ -37,7 +41,10 @@ export abstract class ChainedRing {
    */
   constructor(private readonly rowWords: number, private readonly bucketsPerEntry: number, private readonly minBuckets: number) {}
 
-  /** The bucket of the entry at word o, from its fields: where it goes again when the ring grows. */
+  /**
+   * The bucket of the entry at word o, from its fields: where it goes again when the ring grows;
+   * OWN_CHAIN for an entry its owner chains (its Older link is kept as it is).
+   */
   protected abstract bucketOf(o: number): number;
 
   /** Word offset of entry n's ring position. */
@@ -52,9 +59,14 @@ export abstract class ChainedRing {
 
   /** Entry n, its fields written at o, becomes bucket b's newest and the ring's latest. */
   protected link(n: number, o: number, b: number): void {
-    this.doubles[(o + RingWord.Number) >> 1] = n;
-    this.doubles[(o + RingWord.Older) >> 1] = this.heads[b]!;
+    this.append(n, o, this.heads[b]!);
     this.heads[b] = n;
+  }
+
+  /** Entry n, its fields written at o, becomes the ring's latest, chained to entry `older` (or -1) by its owner. */
+  protected append(n: number, o: number, older: number): void {
+    this.doubles[(o + RingWord.Number) >> 1] = n;
+    this.doubles[(o + RingWord.Older) >> 1] = older;
     this.count = n + 1;
   }
 
@@ -80,6 +92,7 @@ export abstract class ChainedRing {
       const to = (n & this.mask) * size;
       this.words.set(oldWords.subarray(from, from + size), to);
       const b = this.bucketOf(to);
+      if (b === OWN_CHAIN) continue;
       this.doubles[(to + RingWord.Older) >> 1] = this.heads[b]!;
       this.heads[b] = n;
     }

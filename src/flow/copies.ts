@@ -1,7 +1,7 @@
 import { TcpFlag, type Packet } from '../decode/packet.js';
 import type { Dir } from './types.js';
 import { PartWord, type ConnSlots } from './slots.js';
-import { ChainedRing, RingWord } from './chained-ring.js';
+import { ChainedRing, OWN_CHAIN, RingWord } from './chained-ring.js';
 
 /** A copy of a packet on another interface of `-i any` arrives within this many seconds. */
 export const COPY_WINDOW = 0.05;
@@ -26,7 +26,11 @@ const enum Entry {
    * also when the capture's clock steps back).
    */
   MaxTime = Time + 2,
-  /** slot × 2 + direction, and the connection's id (a slot is reused by later connections). */
+  /**
+   * slot × 2 + direction, and the connection's id (a slot is reused by later connections): a
+   * direction's chain holds only its own entries, these are checked against a newest entry
+   * misread from its number's 32 bits (PartWord.CopyNewest), 2^32 entries later.
+   */
   Key = MaxTime + 2,
   Conn,
   /** The direction's count of remembered packets before this one (PartWord.CopyCount). */
@@ -91,10 +95,12 @@ function rank(kind: Kind): number {
  * taken for copies. A packet is compared with the last RECENT packets remembered in its
  * connection's direction that are within COPY_WINDOW.
  *
- * Every remembered packet goes into one ring in capture order, chained per bucket of slot and
- * direction, newest first. Writing is sequential and the packets a lookup reads are the latest
- * ones (cached), where a ring per connection cost a cache miss per packet. The ring doubles when the
- * entry it would overwrite is still within COPY_WINDOW, so no comparable entry is ever lost.
+ * Every remembered packet goes into one ring in capture order, chained per connection direction,
+ * newest first, the chain's head in the connection's row (PartWord.CopyNewest, beside the count the
+ * packet reads anyway): no hash, no bucket array. Writing is sequential and the packets a lookup
+ * reads are the latest ones (cached), where a ring per connection cost a cache miss per packet.
+ * The ring doubles when the entry it would overwrite is still within COPY_WINDOW, so no comparable
+ * entry is ever lost.
  */
 export class CopyWindow extends ChainedRing {
   /** The latest capture time remembered (Entry.MaxTime of the newest entry). */
@@ -109,7 +115,7 @@ export class CopyWindow extends ChainedRing {
 
   /** Each direction's count of remembered packets lives in the connection's row (PartWord.CopyCount), zeroed with it. */
   constructor(private readonly conns: ConnSlots) {
-    super(Entry.Size, 2, 0);
+    super(Entry.Size, 0, 1);
     this.resize(INITIAL_ENTRIES);
   }
 
@@ -119,13 +125,24 @@ export class CopyWindow extends ChainedRing {
     this.restart(INITIAL_ENTRIES);
   }
 
-  private bucket(key: number): number {
-    const h = Math.imul(key, 0x9e3779b1);
-    return (h ^ (h >>> 16)) & this.bucketMask;
+  protected bucketOf(): number {
+    return OWN_CHAIN;
   }
 
-  protected bucketOf(o: number): number {
-    return this.bucket(this.words[o + Entry.Key]!);
+  /**
+   * The running number of direction dir's newest remembered packet, or -1 when it has none: from
+   * the row's 32 bits of it, the latest number with those bits (the entry is checked where read).
+   */
+  private newest(slot: number, dir: Dir): number {
+    const c = this.conns;
+    if (c.word(slot, PartWord.CopyCount + dir) === 0) return -1;
+    const last = this.count - 1;
+    return last - (((last >>> 0) - c.word(slot, PartWord.CopyNewest + dir)) >>> 0);
+  }
+
+  /** Entry n is live (not overwritten) and the connection's (slot, direction key, id), or not. */
+  private isOwn(o: number, n: number, key: number, conn: number): boolean {
+    return this.doubles[(o + Entry.Number) >> 1] === n && this.words[o + Entry.Key] === key && this.words[o + Entry.Conn] === conn;
   }
 
   /** The entry at o has the packet's fields (all but the capture point and TTL), within COPY_WINDOW. */
@@ -177,15 +194,10 @@ export class CopyWindow extends ChainedRing {
 
   /** Word offset of the entry of direction dir's latest remembered packet (its count is `nth`), or -1 if overwritten. */
   private latest(slot: number, dir: Dir, nth: number): number {
-    const key = slot * 2 + dir;
-    const conn = this.conns.id(slot) | 0;
-    for (let n = this.heads[this.bucket(key)]!; n >= 0;) {
-      const o = this.at(n);
-      if (this.doubles[(o + Entry.Number) >> 1] !== n) return -1;
-      if (this.words[o + Entry.Key] === key && this.words[o + Entry.Conn] === conn) return this.words[o + Entry.Nth] === nth - 1 ? o : -1;
-      n = this.doubles[(o + Entry.Older) >> 1]!;
-    }
-    return -1;
+    const n = this.newest(slot, dir);
+    if (n < 0) return -1;
+    const o = this.at(n);
+    return this.isOwn(o, n, slot * 2 + dir, this.conns.id(slot) | 0) && this.words[o + Entry.Nth] === nth - 1 ? o : -1;
   }
 
   /**
@@ -213,22 +225,19 @@ export class CopyWindow extends ChainedRing {
     let found = -1;
     let foundPos = RECENT;
     let foundKind = Kind.None;
-    for (let n = this.heads[this.bucket(key)]!; n >= 0;) {
+    for (let n = this.newest(slot, dir); n >= 0;) {
       const o = this.at(n);
       // Overwritten, or this and every older entry before the window: the rest of the chain is older still.
-      if (this.doubles[(o + Entry.Number) >> 1] !== n || this.now - this.doubles[(o + Entry.MaxTime) >> 1]! > COPY_WINDOW) break;
-      const w = this.words;
-      if (w[o + Entry.Key] === key && w[o + Entry.Conn] === conn) {
-        const nth = w[o + Entry.Nth]!;
-        if (remembered - nth > RECENT) break;
-        const pos = nth % RECENT;
-        const kind = copy ? this.kindOf(o, p, peerNth) : this.sameFields(o, p) ? Kind.Copy : Kind.None;
-        // A copy or a further delivery before a repeat; of one rank, the lowest position.
-        if (kind !== Kind.None && (found < 0 || rank(kind) < rank(foundKind) || (rank(kind) === rank(foundKind) && pos < foundPos))) {
-          found = n & this.mask;
-          foundPos = pos;
-          foundKind = kind;
-        }
+      if (!this.isOwn(o, n, key, conn) || this.now - this.doubles[(o + Entry.MaxTime) >> 1]! > COPY_WINDOW) break;
+      const nth = this.words[o + Entry.Nth]!;
+      if (remembered - nth > RECENT) break;
+      const pos = nth % RECENT;
+      const kind = copy ? this.kindOf(o, p, peerNth) : this.sameFields(o, p) ? Kind.Copy : Kind.None;
+      // A copy or a further delivery before a repeat; of one rank, the lowest position.
+      if (kind !== Kind.None && (found < 0 || rank(kind) < rank(foundKind) || (rank(kind) === rank(foundKind) && pos < foundPos))) {
+        found = n & this.mask;
+        foundPos = pos;
+        foundKind = kind;
       }
       n = this.doubles[(o + Entry.Older) >> 1]!;
     }
@@ -271,7 +280,8 @@ export class CopyWindow extends ChainedRing {
     w[o + Entry.Ttl] = p.ttl;
     w[o + Entry.PeerNth] = c.word(slot, PartWord.CopyCount + 1 - dir);
     w[o + Entry.Again] = 0;
-    this.link(n, o, this.bucket(slot * 2 + dir));
+    this.append(n, o, this.newest(slot, dir));
+    c.setWord(slot, PartWord.CopyNewest + dir, n);
     c.setWord(slot, PartWord.CopyCount + dir, nth + 1);
   }
 }

@@ -78,7 +78,12 @@ export const enum PartWord {
   EventBlock,
   /** Per direction (+ dir), the packets remembered for copy detection so far (src/flow/copies.ts). */
   CopyCount,
-  End = CopyCount + 2,
+  /**
+   * Per direction (+ dir), the running number of its newest remembered packet in the copy window's
+   * ring, modulo 2^32 (read only while its CopyCount is not 0).
+   */
+  CopyNewest = CopyCount + 2,
+  End = CopyNewest + 2,
 }
 
 
