@@ -32,7 +32,9 @@ const enum Entry {
 export class SynIndex extends ChainedRing {
   /** `keep`: capture seconds an entry must stay findable (the link window). */
   constructor(private readonly keep: number, initial = 4096) {
-    super(Entry.Size, 1, 65536);
+    // A bucket per entry: at 65,536 buckets at least, the bucket array alone (512 kB) missed the
+    // cache at each SYN of a capture holding a few hundred.
+    super(Entry.Size, 1, 0);
     this.resize(initial);
   }
 
