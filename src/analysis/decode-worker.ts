@@ -8,6 +8,7 @@ import { readCapture } from '../capture/reader.js';
 import { CaptureOpenError, type Frame } from '../capture/types.js';
 import { Decoder } from '../decode/decoder.js';
 import { CopyPrefilter } from '../flow/copy-prefilter.js';
+import { SynTwinPrefilter } from '../nat/syn-prefilter.js';
 import { Packet } from '../decode/packet.js';
 import { C, FULL, SLOT_PACKETS, SLOTS, type DecodeJob, type DecodeResult } from './decode-channel.js';
 import { RECORD_WORDS, writeRecord } from './packet-record.js';
@@ -46,12 +47,15 @@ function publish(final: boolean): void {
 
 async function decodeOne(path: string): Promise<DecodeResult> {
   const decoder = new Decoder();
-  // Here, where the thread waits on the analysis most of the time: the copy window's first test.
+  // Here, where the thread waits on the analysis most of the time: the copy window's and the NAT
+  // linker's first tests.
   const prefilter = new CopyPrefilter();
+  const synPrefilter = new SynTwinPrefilter();
   let nextProgress = PROGRESS_STEP;
   const onFrame = (frame: Frame): void => {
     decoder.decode(frame, packet);
     prefilter.mark(frame, packet);
+    synPrefilter.mark(frame, packet);
     writeRecord(data, (slot * SLOT_PACKETS + count) * RECORD_WORDS, frame, packet);
     if (++count === SLOT_PACKETS) {
       publish(false);

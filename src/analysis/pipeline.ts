@@ -8,6 +8,7 @@ import { FlowTable, ConnectionRecord } from '../flow/table.js';
 import { connectionStub } from '../flow/connection.js';
 import { EndpointCounts } from '../flow/endpoint-counts.js';
 import { CopyPrefilter } from '../flow/copy-prefilter.js';
+import { SynTwinPrefilter } from '../nat/syn-prefilter.js';
 import type { Connection } from '../flow/types.js';
 import { NatLinker } from '../nat/linker.js';
 import type { FindingDraft } from '../rules/types.js';
@@ -109,6 +110,7 @@ export interface CaptureResult {
 export class Pipeline {
   private readonly decoder = new Decoder();
   private readonly prefilter = new CopyPrefilter();
+  private readonly synPrefilter = new SynTwinPrefilter();
   private readonly packet = new Packet();
   readonly linker: NatLinker;
   readonly table: FlowTable;
@@ -216,6 +218,7 @@ export class Pipeline {
   readonly onFrame = (frame: Frame): void => {
     this.decoder.decode(frame, this.packet);
     this.prefilter.mark(frame, this.packet);
+    this.synPrefilter.mark(frame, this.packet);
     this.onDecoded(frame, this.packet);
   };
 

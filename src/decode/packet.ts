@@ -143,6 +143,12 @@ export const PACKET_FIELDS = {
   unrepeated: boolField('transport', 'transport'),
   /** The flow table's hash of the 4-tuple (src/flow/tuple-index.ts), set with `unrepeated`; 0: not known. */
   tupleHash: uintField(0, 'transport', 'transport'),
+  /**
+   * A SYN or SYN-ACK with no earlier SYN (without ACK) of the ISN it has or acknowledges within the
+   * NAT linker's window: nothing to link it with (set after decoding by src/nat/syn-prefilter.ts;
+   * false: not known).
+   */
+  noSynTwin: boolField('transport', 'transport'),
 
   // --- ICMP / ICMPv6 error carrying an embedded IP + transport header ---
   icmpType: intField(-1, 'icmp', 'icmp'),

@@ -1,7 +1,7 @@
 import { TcpFlag, type Packet } from '../decode/packet.js';
 import type { Connection, Dir } from '../flow/types.js';
 import type { FlowTable } from '../flow/table.js';
-import { SynIndex } from './syn-index.js';
+import { LINK_WINDOW, SynIndex } from './syn-index.js';
 
 /**
  * Links connections that are one connection seen through NAT. Wireshark and Zeek key
@@ -36,8 +36,6 @@ export interface Translation {
   firstFrame: number;
 }
 
-/** How far apart (capture seconds) a SYN and its translated copy or reply may be. */
-const LINK_WINDOW = 5;
 
 export class NatLinker {
   /** Links by their original half; released with it (see `release`). */
@@ -90,7 +88,8 @@ export class NatLinker {
   private onSyn(table: FlowTable, slot: number, p: Packet, t: number, frame: number): void {
     const isn = p.seq;
     const syns = this.syns;
-    for (let e = syns.first(isn, t); e >= 0; e = syns.next(e, isn, t)) {
+    // No earlier SYN with this ISN within the window (syn-prefilter.ts): nothing to link with.
+    for (let e = p.noSynTwin ? -1 : syns.first(isn, t); e >= 0; e = syns.next(e, isn, t)) {
       const other = syns.slotAt(e);
       if (other === slot || !table.holds(other, syns.idAt(e))) continue;
       const hasTs = syns.hasTsAt(e);
@@ -115,6 +114,8 @@ export class NatLinker {
       // A translated half seen with its own SYN: the tsEcr can confirm an existing link.
       return;
     }
+    // No SYN with that ISN within the window (syn-prefilter.ts).
+    if (p.noSynTwin) return;
     const syns = this.syns;
     // The client: the SYN-ACK's destination.
     const clientIsA = dir === 1;

@@ -1,5 +1,8 @@
 import { ChainedRing, RingWord } from '../flow/chained-ring.js';
 
+/** How far apart (capture seconds) a SYN and its translated copy or reply may be. */
+export const LINK_WINDOW = 5;
+
 /**
  * One entry, in 32-bit words: the ring's words (src/flow/chained-ring.ts), its doubles, then its
  * words; 16 words, one cache line. A lookup walking a chain reads the running number, Time and Isn
