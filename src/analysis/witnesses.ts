@@ -6,14 +6,15 @@ import { witnessHashOf } from '../flow/endpoints.js';
  * succeed"): one per client address and server endpoint, the lowest-id one, up to a limit.
  *
  * Keys: IPv4 connections by numbers (client address word; server address word × 65536 + port),
- * IPv6 by text; looked up through one Map keyed by a small-integer hash of both, so the flow table
+ * IPv6 by text; looked up through one table keyed by a small-integer hash of both, so the flow table
  * can ask about a connection before any record or string of it exists.
  */
 interface Witness {
   client: number | string;
   server: number | string;
   conn: Connection;
-  next: Witness | undefined;
+  /** The next witness (index + 1 in WitnessIndex.all) of the same hash; 0: none. */
+  next: number;
 }
 
 function textHash(s: string): number {
@@ -30,14 +31,36 @@ export function witnessHash(client: number | string, server: number | string): n
   return (textHash(String(client)) ^ Math.imul(textHash(String(server)), 0x9e3779b1)) & 0x3fffffff;
 }
 
+/**
+ * Witnesses by hash: an open-addressing table in typed arrays (a healthy connection asks at each
+ * release, and a Map lookup cost more than the rest of the release), each cell the newest witness
+ * of its hash (chained through Witness.next).
+ */
 export class WitnessIndex {
-  private readonly buckets = new Map<number, Witness>();
+  /** Per cell: its hash, and its newest witness (index + 1 in `all`; 0: an empty cell). */
+  private hashes = new Int32Array(1024);
+  private heads = new Int32Array(1024);
+  private mask = 1023;
+  private cells = 0;
+  private readonly all: Witness[] = [];
   size = 0;
 
   constructor(readonly limit: number) {}
 
+  /** The cell holding the hash, or the empty cell ending its probe run. */
+  private cellOf(hash: number): number {
+    const { hashes, heads, mask } = this;
+    let i = Math.imul(hash, 0x9e3779b1);
+    for (i = (i ^ (i >>> 16)) & mask; heads[i] !== 0 && hashes[i] !== hash; i = (i + 1) & mask);
+    return i;
+  }
+
   private find(hash: number, client: number | string, server: number | string): Witness | undefined {
-    for (let w = this.buckets.get(hash); w !== undefined; w = w.next) if (w.client === client && w.server === server) return w;
+    for (let k = this.heads[this.cellOf(hash)]!; k !== 0;) {
+      const w = this.all[k - 1]!;
+      if (w.client === client && w.server === server) return w;
+      k = w.next;
+    }
     return undefined;
   }
 
@@ -53,13 +76,34 @@ export class WitnessIndex {
       w.conn = conn;
       return;
     }
-    this.buckets.set(hash, { client, server, conn, next: this.buckets.get(hash) });
+    let i = this.cellOf(hash);
+    if (this.heads[i] === 0) {
+      if (2 * (this.cells + 1) > this.mask + 1) {
+        this.grow();
+        i = this.cellOf(hash);
+      }
+      this.cells++;
+      this.hashes[i] = hash;
+    }
+    this.all.push({ client, server, conn, next: this.heads[i]! });
+    this.heads[i] = this.all.length;
     this.size++;
   }
 
+  private grow(): void {
+    const { hashes, heads } = this;
+    this.hashes = new Int32Array(hashes.length * 2);
+    this.heads = new Int32Array(heads.length * 2);
+    this.mask = this.heads.length - 1;
+    for (let c = 0; c < heads.length; c++) {
+      if (heads[c] === 0) continue;
+      const i = this.cellOf(hashes[c]!);
+      this.hashes[i] = hashes[c]!;
+      this.heads[i] = heads[c]!;
+    }
+  }
+
   connections(): Connection[] {
-    const out: Connection[] = [];
-    for (const first of this.buckets.values()) for (let w: Witness | undefined = first; w !== undefined; w = w.next) out.push(w.conn);
-    return out;
+    return this.all.map((w) => w.conn);
   }
 }
