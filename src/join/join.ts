@@ -41,10 +41,10 @@ export function joinAnalysis(results: CaptureResult[], options: { connections?: 
     const id = `F${findings.length + 1}`;
     const { best } = m;
     const draft = { ...best.draft, count: m.count };
-    const f = toFinding(id, draft, best.shown ?? (m.count > best.draft.count ? best.draft.count : undefined));
+    // Its text names frames of its input: `frame 12` reads `frame 2#12`.
+    const f = toFinding(id, draft, best.shown ?? (m.count > best.draft.count ? best.draft.count : undefined), (n) => ref(best.input, n));
     const { rows, vanished } = joint.annotate(best.input, f.evidence, best.draft.connections.map((c) => c.id));
     f.evidence = rows;
-    nameFrames(f, best.input);
     if (vanished.length > 0) f.explanation += ` ${vanished.join(' ')}`;
     findings.push(f);
     findingsByRule[draft.rule as RuleId] = (findingsByRule[draft.rule as RuleId] ?? 0) + 1;
@@ -73,16 +73,6 @@ export function joinAnalysis(results: CaptureResult[], options: { connections?: 
   };
   if (options.connections) report.connections = connectionRows(results, groups, findingsOfGroup);
   return { report, findings, translations: translations(results) };
-}
-
-/** The rule's text names frames of the finding's input: `frame 12` becomes `frame 2#12`. */
-function nameFrames(f: FindingWithEvidence, input: number): void {
-  // – as \u2013: the CLI's bundle stays ASCII (scripts/postbuild.mjs says why).
-  const named = (text: string): string => text.replace(/\b(frames?) (\d+(?:(?:, | and |\u2013)\d+)*)/g,
-    (_, word: string, list: string) => `${word} ${list.replace(/\d+/g, (n) => ref(input, Number(n)))}`);
-  f.summary = named(f.summary);
-  f.explanation = named(f.explanation);
-  f.ruledOut = f.ruledOut.map((r) => ({ rule: r.rule, why: named(r.why) }));
 }
 
 /**

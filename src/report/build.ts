@@ -4,6 +4,7 @@ import type { Connection } from '../flow/types.js';
 import type { CaptureResult } from '../analysis/pipeline.js';
 import { ruleOf } from '../rules/registry.js';
 import { renderFinding, type FindingText } from '../rules/render.js';
+import type { FrameName } from '../rules/messages.js';
 import { causeKey } from '../rules/roll-up.js';
 import type { CauseTally } from '../analysis/representatives.js';
 import { buildCauses } from './causes.js';
@@ -75,12 +76,13 @@ export function firstEvidence(d: FindingDraft): number {
 }
 
 /** A finding's text: rendered once, from its message and data, after counting. */
-export function findingText(d: FindingDraft, shown?: number): FindingText {
-  return renderFinding(ruleOf(d.rule), d, shown);
+export function findingText(d: FindingDraft, shown?: number, frameName?: FrameName): FindingText {
+  return renderFinding(ruleOf(d.rule), d, shown, frameName);
 }
 
-export function toFinding(id: string, d: FindingDraft, shown: number | undefined): FindingWithEvidence {
-  const { summary, explanation, ruledOut } = findingText(d, shown);
+/** `frameName`: how its text names frames (a joint report names their input, src/join). */
+export function toFinding(id: string, d: FindingDraft, shown: number | undefined, frameName?: FrameName): FindingWithEvidence {
+  const { summary, explanation, ruledOut } = findingText(d, shown, frameName);
   const ev = d.evidence;
   let lo = ev[0];
   let hi = ev[0];

@@ -1,7 +1,7 @@
 import type { Connection, ConnEvent, FindingDraft, Rule, RuleContext, RuledOutDraft, Severity } from './types.js';
 import { evidenceOf, groupBy, hex4, SHARED_COUNTER_FACTS, sharedCounterData, sharedCounterRun, sortEvidence } from './evidence.js';
 import { answersFin, answersSegment, hasReset, IDLE_SHORT, isRst, noConnectionReply, ttlInLine } from './tcp.js';
-import type { FindingMessage } from './messages.js';
+import type { FindingMessage, MessageRef } from './messages.js';
 import { TcpFlag } from '../decode/packet.js';
 import { Fact } from './facts.js';
 import { seqDiff } from '../tcp/seq.js';
@@ -12,7 +12,7 @@ type Reason = 'finished' | 'finAnswered' | 'dataAfterClose' | 'unreadData' | 'li
 function closeMessage(label: string, why: string, byNote = ''): FindingMessage {
   return {
     summary: `{{sender}} reset an established connection ({{by}}${byNote}): ${label}`,
-    explanation: `The connection {{client}} → {{server}} was established (frame {{establishedFrame}}) and {{sender}}, the {{by}}, ended it with RST (frame {{rstFrame}}); ${why}.` +
+    explanation: `The connection {{client}} → {{server}} was established (frame {{establishedFrame|frame}}) and {{sender}}, the {{by}}, ended it with RST (frame {{rstFrame|frame}}); ${why}.` +
       '{{#several}} {{count}} connections ended this way.{{/several}} The peer\'s application sees "connection reset by peer" on its next read or write.',
   };
 }
@@ -21,17 +21,17 @@ interface Abort {
   conn: Connection;
   rst: ConnEvent;
   reason: Reason;
-  /** For `finished`: how the exchange had finished, as the message says it. */
-  how: string;
+  /** For `finished`: how the exchange had finished (a fragment of the messages: finishedBoth, finishedPeer). */
+  how: MessageRef | null;
   /** The RST's IP ID is on one counter with other addresses' RSTs: not shown to be its named sender's own. */
   shared: boolean;
 }
 
 /** Why the exchange counts as finished, as the `finished` message words it (kept as before for the other two ways). */
-const FINISHED_HOW = 'both sides had sent FIN, or the resetting side had closed and had nothing outstanding';
+const FINISHED_BOTH: MessageRef = { messageId: 'finishedBoth', data: {} };
 /** The `finished` wording when the peer closed and the resetting side acknowledged it all before its RST. */
-function peerFinishedHow(peerFin: ConnEvent, ackOfFin: ConnEvent): string {
-  return `the peer had closed with FIN in frame ${peerFin.frame}, the resetting side had acknowledged that FIN and so all the peer's data by frame ${ackOfFin.frame}, and the peer had acknowledged all the resetting side sent`;
+function peerFinishedHow(peerFin: ConnEvent, ackOfFin: ConnEvent): MessageRef {
+  return { messageId: 'finishedPeer', data: { finFrame: peerFin.frame, ackFrame: ackOfFin.frame } };
 }
 
 /** The first RST after the handshake, unless it is a "no such connection" answer (stale-connection's). */
@@ -41,9 +41,9 @@ function firstRstAfterEstablished(c: Connection): ConnEvent | undefined {
   return c.events[i];
 }
 
-function classify(c: Connection, rst: ConnEvent): { reason: Reason; how: string } {
-  const done = { reason: 'finished' as const, how: FINISHED_HOW };
-  if (answersFin(c, c.events.indexOf(rst)) !== undefined) return { reason: 'finAnswered', how: '' };
+function classify(c: Connection, rst: ConnEvent): { reason: Reason; how: MessageRef | null } {
+  const done = { reason: 'finished' as const, how: FINISHED_BOTH };
+  if (answersFin(c, c.events.indexOf(rst)) !== undefined) return { reason: 'finAnswered', how: null };
   const me = rst.dir;
   // Over the events before the RST: each side's first FIN and last data, in one pass.
   let myFin: ConnEvent | undefined;
@@ -66,15 +66,15 @@ function classify(c: Connection, rst: ConnEvent): { reason: Reason; how: string 
   if (myFin) {
     const finFrame = myFin.frame;
     const lateData = c.events.some((e) => e.frame < rst.frame && e.dir !== me && e.len > 0 && e.frame > finFrame);
-    return lateData ? { reason: 'dataAfterClose', how: '' } : done;
+    return lateData ? { reason: 'dataAfterClose', how: null } : done;
   }
   if (lastPeer && (!lastMine || lastPeer.frame > lastMine.frame)) {
     // The peer's data came last, but it finished (FIN) and everything was acknowledged both ways:
     // the packets show no data left unanswered, nothing was in flight to lose.
     const ackOfFin = peerFin && peerFinishedAcked(c, rst, peerFin);
-    return peerFin && ackOfFin ? { reason: 'finished', how: peerFinishedHow(peerFin, ackOfFin) } : { reason: 'unreadData', how: '' };
+    return peerFin && ackOfFin ? { reason: 'finished', how: peerFinishedHow(peerFin, ackOfFin) } : { reason: 'unreadData', how: null };
   }
-  return { reason: 'lingerZero', how: '' };
+  return { reason: 'lingerZero', how: null };
 }
 
 /**
@@ -136,6 +136,8 @@ export const abortiveClose: Rule = {
     description: 'An endpoint resets an established connection (resetBy); reason: linger-0, unread data, data after close.',
     docs: 'docs/rules/abortive-close.md',
     messages: {
+      finishedBoth: 'both sides had sent FIN, or the resetting side had closed and had nothing outstanding',
+      finishedPeer: 'the peer had closed with FIN in frame {{finFrame|frame}}, the resetting side had acknowledged that FIN and so all the peer\'s data by frame {{ackFrame|frame}}, and the peer had acknowledged all the resetting side sent',
       finished: closeMessage('finished', 'the exchange was already finished ({{finishedHow}}): a fast close many HTTP clients and proxies use; harmless',
         ', after the exchange finished'),
       finAnswered: closeMessage('FIN answered with RST', 'that bare RST answers the peer\'s FIN (its sequence number is the FIN\'s acknowledgement): the resetting side no longer had the socket — it had closed it earlier (its own FIN not in the capture) or torn it down — while the peer was closing too; the connection was ending anyway',
@@ -145,15 +147,15 @@ export const abortiveClose: Rule = {
       lingerZero: closeMessage('linger zero', 'the resetting side closed right after its own last data, without FIN: close() with SO_LINGER {on, 0}, or an explicit abort (an application or proxy dropping the connection)'),
       onSharedCounter: {
         summary: 'An established connection reset in {{sender}}\'s name ({{by}}) by one stack that answers for {{runAddrs}} addresses (IP IDs from one counter): not shown to be its own',
-        explanation: 'The connection {{client}} → {{server}} was established (frame {{establishedFrame}}) and ended with a RST in {{sender}}\'s name, the {{by}} (frame {{rstFrame}}, TTL {{rstTtl}}, IP ID {{rstIpId}}).'
+        explanation: 'The connection {{client}} → {{server}} was established (frame {{establishedFrame|frame}}) and ended with a RST in {{sender}}\'s name, the {{by}} (frame {{rstFrame|frame}}, TTL {{rstTtl}}, IP ID {{rstIpId}}).'
           + SHARED_COUNTER_FACTS
           + ' The RST was made by one box answering in the peers\' name, not shown to be {{sender}}\'s own stack: a NAT or proxy (a user-mode NAT such as VirtualBox\'s or slirp passes its own socket\'s reset or failure on as a RST), a firewall resetting the connection, or one host that owns all these addresses. Whether {{sender}}\'s application closed or aborted is not shown.'
           + '{{#several}} {{count}} connections ended this way.{{/several}} The peer\'s application sees "connection reset by peer" on its next read or write.',
       },
-      rstAck: 'the RST (frame {{rstFrame}}) is RST+ACK, a live socket\'s abort; a stack without the connection sends a bare RST',
-      answersNothing: 'the bare RST (frame {{rstFrame}}) is not at the acknowledgement of the peer\'s latest segment, as a stack without the connection answers',
-      answersFin: 'it answers the peer\'s FIN (frame {{finFrame}}): the connection was ending, not lost',
-      endedItself: 'its sender had ended the connection itself before (FIN or RST, frame {{endFrame}})',
+      rstAck: 'the RST (frame {{rstFrame|frame}}) is RST+ACK, a live socket\'s abort; a stack without the connection sends a bare RST',
+      answersNothing: 'the bare RST (frame {{rstFrame|frame}}) is not at the acknowledgement of the peer\'s latest segment, as a stack without the connection answers',
+      answersFin: 'it answers the peer\'s FIN (frame {{finFrame|frame}}): the connection was ending, not lost',
+      endedItself: 'its sender had ended the connection itself before (FIN or RST, frame {{endFrame|frame}})',
       ttlInLine: 'the RST came with TTL {{ttl}}, as its sender\'s other packets ({{usualTtl}}): its own stack sent it',
       neverIdle: 'the connection was never silent longer than {{maxIdle}} s: no idle period for a middlebox to time out',
     },
@@ -219,7 +221,7 @@ export const abortiveClose: Rule = {
         data: {
           sender: sender.text, by, client: c0.orig.text, server: c0.resp.text,
           establishedFrame: c0.dirs[0].synFrame || c0.firstFrame, rstFrame: h0.rst.frame,
-          ...(h0.reason === 'finished' ? { finishedHow: h0.how } : {}),
+          ...(h0.reason === 'finished' && h0.how !== null ? { finishedHow: [h0.how] } : {}),
           ...(run !== null ? { rstTtl: h0.rst.ttl, rstIpId: hex4(h0.rst.ipId), ...sharedCounterData(run) } : {}),
         },
         remediation: run !== null ? [

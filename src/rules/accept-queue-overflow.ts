@@ -99,7 +99,7 @@ export const acceptQueueOverflow: Rule = {
     messages: {
       dropped: {
         summary: '{{serverListener}}: handshake ACK ignored, SYN-ACK retransmitted — accept queue full ({{count|plural:connection}}, tcp_abort_on_overflow=0)',
-        explanation: '{{client}} completed the handshake with {{server}} (SYN-ACK frame {{synAckFrame}}, the client\'s ACK frame {{ackFrame}}), yet the server retransmitted its SYN-ACK (frame {{againFrame}}) as if the ACK had never come{{#dataFrame}}, and never acknowledged the client\'s data (frame {{dataFrame}}){{/dataFrame}}.' +
+        explanation: '{{client}} completed the handshake with {{server}} (SYN-ACK frame {{synAckFrame|frame}}, the client\'s ACK frame {{ackFrame|frame}}), yet the server retransmitted its SYN-ACK (frame {{againFrame|frame}}) as if the ACK had never come{{#dataFrame}}, and never acknowledged the client\'s data (frame {{dataFrame|frame}}){{/dataFrame}}.' +
           ' A Linux listener whose accept queue is full drops the handshake\'s final ACK (net.ipv4.tcp_abort_on_overflow=0) and keeps the request half-open, retransmitting its SYN-ACK until the queue has room or net.ipv4.tcp_synack_retries runs out.' +
           '{{#several}} {{count}} connections to this listener met it: the signature of a full backlog.{{/several}}' +
           '{{^several}} With one connection only, a handshake ACK lost on the way to the server would look the same; several at once on one listener are the signature.{{/several}}' +
@@ -107,15 +107,15 @@ export const acceptQueueOverflow: Rule = {
       },
       aborted: {
         summary: '{{serverListener}}: connection reset right after the handshake — accept queue full ({{count|plural:connection}}, tcp_abort_on_overflow=1)',
-        explanation: '{{client}} completed the handshake with {{server}} (SYN-ACK frame {{synAckFrame}}, the client\'s ACK frame {{ackFrame}}) and the server answered with a bare RST {{ms}} ms later (frame {{rstFrame}}, seq = its ISN + 1), having sent nothing else: the listener had no socket for the connection.' +
+        explanation: '{{client}} completed the handshake with {{server}} (SYN-ACK frame {{synAckFrame|frame}}, the client\'s ACK frame {{ackFrame|frame}}) and the server answered with a bare RST {{ms}} ms later (frame {{rstFrame|frame}}, seq = its ISN + 1), having sent nothing else: the listener had no socket for the connection.' +
           ' A Linux listener whose accept queue is full resets the handshake\'s final ACK when net.ipv4.tcp_abort_on_overflow=1.' +
           '{{#several}} {{count}} connections to this listener were reset this way: the signature of a full backlog.{{/several}}' +
           '{{^several}} With one connection only, a stack that lost a connection it had just made (a SYN cookie it could not validate) would look the same; several at once on one listener are the signature.{{/several}}' +
           ' The application accepts connections more slowly than they arrive, or its listen backlog (and net.core.somaxconn) is too small. The client sees "connection reset by peer" on its first read or write.',
       },
-      justOpened: 'the connection was {{ms}} ms old: the server answered the SYN (frame {{synAckFrame}}) and reset the ACK (frame {{rstFrame}}) without sending anything between — no restart in between',
-      bareRst: 'the RST (frame {{rstFrame}}) is bare, at the server\'s ISN + 1: a stack with no socket answering a segment, not an application closing one (that is RST+ACK)',
-      listenerAnswers: 'the server is alive: it retransmitted its SYN-ACK (frame {{againFrame}}) after the client\'s ACK',
+      justOpened: 'the connection was {{ms}} ms old: the server answered the SYN (frame {{synAckFrame|frame}}) and reset the ACK (frame {{rstFrame|frame}}) without sending anything between — no restart in between',
+      bareRst: 'the RST (frame {{rstFrame|frame}}) is bare, at the server\'s ISN + 1: a stack with no socket answering a segment, not an application closing one (that is RST+ACK)',
+      listenerAnswers: 'the server is alive: it retransmitted its SYN-ACK (frame {{againFrame|frame}}) after the client\'s ACK',
     },
     // Resets from NAT trouble or challenge ACKs have their own explanation.
     // overflowOf: a handshake, then the SYN-ACK sent again or the server's RST.

@@ -43,9 +43,9 @@ function challengeOf(c: Connection): Omit<Challenge, 'older'> | undefined {
 function challengeMessage(summaryEnd: string, outcome: string): FindingMessage {
   return {
     summary: `{{clientAddr}} → {{server}}: SYN answered by a challenge ACK — the server still held an older connection on port {{clientPort}}; ${summaryEnd}`,
-    explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame}}) and the server answered with a bare ACK (frame {{challengeFrame}}) that does not acknowledge the SYN (ack {{challengeAck}}, the SYN\'s ISN + 1 would be {{want}}):' +
-      ' a challenge ACK (RFC 5961 §4), what a stack sends for a SYN on a 4-tuple it still holds a connection for. The client, which has no such connection, answered with RST at that ack (frame {{rstFrame}}), which closes the server\'s old connection.' +
-      '{{#olderFrame}} The older connection on this 4-tuple is in the capture (frames {{olderFrame}}–{{olderLastFrame}}); it was never closed on the server\'s side.{{/olderFrame}} ' + outcome +
+    explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame|frame}}) and the server answered with a bare ACK (frame {{challengeFrame|frame}}) that does not acknowledge the SYN (ack {{challengeAck}}, the SYN\'s ISN + 1 would be {{want}}):' +
+      ' a challenge ACK (RFC 5961 §4), what a stack sends for a SYN on a 4-tuple it still holds a connection for. The client, which has no such connection, answered with RST at that ack (frame {{rstFrame|frame}}), which closes the server\'s old connection.' +
+      '{{#olderFrame}} The older connection on this 4-tuple is in the capture (frames {{olderFrame|frame}}–{{olderLastFrame|frame}}); it was never closed on the server\'s side.{{/olderFrame}} ' + outcome +
       '{{#several}} {{count}} connection attempts met this.{{/several}}' +
       ' The client reused a source port while the server still had a connection on it: a client port reused after TIME_WAIT or with tcp_tw_reuse, a NAT or SNAT mapping reused for another client, or a client that vanished without a RST (pod deleted, node lost).',
   };
@@ -80,13 +80,13 @@ export const challengeAck: Rule = {
     docs: 'docs/rules/challenge-ack.md',
     messages: {
       recovered: challengeMessage('the retry connected after {{delayMs}} ms',
-        'The client retransmitted the same SYN (frame {{retryFrame}}) and the server answered it with a SYN-ACK (frame {{synAckFrame}}): the connection opened {{delayMs}} ms late (at once on recent Linux, after about 1 s on older kernels).'),
+        'The client retransmitted the same SYN (frame {{retryFrame|frame}}) and the server answered it with a SYN-ACK (frame {{synAckFrame|frame}}): the connection opened {{delayMs}} ms late (at once on recent Linux, after about 1 s on older kernels).'),
       keptFailing: challengeMessage('the retries did not connect',
-        'The client retransmitted the same SYN (frame {{retryFrame}}) but no SYN-ACK acknowledging it followed in the capture: the connection failed.'),
+        'The client retransmitted the same SYN (frame {{retryFrame|frame}}) but no SYN-ACK acknowledging it followed in the capture: the connection failed.'),
       noRetry: challengeMessage('no retry in the capture',
         'No retransmission of the SYN follows in the capture, so how the attempt ended is not shown.'),
-      answersChallenge: 'the segment the client reset (frame {{challengeFrame}}) is the server\'s bare ACK to its SYN (frame {{synFrame}}) acking {{challengeAck}}, not the SYN\'s ISN + 1 ({{want}}): an older connection the server held, not one the client lost',
-      clientsOwnRst: 'the client\'s RST (frame {{rstFrame}}) is its stack\'s answer to an ACK it has no connection for: seq = that ACK\'s ack ({{challengeAck}}){{#ttlInLine}}, TTL {{ttl}} as the client\'s other packets ({{usualTtl}}){{/ttlInLine}}',
+      answersChallenge: 'the segment the client reset (frame {{challengeFrame|frame}}) is the server\'s bare ACK to its SYN (frame {{synFrame|frame}}) acking {{challengeAck}}, not the SYN\'s ISN + 1 ({{want}}): an older connection the server held, not one the client lost',
+      clientsOwnRst: 'the client\'s RST (frame {{rstFrame|frame}}) is its stack\'s answer to an ACK it has no connection for: seq = that ACK\'s ack ({{challengeAck}}){{#ttlInLine}}, TTL {{ttl}} as the client\'s other packets ({{usualTtl}}){{/ttlInLine}}',
     },
     appliesTo: [{ all: Fact.RstOrig | Fact.SynOrig }],
     yieldsTo: ['unreversed-dnat'],

@@ -92,24 +92,24 @@ export const connectionRefused: Rule = {
     messages: {
       refused: {
         summary: '{{clientAddr}} → {{server}}: connection refused, nothing listens on port {{port}}',
-        explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame}}); {{whoAddr}} answered with RST+ACK acknowledging the SYN\'s ISN + 1: nothing is listening on port {{port}} there, and the application got "connection refused" (ECONNREFUSED) at once.'
+        explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame|frame}}); {{whoAddr}} answered with RST+ACK acknowledging the SYN\'s ISN + 1: nothing is listening on port {{port}} there, and the application got "connection refused" (ECONNREFUSED) at once.'
           + '{{#several}} {{count|plural:attempt}} were refused the same way.{{/several}}',
       },
       refusedBehindNat: {
         summary: '{{clientAddr}} → {{server}} (→ {{backend}}): connection refused, nothing listens on port {{port}}',
-        explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame}}), which the node translated to {{backend}}; {{whoAddr}} answered with RST+ACK acknowledging the SYN\'s ISN + 1: nothing is listening on port {{port}} there, and the application got "connection refused" (ECONNREFUSED) at once.'
+        explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame|frame}}), which the node translated to {{backend}}; {{whoAddr}} answered with RST+ACK acknowledging the SYN\'s ISN + 1: nothing is listening on port {{port}} there, and the application got "connection refused" (ECONNREFUSED) at once.'
           + '{{#several}} {{count|plural:attempt}} were refused the same way.{{/several}}'
           + ' {{server}} is a Service address: its targetPort ({{port}}) does not match a port the backend container listens on, or the container has not started listening yet (a readiness probe that passes before the listener is up).',
       },
       refusedInItsName: {
         summary: '{{clientAddr}} → {{server}}: refused with a RST+ACK that {{whoAddr}} did not send itself (TTL {{rstTtl}}, its packets arrive with {{usualTtl}})',
-        explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame}}) and got a RST+ACK acknowledging the SYN\'s ISN + 1 in {{whoAddr}}\'s name, with TTL {{rstTtl}}; {{whoAddr}}\'s own packets on the other connections of this capture arrive with TTL {{usualTtl}}.'
+        explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame|frame}}) and got a RST+ACK acknowledging the SYN\'s ISN + 1 in {{whoAddr}}\'s name, with TTL {{rstTtl}}; {{whoAddr}}\'s own packets on the other connections of this capture arrive with TTL {{usualTtl}}.'
           + ' The refusal was made closer to the capture point, or by another stack: a firewall or NAT on the path answered for the host (REJECT --reject-with tcp-reset, a NAT or VPN gateway refusing a port it does not forward). Whether anything listens on port {{port}} of {{whoAddr}} is not shown.'
           + '{{#several}} {{count|plural:attempt}} were refused the same way.{{/several}}',
       },
       refusedOnSharedCounter: {
         summary: '{{clientAddr}} → {{server}}: refused with a RST+ACK from one stack that answers for {{runAddrs}} addresses (IP IDs from one counter), not shown to be {{whoAddr}}\'s own',
-        explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame}}) and got a RST+ACK acknowledging the SYN\'s ISN + 1 in {{whoAddr}}\'s name (frame {{rstFrame}}, TTL {{rstTtl}}, IP ID {{rstIpId}}).'
+        explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame|frame}}) and got a RST+ACK acknowledging the SYN\'s ISN + 1 in {{whoAddr}}\'s name (frame {{rstFrame|frame}}, TTL {{rstTtl}}, IP ID {{rstIpId}}).'
           + SHARED_COUNTER_FACTS
           + ' The refusals were made by one box answering in the peers\' name: a NAT or proxy (a user-mode NAT such as VirtualBox\'s or slirp passes its own connect()\'s failure on as a RST), a firewall rejecting with tcp-reset, or one host that owns all these addresses. Whether anything listens on port {{port}} of {{whoAddr}} is not shown.'
           + '{{#zeroHop}} The TTL agrees: {{rstTtl}} is a sending stack\'s initial value, no router passed, although {{whoAddr}} is a public address and {{clientAddr}} a private one behind a NAT.{{/zeroHop}}'
@@ -117,19 +117,19 @@ export const connectionRefused: Rule = {
       },
       refusedAtZeroHops: {
         summary: '{{clientAddr}} → {{server}}: refused with a RST+ACK that crossed no router (TTL {{rstTtl}}) although {{whoAddr}} is beyond a NAT: made on this side of it',
-        explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame}}, TTL {{synTtl}}: the capture is on the client\'s side) and got a RST+ACK acknowledging the SYN\'s ISN + 1 in {{whoAddr}}\'s name (frame {{rstFrame}}) with TTL {{rstTtl}}, a sending stack\'s initial value: no router decremented it.'
+        explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame|frame}}, TTL {{synTtl}}: the capture is on the client\'s side) and got a RST+ACK acknowledging the SYN\'s ISN + 1 in {{whoAddr}}\'s name (frame {{rstFrame|frame}}) with TTL {{rstTtl}}, a sending stack\'s initial value: no router decremented it.'
           + ' {{clientAddr}} is a private address and {{whoAddr}} a public one, so at least one router, the NAT, stands between them, and {{whoAddr}}\'s own packets would arrive here with a lower TTL.'
           + ' The refusal was made at the NAT or on the client\'s network: a NAT or firewall answering for the host (REJECT --reject-with tcp-reset; a user-mode NAT such as VirtualBox\'s or slirp passes its own connect()\'s failure on as a RST). Whether anything listens on port {{port}} of {{whoAddr}} is not shown.'
           + '{{#several}} {{count|plural:attempt}} were refused the same way.{{/several}}',
       },
       refusedServiceUnseen: {
         summary: '{{clientAddr}} → {{server}}: connection refused, nothing listens on the target port',
-        explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame}}); {{whoAddr}} answered with RST+ACK acknowledging the SYN\'s ISN + 1: nothing is listening on the port it was translated to, and the application got "connection refused" (ECONNREFUSED) at once.'
+        explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame|frame}}); {{whoAddr}} answered with RST+ACK acknowledging the SYN\'s ISN + 1: nothing is listening on the port it was translated to, and the application got "connection refused" (ECONNREFUSED) at once.'
           + '{{#several}} {{count|plural:attempt}} were refused the same way.{{/several}}'
           + ' {{server}} looks like a Service address, and the backend\'s side of the NAT is not in this capture: the RST came back translated, so the port that refused is the Service\'s targetPort on the backend pod, which this vantage point cannot show (capture on the node with -i any to see it). Either the targetPort does not match a port the container listens on, or the container is not listening yet.',
       },
-      rstNotIcmp: 'the SYN was answered with RST+ACK acknowledging its ISN + 1 (frame {{rstFrame}}), and no ICMP error came back',
-      answeredAtOnce: 'the SYN (frame {{synFrame}}) was answered {{delayMs}} ms later (frame {{rstFrame}})',
+      rstNotIcmp: 'the SYN was answered with RST+ACK acknowledging its ISN + 1 (frame {{rstFrame|frame}}), and no ICMP error came back',
+      answeredAtOnce: 'the SYN (frame {{synFrame|frame}}) was answered {{delayMs}} ms later (frame {{rstFrame|frame}})',
       hostsOwnTtl: 'the RST+ACK came with TTL {{ttl}}, as the host\'s own packets on the other connections of this capture ({{usualTtl}}): its own stack refused',
     },
     // A RST+ACK that does not fit its sender's own packets is examined as forged first.

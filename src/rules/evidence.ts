@@ -65,7 +65,7 @@ export function sharedCounterData(run: IpIdRun): Record<string, string | number>
 }
 
 /** What a shared-counter run shows, for a message's explanation (data from sharedCounterData). */
-export const SHARED_COUNTER_FACTS = ' {{runRsts}} RSTs from {{runAddrs}} different addresses, frames {{runFirstFrame}} to {{runLastFrame}}, carry IP IDs {{runFirstIpId}} to {{runLastIpId}}, each at most {{runMaxStep}} above the one before: one IP ID counter, so one stack sent them all. Separate hosts count their IP IDs apart (or send 0).';
+export const SHARED_COUNTER_FACTS = ' {{runRsts}} RSTs from {{runAddrs}} different addresses, frames {{runFirstFrame|frame}} to {{runLastFrame|frame}}, carry IP IDs {{runFirstIpId}} to {{runLastIpId}}, each at most {{runMaxStep}} above the one before: one IP ID counter, so one stack sent them all. Separate hosts count their IP IDs apart (or send 0).';
 
 function rel(value: number, isn: number): number | null {
   if (isn < 0) return null;

@@ -39,39 +39,39 @@ export const icmpRejected: Rule = {
     messages: {
       rejectedByHost: {
         summary: '{{clientAddr}} → {{server}}: rejected with ICMP {{kind}} from {{sender}}',
-        explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame}}) and {{sender}} answered with ICMP {{kind}}{{#icmpFrame}} (frame {{icmpFrame}}){{/icmpFrame}}, quoting that SYN; the application got "connection refused" or "no route to host" at once.'
-          + ' The destination host itself{{#backend}}, the Service\'s backend {{backend}} (the SYN was translated to it, frame {{dnatFrame}}),{{/backend}} rejected it (a firewall rule with REJECT on that host, or no socket and an ICMP-rejecting policy).'
+        explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame|frame}}) and {{sender}} answered with ICMP {{kind}}{{#icmpFrame}} (frame {{icmpFrame|frame}}){{/icmpFrame}}, quoting that SYN; the application got "connection refused" or "no route to host" at once.'
+          + ' The destination host itself{{#backend}}, the Service\'s backend {{backend}} (the SYN was translated to it, frame {{dnatFrame|frame}}),{{/backend}} rejected it (a firewall rule with REJECT on that host, or no socket and an ICMP-rejecting policy).'
           + '{{#several}} {{count|plural:attempt}} were rejected the same way.{{/several}}',
       },
       rejectedOnPath: {
         summary: '{{clientAddr}} → {{server}}: rejected with ICMP {{kind}} from {{sender}}',
-        explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame}}) and {{sender}} answered with ICMP {{kind}}{{#icmpFrame}} (frame {{icmpFrame}}){{/icmpFrame}}, quoting that SYN; the application got "connection refused" or "no route to host" at once.'
+        explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame|frame}}) and {{sender}} answered with ICMP {{kind}}{{#icmpFrame}} (frame {{icmpFrame|frame}}){{/icmpFrame}}, quoting that SYN; the application got "connection refused" or "no route to host" at once.'
           + ' The rejection came from {{sender}}, not from {{serverAddr}}: a router or firewall on the way (or the node itself) refused it.'
-          + '{{#backend}} The SYN had been translated to the backend {{backend}} (frame {{dnatFrame}}), so the Service has an endpoint: this is not kube-proxy\'s rejection of a Service without endpoints but a rule that applies after the translation (a NetworkPolicy or a firewall on {{sender}}).{{/backend}}'
+          + '{{#backend}} The SYN had been translated to the backend {{backend}} (frame {{dnatFrame|frame}}), so the Service has an endpoint: this is not kube-proxy\'s rejection of a Service without endpoints but a rule that applies after the translation (a NetworkPolicy or a firewall on {{sender}}).{{/backend}}'
           + '{{#several}} {{count|plural:attempt}} were rejected the same way.{{/several}}',
       },
       rejectedAfterDnat: {
         summary: '{{clientAddr}} → {{server}}: rejected with ICMP {{kind}} after the Service\'s translation{{#backend}} to {{backend}}{{/backend}}{{#onNode}}, by this node{{/onNode}}',
-        explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame}}) and ICMP {{kind}} came back from {{sender}} itself{{#icmpFrame}} (frame {{icmpFrame}}){{/icmpFrame}}, quoting that SYN; the application got "connection refused" at once.'
-          + ' {{serverAddr}} is a Service address, which no host owns: conntrack translated the error back like a reply, so the SYN had been translated to a backend{{#backend}} ({{backend}}, frame {{dnatFrame}}){{/backend}} and the Service has an endpoint (kube-proxy\'s own rejection of a Service without endpoints is made instead of the translation and comes from the node\'s address).'
+        explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame|frame}}) and ICMP {{kind}} came back from {{sender}} itself{{#icmpFrame}} (frame {{icmpFrame|frame}}){{/icmpFrame}}, quoting that SYN; the application got "connection refused" at once.'
+          + ' {{serverAddr}} is a Service address, which no host owns: conntrack translated the error back like a reply, so the SYN had been translated to a backend{{#backend}} ({{backend}}, frame {{dnatFrame|frame}}){{/backend}} and the Service has an endpoint (kube-proxy\'s own rejection of a Service without endpoints is made instead of the translation and comes from the node\'s address).'
           + '{{#onNode}} No error from the backend is in this capture, which sees both halves: a rule on this node after the translation rejected it (a NetworkPolicy, or a REJECT in the FORWARD chain).{{/onNode}}'
           + '{{^onNode}} The packets here do not say who rejected it: the backend pod\'s host (nothing listening on the target port and an ICMP-rejecting policy, or a REJECT in its firewall) or a rule on the way to it (a NetworkPolicy). A capture on the node (tcpdump -i any) tells them apart: a backend\'s error shows there with its own address before it is translated.{{/onNode}}'
           + '{{#several}} {{count|plural:attempt}} were rejected the same way.{{/several}}',
       },
       hostUnreachable: {
         summary: '{{clientAddr}} → {{server}}: {{sender}} could not reach {{serverAddr}} (ICMP {{kind}} {{delay}} s after the SYN)',
-        explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame}}) and {{sender}} answered with ICMP {{kind}}{{#icmpFrame}} (frame {{icmpFrame}}){{/icmpFrame}}, quoting that SYN, {{delay}} s later.'
+        explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame|frame}}) and {{sender}} answered with ICMP {{kind}}{{#icmpFrame}} (frame {{icmpFrame|frame}}){{/icmpFrame}}, quoting that SYN, {{delay}} s later.'
           + ' An unreachable that comes seconds after the SYN is not a firewall\'s rejection (that is immediate): the router or node that should deliver the SYN found no one answering address resolution (ARP or IPv6 neighbour discovery) for {{serverAddr}} — the host is down or gone (a deleted pod whose address is not reused yet), or the address is not in use.'
           + '{{#several}} {{count|plural:attempt}} ended the same way.{{/several}}',
       },
       serviceWithoutEndpoints: {
         summary: '{{clientAddr}} → {{server}}: rejected with ICMP {{kind}} from {{sender}} (Service without endpoints)',
-        explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame}}) and {{sender}} answered with ICMP {{kind}}{{#icmpFrame}} (frame {{icmpFrame}}){{/icmpFrame}}, quoting that SYN; the application got "connection refused" or "no route to host" at once.'
+        explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame|frame}}) and {{sender}} answered with ICMP {{kind}}{{#icmpFrame}} (frame {{icmpFrame|frame}}){{/icmpFrame}}, quoting that SYN; the application got "connection refused" or "no route to host" at once.'
           + ' The rejection came from {{sender}}, not from {{serverAddr}}: a router or firewall on the way (or the node itself) refused it.'
           + ' {{server}} is a Service address and the ICMP came from a node: kube-proxy installs a REJECT rule for a Service that has no ready endpoints — no backend pod is Ready.'
           + '{{#several}} {{count|plural:attempt}} were rejected the same way.{{/several}}',
       },
-      icmpAnswered: 'the SYN was answered: ICMP {{kind}} from {{sender}} quoting it (frame {{icmpFrame}})',
+      icmpAnswered: 'the SYN was answered: ICMP {{kind}} from {{sender}} quoting it (frame {{icmpFrame|frame}})',
       noTcpAnswer: 'no TCP packet came back from {{serverAddr}}{{#backend}} nor from {{backend}}{{/backend}} (no RST+ACK): only the ICMP error',
     },
     // (hostUnreachable: see UNRESOLVED_KINDS.)

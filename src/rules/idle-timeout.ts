@@ -146,9 +146,9 @@ function culprit(idle: number, exact: boolean, natNode: boolean): MessageRef {
 }
 
 /** How the idle ended: a segment answered with RST, or a RST each way at once. */
-const HOW = '{{^bothWays}}After {{idle}} s without a single packet ({{#beforeFrame}}frame {{beforeFrame}} → {{/beforeFrame}}{{^beforeFrame}}until {{/beforeFrame}}frame {{afterFrame}}),' +
-  ' {{trigger}} sent a segment (frame {{afterFrame}}) and was answered with RST from {{claimed}} (frame {{rstFrame}}).{{/bothWays}}' +
-  '{{#bothWays}}After {{idle}} s without a single packet, both ends were reset at once (frames {{rstFrame}}, {{secondRstFrame}}).{{/bothWays}}';
+const HOW = '{{^bothWays}}After {{idle}} s without a single packet ({{#beforeFrame}}frame {{beforeFrame|frame}} → {{/beforeFrame}}{{^beforeFrame}}until {{/beforeFrame}}frame {{afterFrame|frame}}),' +
+  ' {{trigger}} sent a segment (frame {{afterFrame|frame}}) and was answered with RST from {{claimed}} (frame {{rstFrame|frame}}).{{/bothWays}}' +
+  '{{#bothWays}}After {{idle}} s without a single packet, both ends were reset at once (frames {{rstFrame|frame}}, {{secondRstFrame|frame}}).{{/bothWays}}';
 
 /** An established connection idle for a long time, then reset: a load balancer, NAT or conntrack entry timed out. */
 export const idleTimeout: Rule = {
@@ -185,7 +185,7 @@ export const idleTimeout: Rule = {
         ' known defaults at or below it: {{defaults|join:; }}.',
       knownTimeout: '{{seconds}} s {{who}}',
       notTheEndpoint: 'the RST was not made by {{claimedAddr}}\'s own stack: {{betrayals|join:; and }}',
-      afterIdle: '{{^bothWays}}the RST met the first segment after {{idle}} s of silence (frame {{afterFrame}}){{/bothWays}}{{#bothWays}}both ends were reset right at the end of {{idle}} s of silence{{/bothWays}}: the timing of a flow a middlebox forgot, not of a reset forged into a live connection',
+      afterIdle: '{{^bothWays}}the RST met the first segment after {{idle}} s of silence (frame {{afterFrame|frame}}){{/bothWays}}{{#bothWays}}both ends were reset right at the end of {{idle}} s of silence{{/bothWays}}: the timing of a flow a middlebox forgot, not of a reset forged into a live connection',
     },
     // idleResetOf: a long silence after the handshake, and a RST after it.
     appliesTo: [{ all: Fact.Established | Fact.Idle, any: Fact.Rst }],

@@ -285,7 +285,7 @@ export const injectedReset: Rule = {
     messages: {
       forged: {
         summary: '{{victim}} got a RST in {{sender}}\'s name that {{senderAddr}} did not send ({{detectorCount|plural:detector}}: {{detectorNames}})',
-        explanation: 'The RST at frame {{rstFrame}}{{#burstCount}} (and {{burstCount}} more right after it, frames {{burstFrames}}){{/burstCount}} claims to come from {{sender}} but does not fit {{senderAddr}}\'s own packets.' +
+        explanation: 'The RST at frame {{rstFrame|frame}}{{#burstCount}} (and {{burstCount}} more right after it, frames {{burstFrames|frame}}){{/burstCount}} claims to come from {{sender}} but does not fit {{senderAddr}}\'s own packets.' +
           DETECTORS_SENTENCE +
           ' {{#agree}}{{detectorCount}} independent detectors agree.{{/agree}}{{^agree}}One detector fired: treat as likely, not certain.{{/agree}}' +
           ' Benign look-alikes ruled out: NAT or a path change alters every packet\'s TTL alike (only the RST differs here); Linux RSTs for a connection it no longer has (bare, seq = the segment\'s ack, IP ID 0, no options) are not held against it;' +
@@ -294,22 +294,22 @@ export const injectedReset: Rule = {
       },
       forgedAfterEnd: {
         summary: '{{victim}} got a RST in {{sender}}\'s name after the connection had ended ({{detectorCount|plural:detector}}: {{detectorNames}})',
-        explanation: 'The RST at frame {{rstFrame}}{{#burstCount}} (and {{burstCount}} more right after it, frames {{burstFrames}}){{/burstCount}} claims to come from {{sender}} but does not fit {{senderAddr}}\'s own packets.' +
+        explanation: 'The RST at frame {{rstFrame|frame}}{{#burstCount}} (and {{burstCount}} more right after it, frames {{burstFrames|frame}}){{/burstCount}} claims to come from {{sender}} but does not fit {{senderAddr}}\'s own packets.' +
           DETECTORS_SENTENCE +
-          ' The connection had already ended (frame {{endFrame}}: a reset, or FIN both ways), so this reset broke nothing: a device on the path (the capture host\'s firewall or VPN client, a NAT, an IDS) resets flows it sees closing.',
+          ' The connection had already ended (frame {{endFrame|frame}}: a reset, or FIN both ways), so this reset broke nothing: a device on the path (the capture host\'s firewall or VPN client, a NAT, an IDS) resets flows it sees closing.',
       },
-      detectorRstSeqData: 'RST_SEQ_DATA — {{senderAddr}} kept sending new data after "its" RST: frame {{dataFrame}} carries {{len}} bytes at seq {{#atRstSeq}}equal to{{/atRstSeq}}{{^atRstSeq}}beyond{{/atRstSeq}} the RST\'s (frame {{rstFrame}});' +
+      detectorRstSeqData: 'RST_SEQ_DATA — {{senderAddr}} kept sending new data after "its" RST: frame {{dataFrame|frame}} carries {{len}} bytes at seq {{#atRstSeq}}equal to{{/atRstSeq}}{{^atRstSeq}}beyond{{/atRstSeq}} the RST\'s (frame {{rstFrame|frame}});' +
         ' a stack that resets has no connection left to send from',
       detectorDataSeqRst: 'DATA_SEQ_RST — the RST\'s seq is {{below}} bytes below data {{senderAddr}} had already sent (a stack resets at its next sequence number, past everything it sent)',
-      detectorRstSeqChange: 'RST_SEQ_CHANGE — back-to-back RSTs (frames {{firstFrame}}, {{secondFrame}}) with seq {{#ahead}}+{{/ahead}}{{seqChange}} apart: one stack resetting once sends one RST, an injector sprays several to hit the window',
-      detectorRstAckChange: 'RST_ACK_CHANGE — back-to-back RSTs (frames {{firstFrame}}, {{secondFrame}}) acknowledge different sequence numbers',
+      detectorRstSeqChange: 'RST_SEQ_CHANGE — back-to-back RSTs (frames {{firstFrame|frame}}, {{secondFrame|frame}}) with seq {{#ahead}}+{{/ahead}}{{seqChange}} apart: one stack resetting once sends one RST, an injector sprays several to hit the window',
+      detectorRstAckChange: 'RST_ACK_CHANGE — back-to-back RSTs (frames {{firstFrame|frame}}, {{secondFrame|frame}}) acknowledge different sequence numbers',
       detectorTtl: 'TTL — TTL {{ttl}} while all {{others}} other packets from {{senderAddr}} arrived with TTL {{usualLow}}{{#usualRange}}–{{usualHigh}}{{/usualRange}}:' +
         ' it was made at another distance from the capture point (NAT rewriting TTL, or a path change, would change every packet alike)',
       detectorSynAckMismatch: 'SYN_ACK_MISMATCH — a RST+ACK to a SYN that does not acknowledge the SYN\'s ISN + 1 (ack {{ack}}, the SYN\'s seq {{synSeq}}): the answering stack would have read the SYN it answers',
-      detectorIpId: 'IP_ID — IP ID {{ipId}} is off {{senderAddr}}\'s sequence (its previous packet, frame {{lastFrame}}, had {{lastIpId}}, and its IDs count up one by one)',
+      detectorIpId: 'IP_ID — IP ID {{ipId}} is off {{senderAddr}}\'s sequence (its previous packet, frame {{lastFrame|frame}}, had {{lastIpId}}, and its IDs count up one by one)',
       detectorNoTimestamps: 'NO_TIMESTAMPS — no TCP timestamps on the RST, while all {{others}} other segments from {{senderAddr}} carry them (a Linux stack resetting a live connection includes them)',
       notItsStack: '{{senderAddr}}\'s own stack did not send it: {{facts}}',
-      detectorTooFast: 'TOO_FAST — the RST answered frame {{answeredFrame}} after {{delayMs}} ms, under half the handshake\'s round trip ({{rttMs}} ms): it came from closer than {{senderAddr}}',
+      detectorTooFast: 'TOO_FAST — the RST answered frame {{answeredFrame|frame}} after {{delayMs}} ms, under half the handshake\'s round trip ({{rttMs}} ms): it came from closer than {{senderAddr}}',
     },
     // A leaked reply's RST is the NAT's doing; a reset after a long idle is a middlebox that timed out, not a forger.
     appliesTo: [{ any: Fact.Rst }],
@@ -350,7 +350,7 @@ export const injectedReset: Rule = {
         data: {
           endFrame,
           victim: victim.text, victimAddr: victim.addr, sender: sender.text, senderAddr: sender.addr, rstFrame: r.frame,
-          burstCount: hit.burst.length, burstFrames: hit.burst.map((b) => b.frame).join(', '),
+          burstCount: hit.burst.length, burstFrames: hit.burst.map((b) => b.frame),
           detectorCount: n, detectorNames: detectors.join(', '), agree: n >= 2, supporting: supporting > 0,
           fired: hit.fired.map((f) => ({ messageId: DETECTOR_MESSAGE[f.detector], data: f.data })),
         },

@@ -7,6 +7,8 @@
  *                            joined with "; ")
  *   {{name|plural:word}}     "1 word" / "n words"
  *   {{name|join:sep}}        a list of references joined with `sep`
+ *   {{name|frame}}           a frame number, or a list of them joined with ", ", each as the report
+ *                            names frames (a joint report names the input too: `2#12`)
  *   {{#name}}…{{/name}}      the part only when data[name] is truthy (true, non-zero, non-empty)
  *   {{^name}}…{{/name}}      the part only when it is not
  */
@@ -17,7 +19,7 @@ export interface MessageRef {
   data: MessageData;
 }
 
-export type MessageValue = string | number | boolean | null | readonly MessageRef[];
+export type MessageValue = string | number | boolean | null | readonly MessageRef[] | readonly number[];
 export type MessageData = Readonly<Record<string, MessageValue>>;
 
 /** How one variant of a rule's finding reads. */
@@ -79,21 +81,30 @@ function truthy(v: MessageValue | undefined): boolean {
 /** Fragments are looked up in the rule's own messages. */
 export type FragmentLookup = (messageId: string) => string;
 
-function renderNodes(nodes: readonly Node[], data: MessageData, fragment: FragmentLookup): string {
+/** How the text names a frame (`{{name|frame}}`): its number in a report of one capture. */
+export type FrameName = (frame: number) => string;
+
+const plainFrame: FrameName = (frame) => String(frame);
+
+function renderNodes(nodes: readonly Node[], data: MessageData, fragment: FragmentLookup, frameName: FrameName): string {
   let out = '';
   for (const n of nodes) {
     if (n.kind === 'text') out += n.text;
     else if (n.kind === 'section') {
-      if (truthy(data[n.name]) !== n.inverted) out += renderNodes(n.body, data, fragment);
+      if (truthy(data[n.name]) !== n.inverted) out += renderNodes(n.body, data, fragment, frameName);
     } else {
       const v = data[n.name];
       if (v === undefined) throw new Error(`template: no data for {{${n.name}}}`);
       if (n.filter === 'plural') {
         const count = Number(v);
         out += `${count} ${n.arg}${count === 1 ? '' : 's'}`;
+      } else if (n.filter === 'frame') {
+        if (typeof v === 'number') out += frameName(v);
+        else if (Array.isArray(v) && v.every((x) => typeof x === 'number')) out += (v as readonly number[]).map(frameName).join(', ');
+        else throw new Error(`template: {{${n.name}|frame}} is not a frame number or a list of them`);
       } else if (Array.isArray(v)) {
         const refs = v as readonly MessageRef[];
-        out += refs.map((r) => renderTemplate(fragment(r.messageId), r.data, fragment)).join(n.filter === 'join' ? n.arg : '; ');
+        out += refs.map((r) => renderTemplate(fragment(r.messageId), r.data, fragment, frameName)).join(n.filter === 'join' ? n.arg : '; ');
       } else {
         out += String(v);
       }
@@ -102,8 +113,8 @@ function renderNodes(nodes: readonly Node[], data: MessageData, fragment: Fragme
   return out;
 }
 
-export function renderTemplate(template: string, data: MessageData, fragment: FragmentLookup): string {
-  return renderNodes(compile(template), data, fragment);
+export function renderTemplate(template: string, data: MessageData, fragment: FragmentLookup, frameName: FrameName = plainFrame): string {
+  return renderNodes(compile(template), data, fragment, frameName);
 }
 
 /** The placeholder and section names a template reads (for tests: every message's data is complete). */

@@ -65,9 +65,9 @@ function aliveElsewhere(s: Stall, ctx: RuleContext): Alive | undefined {
 const SUMMARY = '{{sender}} → {{receiver}}: no answer since {{silentSince}}; {{retransmits|plural:retransmission}} over {{waited}} s unacknowledged{{#gaveUp}}, then it gave up{{/gaveUp}}';
 
 /** The stall itself: what both findings start from. */
-const STALL = 'On the established connection {{client}} → {{server}}, {{receiver}} sent its last packet at frame {{peerLastFrame}} ({{silentSince}}).' +
-  ' {{sender}} then sent {{len}} bytes (frame {{firstFrame}}) and retransmitted them {{retransmits|plural:time}} with exponential backoff over {{waited}} s (waits {{intervals}} s); nothing came back — no acknowledgement, no RST, no ICMP error.' +
-  '{{#gaveUp}} {{sender}} then reset the connection (frame {{rstFrame}}): its application or stack gave up.{{/gaveUp}}' +
+const STALL = 'On the established connection {{client}} → {{server}}, {{receiver}} sent its last packet at frame {{peerLastFrame|frame}} ({{silentSince}}).' +
+  ' {{sender}} then sent {{len}} bytes (frame {{firstFrame|frame}}) and retransmitted them {{retransmits|plural:time}} with exponential backoff over {{waited}} s (waits {{intervals}} s); nothing came back — no acknowledgement, no RST, no ICMP error.' +
+  '{{#gaveUp}} {{sender}} then reset the connection (frame {{rstFrame|frame}}): its application or stack gave up.{{/gaveUp}}' +
   '{{^gaveUp}} The capture ends with the segment still unacknowledged.{{/gaveUp}}' +
   '{{#nothingAcked}} {{receiver}} never acknowledged a byte of {{sender}}\'s data, only the handshake: a middlebox that completes handshakes itself (a SYN proxy, a load balancer whose backend is gone) or inspects and drops requests (an IPS, DPI filtering) would look the same.{{/nothingAcked}}' +
   '{{#idleBefore}} The connection had been idle {{idleBefore}} s before: a NAT, conntrack or load-balancer entry that expired and now drops the flow silently would look the same.{{/idleBefore}}';
@@ -94,8 +94,8 @@ export const peerUnresponsive: Rule = {
           ' (If {{silentAddr}} is a shared address — a NAT or a load balancer — the host behind it for this connection may also be gone.)' +
           '{{#several}} {{count}} connections went silent this way.{{/several}}',
       },
-      sizePassedBefore: 'the stalled segment ({{len}} bytes) is no larger than one that was acknowledged before ({{passed}} bytes, frame {{passedFrame}}): not its size',
-      smallAlsoLost: 'a {{len}}-byte segment sent after it (frame {{frame}}), small enough for any path, drew no answer either: not the size',
+      sizePassedBefore: 'the stalled segment ({{len}} bytes) is no larger than one that was acknowledged before ({{passed}} bytes, frame {{passedFrame|frame}}): not its size',
+      smallAlsoLost: 'a {{len}}-byte segment sent after it (frame {{frame|frame}}), small enough for any path, drew no answer either: not the size',
       fitsAnyPath: 'the stalled packets ({{ipSize}} bytes) fit any path ({{fits}} bytes or less): not its size',
       noAnswerAtAll: 'no RST came back: the peer did not answer from a restarted stack',
       notIdle: 'the connection was busy (idle at most {{idle}} s before the stall): no idle timeout',

@@ -42,20 +42,20 @@ export const pmtuBlackhole: Rule = {
     messages: {
       blackhole: {
         summary: '{{sender}} → {{receiver}}: {{stalledLen}}-byte segments never acknowledged while smaller ones passed (PMTU black hole{{^proven}}?{{/proven}})',
-        explanation: 'On the connection {{client}} → {{server}}, {{sender}} sent a {{stalledLen}}-byte segment (frame {{firstFrame}}, an IP packet of about {{ipSize}} bytes) and retransmitted it {{retransmits|plural:time}} with backoff over {{waited}} s (frames {{retransmitFrames}}); {{receiver}} never acknowledged it.' +
-          ' The largest segment of {{sender}} that was acknowledged carried {{passed}} bytes{{#passedFrame}} (frame {{passedFrame}}){{/passedFrame}}: the path passes packets of {{passedIpSize}} bytes and drops those of {{ipSize}}.' +
-          '{{#smallerFrame}} After the stall began a smaller segment ({{smallerLen}} bytes, frame {{smallerFrame}}) was acknowledged: the path and the peer work, only the size fails.{{/smallerFrame}}' +
-          '{{#peerFrame}} {{receiver}} kept sending (frame {{peerFrame}}) while its acknowledgement stayed below the large segment: it is alive and never received it.{{/peerFrame}}' +
-          '{{#icmpFrames}} ICMP "too big" errors for this connection are in the capture (frames {{icmpFrames}}) yet the sender kept the size: they did not reach its stack (dropped after this capture point, or ignored).{{/icmpFrames}}' +
+        explanation: 'On the connection {{client}} → {{server}}, {{sender}} sent a {{stalledLen}}-byte segment (frame {{firstFrame|frame}}, an IP packet of about {{ipSize}} bytes) and retransmitted it {{retransmits|plural:time}} with backoff over {{waited}} s (frames {{retransmitFrames|frame}}); {{receiver}} never acknowledged it.' +
+          ' The largest segment of {{sender}} that was acknowledged carried {{passed}} bytes{{#passedFrame}} (frame {{passedFrame|frame}}){{/passedFrame}}: the path passes packets of {{passedIpSize}} bytes and drops those of {{ipSize}}.' +
+          '{{#smallerFrame}} After the stall began a smaller segment ({{smallerLen}} bytes, frame {{smallerFrame|frame}}) was acknowledged: the path and the peer work, only the size fails.{{/smallerFrame}}' +
+          '{{#peerFrame}} {{receiver}} kept sending (frame {{peerFrame|frame}}) while its acknowledgement stayed below the large segment: it is alive and never received it.{{/peerFrame}}' +
+          '{{#icmpFrames}} ICMP "too big" errors for this connection are in the capture (frames {{icmpFrames|frame}}) yet the sender kept the size: they did not reach its stack (dropped after this capture point, or ignored).{{/icmpFrames}}' +
           '{{^icmpFrames}} No ICMP fragmentation-needed / packet-too-big for this connection is in the capture: path MTU discovery never told the sender.{{/icmpFrames}}' +
           '{{^proven}} Nothing came back from {{receiver}} after the stall began, so a peer that vanished at that moment (peer-unresponsive) is not excluded; the size pattern makes the path MTU the likely cause.{{/proven}}' +
           '{{#several}} {{count}} connections stalled this way.{{/several}}' +
           ' A link on the path has a smaller MTU (an overlay: VXLAN takes 50 bytes, Geneve 50+, WireGuard 60–80, IPIP 20, IPsec 50–70) and the ICMP errors that would shrink the segments are filtered.',
       },
-      notGoneSmaller: 'a smaller segment ({{smallerLen}} bytes, frame {{smallerFrame}}) was acknowledged after the stall began: the peer is there',
-      notGonePeerAlive: 'the peer kept sending (frame {{peerFrame}}) after the stall began: it is there and did not receive the large segment',
+      notGoneSmaller: 'a smaller segment ({{smallerLen}} bytes, frame {{smallerFrame|frame}}) was acknowledged after the stall began: the peer is there',
+      notGonePeerAlive: 'the peer kept sending (frame {{peerFrame|frame}}) after the stall began: it is there and did not receive the large segment',
       notExcluded: 'not excluded: nothing came back after the stall began, but every stalled segment is larger than any that passed ({{passed}} bytes)',
-      noReset: 'no reset ended the connection: the stalled segment (frame {{firstFrame}}) was retransmitted, not refused',
+      noReset: 'no reset ended the connection: the stalled segment (frame {{firstFrame|frame}}) was retransmitted, not refused',
     },
     // A reset or challenge with a known cause explains the connection first.
     // stallOf: retransmissions.
@@ -101,12 +101,12 @@ export const pmtuBlackhole: Rule = {
         data: {
           client: c.orig.text, server: c.resp.text, sender, receiver, proven: proof !== null,
           stalledLen: s.minLen, ipSize: ipSizeOf(c, s.first, s.minLen), firstFrame: s.first.frame,
-          retransmits: s.retransmits.length, retransmitFrames: s.retransmits.map((r) => r.frame).join(', '),
+          retransmits: s.retransmits.length, retransmitFrames: s.retransmits.map((r) => r.frame),
           waited: secondsText(last.t - s.first.t), passed, passedFrame: s.largestAcked?.frame ?? 0,
           passedIpSize: s.largestAcked ? ipSizeOf(c, s.largestAcked) : 0,
           smallerFrame: s.smallerPassed?.frame ?? 0, smallerLen: s.smallerPassed?.len ?? 0,
           peerFrame: proof === 'peerAlive' ? s.peerAfter!.frame : 0,
-          icmpFrames: icmp.map((e) => e.frame).join(', '),
+          icmpFrames: icmp.map((e) => e.frame),
         },
         severity: proof !== null ? 'error' as const : 'warning' as const,
         confidence: proof !== null ? 0.85 : 0.6,

@@ -1,5 +1,5 @@
 import type { FindingDraft, Rule } from './types.js';
-import { renderTemplate, type FindingMessage, type MessageData } from './messages.js';
+import { renderTemplate, type FindingMessage, type FrameName, type MessageData } from './messages.js';
 
 /** Added by the engine when a finding stands for more attempts than its evidence shows. */
 const SHOWN_NOTE = ' ({{count|plural:attempt}} in all; the evidence shows the first {{shown}}.)';
@@ -21,7 +21,8 @@ export interface FindingText {
   ruledOut: { rule: string; why: string }[];
 }
 
-export function renderFinding(rule: Rule, d: FindingDraft, shown = d.count): FindingText {
+/** `frameName`: how the text names frames (a joint report: with their input, src/join). */
+export function renderFinding(rule: Rule, d: FindingDraft, shown = d.count, frameName?: FrameName): FindingText {
   const message = messageOf(rule, d.messageId);
   const data: MessageData = { ...d.data, count: d.count, several: d.count > 1, shown };
   const fragment = (id: string): string => {
@@ -29,9 +30,9 @@ export function renderFinding(rule: Rule, d: FindingDraft, shown = d.count): Fin
     if (typeof f !== 'string') throw new Error(`${rule.meta.id}: no fragment message '${id}'`);
     return f;
   };
-  const summary = renderTemplate(message.summary, data, fragment);
-  let explanation = renderTemplate(message.explanation, data, fragment);
-  if (shown < d.count) explanation += renderTemplate(SHOWN_NOTE, data, fragment);
-  const ruledOut = (d.ruledOut ?? []).map((r) => ({ rule: r.rule, why: renderTemplate(fragment(r.messageId), r.data, fragment) }));
+  const summary = renderTemplate(message.summary, data, fragment, frameName);
+  let explanation = renderTemplate(message.explanation, data, fragment, frameName);
+  if (shown < d.count) explanation += renderTemplate(SHOWN_NOTE, data, fragment, frameName);
+  const ruledOut = (d.ruledOut ?? []).map((r) => ({ rule: r.rule, why: renderTemplate(fragment(r.messageId), r.data, fragment, frameName) }));
   return { summary, explanation, ruledOut };
 }

@@ -38,7 +38,7 @@ const LOST = 'the receiver lost it since — a process or pod restart (a new pod
 function staleMessage(before: string): FindingMessage {
   return {
     summary: '{{loser}} no longer had the connection with {{sender}} and answered its segment with RST',
-    explanation: '{{sender}} sent a segment (frame {{triggerFrame}}) on a connection that {{loser}} no longer had; {{loserAddr}} answered with a bare RST whose sequence number is that segment\'s acknowledgement number (frame {{rstFrame}}) — how a TCP stack answers a segment for which it has no connection. ' + before
+    explanation: '{{sender}} sent a segment (frame {{triggerFrame|frame}}) on a connection that {{loser}} no longer had; {{loserAddr}} answered with a bare RST whose sequence number is that segment\'s acknowledgement number (frame {{rstFrame|frame}}) — how a TCP stack answers a segment for which it has no connection. ' + before
       + ' Probable, not proven: a socket its application had closed answers the same way when its FIN is not in the capture ({{#unseen}}the capture holds nothing from {{loserAddr}} before this RST{{/unseen}}{{^unseen}}lost by the capture, as -i any on a busy node does{{/unseen}}).'
       + '{{#recent}} And {{loserAddr}} had sent its own last packet only {{silenceMs}} ms before that segment: a restart in between is unlikely.{{/recent}}',
   };
@@ -54,7 +54,7 @@ export const staleConnection: Rule = {
     docs: 'docs/rules/stale-connection.md',
     messages: {
       noHandshake: staleMessage(`The connection's handshake is not in the capture: it was opened earlier, and ${LOST}`),
-      lost: staleMessage(`The connection was established earlier in the capture (frame {{handshakeFrame}}) and ${LOST}`),
+      lost: staleMessage(`The connection was established earlier in the capture (frame {{handshakeFrame|frame}}) and ${LOST}`),
       afterReset: staleMessage('The connection had already been reset earlier in the capture, and the other side kept sending on it.'),
       ttlInLine: 'the RST came with TTL {{ttl}}, as {{loserAddr}}\'s other packets did: its own stack sent it, not a device in its name',
     },

@@ -78,15 +78,15 @@ export const synRetryDelay: Rule = {
     messages: {
       delayed: {
         summary: '{{clientAddr}} → {{server}}: the first SYN went unanswered; connected after {{delay}} s ({{count|plural:connection}})',
-        explanation: '{{client}} sent a SYN to {{server}} (frame {{firstFrame}}) and nothing answered it; the same SYN (same ISN) was retransmitted {{retries|plural:time}} and the SYN-ACK (frame {{synAckFrame}}) answered the retransmission: the application waited {{delay}} s to connect.' +
+        explanation: '{{client}} sent a SYN to {{server}} (frame {{firstFrame|frame}}) and nothing answered it; the same SYN (same ISN) was retransmitted {{retries|plural:time}} and the SYN-ACK (frame {{synAckFrame|frame}}) answered the retransmission: the application waited {{delay}} s to connect.' +
           '{{#beforeNat}} The node translated fewer SYNs than the client sent ({{beforeNat|plural:connection}}; to {{translatedTo}}): the first SYN(s) stopped on this node, at or before the Service\'s DNAT — a conntrack insert that failed (a race between two packets of one new flow, SNAT port collisions), a full conntrack table, or a policy applied late.{{/beforeNat}}' +
           '{{#afterNat}} The node translated every SYN ({{afterNat|plural:connection}}; to {{translatedTo}}) and the first still went unanswered: it was lost after the DNAT — in the node\'s filter rules, on the way to the server, or at the server (a full SYN queue).{{/afterNat}}' +
           '{{#fewerCopies}} On this node the first SYN crossed fewer interfaces than the answered one ({{fewerCopies|plural:connection}}; {{firstCopies}} against {{answeredCopies}}): the first stopped on this node.{{/fewerCopies}}' +
           '{{#beyondCapture}} The capture shows every SYN leaving ({{beyondCapture|plural:connection}}); the first was dropped beyond this capture point or its answer never came — capture on the server\'s side to see which.{{/beyondCapture}}' +
           '{{#several}} {{count}} connections were delayed this way: many at once on one node point to the node (conntrack insert races under SNAT/DNAT — conntrack -S insert_failed —, IPVS conn_reuse_mode, a full SYN queue).{{/several}}',
       },
-      answered: 'a retransmission of the SYN was answered (frame {{synAckFrame}}): the connection opened, late',
-      nothingBack: 'nothing at all came back to the first SYN (frame {{firstFrame}}): no challenge ACK, no RST',
+      answered: 'a retransmission of the SYN was answered (frame {{synAckFrame|frame}}): the connection opened, late',
+      nothingBack: 'nothing at all came back to the first SYN (frame {{firstFrame|frame}}): no challenge ACK, no RST',
     },
     // A SYN answered from the wrong address, refused, or challenged has a cause of its own.
     // delayOf: the SYN sent again, then a SYN-ACK.

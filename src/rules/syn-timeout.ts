@@ -69,7 +69,7 @@ export const synTimeout: Rule = {
     messages: {
       unanswered: {
         summary: '{{clientAddr}} → {{server}}: SYNs unanswered ({{count|plural:attempt}})',
-        explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame}}) and retransmitted it {{retries|plural:time}} over {{waited}} s with no answer in the capture: no SYN-ACK, no RST, no ICMP error.' +
+        explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame|frame}}) and retransmitted it {{retries|plural:time}} over {{waited}} s with no answer in the capture: no SYN-ACK, no RST, no ICMP error.' +
           ' The SYN or its answer was dropped silently — a firewall or NetworkPolicy with DROP, a security group, a routing black hole, a full accept queue, or a host that is down — or the answer took a path this capture does not see.' +
           '{{#translatedTo}} The node translated it to {{translatedTo}}.{{/translatedTo}}' +
           '{{#oneDirection}} This capture holds not one packet from any responder while originators acknowledge answers: it shows one direction only, so these SYNs may well have been answered on the path it does not see.{{/oneDirection}}',

@@ -29,13 +29,13 @@ export const synackRejected: Rule = {
     messages: {
       rejected: {
         summary: '{{clientAddr}} reset the SYN-ACK from {{server}} that answered its own SYN ({{count|plural:attempt}})',
-        explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame}}); {{server}} answered with a SYN-ACK acknowledging exactly that SYN (frame {{synAckFrame}}), and the client answered it with RST.' +
+        explanation: '{{client}} sent a SYN to {{server}} (frame {{synFrame|frame}}); {{server}} answered with a SYN-ACK acknowledging exactly that SYN (frame {{synAckFrame|frame}}), and the client answered it with RST.' +
           ' The client then retransmitted the same SYN (same ISN): its socket was still waiting for an answer, so it did not recognise this one as its own.' +
           ' A client rejects the answer to its own SYN when it arrives from an address it never called: the client most likely dialled a different address (a Service ClusterIP) that was translated to this one, and the reply reached the client without the reverse translation. The translated half is not in this capture (it was taken at the server); capture on the client\'s node with `tcpdump -i any` to see both halves.' +
           ' On Kubernetes with client and server on one node: br_netfilter is not loaded (or net.bridge.bridge-nf-call-iptables is 0). The application sees a connect timeout.',
       },
-      acceptedNotRefused: '{{server}} accepted the SYN: it answered with a SYN-ACK acknowledging the SYN\'s ISN + 1 (frame {{synAckFrame}}), not with RST+ACK',
-      clientsOwnRst: 'the client\'s RST (frame {{rstFrame}}) has its stack\'s signature: seq = the SYN-ACK\'s ack (the SYN\'s ISN + 1) and TTL {{ttl}}, as the client\'s other packets ({{usualTtl}})',
+      acceptedNotRefused: '{{server}} accepted the SYN: it answered with a SYN-ACK acknowledging the SYN\'s ISN + 1 (frame {{synAckFrame|frame}}), not with RST+ACK',
+      clientsOwnRst: 'the client\'s RST (frame {{rstFrame|frame}}) has its stack\'s signature: seq = the SYN-ACK\'s ack (the SYN\'s ISN + 1) and TTL {{ttl}}, as the client\'s other packets ({{usualTtl}})',
     },
     // With the NAT'd half in the capture, unreversed-dnat tells the whole story.
     appliesTo: [{ all: Fact.RstOrig | Fact.SynOrig | Fact.SynAckResp, none: Fact.Linked | Fact.Established }],

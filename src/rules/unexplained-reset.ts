@@ -92,13 +92,13 @@ export const unexplainedReset: Rule = {
     messages: {
       unexplained: {
         summary: '{{sender}} sent {{flags}} to {{receiver}}; no rule explains it ({{count|plural:connection}})',
-        explanation: '{{sender}}{{#role}}, the {{role}},{{/role}} sent {{flags}} to {{receiver}} (frame {{frame}}).'
-          + '{{#established}} The connection was established (frame {{synFrame}}); {{origBytes}} bytes of data from the client and {{respBytes}} from the server were seen before the end of the capture.{{/established}}'
-          + '{{^established}}{{#bothSyn}} Both sides sent a SYN (frames {{synFrame}} and {{peerSynFrame}}): the responder sent its own SYN, not a SYN-ACK — a split handshake or a simultaneous open.'
+        explanation: '{{sender}}{{#role}}, the {{role}},{{/role}} sent {{flags}} to {{receiver}} (frame {{frame|frame}}).'
+          + '{{#established}} The connection was established (frame {{synFrame|frame}}); {{origBytes}} bytes of data from the client and {{respBytes}} from the server were seen before the end of the capture.{{/established}}'
+          + '{{^established}}{{#bothSyn}} Both sides sent a SYN (frames {{synFrame|frame}} and {{peerSynFrame|frame}}): the responder sent its own SYN, not a SYN-ACK — a split handshake or a simultaneous open.'
           + '{{#bothAcked}} The client\'s SYN was acknowledged at frame {{clientSynAckedAt}}, the responder\'s at frame {{peerSynAckedAt}}; {{origBytes}} bytes of data from the client and {{respBytes}} from the server were seen before the end of the capture.'
           + ' rstdiag counts only SYN, SYN-ACK, ACK as a completed handshake, so the connection is not treated as established.{{/bothAcked}}'
-          + '{{^bothAcked}} The handshake is not complete in the capture.{{/bothAcked}}{{/bothSyn}}{{^bothSyn}}{{#synSeen}} The handshake is not complete in the capture (SYN at frame {{synFrame}}).{{/synSeen}}{{^synSeen}} The connection\'s handshake is not in the capture (it began before the capture did).{{/synSeen}}{{/bothSyn}}{{/established}}'
-          + '{{#beforeFrame}} The last packet from {{receiver}} before it was {{beforeFlags}}{{#beforeLen}} with {{beforeLen}} bytes{{/beforeLen}} (frame {{beforeFrame}}, {{beforeMs}} ms earlier).{{/beforeFrame}}'
+          + '{{^bothAcked}} The handshake is not complete in the capture.{{/bothAcked}}{{/bothSyn}}{{^bothSyn}}{{#synSeen}} The handshake is not complete in the capture (SYN at frame {{synFrame|frame}}).{{/synSeen}}{{^synSeen}} The connection\'s handshake is not in the capture (it began before the capture did).{{/synSeen}}{{/bothSyn}}{{/established}}'
+          + '{{#beforeFrame}} The last packet from {{receiver}} before it was {{beforeFlags}}{{#beforeLen}} with {{beforeLen}} bytes{{/beforeLen}} (frame {{beforeFrame|frame}}, {{beforeMs}} ms earlier).{{/beforeFrame}}'
           + '{{^beforeFrame}} No packet from {{receiver}} precedes it in the capture.{{/beforeFrame}}'
           + '{{#several}} {{count}} connections were reset this way.{{/several}}'
           + ' The packets do not show why: the rules that explain resets need more than this capture shows (see "ruled out"). Capture at both ends at once, or on the node with -i any, to see which side sent it and what it had seen.',

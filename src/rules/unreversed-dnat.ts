@@ -36,15 +36,15 @@ function sameNodeSubnet(a: string, b: string, version: 4 | 6): boolean {
 function dnatMessage(clientDid: string, clientReaction: string): FindingMessage {
   return {
     summary: `{{clientAddr}} → Service {{service}}: SYN-ACK came back from backend {{backend}} untranslated; ${clientDid} ({{count|plural:attempt}})`,
-    explanation: '{{clientAddr}} dialled the Service address {{service}} (frame {{synFrame}}).'
+    explanation: '{{clientAddr}} dialled the Service address {{service}} (frame {{synFrame|frame}}).'
       + '{{#sawCopy}} The node translated the SYN to the backend {{backend}} (DNAT, same ISN).{{/sawCopy}}'
-      + ' The SYN-ACK that answers it (it acknowledges the SYN\'s ISN + 1{{#tsEcho}} and echoes its TCP timestamp{{/tsEcho}}) came from {{backend}}{{#synAckFrame}} (frame {{synAckFrame}}){{/synAckFrame}}, not from {{service}}: the reply was not translated back.'
+      + ' The SYN-ACK that answers it (it acknowledges the SYN\'s ISN + 1{{#tsEcho}} and echoes its TCP timestamp{{/tsEcho}}) came from {{backend}}{{#synAckFrame}} (frame {{synAckFrame|frame}}){{/synAckFrame}}, not from {{service}}: the reply was not translated back.'
       + clientReaction
       + '{{#several}} This happened on {{count}} separate connection attempts.{{/several}}'
       + '{{#sameBridge}} Client and backend are on the same pod subnet: the reply was bridged between two ports of the node\'s bridge without passing iptables/conntrack — br_netfilter is not loaded or net.bridge.bridge-nf-call-iptables is 0.{{/sameBridge}}'
       + '{{^sameBridge}} The reply took a path that bypassed the conntrack entry that did the DNAT (asymmetric routing, or a bridge without br_netfilter).{{/sameBridge}}'
-      + '{{#directFrame}} Direct connections from {{clientAddr}} to the backend {{backend}} succeed in this capture (frame {{directFrame}}): only the Service path fails — the signature of this cause.{{/directFrame}}'
-      + '{{#otherClient}} Clients elsewhere reach {{service}} fine (e.g. {{otherClient}}, frame {{otherFrame}}): their replies are routed, so conntrack reverses the NAT.{{/otherClient}}'
+      + '{{#directFrame}} Direct connections from {{clientAddr}} to the backend {{backend}} succeed in this capture (frame {{directFrame|frame}}): only the Service path fails — the signature of this cause.{{/directFrame}}'
+      + '{{#otherClient}} Clients elsewhere reach {{service}} fine (e.g. {{otherClient}}, frame {{otherFrame|frame}}): their replies are routed, so conntrack reverses the NAT.{{/otherClient}}'
       + ' kubeadm stopped checking br_netfilter in its preflight (v1.30), so new clusters meet this silently.',
   };
 }
@@ -62,11 +62,11 @@ export const unreversedDnat: Rule = {
     docs: 'docs/rules/unreversed-dnat.md',
     messages: {
       reset: dnatMessage('the client reset it',
-        ' The client\'s kernel has no socket for {{backend}}, so it reset that SYN-ACK{{#rstFrame}} (frame {{rstFrame}}){{/rstFrame}}; its real socket, still in SYN_SENT to {{service}}, drops the stray SYN-ACK and retransmits the SYN, so the application sees a connect timeout, not "connection reset".'),
+        ' The client\'s kernel has no socket for {{backend}}, so it reset that SYN-ACK{{#rstFrame}} (frame {{rstFrame|frame}}){{/rstFrame}}; its real socket, still in SYN_SENT to {{service}}, drops the stray SYN-ACK and retransmits the SYN, so the application sees a connect timeout, not "connection reset".'),
       retried: dnatMessage('the client kept retrying',
         ' The client ignored it and kept retransmitting the SYN: the application sees a connect timeout.'),
-      acceptedNotRefused: '{{backend}} accepted the SYN: it answered with a SYN-ACK acknowledging the SYN\'s ISN + 1 (frame {{synAckFrame}}), not with RST+ACK',
-      answered: 'the SYN was answered: the SYN-ACK from {{backend}} acknowledging its ISN + 1 reached the client\'s port (frame {{synAckFrame}}); {{#retried}}the client retransmitted anyway, waiting for an answer from {{service}}{{/retried}}{{^retried}}it was reset, not lost{{/retried}}',
+      acceptedNotRefused: '{{backend}} accepted the SYN: it answered with a SYN-ACK acknowledging the SYN\'s ISN + 1 (frame {{synAckFrame|frame}}), not with RST+ACK',
+      answered: 'the SYN was answered: the SYN-ACK from {{backend}} acknowledging its ISN + 1 reached the client\'s port (frame {{synAckFrame|frame}}); {{#retried}}the client retransmitted anyway, waiting for an answer from {{service}}{{/retried}}{{^retried}}it was reset, not lost{{/retried}}',
     },
     // Its attempts start from the NAT links.
     appliesTo: [],

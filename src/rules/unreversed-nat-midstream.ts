@@ -141,22 +141,22 @@ export const unreversedNatMidstream: Rule = {
     messages: {
       leaked: {
         summary: '{{client}} ↔ {{server}}: a reply arrived untranslated from {{backend}}; the client reset it and the connection died',
-        explanation: 'The connection {{client}} → {{server}} was established through the Service address (frame {{synFrame}}) and working.'
-          + ' Then a segment from the backend\'s own address {{backend}} reached the client on the same port (frame {{leakedFrame}}); its sequence numbers continue the connection\'s, so it is the server\'s reply that conntrack did not translate back to {{server}}.'
-          + ' The client\'s kernel has no connection with {{backend}}, so it answered with RST (frame {{clientRstFrame}}); that RST is in the backend\'s window and killed the server\'s side{{#serverRstFrame}}, and the client\'s next segment was answered with RST (frame {{serverRstFrame}}){{/serverRstFrame}}.'
+        explanation: 'The connection {{client}} → {{server}} was established through the Service address (frame {{synFrame|frame}}) and working.'
+          + ' Then a segment from the backend\'s own address {{backend}} reached the client on the same port (frame {{leakedFrame|frame}}); its sequence numbers continue the connection\'s, so it is the server\'s reply that conntrack did not translate back to {{server}}.'
+          + ' The client\'s kernel has no connection with {{backend}}, so it answered with RST (frame {{clientRstFrame|frame}}); that RST is in the backend\'s window and killed the server\'s side{{#serverRstFrame}}, and the client\'s next segment was answered with RST (frame {{serverRstFrame|frame}}){{/serverRstFrame}}.'
           + ' The application sees "connection reset by peer". Conntrack skips the reverse NAT when it judges a packet INVALID (out of its window tracking, e.g. after a retransmission storm or with offloads) or has lost the entry: kubernetes/kubernetes#74839.',
       },
       unseenReply: {
         summary: '{{client}} ↔ {{server}}: the client\'s stack reset a reply its socket never received (a reply that escaped the reverse NAT)',
-        explanation: 'The connection {{client}} → {{server}} was established (frame {{synFrame}}). {{server}} sent a segment (frame {{replyFrame}}) and the client\'s stack answered it with a bare RST whose sequence number is that segment\'s acknowledgement (frame {{clientRstFrame}}, TTL in line with the client\'s packets) — how a stack answers a segment of a connection it does not have.'
-          + ' Yet the client\'s socket carried on: its next segment (frame {{carriedOnFrame}}) continues its own sequence and does not acknowledge the server\'s segment, which it never received.'
+        explanation: 'The connection {{client}} → {{server}} was established (frame {{synFrame|frame}}). {{server}} sent a segment (frame {{replyFrame|frame}}) and the client\'s stack answered it with a bare RST whose sequence number is that segment\'s acknowledgement (frame {{clientRstFrame|frame}}, TTL in line with the client\'s packets) — how a stack answers a segment of a connection it does not have.'
+          + ' Yet the client\'s socket carried on: its next segment (frame {{carriedOnFrame|frame}}) continues its own sequence and does not acknowledge the server\'s segment, which it never received.'
           + ' The segment reached the client\'s stack under other addresses than its socket\'s: the client dialled another address (a Service ClusterIP) and this reply was not translated back (conntrack judged it INVALID or had lost the entry: kubernetes/kubernetes#74839).'
-          + ' The client\'s RST killed the server\'s side{{#serverRstFrame}}, so the client\'s next segment was answered with RST (frame {{serverRstFrame}}){{/serverRstFrame}}. The NAT\'d half is not in this capture (taken at the server): capture on the client\'s node with -i any to see the untranslated segment.',
+          + ' The client\'s RST killed the server\'s side{{#serverRstFrame}}, so the client\'s next segment was answered with RST (frame {{serverRstFrame|frame}}){{/serverRstFrame}}. The NAT\'d half is not in this capture (taken at the server): capture on the client\'s node with -i any to see the untranslated segment.',
       },
-      stackNotSocket: 'the client\'s socket kept the connection (frame {{carriedOnFrame}} continues it): only its stack, looking the segment up under other addresses, found none',
+      stackNotSocket: 'the client\'s socket kept the connection (frame {{carriedOnFrame|frame}} continues it): only its stack, looking the segment up under other addresses, found none',
       ttlInLine: 'the client\'s RST has its stack\'s signature (bare, seq = the segment\'s ack) and a TTL in line with its own packets',
-      socketCarriedOn: 'the client\'s socket still had the connection with {{server}}: it sent on it after its RST (frame {{carriedOnFrame}}); the RST went to {{backend}}, an address it had no connection with',
-      leakRstTtl: 'the client\'s RST (frame {{clientRstFrame}}) {{#bare}}is bare with seq = the leaked segment\'s ack, and {{/bare}}came with TTL {{ttl}}, as the client\'s other packets ({{usualTtl}}): its own stack sent it',
+      socketCarriedOn: 'the client\'s socket still had the connection with {{server}}: it sent on it after its RST (frame {{carriedOnFrame|frame}}); the RST went to {{backend}}, an address it had no connection with',
+      leakRstTtl: 'the client\'s RST (frame {{clientRstFrame|frame}}) {{#bare}}is bare with seq = the leaked segment\'s ack, and {{/bare}}came with TTL {{ttl}}, as the client\'s other packets ({{usualTtl}}): its own stack sent it',
     },
     // replyUnseenByClient; leakInTranslatedHalf (the client's RST in the translated half); leakFromOtherTuple.
     appliesTo: [

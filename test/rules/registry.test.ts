@@ -53,6 +53,23 @@ describe('message templates', () => {
     expect(renderTemplate('{{why}}', data, (id) => fragments[id]!)).toBe('TTL 61; IP ID 0x0001');
     expect(renderTemplate('{{why|join: and }}', data, (id) => fragments[id]!)).toBe('TTL 61 and IP ID 0x0001');
   });
+  test('frames through the report\'s naming of them: one, or a list', () => {
+    const t = 'RST (frame {{rstFrame|frame}}, {{ms}} ms after frames {{synFrames|frame}})';
+    const data: MessageData = { rstFrame: 12, ms: '0.5', synFrames: [3, 7] };
+    expect(renderTemplate(t, data, none)).toBe('RST (frame 12, 0.5 ms after frames 3, 7)');
+    // A joint report names the input too; numbers that are not frames stay as they are.
+    expect(renderTemplate(t, data, none, (n) => `2#${n}`)).toBe('RST (frame 2#12, 0.5 ms after frames 2#3, 2#7)');
+    expect(() => renderTemplate('{{x|frame}}', { x: 'twelve' }, none)).toThrow(/not a frame number/);
+  });
+  test('every placeholder named like a frame renders through |frame (a joint report names its input)', () => {
+    for (const r of RULES) {
+      for (const m of Object.values(r.meta.messages)) {
+        for (const text of typeof m === 'string' ? [m] : [m.summary, m.explanation]) {
+          for (const tag of text.matchAll(/\{\{([A-Za-z0-9_]*[Ff]rames?)(\|[a-z]+)?\}\}/g)) expect(tag[2], `${r.meta.id}: ${tag[0]}`).toBe('|frame');
+        }
+      }
+    }
+  });
   test('missing data and unbalanced sections are errors, not silent text', () => {
     expect(() => renderTemplate('{{absent}}', {}, none)).toThrow(/no data/);
     expect(() => renderTemplate('{{#a}}x', { a: true }, none)).toThrow(/unclosed/);
