@@ -115,3 +115,16 @@ describe('reports over several inputs', () => {
     expect(renderFlows(a, 'text').split('\n')[0]).toContain('seen in');
   });
 });
+
+describe('a joint report names the frames of its text by input', () => {
+  test('frames, and nothing else, get their input (a duration after a frame stays a duration)', async () => {
+    const files = ['client-eth0-v4.pcap', 'server-eth0-v4.pcap'].map((f) => join(SAMPLES, 'cancel-connect', f));
+    const a = await analyze(files);
+    const texts = a.report.findings.flatMap((f) => [f.summary, f.explanation, ...f.ruledOut.map((r) => r.why)]);
+    expect(texts.some((t) => /\bframes? [12]#\d+/.test(t))).toBe(true);
+    for (const t of texts) {
+      expect(t).not.toMatch(/\bframes? \d+(?!#|\d)/);
+      expect(t).not.toMatch(/\d#\d+\.\d+ ms/);
+    }
+  });
+});
