@@ -61,6 +61,15 @@ const BATCH_SIZE = 4096;
  * thousands of drafted findings at once (peak RSS 210 → 173 MB there; output unchanged).
  */
 const SUSPECT_SHARE = 4;
+/**
+ * When a batch's suspicious connections came out as about as many drafts as connections (each its
+ * own diagnosis: bench/ distinct-clients), the next batch comes after SPREAD_SHARE times fewer of
+ * them: a draft per connection leaves a larger batch nothing to group, and its records and drafts
+ * living until it is accounted is what each young-generation scavenge copies (3.5 % of that
+ * shape's wall time). Where they group (few drafts), batches stay large: each draft is accounted
+ * once per batch. The report does not depend on where batches end (test/analysis/batching.test.ts).
+ */
+const SPREAD_SHARE = 16;
 /** Connections kept per diagnosis to re-render it at the end (its first attempts, with NAT peers). */
 const REPRESENTATIVES = 16;
 /**
@@ -122,7 +131,9 @@ export class Pipeline {
 
   private readonly isServiceAddress: (addr: string) => boolean | null;
   private readonly batchSize: number;
-  private readonly suspectBatchSize: number;
+  /** Suspicious retirements that start a batch: large, or small after a batch that did not group (SPREAD_SHARE). */
+  private suspectBatchSize: number;
+  private readonly groupedBatchSize: number;
   private readonly keepRows: boolean;
   private readonly routeRules: boolean;
   /** Retired, not yet evaluated (or waiting for a related connection). */
@@ -149,7 +160,8 @@ export class Pipeline {
   constructor(options: AnalyzeOptions = {}) {
     this.isServiceAddress = serviceMatcher(options.serviceCidrs);
     this.batchSize = Math.max(1, options.batchSize ?? BATCH_SIZE);
-    this.suspectBatchSize = Math.max(1, Math.floor(this.batchSize / SUSPECT_SHARE));
+    this.groupedBatchSize = Math.max(1, Math.floor(this.batchSize / SUSPECT_SHARE));
+    this.suspectBatchSize = this.groupedBatchSize;
     this.keepRows = options.connections === true;
     this.identities = options.identities === true ? [] : null;
     this.routeRules = options.routeRules !== false;
@@ -302,7 +314,11 @@ export class Pipeline {
     if (evaluated.length === 0) return;
     batch.length = 0;
     batch.push(...evaluated);
-    const inDiagnosis = this.representatives.account(this.evaluate(batch), new Set(batch));
+    const drafts = this.evaluate(batch);
+    let suspects = 0;
+    for (const c of batch) if (!c.plainlyHealthy) suspects++;
+    this.suspectBatchSize = drafts.length * 2 > suspects ? Math.max(1, Math.floor(this.groupedBatchSize / SPREAD_SHARE)) : this.groupedBatchSize;
+    const inDiagnosis = this.representatives.account(drafts, new Set(batch));
     for (const c of batch) {
       if (!this.representatives.has(c)) this.release(c, inDiagnosis.get(c));
     }
