@@ -31,12 +31,11 @@ export class CopyPrefilter extends RecentKeys {
   mark(frame: Frame, p: Packet): void {
     if (p.transport !== Transport.Tcp || p.ipVersion === 0) return;
     p.tupleHash = packetTupleHash(p.ipVersion, p.src, p.dst, p.srcPort, p.dstPort);
-    const t = this.clock(frame);
-    if (Number.isNaN(t)) return;
+    if (!this.clock(frame)) return;
     const fingerprint = fingerprintOf(p);
     const b = this.bucket(fingerprint);
-    p.unrepeated = !this.seen(fingerprint, b, t);
-    this.remember(fingerprint, b, t);
+    p.unrepeated = !this.seen(fingerprint, b);
+    this.remember(fingerprint, b);
   }
 
   protected bucket(fingerprint: number): number {

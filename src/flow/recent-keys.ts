@@ -27,6 +27,11 @@ export abstract class RecentKeys extends ChainedRing {
   /** The latest capture time seen; a packet before it turns the filter off. */
   private latest = -Infinity;
   private off = false;
+  /**
+   * The current packet's capture time (clock). A field, not a result or an argument: a double
+   * returned from or passed to a method that is not inlined is boxed (allocated) at each call.
+   */
+  protected now = 0.5;
 
   /** `window`: capture seconds a key stays findable; `bucketsPerEntry` as ChainedRing's. */
   constructor(private readonly window: number, bucketsPerEntry: number) {
@@ -42,22 +47,24 @@ export abstract class RecentKeys extends ChainedRing {
   }
 
   /**
-   * The frame's capture time as the flow table computes it (FlowTable.observeTcp, to the same
-   * double), or NaN when the filter is off: this frame's time stepped back, or an earlier one's did.
+   * Sets `now` to the frame's capture time as the flow table computes it (FlowTable.observeTcp, to
+   * the same double); false when the filter is off: this frame's time stepped back, or an earlier one's did.
    */
-  protected clock(frame: Frame): number {
-    if (this.off) return NaN;
+  protected clock(frame: Frame): boolean {
+    if (this.off) return false;
     const t = frame.tsSec + frame.tsNsec / 1e9;
     if (t < this.latest) {
       this.off = true;
-      return NaN;
+      return false;
     }
     this.latest = t;
-    return t;
+    this.now = t;
+    return true;
   }
 
-  /** The key (its bucket b) was remembered within the window before t. */
-  protected seen(key: number, b: number, t: number): boolean {
+  /** The key (its bucket b) was remembered within the window before now. */
+  protected seen(key: number, b: number): boolean {
+    const t = this.now;
     for (let n = this.heads[b]!; n >= 0;) {
       const o = this.at(n);
       // Overwritten, or past the window (times never step back here): so is the rest of the chain.
@@ -68,7 +75,9 @@ export abstract class RecentKeys extends ChainedRing {
     return false;
   }
 
-  protected remember(key: number, b: number, t: number): void {
+  /** The key (its bucket b) seen now. */
+  protected remember(key: number, b: number): void {
+    const t = this.now;
     const n = this.count;
     let o = this.at(n);
     if (this.overwrites(o, n) && t - this.doubles[(o + Entry.Time) >> 1]! <= this.window) {

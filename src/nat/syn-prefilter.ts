@@ -25,13 +25,12 @@ export class SynTwinPrefilter extends RecentKeys {
   /** For a TCP SYN or SYN-ACK (p as decoded from frame): noSynTwin when no SYN it could be linked with was seen. */
   mark(frame: Frame, p: Packet): void {
     if (p.transport !== Transport.Tcp || p.ipVersion === 0 || (p.flags & TcpFlag.SYN) === 0) return;
-    const t = this.clock(frame);
-    if (Number.isNaN(t)) return;
+    if (!this.clock(frame)) return;
     const synAck = (p.flags & TcpFlag.ACK) !== 0;
     const isn = (synAck ? p.ack - 1 : p.seq) | 0;
     const b = this.bucket(isn);
-    p.noSynTwin = !this.seen(isn, b, t);
-    if (!synAck) this.remember(isn, b, t);
+    p.noSynTwin = !this.seen(isn, b);
+    if (!synAck) this.remember(isn, b);
   }
 
   protected bucket(isn: number): number {
