@@ -254,7 +254,7 @@ export class Pipeline {
   /** Rules over the given connections (retired and live), without ending the capture. */
   evaluate(connections: Connection[]): FindingDraft[] {
     const t = this.table;
-    return evaluateRules(connections, this.linker.links, this.isServiceAddress, t.responderPackets === 0 && t.originatorAcks > 0,
+    return evaluateRules(connections, this.linker.linksAmong(connections), this.isServiceAddress, t.responderPackets === 0 && t.originatorAcks > 0,
       this.routeRules, this.lastSentBy);
   }
 

@@ -51,6 +51,21 @@ export class NatLinker {
     return [...this.byOriginal.values()];
   }
 
+  /**
+   * The held links whose original half is among these connections, in the order they were made
+   * (by the frame that made each: one packet makes one link at most) — `links` filtered, without
+   * walking every held link for each batch of connections.
+   */
+  linksAmong(connections: readonly Connection[]): NatLink[] {
+    const out: NatLink[] = [];
+    for (const c of connections) {
+      if (c.natRole !== 'original') continue;
+      const l = this.byOriginal.get(c);
+      if (l !== undefined) out.push(l);
+    }
+    return out.sort((a, b) => a.frame - b.frame);
+  }
+
   /** The link a connection is part of (either half), if it is still held. */
   linkOf(conn: Connection): NatLink | undefined {
     if (conn.natRole === 'original') return this.byOriginal.get(conn);
