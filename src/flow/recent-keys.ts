@@ -24,14 +24,13 @@ const INITIAL_ENTRIES = 4096;
  * every later packet is looked up the full way, as without the filter.
  */
 export abstract class RecentKeys extends ChainedRing {
-  /** The latest capture time seen; a packet before it turns the filter off. */
-  private latest = -Infinity;
   private off = false;
   /**
-   * The current packet's capture time (clock). A field, not a result or an argument: a double
-   * returned from or passed to a method that is not inlined is boxed (allocated) at each call.
+   * The current packet's capture time (clock), the latest seen: a packet before it turns the filter
+   * off. A field, not a result or an argument: a double returned from or passed to a method that
+   * is not inlined is boxed (allocated) at each call.
    */
-  protected now = 0.5;
+  protected now = -Infinity;
 
   /** `window`: capture seconds a key stays findable; `bucketsPerEntry` as ChainedRing's. */
   constructor(private readonly window: number, bucketsPerEntry: number) {
@@ -53,11 +52,10 @@ export abstract class RecentKeys extends ChainedRing {
   protected clock(frame: Frame): boolean {
     if (this.off) return false;
     const t = frame.tsSec + frame.tsNsec / 1e9;
-    if (t < this.latest) {
+    if (t < this.now) {
       this.off = true;
       return false;
     }
-    this.latest = t;
     this.now = t;
     return true;
   }
