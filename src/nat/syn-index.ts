@@ -3,6 +3,11 @@ import { ChainedRing, RingWord } from '../flow/chained-ring.js';
 /** How far apart (capture seconds) a SYN and its translated copy or reply may be. */
 export const LINK_WINDOW = 5;
 
+/** The hash an ISN is bucketed by (the index's and its prefilter's, syn-prefilter.ts). */
+export function isnHash(isn: number): number {
+  return Math.imul(isn, 0x9e3779b1) ^ (isn >>> 16);
+}
+
 /**
  * One entry, in 32-bit words: the ring's words (src/flow/chained-ring.ts), its doubles, then its
  * words; 16 words, one cache line. A lookup walking a chain reads the running number, Time and Isn
@@ -42,7 +47,7 @@ export class SynIndex extends ChainedRing {
   }
 
   private bucket(isn: number): number {
-    return (Math.imul(isn, 0x9e3779b1) ^ (isn >>> 16)) & this.bucketMask;
+    return isnHash(isn) & this.bucketMask;
   }
 
   protected bucketOf(o: number): number {

@@ -1,7 +1,7 @@
 import { TcpFlag, Transport, type Packet } from '../decode/packet.js';
 import type { Frame } from '../capture/types.js';
 import { RecentKeys } from '../flow/recent-keys.js';
-import { LINK_WINDOW } from './syn-index.js';
+import { isnHash, LINK_WINDOW } from './syn-index.js';
 
 /**
  * Marks the SYNs and SYN-ACKs the NAT linker (linker.ts) need not look up (Packet.noSynTwin),
@@ -34,6 +34,6 @@ export class SynTwinPrefilter extends RecentKeys {
   }
 
   protected bucket(isn: number): number {
-    return (Math.imul(isn, 0x9e3779b1) ^ (isn >>> 16)) & this.bucketMask;
+    return isnHash(isn) & this.bucketMask;
   }
 }
