@@ -9,7 +9,8 @@ const ROUTER = new RuleRouter(RULES);
 /**
  * Every rule, in the registry's precedence order, over these connections: a connection one rule
  * claims is not explained again by a later one. Each rule walks only the connections its
- * `meta.appliesTo` admits (`routed` false: every connection, as tests compare).
+ * `meta.appliesTo` admits (`routed` false: every connection, as tests compare). `links`: the NAT
+ * links whose original half is among the connections (NatLinker.linksAmong).
  */
 export function evaluateRules(connections: Connection[], links: readonly NatLink[],
   isServiceAddress: (addr: string) => boolean | null, oneDirection = false, routed = true,
@@ -28,11 +29,10 @@ export function evaluateRules(connections: Connection[], links: readonly NatLink
     }
     return byClient;
   };
-  let present: Set<Connection> | null = null;
   const ctx: RuleContext = {
     connections,
     candidates: connections,
-    links: links.length === 0 ? [] : links.filter((l) => (present ??= new Set(connections)).has(l.original)),
+    links,
     isClaimed: (c) => claimed.has(c),
     claim: (c) => void claimed.add(c),
     isExplained: (c) => claimed.has(c) || named.has(c),

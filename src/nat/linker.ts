@@ -36,7 +36,6 @@ export interface Translation {
   firstFrame: number;
 }
 
-
 export class NatLinker {
   /** Links by their original half; released with it (see `release`). */
   private readonly byOriginal = new Map<Connection, NatLink>();
@@ -46,15 +45,10 @@ export class NatLinker {
   /** Recent originator SYNs by ISN (with their connection's table slot and id). */
   private readonly syns = new SynIndex(LINK_WINDOW);
 
-  /** Links whose halves are still held, in the order they were made. */
-  get links(): NatLink[] {
-    return [...this.byOriginal.values()];
-  }
-
   /**
    * The held links whose original half is among these connections, in the order they were made
-   * (by the frame that made each: one packet makes one link at most) — `links` filtered, without
-   * walking every held link for each batch of connections.
+   * (by the frame that made each: one packet makes one link at most), without walking every held
+   * link for each batch of connections.
    */
   linksAmong(connections: readonly Connection[]): NatLink[] {
     const out: NatLink[] = [];
